@@ -32,13 +32,15 @@ CLI_SRC     := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 CAMSIM_SRC  := $(wildcard src/camsim/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
+BENCH_SRC   := $(wildcard bench/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 BINS := $(BUILD)/bin/vigil-server $(BUILD)/bin/vigil-gateway $(BUILD)/bin/vigil \
         $(BUILD)/bin/vigil-camsim
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC)) \
+         $(patsubst bench/tools/%.c,$(BUILD)/tools/%,$(BENCH_SRC))
 
 .PHONY: all test demo asan fuzz bench deps clean check-deps
 all: check-deps $(BINS) $(UNITS) $(TOOLS)
@@ -61,6 +63,9 @@ $(BUILD)/obj/src/cli/%.o: src/cli/%.c
 $(BUILD)/obj/src/camsim/%.o: src/camsim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(call pkgcflags,$(PKG_CAMSIM)) -c $< -o $@
+$(BUILD)/obj/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pkgcflags,$(PKG_TESTS)) -c $< -o $@
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(call pkgcflags,$(PKG_TESTS)) -c $< -o $@
@@ -92,6 +97,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libserver.a $(BUILD)/libg
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pkglibs,$(PKG_TESTS))
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pkglibs,$(PKG_TESTS))
+$(BUILD)/tools/%: $(BUILD)/obj/bench/tools/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pkglibs,$(PKG_TESTS))
 

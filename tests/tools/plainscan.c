@@ -1,0 +1,134 @@
+/* plainscan.c - scans files for signs of plaintext video (MP4 boxes, H.264/H.265 parameter
+ * sets and IDR slices, JPEG markers) and for given canary strings; prints each hit. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "common/buf.h"
+#include "common/util.h"
+
+struct pattern {
+	const char *name;
+	const uint8_t *bytes;
+	size_t len;
+};
+
+/* Each pattern is at least 6 fixed bytes, so ciphertext matches one by chance with
+ * probability about 2^-48 per position. */
+static const uint8_t P_FTYP[] = { 'f', 't', 'y', 'p', 'i', 's', 'o' };
+static const uint8_t P_MOOV[] = { 'm', 'v', 'h', 'd', 0, 0, 0 };
+static const uint8_t P_MOOF[] = { 'm', 'f', 'h', 'd', 0, 0, 0, 0 };
+static const uint8_t P_MDAT[] = { 'm', 'd', 'a', 't', 0, 0 };
+static const uint8_t P_AVC1[] = { 'a', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t P_AVCC[] = { 'a', 'v', 'c', 'C', 1 };
+static const uint8_t P_HVC1[] = { 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t P_SPS[] = { 0, 0, 0, 1, 0x67, 0x64 };
+static const uint8_t P_SPS3[] = { 0, 0, 1, 0x67, 0x64, 0 };
+static const uint8_t P_IDR[] = { 0, 0, 0, 1, 0x65, 0x88 };
+static const uint8_t P_IDR3[] = { 0, 0, 1, 0x65, 0x88, 0x84 };
+static const uint8_t P_HEVC_VPS[] = { 0, 0, 0, 1, 0x40, 0x01, 0x0c };
+static const uint8_t P_JPEG[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F' };
+
+#define MAXPAT 32
+static struct pattern pats[MAXPAT];
+static int npats;
+static long hits;
+
+static void
+scan_file(const char *path)
+{
+	struct buf b;
+	size_t i;
+	int k;
+
+	buf_init(&b, (size_t)4 << 30);
+	if (file_read(path, &b, (size_t)4 << 30) != 0) {
+		fprintf(stderr, "plainscan: cannot read %s\n", path);
+		hits++;
+		goto out;
+	}
+	for (k = 0; k < npats; k++) {
+		const uint8_t *p = b.data, *end = b.data + b.len;
+
+		while (p != NULL && (size_t)(end - p) >= pats[k].len) {
+			p = memmem(p, (size_t)(end - p), pats[k].bytes, pats[k].len);
+			if (p == NULL)
+				break;
+			i = (size_t)(p - b.data);
+			printf("HIT %s %s offset=%zu\n", pats[k].name, path, i);
+			hits++;
+			p++;
+		}
+	}
+out:
+	buf_free(&b);
+}
+
+static void
+scan_path(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char sub[4096];
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISREG(st.st_mode)) {
+		scan_file(path);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return;
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
+			scan_path(sub);
+	}
+	closedir(d);
+}
+
+static void
+add(const char *name, const uint8_t *b, size_t n)
+{
+	if (npats < MAXPAT)
+		pats[npats++] = (struct pattern){ name, b, n };
+}
+
+int
+main(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: plainscan [--canary STRING]... PATH...\n");
+		return 2;
+	}
+	add("ftyp", P_FTYP, sizeof(P_FTYP));
+	add("moov/mvhd", P_MOOV, sizeof(P_MOOV));
+	add("moof/mfhd", P_MOOF, sizeof(P_MOOF));
+	add("mdat", P_MDAT, sizeof(P_MDAT));
+	add("avc1", P_AVC1, sizeof(P_AVC1));
+	add("avcC", P_AVCC, sizeof(P_AVCC));
+	add("hvc1", P_HVC1, sizeof(P_HVC1));
+	add("h264-sps", P_SPS, sizeof(P_SPS));
+	add("h264-sps3", P_SPS3, sizeof(P_SPS3));
+	add("h264-idr", P_IDR, sizeof(P_IDR));
+	add("h264-idr3", P_IDR3, sizeof(P_IDR3));
+	add("hevc-vps", P_HEVC_VPS, sizeof(P_HEVC_VPS));
+	add("jpeg", P_JPEG, sizeof(P_JPEG));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--canary") == 0 && i + 1 < argc) {
+			add("canary", (const uint8_t *)argv[i + 1], strlen(argv[i + 1]));
+			i++;
+			continue;
+		}
+		scan_path(argv[i]);
+	}
+	printf("plainscan hits=%ld\n", hits);
+	return hits == 0 ? 0 : 1;
+}
