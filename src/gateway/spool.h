@@ -53,4 +53,23 @@ int spool_ack(struct spool_stream *ss, uint64_t seq);
 /* Bytes held by the whole spool. */
 uint64_t spool_bytes(const struct spool *s);
 
+/* Additions for the uploader. A link's incarnation id changes when an eviction gap takes
+ * over its seq (the gap is stored under the first evicted seq), so a reader never mixes
+ * bytes of the evicted segment with the gap's. */
+/* The current incarnation of link seq and its size so far (either output may be NULL):
+ * 0, or -1 when there is no such link. */
+int spool_link_id(struct spool_stream *ss, uint64_t seq, uint64_t *id, uint64_t *size);
+/* spool_read, and -2 also when seq is no longer incarnation id (0 = any). */
+ssize_t spool_read_id(struct spool_stream *ss, uint64_t seq, uint64_t id, uint64_t off,
+    void *p, size_t n, int timeout_ms);
+/* spool_ack, deleting only incarnation id (0 = any); 0 also when the link is already gone,
+ * -1 when it is still open, another incarnation, or cannot be deleted. */
+int spool_ack_id(struct spool_stream *ss, uint64_t seq, uint64_t id);
+/* A counter bumped by every begin, append, commit, ack and eviction. */
+uint64_t spool_changes(struct spool_stream *ss);
+/* Wait until the counter differs from seen: 0, or -3 after timeout_ms. */
+int spool_wait_change(struct spool_stream *ss, uint64_t seen, int timeout_ms);
+/* Wake every waiter of this stream (used to stop consumers promptly). */
+void spool_stream_wake(struct spool_stream *ss);
+
 #endif
