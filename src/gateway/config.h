@@ -1,0 +1,48 @@
+/* config.h - the gateway's JSON configuration: parsed, validated, and handed out read-only. */
+#ifndef VIGIL_GATEWAY_CONFIG_H
+#define VIGIL_GATEWAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/segment.h"
+
+#define CONFIG_MAX_BYTES (256u * 1024u)
+#define CONFIG_MAX_CAMERAS 256
+#define CONFIG_MAX_STREAMS 4
+#define CONFIG_NAME_MAX 64
+#define CONFIG_URL_MAX 1024
+#define CONFIG_PATH_MAX 1024
+
+struct config_stream {
+	uint8_t index;
+	char *url;               /* may hold camera credentials: never log it */
+};
+
+struct config_camera {
+	char name[CONFIG_NAME_MAX + 1];
+	uint8_t id[CAMERA_ID_LEN];
+	uint32_t epoch;
+	uint8_t epoch_pk[EPOCH_PK_LEN];
+	size_t nstreams;
+	struct config_stream streams[CONFIG_MAX_STREAMS];
+};
+
+struct config {
+	char *server;
+	char *key_file;
+	char *spool_dir;
+	uint64_t spool_max_bytes;
+	uint32_t segment_target_ms;
+	size_t ncameras;
+	struct config_camera *cameras;
+};
+
+/* Parse and validate a configuration document of n bytes (not NUL-terminated). On error
+ * returns -1 and writes a message naming the offending field into err (never echoing
+ * values). *out receives the config, freed with config_free. */
+int config_parse(const void *p, size_t n, struct config **out, char *err, size_t errlen);
+/* Read a file of at most CONFIG_MAX_BYTES and parse it. 0 or -1 (message in err). */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,435 @@
+/* recorder.c - the per-stream recording loop: reconnects, cuts segments at keyframes, keeps wall time monotonic, emits gaps. */
+#include "gateway/recorder.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <libavcodec/avcodec.h>
+
+#include "common/buf.h"
+#include "common/record.h"
+#include "common/util.h"
+#include "gateway/camera.h"
+#include "gateway/cmaf.h"
+
+#define REC_LABEL_MAX 80
+
+struct recorder {
+	pthread_t thread;
+	int started;
+	atomic_int stop;
+	char label[REC_LABEL_MAX];
+	char *url;
+	struct recorder_params p;
+	struct spool_stream *ss;
+
+	/* Chain state: what the next link must carry. */
+	uint64_t seq;
+	uint8_t prev[CHAIN_HASH_LEN];
+
+	/* Wall time, kept monotonic for this stream. */
+	int64_t last_wall;
+	int clock_warned;
+
+	/* The open segment, if any. */
+	struct seg_writer *w;
+	int64_t seg_start;
+	int64_t seg_start_dts;  /* 90 kHz media time of its first frame */
+	int64_t last_frame;     /* wall time of the last frame stored */
+	uint32_t frames;
+
+	int64_t offline_since;  /* wall time the camera was last seen, 0 while it is up */
+	int64_t start_wall;     /* when the recorder started, until its first connection */
+	int64_t media_next;     /* 90 kHz media time where the next session continues */
+	int64_t media_end_wall; /* wall time matching media_next */
+	AVCodecParameters *last_par;
+	int failed;             /* the spool refused a write: this stream stops */
+
+	struct buf out;         /* records of one step, reused */
+	struct buf plain;       /* one chunk plaintext, reused */
+};
+
+/* Receipt time of a frame: the wall clock, except that it never goes backwards on a
+ * stream (a clock stepped back holds at the last value + 1 µs until it catches up). */
+static int64_t rec_wall(struct recorder *r)
+{
+	int64_t t = now_us();
+
+	if (t <= r->last_wall) {
+		if (!r->clock_warned && r->last_wall - t > 1000000) {
+			log_warn("recorder", "camera=%s stream=%u event=clock_backwards by_us=%lld",
+			    r->label, r->p.stream, (long long)(r->last_wall - t));
+			r->clock_warned = 1;
+		}
+		t = r->last_wall + 1;
+	} else {
+		r->clock_warned = 0;
+	}
+	r->last_wall = t;
+	return t;
+}
+
+/* Let wall time jump forward to at least t (a segment end that lies past the clock). */
+static void rec_wall_atleast(struct recorder *r, int64_t t)
+{
+	if (r->last_wall < t)
+		r->last_wall = t;
+}
+
+static int rec_gap(struct recorder *r, uint16_t reason, int64_t from, int64_t to)
+{
+	struct gap g;
+	uint8_t next[CHAIN_HASH_LEN];
+	int ret = -1;
+
+	memset(&g, 0, sizeof(g));
+	g.version = SEG_VERSION;
+	g.stream = r->p.stream;
+	g.reason = reason;
+	memcpy(g.camera_id, r->p.camera_id, CAMERA_ID_LEN);
+	g.seq = r->seq;
+	g.last_seq = r->seq;
+	g.from_us = from;
+	g.to_us = to;
+	memcpy(g.prev_hash, r->prev, CHAIN_HASH_LEN);
+	buf_reset(&r->out);
+	if (gap_build(r->p.sk, &g, &r->out, next) != 0)
+		goto out;
+	if (spool_put_link(r->ss, r->seq, r->out.data, r->out.len, r->seq + 1, next, to) != 0)
+		goto out;
+	log_info("recorder", "camera=%s stream=%u event=gap seq=%llu reason=%u from_us=%lld to_us=%lld",
+	    r->label, r->p.stream, (unsigned long long)r->seq, reason, (long long)from,
+	    (long long)to);
+	r->seq++;
+	memcpy(r->prev, next, CHAIN_HASH_LEN);
+	ret = 0;
+out:
+	if (ret != 0) {
+		log_err("recorder", "camera=%s stream=%u event=gap_store_failed seq=%llu", r->label,
+		    r->p.stream, (unsigned long long)r->seq);
+		r->failed = 1;
+	}
+	return ret;
+}
+
+static int rec_append(struct recorder *r)
+{
+	if (spool_link_append(r->ss, r->out.data, r->out.len) != 0) {
+		log_err("recorder", "camera=%s stream=%u event=spool_append_failed seq=%llu",
+		    r->label, r->p.stream, (unsigned long long)r->seq);
+		r->failed = 1;
+		return -1;
+	}
+	buf_reset(&r->out);
+	return 0;
+}
+
+/* Start segment seq at wall time start with the session's init chunk. */
+static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
+{
+	const uint8_t *init;
+	size_t ilen;
+	const char *codec = cmaf_codec(cm);
+	size_t clen = strlen(codec);
+
+	if (cmaf_init(cm, &init, &ilen) != 0 || clen == 0 || clen > 63)
+		return -1;
+	buf_reset(&r->out);
+	if (seg_writer_begin(&r->w, r->p.sk, r->p.camera_id, r->p.stream, r->seq, start,
+	    r->p.epoch, r->p.epoch_pk, r->prev, &r->out) != 0) {
+		log_err("recorder", "camera=%s stream=%u event=segment_begin_failed", r->label,
+		    r->p.stream);
+		r->failed = 1;
+		return -1;
+	}
+	if (spool_link_begin(r->ss, r->seq) != 0) {
+		log_err("recorder", "camera=%s stream=%u event=spool_begin_failed seq=%llu",
+		    r->label, r->p.stream, (unsigned long long)r->seq);
+		seg_writer_free(r->w);
+		r->w = NULL;
+		r->failed = 1;
+		return -1;
+	}
+	r->seg_start = start;
+	r->frames = 0;
+	buf_reset(&r->plain);
+	if (chunk_plain_put(&r->plain, CHUNK_INIT, 0, start, NULL, 0) != 0 ||
+	    buf_put_u8(&r->plain, (uint8_t)clen) != 0 || buf_put(&r->plain, codec, clen) != 0 ||
+	    buf_put(&r->plain, init, ilen) != 0 ||
+	    seg_writer_chunk(r->w, r->plain.data, r->plain.len, &r->out) != 0)
+		return -1;
+	return rec_append(r);
+}
+
+static int rec_seg_frame(struct recorder *r, int64_t wall, int key, const uint8_t *frag,
+    size_t len)
+{
+	buf_reset(&r->plain);
+	if (chunk_plain_put(&r->plain, CHUNK_MEDIA, key ? CHUNK_KEYFRAME : 0, wall, frag, len) != 0 ||
+	    seg_writer_chunk(r->w, r->plain.data, r->plain.len, &r->out) != 0)
+		return -1;
+	r->frames++;
+	r->last_frame = wall;
+	return rec_append(r);
+}
+
+/* Close the open segment at end (signed, final chunk) and commit it to the spool. */
+static int rec_seg_end(struct recorder *r, int64_t end)
+{
+	uint8_t next[CHAIN_HASH_LEN];
+	int ret = -1;
+
+	if (r->w == NULL)
+		return 0;
+	if (end <= r->seg_start)
+		end = r->seg_start + 1;
+	buf_reset(&r->out);
+	if (seg_writer_end(r->w, end, &r->out, next) != 0 || rec_append(r) != 0)
+		goto out;
+	if (spool_link_commit(r->ss, r->seq + 1, next, end) != 0) {
+		log_err("recorder", "camera=%s stream=%u event=spool_commit_failed seq=%llu",
+		    r->label, r->p.stream, (unsigned long long)r->seq);
+		goto out;
+	}
+	log_info("recorder", "camera=%s stream=%u event=segment seq=%llu start_us=%lld end_us=%lld frames=%u",
+	    r->label, r->p.stream, (unsigned long long)r->seq, (long long)r->seg_start,
+	    (long long)end, r->frames);
+	r->seq++;
+	memcpy(r->prev, next, CHAIN_HASH_LEN);
+	rec_wall_atleast(r, end);
+	ret = 0;
+out:
+	if (ret != 0)
+		r->failed = 1;
+	seg_writer_free(r->w);
+	r->w = NULL;
+	return ret;
+}
+
+/* Sleep up to ms, waking early when asked to stop. */
+static void rec_sleep(struct recorder *r, int ms)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	while (ms > 0 && !atomic_load(&r->stop)) {
+		nanosleep(&ts, NULL);
+		ms -= 50;
+	}
+}
+
+/* One packet of a connected session. 0, or -1 to end the session. */
+static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt)
+{
+	int64_t wall = rec_wall(r);
+	int key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+	const uint8_t *frag;
+	size_t flen;
+	int rc;
+
+	if (r->w == NULL && !key)
+		return 0; /* a segment starts at a keyframe: wait for one */
+	rc = cmaf_frame(cm, pkt, &frag, &flen);
+	if (rc == CMAF_E_NOINIT)
+		return 0; /* no parameter sets yet: the next keyframe may carry them */
+	if (rc != 0) {
+		log_warn("recorder", "camera=%s stream=%u event=remux_failed err=%d", r->label,
+		    r->p.stream, rc);
+		return -1;
+	}
+	/* Cut at a keyframe once the segment is long enough by either clock: the camera's
+	 * clock spaces keyframes exactly, so receipt jitter cannot push a 2 s GOP into the
+	 * next one; the wall clock covers a camera clock that runs slow. */
+	int64_t target = (int64_t)r->p.segment_target_ms * 1000;
+	if (r->w != NULL && key && (wall - r->seg_start >= target ||
+	    (cmaf_last_dts(cm) - r->seg_start_dts) * 100 / 9 >= target)) {
+		if (rec_seg_end(r, wall) != 0)
+			return -1;
+	}
+	if (r->w == NULL) {
+		if (r->offline_since != 0 && wall - r->offline_since > RECORDER_GAP_MIN_US &&
+		    rec_gap(r, GAP_CAMERA_OFFLINE, r->offline_since, wall) != 0)
+			return -1;
+		r->offline_since = 0;
+		if (rec_seg_begin(r, cm, wall) != 0)
+			return -1;
+		r->seg_start_dts = cmaf_last_dts(cm);
+	}
+	return rec_seg_frame(r, wall, key, frag, flen);
+}
+
+/* Media time continues across sessions: the next session starts where the last ended
+ * plus the wall time spent offline, on the 90 kHz clock. */
+static int64_t rec_media_base(struct recorder *r)
+{
+	int64_t off;
+
+	if (r->media_end_wall == 0)
+		return r->media_next;
+	off = now_us() - r->media_end_wall;
+	if (off < 0)
+		off = 0;
+	return r->media_next + off * 9 / 100;
+}
+
+static void rec_session(struct recorder *r, struct camera *cam)
+{
+	const AVCodecParameters *par = camera_codecpar(cam);
+	struct cmaf *cm = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	int rc;
+
+	if (pkt == NULL)
+		goto out;
+	if (r->last_par != NULL && !camera_same_codec(r->last_par, par))
+		log_info("recorder", "camera=%s stream=%u event=codec_changed codec=%s width=%d height=%d",
+		    r->label, r->p.stream, avcodec_get_name(par->codec_id), par->width,
+		    par->height);
+	if (r->last_par == NULL)
+		r->last_par = avcodec_parameters_alloc();
+	if (r->last_par != NULL)
+		avcodec_parameters_copy(r->last_par, par);
+	/* Every session gets its own muxer, so a new codec or size always brings a new
+	 * init chunk; a segment never spans two sessions. */
+	if (cmaf_new(&cm, par, camera_time_base(cam), camera_frame_rate(cam),
+	    rec_media_base(r)) != 0)
+		goto out;
+	while (!atomic_load(&r->stop) && !r->failed) {
+		rc = camera_read(cam, pkt);
+		if (rc != 0)
+			break;
+		rc = rec_packet(r, cm, pkt);
+		av_packet_unref(pkt);
+		if (rc != 0)
+			break;
+	}
+out:
+	if (r->w != NULL) {
+		int64_t end = r->last_frame + (cm != NULL ? cmaf_last_duration_us(cm) : 40000);
+		rec_seg_end(r, end);
+		r->offline_since = end;
+	} else if (r->offline_since == 0) {
+		r->offline_since = r->start_wall != 0 ? r->start_wall : rec_wall(r);
+	}
+	if (cm != NULL) {
+		r->media_next = cmaf_next_dts(cm);
+		r->media_end_wall = r->offline_since;
+	}
+	cmaf_free(cm);
+	av_packet_free(&pkt);
+}
+
+static void *rec_main(void *arg)
+{
+	struct recorder *r = arg;
+	int backoff = RECORDER_BACKOFF_MIN_MS;
+	struct camera *cam = NULL;
+	int rc;
+
+	while (!atomic_load(&r->stop) && !r->failed) {
+		rc = camera_open(&cam, r->url, r->label, &r->stop);
+		if (rc == CAMERA_E_STOPPED)
+			break;
+		if (rc == 0) {
+			int64_t t0 = mono_us();
+			rec_session(r, cam);
+			camera_close(cam);
+			cam = NULL;
+			if (mono_us() - t0 >= RECORDER_GOOD_SESSION_US)
+				backoff = RECORDER_BACKOFF_MIN_MS;
+		} else if (r->offline_since == 0) {
+			/* Down at start: the outage began when the recorder did. */
+			r->offline_since = r->start_wall != 0 ? r->start_wall : rec_wall(r);
+		}
+		r->start_wall = 0;
+		if (atomic_load(&r->stop) || r->failed)
+			break;
+		log_info("recorder", "camera=%s stream=%u event=reconnect_wait ms=%d", r->label,
+		    r->p.stream, backoff);
+		rec_sleep(r, backoff);
+		backoff = backoff * 2 > RECORDER_BACKOFF_MAX_MS ? RECORDER_BACKOFF_MAX_MS : backoff * 2;
+	}
+	/* Shutting down while the camera is away: record the outage so far. */
+	if (!r->failed && r->w == NULL && r->offline_since != 0) {
+		int64_t now = rec_wall(r);
+		if (now - r->offline_since > RECORDER_GAP_MIN_US)
+			rec_gap(r, GAP_CAMERA_OFFLINE, r->offline_since, now);
+	}
+	if (r->failed)
+		log_err("recorder", "camera=%s stream=%u event=stream_stopped reason=spool_error",
+		    r->label, r->p.stream);
+	return NULL;
+}
+
+int recorder_start(struct recorder **out, struct spool *sp, const struct recorder_params *p)
+{
+	struct recorder *r = NULL;
+	int64_t last_end = 0, now;
+	int ret = -1;
+
+	*out = NULL;
+	if (p == NULL || p->url == NULL || p->sk == NULL || p->segment_target_ms == 0)
+		return -1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		goto out;
+	r->p = *p;
+	atomic_init(&r->stop, 0);
+	snprintf(r->label, sizeof(r->label), "%s", p->label != NULL ? p->label : "camera");
+	r->p.label = r->label;
+	buf_init(&r->out, RECORD_MAX_PAYLOAD + 4096);
+	buf_init(&r->plain, RECORD_MAX_PAYLOAD);
+	if ((r->url = strdup(p->url)) == NULL)
+		goto out;
+	r->p.url = r->url;
+	if (spool_stream_open(sp, p->camera_id, p->stream, p->sk, &r->ss, &r->seq, r->prev,
+	    &last_end) != 0) {
+		log_err("recorder", "camera=%s stream=%u event=spool_open_failed", r->label,
+		    p->stream);
+		goto out;
+	}
+	now = now_us();
+	r->last_wall = last_end > now ? last_end : now;
+	if (last_end > 0 && last_end < now && rec_gap(r, GAP_GATEWAY_RESTART, last_end, now) != 0)
+		goto out;
+	/* A camera that cannot be reached at start is offline since now; one that answers
+	 * gets no gap for the time to its first keyframe. */
+	r->start_wall = rec_wall(r);
+	if (pthread_create(&r->thread, NULL, rec_main, r) != 0)
+		goto out;
+	r->started = 1;
+	log_info("recorder", "camera=%s stream=%u event=started next_seq=%llu", r->label,
+	    p->stream, (unsigned long long)r->seq);
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
+	recorder_stop(r);
+	return ret;
+}
+
+struct spool_stream *recorder_spool_stream(const struct recorder *r)
+{
+	return r->ss;
+}
+
+void recorder_signal(struct recorder *r)
+{
+	if (r != NULL)
+		atomic_store(&r->stop, 1);
+}
+
+void recorder_stop(struct recorder *r)
+{
+	if (r == NULL)
+		return;
+	recorder_signal(r);
+	if (r->started)
+		pthread_join(r->thread, NULL);
+	seg_writer_free(r->w);
+	avcodec_parameters_free(&r->last_par);
+	buf_free(&r->out);
+	buf_free(&r->plain);
+	free(r->url);
+	free(r);
+}
