@@ -1,0 +1,51 @@
+/* main.c - the vigil command: dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include "cli/cli.h"
+#include "cli/jsonv.h"
+
+static const char USAGE[] =
+    "usage: vigil COMMAND [options]   (vigil COMMAND --help for each)\n"
+    "\n"
+    "  demo       run server, camera simulator and gateway on 127.0.0.1 until Ctrl-C\n"
+    "  export     verify and decrypt a time range of a camera into an .mp4\n"
+    "  verify     verify a camera's signed chain over a time range, writing nothing\n"
+    "  provision  make camera keys, keys.json and gateway.json; register the gateway\n"
+    "  camsim     run the RTSP camera simulator (vigil-camsim) with the given options\n";
+
+struct command {
+	const char *name;
+	int (*fn)(int, char **);
+};
+
+static const struct command commands[] = {
+	{ "demo", cmd_demo },
+	{ "export", cmd_export },
+	{ "verify", cmd_verify },
+	{ "provision", cmd_provision },
+	{ "camsim", cmd_camsim },
+};
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(USAGE, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	/* keys.json holds secret keys: jansson must wipe what it frees. */
+	jsonv_wipe_on_free();
+	if (sodium_init() < 0) {
+		fprintf(stderr, "vigil: libsodium failed to initialise\n");
+		return EXIT_RUNTIME;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "vigil: unknown command '%s'\n\n%s", argv[1], USAGE);
+	return EXIT_USAGE;
+}
