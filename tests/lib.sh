@@ -239,7 +239,9 @@ stop_all() {
 # At exit: stop everything, show the logs when something failed, remove $T unless KEEP=1.
 _lib_exit() {
 	local rc=$? f
-	trap - EXIT INT TERM
+	# Finish cleaning up even if signalled again (a timeout's SIGKILL is the backstop).
+	trap - EXIT
+	trap '' INT TERM
 	stop_all
 	if [ "$FAILS" -gt 0 ] || [ $rc -ne 0 ]; then
 		for f in "$T"/*.log; do

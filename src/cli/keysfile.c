@@ -157,7 +157,7 @@ keysfile_seg_key(void *ctx, const uint8_t camera_id[CAMERA_ID_LEN], uint32_t epo
 static int
 parse_epochs(json_t *arr, struct keys_camera *c, const char *what, char *err, size_t errlen)
 {
-	char w[128];
+	char w[192];
 	uint8_t check[EPOCH_PK_LEN];
 	size_t i, j, n = json_array_size(arr);
 	int64_t ep;
@@ -249,7 +249,7 @@ keysfile_parse(const char *json, size_t len, const char *what, struct keysfile *
 	struct keysfile *k = NULL;
 	json_t *root = NULL, *gws, *cams;
 	json_error_t je;
-	char w[128];
+	char w[192];
 	size_t i, n;
 	int ret = -1;
 

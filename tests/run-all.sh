@@ -1,0 +1,223 @@
+#!/bin/bash
+# Runs every Vigil test stage (banned functions, unit, integration, fuzz smoke) and prints one summary.
+#
+# Usage: tests/run-all.sh [STAGE...]     STAGE: banned unit integration fuzz (default all)
+# Environment:
+#   BUILD=build        tree whose build/tests/test_* and build/bin/* are tested
+#                      (BUILD=build-asan for the sanitizer run)
+#   SKIP_FUZZ=1        leave out the fuzz stage
+#   FUZZ_SECONDS=N     per-target libFuzzer time (default: 10, less when there are many)
+#   UNIT_TIMEOUT=120 INTEG_TIMEOUT=600   per-test limits in seconds; a hang fails
+# Counting: a unit binary counts cmocka's "[  PASSED  ] N" / "[  FAILED  ] N" lines (a
+# binary without them counts as one test); an integration script counts its PASS/FAIL
+# lines; a binary or script that exits nonzero without reporting a failure (crash,
+# timeout, sanitizer report) adds one failure. Logs go to test-artifacts/$BUILD/.
+# The last line printed is exactly "N passed, N failed"; the exit status is 1 if any failed.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+export BUILD
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
+INTEG_TIMEOUT=${INTEG_TIMEOUT:-600}
+
+if [ $# -gt 0 ]; then
+	for s in "$@"; do
+		case "$s" in
+		banned | unit | integration | fuzz) ;;
+		*) echo "usage: $0 [banned|unit|integration|fuzz]..." >&2; exit 2 ;;
+		esac
+	done
+	STAGES=" $* "
+else
+	STAGES=" banned unit integration fuzz "
+fi
+[ "${SKIP_FUZZ:-0}" = 1 ] && STAGES=${STAGES/ fuzz / }
+
+ART=$ROOT/test-artifacts/$(basename "$BUILD")
+rm -rf "$ART"
+mkdir -p "$ART" || exit 1
+
+# GLib/GStreamer keep process-lifetime allocations that LeakSanitizer reports at exit
+# (seen in vigil-camsim); our own leaks are still reported.
+if [ -z "${LSAN_OPTIONS:-}" ]; then
+	printf '%s\n' 'leak:libglib-2.0.so' 'leak:libgobject-2.0.so' 'leak:libgstreamer-1.0.so' \
+		'leak:libgstrtspserver-1.0.so' 'leak:libgstbase-1.0.so' >"$ART/lsan.supp"
+	export LSAN_OPTIONS="suppressions=$ART/lsan.supp:print_suppressions=0"
+fi
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+FAILED_NAMES=()
+SUMMARY=()
+
+# Adds one stage's counts to the totals and the summary.
+tally() {
+	local stage=$1 p=$2 f=$3
+	TOTAL_PASS=$((TOTAL_PASS + p))
+	TOTAL_FAIL=$((TOTAL_FAIL + f))
+	SUMMARY+=("$(printf '%-12s %4d passed, %d failed' "$stage" "$p" "$f")")
+}
+
+failed() {
+	FAILED_NAMES+=("$1")
+	echo "FAIL $1"
+}
+
+rc_reason() {
+	case "$1" in
+	124 | 137) echo "timed out" ;;
+	*) if [ "$1" -gt 128 ]; then echo "killed by signal $(($1 - 128))"; else echo "exit status $1"; fi ;;
+	esac
+}
+
+stage_banned() {
+	echo "== banned functions"
+	if scripts/check-banned.sh; then
+		tally banned 1 0
+	else
+		failed check-banned
+		tally banned 0 1
+	fi
+}
+
+stage_unit() {
+	local p=0 f=0 bin name log rc np nf line n found=0
+	echo "== unit tests ($BUILD/tests, timeout ${UNIT_TIMEOUT}s each)"
+	for bin in "$BUILD"/tests/test_*; do
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		found=1
+		name=$(basename "$bin")
+		log=$ART/unit-$name.log
+		timeout -k 5 "$UNIT_TIMEOUT" "$bin" >"$log" 2>&1
+		rc=$?
+		np=0
+		nf=0
+		while IFS= read -r line; do
+			if [[ $line =~ ^\[\ \ PASSED\ \ \]\ +([0-9]+)\ test ]]; then
+				np=$((np + BASH_REMATCH[1]))
+			elif [[ $line =~ ^\[\ \ FAILED\ \ \]\ +([0-9]+)\ test ]]; then
+				nf=$((nf + BASH_REMATCH[1]))
+			fi
+		done <"$log"
+		if [ $((np + nf)) -eq 0 ]; then
+			# Not cmocka output (or it died before its summary): one test.
+			if [ $rc -eq 0 ]; then np=1; else nf=1; fi
+		elif [ $rc -ne 0 ] && [ $nf -eq 0 ]; then
+			nf=1
+		fi
+		p=$((p + np))
+		f=$((f + nf))
+		if [ $rc -eq 0 ] && [ $nf -eq 0 ]; then
+			echo "ok   $name ($np passed)"
+		else
+			failed "$name ($nf failed, $(rc_reason $rc)); log: $log"
+			tail -n 40 "$log"
+		fi
+	done
+	[ $found = 1 ] || echo "(no unit test binaries in $BUILD/tests)"
+	tally unit $p $f
+}
+
+stage_integration() {
+	local p=0 f=0 script name log rc np nf found=0
+	echo "== integration tests (timeout ${INTEG_TIMEOUT}s each)"
+	for script in tests/integration/test_*.sh; do
+		[ -f "$script" ] || continue
+		found=1
+		name=$(basename "$script" .sh)
+		log=$ART/integration-$name.log
+		echo "-- $name"
+		# timeout runs the script in its own process group and signals the whole group,
+		# so servers the script started die with it even if its trap cannot run.
+		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+		np=$(grep -c '^PASS ' "$log")
+		nf=$(grep -c '^FAIL ' "$log")
+		if [ $rc -ne 0 ] && [ "$nf" -eq 0 ]; then
+			nf=1
+			echo "FAIL $name: $(rc_reason $rc) without a FAIL line"
+		fi
+		if [ "$nf" -gt 0 ]; then
+			FAILED_NAMES+=("$name ($nf failed, $(rc_reason $rc)); log: $log")
+		fi
+		[ $((np + nf)) -gt 0 ] || echo "($name reported no checks)"
+		p=$((p + np))
+		f=$((f + nf))
+	done
+	[ $found = 1 ] || echo "(no integration tests)"
+	tally integration $p $f
+}
+
+stage_fuzz() {
+	local p=0 f=0 srcs=() src name bin secs n corpus dirs log rc work
+	echo "== fuzz smoke"
+	for src in tests/fuzz/fuzz_*.c; do
+		[ -f "$src" ] && srcs+=("$src")
+	done
+	if [ ${#srcs[@]} -eq 0 ]; then
+		echo "(no fuzz targets)"
+		tally fuzz 0 0
+		return
+	fi
+	if ! scripts/build-fuzz.sh >"$ART/build-fuzz.log" 2>&1; then
+		tail -n 40 "$ART/build-fuzz.log"
+		failed "build-fuzz; log: $ART/build-fuzz.log"
+		tally fuzz 0 1
+		return
+	fi
+	p=1 # the fuzz build itself
+	n=${#srcs[@]}
+	# About 100 s of fuzzing in all: 10 s each, less when there are many targets.
+	if [ -n "${FUZZ_SECONDS:-}" ]; then
+		secs=$FUZZ_SECONDS
+	else
+		secs=$((100 / n))
+		[ "$secs" -gt 10 ] && secs=10
+		[ "$secs" -lt 2 ] && secs=2
+	fi
+	work=$(mktemp -d /tmp/vigil-fuzz.XXXXXX) || return
+	for src in "${srcs[@]}"; do
+		name=$(basename "$src" .c)
+		bin=build-fuzz/$name
+		log=$ART/$name.log
+		# New inputs go to a scratch directory (the first one); seeds are only read.
+		mkdir -p "$work/$name"
+		dirs=("$work/$name")
+		for corpus in "tests/fuzz/corpus/${name#fuzz_}" "tests/fuzz/corpus/$name"; do
+			[ -d "$corpus" ] && dirs+=("$corpus")
+		done
+		timeout -k 5 $((secs + 60)) "$bin" -max_total_time="$secs" -timeout=10 \
+			-rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$ART/$name-" \
+			"${dirs[@]}" >"$log" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ]; then
+			p=$((p + 1))
+			echo "ok   $name (${secs}s, $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs)"
+		else
+			f=$((f + 1))
+			failed "$name ($(rc_reason $rc)); log: $log"
+			grep -m5 -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log"
+		fi
+	done
+	rm -rf "$work"
+	tally fuzz $p $f
+}
+
+for s in banned unit integration fuzz; do
+	case "$STAGES" in
+	*" $s "*) "stage_$s" ;;
+	esac
+done
+
+echo
+echo "== summary ($BUILD)"
+for line in "${SUMMARY[@]}"; do
+	echo "$line"
+done
+for name in "${FAILED_NAMES[@]}"; do
+	echo "failed: $name"
+done
+echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_FAIL" -eq 0 ]
