@@ -1,0 +1,31 @@
+/* blobpool.h - the open blobs per camera stream: one writer at a time each, sealed by age or size. */
+#ifndef VIGIL_SERVER_BLOBPOOL_H
+#define VIGIL_SERVER_BLOBPOOL_H
+
+#include <stdint.h>
+#include "common/segment.h"
+
+/* A blob is sealed once it is this old or this large (checked between links). */
+#define BLOB_MAX_AGE_US (60LL * 1000000)
+#define BLOB_MAX_BYTES (64ull * 1024 * 1024)
+
+struct index;
+struct store;
+struct store_blob;
+struct blobpool;
+
+struct blobpool *blobpool_new(struct index *ix, struct store *st);
+/* Seal every open blob and free; NULL-safe. Nothing may be acquired. */
+void blobpool_free(struct blobpool *bp);
+
+/* Take an idle open blob of (cam, stream) for writing one link, opening a new one when
+ * none is idle (concurrent uploads never interleave inside a blob). 0 or -1. */
+int blobpool_acquire(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    int64_t now, struct store_blob **out);
+/* Hand a blob back; broken when a write failed (it is then sealed). Seals blobs past
+ * their age or size. */
+void blobpool_release(struct blobpool *bp, struct store_blob *b, int broken, int64_t now);
+/* Seal idle blobs older than BLOB_MAX_AGE_US (called periodically). */
+void blobpool_seal_old(struct blobpool *bp, int64_t now);
+
+#endif

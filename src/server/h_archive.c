@@ -1,0 +1,187 @@
+/* h_archive.c - handlers for the camera list, link listing, link download (Range) and retention. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "server/http.h"
+#include "server/index.h"
+#include "server/jsonbody.h"
+#include "server/range.h"
+#include "server/server.h"
+#include "server/store.h"
+#include "server/archive.h"
+
+/* Most rows one listing returns. */
+#define ARCHIVE_MAX_ROWS 10000
+/* Longest retention accepted: 100 years. */
+#define RETENTION_MAX_S (100LL * 366 * 24 * 3600)
+
+int
+archive_params(struct req *rq, uint8_t cam[CAMERA_ID_LEN], uint8_t *stream)
+{
+	int64_t s;
+
+	if (rq->m.nparams < 1 || strlen(rq->m.params[0]) != 2 * CAMERA_ID_LEN ||
+	    hex_decode(rq->m.params[0], cam, CAMERA_ID_LEN) != 0)
+		return -1;
+	if (stream == NULL)
+		return 0;
+	if (rq->m.nparams < 2 || parse_i64(rq->m.params[1], 0, 255, &s) != 0)
+		return -1;
+	*stream = (uint8_t)s;
+	return 0;
+}
+
+static int
+add_stream(void *ctx, const struct index_stream_summary *s)
+{
+	char hex[2 * CAMERA_ID_LEN + 1];
+
+	hex_encode(s->camera_id, CAMERA_ID_LEN, hex);
+	return json_array_append_new(ctx, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I}", "id", hex,
+	    "stream", (int)s->stream, "first_us", (json_int_t)s->first_us, "last_us",
+	    (json_int_t)s->last_us, "segments", (json_int_t)s->segments, "bytes",
+	    (json_int_t)s->bytes)) != 0;
+}
+
+int
+h_cameras_list(struct req *rq)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL || index_streams_list(rq->srv->ix, ARCHIVE_MAX_ROWS, add_stream, arr) < 0) {
+		json_decref(arr);
+		return http_error(rq, 500, "index error", 0);
+	}
+	return http_json(rq, 200, json_pack("{s:o}", "cameras", arr));
+}
+
+static int
+add_link(void *ctx, const struct index_link *l)
+{
+	return json_array_append_new(ctx, json_pack("{s:I,s:s,s:I,s:I,s:I}", "seq",
+	    (json_int_t)l->seq, "kind", l->kind == LINK_GAP ? "gap" : "segment", "start_us",
+	    (json_int_t)l->start_us, "end_us", (json_int_t)l->end_us, "length",
+	    (json_int_t)l->length)) != 0;
+}
+
+/* Optional integer query argument; 0 (default kept when absent) or -1. */
+static int
+query_i64(struct req *rq, const char *name, int64_t *v)
+{
+	const char *s = http_query(rq, name);
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	return parse_i64(s, INT64_MIN, INT64_MAX, v);
+}
+
+int
+h_segments_list(struct req *rq)
+{
+	uint8_t cam[CAMERA_ID_LEN], stream;
+	int64_t from = INT64_MIN, to = INT64_MAX;
+	json_t *arr;
+
+	if (archive_params(rq, cam, &stream) != 0)
+		return http_error(rq, 400, "bad camera id or stream", 0);
+	if (query_i64(rq, "from", &from) != 0 || query_i64(rq, "to", &to) != 0)
+		return http_error(rq, 400, "bad from or to", 0);
+	if ((arr = json_array()) == NULL)
+		return http_error(rq, 500, "out of memory", 0);
+	if (index_links_range(rq->srv->ix, cam, stream, from, to, ARCHIVE_MAX_ROWS, add_link, arr) < 0) {
+		json_decref(arr);
+		return http_error(rq, 500, "index error", 0);
+	}
+	return http_json(rq, 200, json_pack("{s:o}", "segments", arr));
+}
+
+int
+h_segment_get(struct req *rq)
+{
+	uint8_t cam[CAMERA_ID_LEN], stream;
+	struct index_link l;
+	struct MHD_Response *resp = NULL;
+	uint64_t start = 0, len, seq;
+	int64_t v;
+	char cr[96];
+	int fd = -1, rr, r, status = 200;
+
+	if (archive_params(rq, cam, &stream) != 0 || rq->m.nparams < 3 ||
+	    parse_i64(rq->m.params[2], 0, INT64_MAX, &v) != 0)
+		return http_error(rq, 400, "bad camera id, stream or seq", 0);
+	seq = (uint64_t)v;
+	r = index_link_get(rq->srv->ix, cam, stream, seq, &l);
+	if (r == INDEX_E_NOTFOUND)
+		return http_error(rq, 404, "no such segment", 0);
+	if (r != 0)
+		return http_error(rq, 500, "index error", 0);
+	len = l.length;
+	rr = range_parse(http_header(rq, MHD_HTTP_HEADER_RANGE), l.length, &start, &len);
+	if (rr == RANGE_UNSATISFIABLE) {
+		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, l.length);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+		r = MHD_queue_response(rq->conn, 416, resp);
+		MHD_destroy_response(resp);
+		rq->responded = 1;
+		return r;
+	}
+	r = store_blob_open_read(rq->srv->st, cam, stream, l.blob_id, &fd);
+	if (r == STORE_E_NOTFOUND)
+		return http_error(rq, 404, "segment expired", 0);
+	if (r != 0)
+		return http_error(rq, 500, "store error", 0);
+	if (rr == RANGE_NONE) {
+		start = 0;
+		len = l.length;
+	} else {
+		status = 206;
+		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+		    start + len - 1, l.length);
+	}
+	/* sendfile from the blob; MHD owns fd from here. */
+	resp = MHD_create_response_from_fd_at_offset64(len, fd, (uint64_t)(l.offset + start));
+	if (resp == NULL) {
+		close(fd);
+		return http_error(rq, 500, "response error", 0);
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (status == 206)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+	r = MHD_queue_response(rq->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	rq->responded = 1;
+	return r;
+}
+
+int
+h_retention_put(struct req *rq)
+{
+	uint8_t cam[CAMERA_ID_LEN];
+	char hex[2 * CAMERA_ID_LEN + 1];
+	int64_t age;
+	json_t *j = NULL;
+	int r;
+
+	if (archive_params(rq, cam, NULL) != 0)
+		return http_error(rq, 400, "bad camera id", 0);
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    jsonbody_int(j, "max_age_s", 1, RETENTION_MAX_S, &age) != 0) {
+		json_decref(j);
+		return http_error(rq, 400, "body must be {\"max_age_s\":n}, n >= 1", 0);
+	}
+	json_decref(j);
+	r = index_camera_set_retention(rq->srv->ix, cam, age);
+	if (r == INDEX_E_NOTFOUND)
+		return http_error(rq, 404, "no such camera", 0);
+	if (r != 0)
+		return http_error(rq, 500, "index error", 0);
+	hex_encode(cam, sizeof(cam), hex);
+	log_info("retention", "op=set camera=%s max_age_s=%lld", hex, (long long)age);
+	return http_json(rq, 200, json_object());
+}

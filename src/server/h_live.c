@@ -1,0 +1,80 @@
+/* h_live.c - the live handler: an endless record stream fed by the relay over a suspended connection. */
+#include <stdlib.h>
+#include "common/util.h"
+#include "server/archive.h"
+#include "server/http.h"
+#include "server/relay.h"
+#include "server/server.h"
+
+struct live {
+	struct MHD_Connection *conn;
+	struct relay_viewer *v;
+};
+
+/* Called by the relay with its lock held. */
+static void
+live_notify(void *arg, int op)
+{
+	struct live *lv = arg;
+
+	if (op == RELAY_SUSPEND)
+		MHD_suspend_connection(lv->conn);
+	else
+		MHD_resume_connection(lv->conn);
+}
+
+static ssize_t
+live_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct live *lv = cls;
+	ssize_t n;
+
+	n = relay_viewer_read(lv->v, (uint8_t *)buf, max, mono_us());
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void
+live_free(void *cls)
+{
+	struct live *lv = cls;
+
+	relay_viewer_remove(lv->v);
+	free(lv);
+}
+
+int
+h_live(struct req *rq)
+{
+	uint8_t cam[CAMERA_ID_LEN], stream;
+	char hex[2 * CAMERA_ID_LEN + 1];
+	struct MHD_Response *resp;
+	struct live *lv;
+	int r;
+
+	if (archive_params(rq, cam, &stream) != 0)
+		return http_error(rq, 400, "bad camera id or stream", 0);
+	if ((lv = calloc(1, sizeof(*lv))) == NULL)
+		return http_error(rq, 503, "out of memory", 0);
+	lv->conn = rq->conn;
+	lv->v = relay_viewer_add(rq->srv->rl, cam, stream, live_notify, lv, mono_us());
+	if (lv->v == NULL) {
+		free(lv);
+		return http_error(rq, 503, "out of memory", 0);
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, live_read, lv,
+	    live_free);
+	if (resp == NULL) {
+		live_free(lv);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	hex_encode(cam, sizeof(cam), hex);
+	log_info("live", "op=view camera=%s stream=%u", hex, (unsigned)stream);
+	r = MHD_queue_response(rq->conn, 200, resp);
+	MHD_destroy_response(resp);
+	rq->responded = 1;
+	return r;
+}

@@ -1,0 +1,107 @@
+/* index.h - the metadata index: gateways, cameras, blobs and chain links (SQLite now, PostgreSQL next). */
+#ifndef VIGIL_SERVER_INDEX_H
+#define VIGIL_SERVER_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/segment.h"
+
+struct index;
+
+enum link_kind { LINK_SEGMENT = 0, LINK_GAP = 1 };
+
+/* One chain link as indexed: where its records live and what time it covers. */
+struct index_link {
+	uint8_t camera_id[CAMERA_ID_LEN];
+	uint8_t stream;
+	uint64_t seq;
+	uint64_t last_seq;
+	int kind;
+	int64_t start_us;
+	int64_t end_us;
+	int64_t blob_id;
+	uint64_t offset;
+	uint64_t length;
+};
+
+/* One camera stream as summarised for the camera list. */
+struct index_stream_summary {
+	uint8_t camera_id[CAMERA_ID_LEN];
+	uint8_t stream;
+	int64_t first_us;
+	int64_t last_us;
+	int64_t segments;
+	int64_t bytes;
+};
+
+/* A blob the index knows about (for retention). */
+struct index_blob {
+	int64_t id;
+	uint8_t camera_id[CAMERA_ID_LEN];
+	uint8_t stream;
+};
+
+#define INDEX_E_IO (-1)       /* the database failed */
+#define INDEX_E_OWNER (-2)    /* camera owned by another gateway */
+#define INDEX_E_NOTFOUND (-3)
+#define INDEX_E_DUP (-4)      /* link already indexed */
+
+/* Open or create the database at path (WAL, synchronous=FULL). *ixp owns it. 0 or INDEX_E_IO. */
+int index_open(struct index **ixp, const char *path);
+/* Close; NULL-safe. */
+void index_close(struct index *ix);
+
+/* Register a gateway key: 1 when added, 0 when it was already there, or INDEX_E_IO. */
+int index_gateway_add(struct index *ix, const uint8_t gw[GATEWAY_ID_LEN]);
+/* 1 when the gateway is registered, 0 when not, or INDEX_E_IO. */
+int index_gateway_exists(struct index *ix, const uint8_t gw[GATEWAY_ID_LEN]);
+
+/* Make gw the owner of the camera if it has none: 0 when gw owns it (now or before),
+ * INDEX_E_OWNER when another gateway does, INDEX_E_IO. */
+int index_camera_claim(struct index *ix, const uint8_t cam[CAMERA_ID_LEN],
+    const uint8_t gw[GATEWAY_ID_LEN]);
+/* Set a camera's maximum age in seconds: 0, INDEX_E_NOTFOUND, INDEX_E_IO. */
+int index_camera_set_retention(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t max_age_s);
+
+/* Create a blob row for a new open blob; *id receives its id. 0 or INDEX_E_IO. */
+int index_blob_new(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    int64_t created_us, int64_t *id);
+/* Mark a blob sealed (no more appends). 0 or INDEX_E_IO. */
+int index_blob_seal(struct index *ix, int64_t id, uint64_t size);
+/* Seal every blob left open by an earlier run. 0 or INDEX_E_IO. */
+int index_blob_seal_all(struct index *ix);
+/* Sealed blobs that no link references any more, at most max of them. Count or INDEX_E_IO. */
+int index_blob_orphans(struct index *ix, struct index_blob *out, int max);
+/* Forget a blob row (after its file was removed). 0 or INDEX_E_IO. */
+int index_blob_delete(struct index *ix, int64_t id);
+
+/* Add a link in its own transaction: 0, INDEX_E_DUP or INDEX_E_IO. */
+int index_link_add(struct index *ix, const struct index_link *l);
+/* 1 when (cam, stream, seq) is indexed, 0 when not, or INDEX_E_IO. */
+int index_link_exists(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq);
+/* Highest indexed last_seq of a stream: 1 (found, *seq set), 0 (none), INDEX_E_IO. */
+int index_link_max_seq(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t *seq);
+/* One link: 0, INDEX_E_NOTFOUND, INDEX_E_IO. */
+int index_link_get(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq,
+    struct index_link *out);
+
+/* Links overlapping [from, to) in seq order; cb returns nonzero to stop. At most max rows.
+ * Count of rows passed, or INDEX_E_IO. */
+typedef int (*index_link_fn)(void *ctx, const struct index_link *l);
+int index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    int64_t from, int64_t to, int max, index_link_fn cb, void *ctx);
+
+/* Every camera stream with stored links. Count or INDEX_E_IO. */
+typedef int (*index_stream_fn)(void *ctx, const struct index_stream_summary *s);
+int index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx);
+
+/* Retention: delete, in one transaction, links whose end is older than now minus the
+ * camera's max age (default_max_age_s when the camera has none; <= 0 disables), then the
+ * oldest links while total bytes exceed quota (0 disables). *deleted gets the count.
+ * 0 or INDEX_E_IO. */
+int index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t quota,
+    int64_t *deleted);
+/* Total bytes of indexed links. 0 or INDEX_E_IO. */
+int index_total_bytes(struct index *ix, uint64_t *out);
+
+#endif

@@ -1,0 +1,259 @@
+/* ingest.c - the ingest handler: streamed records validated, appended, fsync'd, indexed, relayed, acked. */
+#include <stdlib.h>
+#include <string.h>
+#include "common/record.h"
+#include "common/util.h"
+#include "server/blobpool.h"
+#include "server/http.h"
+#include "server/index.h"
+#include "server/linkcheck.h"
+#include "server/relay.h"
+#include "server/server.h"
+#include "server/store.h"
+
+/* Most links one request may carry (bounds the ack list). */
+#define INGEST_MAX_LINKS 100000
+
+struct ingest {
+	struct server *srv;
+	struct record_parser *rp;
+	struct linkcheck lc;
+	struct link_event cur;      /* the open link */
+	int skip;                   /* already indexed: drop its bytes */
+	int live;                   /* newest link: relay it */
+	struct store_blob *blob;    /* held while a link is written */
+	uint64_t link_off;
+	json_t *acked;
+	size_t nacked;
+};
+
+/* Why an ingest request failed. */
+struct ingest_err {
+	unsigned status;
+	const char *reason;
+};
+
+static void
+ingest_free(void *p)
+{
+	struct ingest *in = p;
+
+	if (in == NULL)
+		return;
+	/* A link left unfinished is dead space in its blob; the index never names it. */
+	blobpool_release(in->srv->bp, in->blob, 0, mono_us());
+	record_parser_free(in->rp);
+	json_decref(in->acked);
+	free(in);
+}
+
+static int
+ack(struct ingest *in, const struct link_event *ev)
+{
+	char hex[2 * CAMERA_ID_LEN + 1];
+
+	hex_encode(ev->camera_id, CAMERA_ID_LEN, hex);
+	if (++in->nacked > INGEST_MAX_LINKS)
+		return -1;
+	return json_array_append_new(in->acked, json_pack("{s:s,s:i,s:I}", "camera", hex, "stream",
+	    (int)ev->stream, "seq", (json_int_t)ev->seq));
+}
+
+static int
+write_record(struct ingest *in, const struct record *rec, struct ingest_err *e)
+{
+	uint8_t hdr[RECORD_HDR_LEN];
+
+	record_hdr(hdr, rec->type, rec->len);
+	if (store_blob_append(in->blob, hdr, sizeof(hdr)) != 0 ||
+	    (rec->len > 0 && store_blob_append(in->blob, rec->payload, rec->len) != 0)) {
+		blobpool_release(in->srv->bp, in->blob, 1, mono_us());
+		in->blob = NULL;
+		*e = (struct ingest_err){ 500, "store error" };
+		return -1;
+	}
+	if (in->live)
+		relay_push(in->srv->rl, in->cur.camera_id, in->cur.stream, in->cur.seq, rec->type,
+		    rec->payload, rec->len);
+	return 0;
+}
+
+/* A link starts: ownership, duplicate check, blob and relay decisions. */
+static int
+link_begin(struct ingest *in, const struct record *rec, const struct link_event *ev,
+    const uint8_t gw[GATEWAY_ID_LEN], struct ingest_err *e)
+{
+	struct server *srv = in->srv;
+	uint64_t max;
+	int r;
+
+	in->cur = *ev;
+	in->skip = in->live = 0;
+	r = index_camera_claim(srv->ix, ev->camera_id, gw);
+	if (r == INDEX_E_OWNER) {
+		*e = (struct ingest_err){ 403, "camera belongs to another gateway" };
+		return -1;
+	}
+	if (r != 0 || (r = index_link_exists(srv->ix, ev->camera_id, ev->stream, ev->seq)) < 0) {
+		*e = (struct ingest_err){ 500, "index error" };
+		return -1;
+	}
+	if (r == 1) {
+		in->skip = 1;
+		return 0;
+	}
+	if ((r = index_link_max_seq(srv->ix, ev->camera_id, ev->stream, &max)) < 0) {
+		*e = (struct ingest_err){ 500, "index error" };
+		return -1;
+	}
+	if (!ev->is_gap && (r == 0 || ev->seq > max))
+		in->live = relay_link_begin(srv->rl, ev->camera_id, ev->stream, ev->seq) == 1;
+	if (blobpool_acquire(srv->bp, ev->camera_id, ev->stream, mono_us(), &in->blob) != 0) {
+		*e = (struct ingest_err){ 503, "store unavailable" };
+		return -1;
+	}
+	in->link_off = store_blob_size(in->blob);
+	return write_record(in, rec, e);
+}
+
+/* A link is complete: make it durable, index it, then count it acked. */
+static int
+link_end(struct ingest *in, const struct record *rec, const struct link_event *ev,
+    struct ingest_err *e)
+{
+	struct server *srv = in->srv;
+	struct index_link l;
+	char hex[2 * CAMERA_ID_LEN + 1];
+	int r;
+
+	if (in->skip)
+		goto acked;
+	if (!ev->is_gap && write_record(in, rec, e) != 0)
+		return -1;
+	if (store_blob_sync(in->blob) != 0) {
+		blobpool_release(srv->bp, in->blob, 1, mono_us());
+		in->blob = NULL;
+		*e = (struct ingest_err){ 500, "store error" };
+		return -1;
+	}
+	memset(&l, 0, sizeof(l));
+	memcpy(l.camera_id, ev->camera_id, CAMERA_ID_LEN);
+	l.stream = ev->stream;
+	l.seq = ev->seq;
+	l.last_seq = ev->last_seq;
+	l.kind = ev->is_gap ? LINK_GAP : LINK_SEGMENT;
+	l.start_us = ev->start_us;
+	l.end_us = ev->end_us;
+	l.blob_id = store_blob_id(in->blob);
+	l.offset = in->link_off;
+	l.length = store_blob_size(in->blob) - in->link_off;
+	r = index_link_add(srv->ix, &l);
+	blobpool_release(srv->bp, in->blob, 0, mono_us());
+	in->blob = NULL;
+	if (r != 0 && r != INDEX_E_DUP) {
+		*e = (struct ingest_err){ 500, "index error" };
+		return -1;
+	}
+	hex_encode(ev->camera_id, CAMERA_ID_LEN, hex);
+	log_info("ingest", "op=link camera=%s stream=%u seq=%llu kind=%s bytes=%llu live=%d",
+	    hex, (unsigned)ev->stream, (unsigned long long)ev->seq, ev->is_gap ? "gap" : "segment",
+	    (unsigned long long)l.length, in->live);
+acked:
+	if (ack(in, ev) != 0) {
+		*e = (struct ingest_err){ 400, "too many links in one request" };
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ingest_record(struct ingest *in, const struct record *rec, const uint8_t gw[GATEWAY_ID_LEN],
+    struct ingest_err *e)
+{
+	struct link_event ev;
+	int r;
+
+	r = linkcheck_record(&in->lc, rec, &ev);
+	switch (r) {
+	case LC_SKIP:
+		return 0;
+	case LC_BEGIN:
+		return link_begin(in, rec, &ev, gw, e);
+	case LC_CHUNK:
+		return in->skip ? 0 : write_record(in, rec, e);
+	case LC_END:
+		return link_end(in, rec, &ev, e);
+	case LC_GAP:
+		if (link_begin(in, rec, &ev, gw, e) != 0)
+			return -1;
+		return link_end(in, rec, &ev, e);
+	default:
+		*e = (struct ingest_err){ 400, linkcheck_strerror(r) };
+		return -1;
+	}
+}
+
+/* Feed this call's bytes and store every whole record. 0 or -1 with *e set. */
+static int
+ingest_feed(struct ingest *in, const uint8_t *p, size_t n, const uint8_t gw[GATEWAY_ID_LEN],
+    struct ingest_err *e)
+{
+	struct record rec;
+	int r;
+
+	if (record_parser_feed(in->rp, p, n) != 0) {
+		*e = (struct ingest_err){ 503, "out of memory" };
+		return -1;
+	}
+	while ((r = record_parser_next(in->rp, &rec)) == RECP_RECORD)
+		if (ingest_record(in, &rec, gw, e) != 0)
+			return -1;
+	if (r != RECP_NEED_MORE) {
+		*e = (struct ingest_err){ 400, record_strerror(r) };
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ingest_fail(struct req *rq, const struct ingest_err *e)
+{
+	char gw[2 * GATEWAY_ID_LEN + 1];
+
+	hex_encode(rq->who.gateway_id, GATEWAY_ID_LEN, gw);
+	log_warn("ingest", "op=reject gateway=%s status=%u reason=\"%s\"", gw, e->status, e->reason);
+	return http_fail(rq, e->status, e->reason);
+}
+
+int
+h_ingest(struct req *rq)
+{
+	struct ingest *in = rq->hstate;
+	struct ingest_err e;
+	json_t *acked;
+
+	if (in == NULL) {
+		if ((in = calloc(1, sizeof(*in))) == NULL)
+			return http_fail(rq, 503, "out of memory");
+		in->srv = rq->srv;
+		in->rp = record_parser_new(RECORD_MAX_PAYLOAD);
+		in->acked = json_array();
+		rq->hstate = in;
+		rq->hstate_free = ingest_free;
+		if (in->rp == NULL || in->acked == NULL)
+			return http_fail(rq, 503, "out of memory");
+		linkcheck_init(&in->lc, rq->who.gateway_id);
+	}
+	if (!rq->final) {
+		if (ingest_feed(in, rq->upload, rq->upload_len, rq->who.gateway_id, &e) != 0)
+			return ingest_fail(rq, &e);
+		return MHD_YES;
+	}
+	if (linkcheck_open(&in->lc) || record_parser_pending(in->rp) > 0) {
+		e = (struct ingest_err){ 400, "body ended inside a link" };
+		return ingest_fail(rq, &e);
+	}
+	acked = in->acked;
+	in->acked = NULL;
+	return http_json(rq, 200, json_pack("{s:o}", "acked", acked));
+}

@@ -1,0 +1,253 @@
+/* main.c - vigil-server: command line, start-up, the READY line and clean shutdown on SIGTERM/SIGINT. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "common/util.h"
+#include "server/auth.h"
+#include "server/blobpool.h"
+#include "server/http.h"
+#include "server/index.h"
+#include "server/relay.h"
+#include "server/retention.h"
+#include "server/server.h"
+#include "server/store.h"
+
+#define ADMIN_TOKEN_MAX 4096
+#define PATH_LEN 4096
+
+struct opts {
+	char addr[64];
+	uint16_t port;
+	const char *data;
+	const char *token_file;
+	int64_t retention_s;
+	int64_t quota;
+	int behind_proxy;
+	const char *tls_cert;
+	const char *tls_key;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vigil-server --listen ADDR:PORT --data DIR --admin-token-file PATH\n"
+	    "    [--retention-s N] [--quota-bytes N] [--behind-tls-proxy]\n"
+	    "    [--tls-cert FILE --tls-key FILE]\n");
+}
+
+/* "a.b.c.d:port" into o->addr and o->port. 0 or -1. */
+static int
+parse_listen(const char *s, struct opts *o)
+{
+	const char *colon = strrchr(s, ':');
+	struct in_addr ia;
+	size_t n;
+	int64_t port;
+
+	if (colon == NULL || (n = (size_t)(colon - s)) == 0 || n >= sizeof(o->addr))
+		return -1;
+	memcpy(o->addr, s, n);
+	o->addr[n] = '\0';
+	if (inet_pton(AF_INET, o->addr, &ia) != 1)
+		return -1;
+	if (parse_i64(colon + 1, 0, 65535, &port) != 0)
+		return -1;
+	o->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+is_loopback(const char *addr)
+{
+	struct in_addr ia;
+
+	if (inet_pton(AF_INET, addr, &ia) != 1)
+		return 0;
+	return (ntohl(ia.s_addr) >> 24) == 127;
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "admin-token-file", required_argument, NULL, 'a' },
+		{ "retention-s", required_argument, NULL, 'r' },
+		{ "quota-bytes", required_argument, NULL, 'q' },
+		{ "behind-tls-proxy", no_argument, NULL, 'p' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, have_listen = 0;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (parse_listen(optarg, o) != 0) {
+				fprintf(stderr, "vigil-server: --listen wants IPV4:PORT\n");
+				return -1;
+			}
+			have_listen = 1;
+			break;
+		case 'd':
+			o->data = optarg;
+			break;
+		case 'a':
+			o->token_file = optarg;
+			break;
+		case 'r':
+			if (parse_i64(optarg, 0, 100LL * 366 * 24 * 3600, &o->retention_s) != 0) {
+				fprintf(stderr, "vigil-server: bad --retention-s\n");
+				return -1;
+			}
+			break;
+		case 'q':
+			if (parse_i64(optarg, 0, INT64_MAX, &o->quota) != 0) {
+				fprintf(stderr, "vigil-server: bad --quota-bytes\n");
+				return -1;
+			}
+			break;
+		case 'p':
+			o->behind_proxy = 1;
+			break;
+		case 'c':
+			o->tls_cert = optarg;
+			break;
+		case 'k':
+			o->tls_key = optarg;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc || !have_listen || o->data == NULL || o->token_file == NULL) {
+		fprintf(stderr, "vigil-server: --listen, --data and --admin-token-file are required\n");
+		return -1;
+	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr, "vigil-server: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the admin token (trailing whitespace trimmed) and keep only its hash. */
+static struct auth *
+load_admin(const char *path)
+{
+	struct buf b;
+	struct auth *a = NULL;
+	size_t n;
+
+	buf_init(&b, ADMIN_TOKEN_MAX);
+	if (file_read(path, &b, ADMIN_TOKEN_MAX) != 0) {
+		fprintf(stderr, "vigil-server: cannot read the admin token file\n");
+		goto out;
+	}
+	n = b.len;
+	while (n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' || b.data[n - 1] == ' ' ||
+	    b.data[n - 1] == '\t'))
+		n--;
+	if (n < 16) {
+		fprintf(stderr, "vigil-server: the admin token must be at least 16 characters\n");
+		goto out;
+	}
+	if (memchr(b.data, '\0', n) != NULL) {
+		fprintf(stderr, "vigil-server: the admin token must be text\n");
+		goto out;
+	}
+	a = auth_new(b.data, n);
+out:
+	buf_free(&b);
+	return a;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct server srv;
+	struct http *http = NULL;
+	struct retention *ret = NULL;
+	char path[PATH_LEN];
+	sigset_t set;
+	uint16_t port = 0;
+	int sig, rc = 1;
+
+	memset(&srv, 0, sizeof(srv));
+	if (parse_opts(argc, argv, &o) != 0) {
+		usage();
+		return 2;
+	}
+	if (!is_loopback(o.addr) && o.tls_cert == NULL && !o.behind_proxy) {
+		fprintf(stderr, "vigil-server: refusing to listen on %s without TLS: pass --tls-cert "
+		    "and --tls-key, or --behind-tls-proxy when a TLS proxy fronts this server\n", o.addr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "vigil-server: libsodium failed to initialise\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	srv.retention_s = o.retention_s;
+	srv.quota_bytes = (uint64_t)o.quota;
+	if ((srv.au = load_admin(o.token_file)) == NULL)
+		return 2;
+	if (mkdir_p(o.data, 0700) != 0) {
+		fprintf(stderr, "vigil-server: cannot create the data directory\n");
+		goto out;
+	}
+	if (snprintf(path, sizeof(path), "%s/index.db", o.data) >= (int)sizeof(path))
+		goto out;
+	if (index_open(&srv.ix, path) != 0 || index_blob_seal_all(srv.ix) != 0)
+		goto out;
+	if (store_open(&srv.st, o.data) != 0)
+		goto out;
+	if ((srv.rl = relay_new(RELAY_WINDOW_BYTES)) == NULL ||
+	    (srv.bp = blobpool_new(srv.ix, srv.st)) == NULL)
+		goto out;
+	/* Finish whatever retention pass a crash interrupted before taking traffic. */
+	if (retention_pass(&srv, now_us()) != 0)
+		log_warn("server", "op=startup_retention err=failed");
+	if (http_start(&http, &srv, o.addr, o.port, o.tls_cert, o.tls_key, &port) != 0)
+		goto out;
+	if (retention_start(&ret, &srv) != 0)
+		goto out;
+	log_info("server", "op=listen addr=%s port=%u tls=%d", o.addr, (unsigned)port,
+	    o.tls_cert != NULL);
+	printf("READY url=%s://%s:%u\n", o.tls_cert != NULL ? "https" : "http", o.addr,
+	    (unsigned)port);
+	fflush(stdout);
+
+	if (sigwait(&set, &sig) == 0)
+		log_info("server", "op=shutdown signal=%d", sig);
+	rc = 0;
+out:
+	if (srv.rl != NULL)
+		relay_shutdown(srv.rl);
+	if (http != NULL) {
+		usleep(100000);
+		http_stop(http);
+	}
+	retention_stop(ret);
+	blobpool_free(srv.bp);
+	relay_free(srv.rl);
+	store_close(srv.st);
+	index_close(srv.ix);
+	auth_free(srv.au);
+	return rc;
+}

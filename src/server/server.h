@@ -1,0 +1,23 @@
+/* server.h - the server context shared by the HTTP layer, handlers and background threads. */
+#ifndef VIGIL_SERVER_SERVER_H
+#define VIGIL_SERVER_SERVER_H
+
+#include <stdint.h>
+
+struct index;
+struct store;
+struct relay;
+struct auth;
+struct blobpool;
+
+struct server {
+	struct index *ix;
+	struct store *st;
+	struct relay *rl;
+	struct auth *au;
+	struct blobpool *bp;
+	int64_t retention_s;   /* default maximum age of links; 0 keeps them */
+	uint64_t quota_bytes;  /* 0: no quota */
+};
+
+#endif

@@ -1,0 +1,191 @@
+/* store_disk.c - the blob store on a local file system: DIR/blobs/<camera>/<stream>/<id>.blob. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "server/store.h"
+
+#define STORE_PATH_MAX 4096
+
+struct store {
+	char root[STORE_PATH_MAX];
+};
+
+struct store_blob {
+	int fd;
+	int64_t id;
+	uint64_t size;
+	int failed;
+};
+
+int
+store_open(struct store **sp, const char *dir)
+{
+	struct store *s;
+	int n;
+
+	*sp = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return STORE_E_IO;
+	n = snprintf(s->root, sizeof(s->root), "%s/blobs", dir);
+	if (n < 0 || (size_t)n >= sizeof(s->root) - 128 || mkdir_p(s->root, 0700) != 0) {
+		log_err("store", "op=open dir=%s err=\"%s\"", dir, strerror(errno));
+		free(s);
+		return STORE_E_IO;
+	}
+	*sp = s;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	free(s);
+}
+
+/* dir gets DIR/blobs/<camera>/<stream>; path (if not NULL) the blob file. */
+static int
+blob_paths(const struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int64_t id,
+    char *dir, size_t dirlen, char *path, size_t pathlen)
+{
+	char hex[2 * CAMERA_ID_LEN + 1];
+	int n;
+
+	if (id < 0)
+		return STORE_E_IO;
+	hex_encode(cam, CAMERA_ID_LEN, hex);
+	n = snprintf(dir, dirlen, "%s/%s/%u", s->root, hex, (unsigned)stream);
+	if (n < 0 || (size_t)n >= dirlen)
+		return STORE_E_IO;
+	if (path != NULL) {
+		n = snprintf(path, pathlen, "%s/%lld.blob", dir, (long long)id);
+		if (n < 0 || (size_t)n >= pathlen)
+			return STORE_E_IO;
+	}
+	return 0;
+}
+
+int
+store_blob_create(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int64_t id,
+    struct store_blob **bp)
+{
+	char dir[STORE_PATH_MAX], path[STORE_PATH_MAX];
+	struct store_blob *b = NULL;
+	int r = STORE_E_IO;
+
+	*bp = NULL;
+	if (blob_paths(s, cam, stream, id, dir, sizeof(dir), path, sizeof(path)) != 0)
+		goto out;
+	if (mkdir_p(dir, 0700) != 0)
+		goto out;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		goto out;
+	b->id = id;
+	/* O_EXCL: blob ids come from the index and are never reused. */
+	if ((b->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		log_err("store", "op=create path=%s err=\"%s\"", path, strerror(errno));
+		goto out;
+	}
+	/* The new directory entry must survive a crash, or the index would point at nothing. */
+	if (fsync_dir(dir) != 0) {
+		close(b->fd);
+		goto out;
+	}
+	*bp = b;
+	b = NULL;
+	r = 0;
+out:
+	free(b);
+	return r;
+}
+
+int
+store_blob_append(struct store_blob *b, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+	ssize_t w;
+
+	if (b->failed)
+		return STORE_E_IO;
+	while (n > 0) {
+		w = write(b->fd, q, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_err("store", "op=append blob=%lld err=\"%s\"", (long long)b->id,
+			    strerror(errno));
+			b->failed = 1;
+			return STORE_E_IO;
+		}
+		q += w;
+		n -= (size_t)w;
+		b->size += (uint64_t)w;
+	}
+	return 0;
+}
+
+int
+store_blob_sync(struct store_blob *b)
+{
+	if (b->failed)
+		return STORE_E_IO;
+	if (fdatasync(b->fd) != 0) {
+		log_err("store", "op=sync blob=%lld err=\"%s\"", (long long)b->id, strerror(errno));
+		b->failed = 1;
+		return STORE_E_IO;
+	}
+	return 0;
+}
+
+uint64_t
+store_blob_size(const struct store_blob *b)
+{
+	return b->size;
+}
+
+int64_t
+store_blob_id(const struct store_blob *b)
+{
+	return b->id;
+}
+
+void
+store_blob_close(struct store_blob *b)
+{
+	if (b == NULL)
+		return;
+	close(b->fd);
+	free(b);
+}
+
+int
+store_blob_open_read(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int64_t id,
+    int *fd)
+{
+	char dir[STORE_PATH_MAX], path[STORE_PATH_MAX];
+
+	*fd = -1;
+	if (blob_paths(s, cam, stream, id, dir, sizeof(dir), path, sizeof(path)) != 0)
+		return STORE_E_IO;
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? STORE_E_NOTFOUND : STORE_E_IO;
+	return 0;
+}
+
+int
+store_blob_remove(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int64_t id)
+{
+	char dir[STORE_PATH_MAX], path[STORE_PATH_MAX];
+
+	if (blob_paths(s, cam, stream, id, dir, sizeof(dir), path, sizeof(path)) != 0)
+		return STORE_E_IO;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		log_err("store", "op=remove path=%s err=\"%s\"", path, strerror(errno));
+		return STORE_E_IO;
+	}
+	return 0;
+}

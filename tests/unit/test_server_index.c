@@ -1,0 +1,196 @@
+/* test_server_index.c - the SQLite index in a temp dir: gateways, ownership, links, ranges, retention. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "server/index.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct index *ix;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vigil-ix-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/index.db", f->dir);
+	if (index_open(&f->ix, f->path) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	index_close(f->ix);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static const uint8_t cam[16] = { 1, 2, 3 };
+static const uint8_t gw1[32] = { 9 };
+static const uint8_t gw2[32] = { 8 };
+
+static void
+mklink(struct index_link *l, uint64_t seq, int64_t start, int64_t end, int64_t blob, uint64_t len)
+{
+	memset(l, 0, sizeof(*l));
+	memcpy(l->camera_id, cam, 16);
+	l->seq = l->last_seq = seq;
+	l->start_us = start;
+	l->end_us = end;
+	l->blob_id = blob;
+	l->offset = seq * 1000;
+	l->length = len;
+}
+
+static int
+count_cb(void *ctx, const struct index_link *l)
+{
+	uint64_t *seqs = ctx;
+
+	seqs[++seqs[0]] = l->seq;
+	return 0;
+}
+
+static void
+test_gateways_cameras(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(index_gateway_exists(f->ix, gw1), 0);
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_gateway_add(f->ix, gw1), 0);
+	assert_int_equal(index_gateway_exists(f->ix, gw1), 1);
+	assert_int_equal(index_gateway_add(f->ix, gw2), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw2), INDEX_E_OWNER);
+	assert_int_equal(index_camera_set_retention(f->ix, cam, 60), 0);
+	assert_int_equal(index_camera_set_retention(f->ix, gw2, 60), INDEX_E_NOTFOUND);
+}
+
+static void
+test_links(void **state)
+{
+	struct fx *f = *state;
+	struct index_link l, got;
+	uint64_t seqs[16] = { 0 }, max;
+	int64_t blob;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &blob), 0);
+	assert_int_equal(index_link_max_seq(f->ix, cam, 0, &max), 0);
+	for (i = 0; i < 5; i++) {
+		mklink(&l, (uint64_t)i, i * 100, i * 100 + 99, blob, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	assert_int_equal(index_link_add(f->ix, &l), INDEX_E_DUP);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 3), 1);
+	assert_int_equal(index_link_exists(f->ix, cam, 1, 3), 0);
+	assert_int_equal(index_link_max_seq(f->ix, cam, 0, &max), 1);
+	assert_int_equal(max, 4);
+	assert_int_equal(index_link_get(f->ix, cam, 0, 2, &got), 0);
+	assert_int_equal(got.start_us, 200);
+	assert_int_equal(got.offset, 2000);
+	assert_int_equal(got.blob_id, blob);
+	assert_int_equal(index_link_get(f->ix, cam, 0, 9, &got), INDEX_E_NOTFOUND);
+	/* Links overlapping [150, 320): 1, 2, 3. */
+	assert_int_equal(index_links_range(f->ix, cam, 0, 150, 320, 100, count_cb, seqs), 3);
+	assert_int_equal(seqs[0], 3);
+	assert_int_equal(seqs[1], 1);
+	assert_int_equal(seqs[3], 3);
+}
+
+static void
+test_retention(void **state)
+{
+	struct fx *f = *state;
+	struct index_link l;
+	struct index_blob ob[8];
+	int64_t b1, b2, del;
+	uint64_t total;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &b1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 2, &b2), 0);
+	/* Blob 1 holds seqs 0-1 (ending at 1 s and 2 s), blob 2 seqs 2-3 (100 s, 200 s). */
+	for (i = 0; i < 4; i++) {
+		mklink(&l, (uint64_t)i, 0, i < 2 ? (i + 1) * 1000000LL : (i - 1) * 100000000LL,
+		    i < 2 ? b1 : b2, 100);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	/* Open blobs are never orphans. */
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
+	assert_int_equal(index_blob_seal(f->ix, b1, 200), 0);
+	assert_int_equal(index_blob_seal_all(f->ix), 0);
+	/* Max age 50 s at t = 60 s: links ending before 10 s go (seqs 0 and 1). */
+	assert_int_equal(index_expire(f->ix, 60000000LL, 50, 0, &del), 0);
+	assert_int_equal(del, 2);
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 1);
+	assert_int_equal(ob[0].id, b1);
+	assert_int_equal(index_blob_delete(f->ix, b1), 0);
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
+	/* A per-camera max age overrides the default. */
+	assert_int_equal(index_camera_set_retention(f->ix, cam, 1000), 0);
+	assert_int_equal(index_expire(f->ix, 250000000LL, 50, 0, &del), 0);
+	assert_int_equal(del, 0);
+	/* Quota 150 bytes: the oldest of the two remaining 100-byte links goes. */
+	assert_int_equal(index_expire(f->ix, 250000000LL, 0, 150, &del), 0);
+	assert_int_equal(del, 1);
+	assert_int_equal(index_total_bytes(f->ix, &total), 0);
+	assert_int_equal(total, 100);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 3), 1);
+	/* b2 still holds seq 3: not an orphan. */
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
+}
+
+static void
+test_reopen(void **state)
+{
+	struct fx *f = *state;
+	uint64_t max;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	index_close(f->ix);
+	assert_int_equal(index_open(&f->ix, f->path), 0);
+	assert_int_equal(index_gateway_exists(f->ix, gw1), 1);
+	assert_int_equal(index_link_max_seq(f->ix, cam, 0, &max), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_gateways_cameras, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

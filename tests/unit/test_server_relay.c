@@ -1,0 +1,206 @@
+/* test_server_relay.c - the live relay window: join at a segment start, slow viewers skipped, bounded memory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "common/record.h"
+#include "server/relay.h"
+
+static const uint8_t cam[16] = { 7 };
+static uint64_t cur_seq;
+
+struct wake {
+	int suspended;
+	int resumes;
+};
+
+static void
+notify(void *arg, int op)
+{
+	struct wake *w = arg;
+
+	if (op == RELAY_SUSPEND) {
+		w->suspended = 1;
+	} else {
+		w->suspended = 0;
+		w->resumes++;
+	}
+}
+
+/* Push one record whose payload is 100 bytes of tag. */
+static void
+push(struct relay *r, uint8_t type, uint8_t tag)
+{
+	uint8_t p[100];
+
+	memset(p, tag, sizeof(p));
+	if (type == REC_SEG_HEADER)
+		assert_int_equal(relay_link_begin(r, cam, 0, ++cur_seq), 1);
+	assert_int_equal(relay_push(r, cam, 0, cur_seq, type, p, sizeof(p)), 0);
+}
+
+/* Read one whole record; returns its type and tag, or 0 when nothing is ready. */
+static int
+read_rec(struct relay_viewer *v, uint8_t *tag, int64_t now)
+{
+	uint8_t buf[RECORD_HDR_LEN + 100];
+	ssize_t n, got = 0;
+
+	while (got < (ssize_t)RECORD_HDR_LEN) {
+		n = relay_viewer_read(v, buf + got, RECORD_HDR_LEN - (size_t)got, now);
+		if (n <= 0)
+			return 0;
+		got += n;
+	}
+	if (buf[4] == REC_KEEPALIVE)
+		return REC_KEEPALIVE;
+	while (got < (ssize_t)sizeof(buf)) {
+		n = relay_viewer_read(v, buf + got, sizeof(buf) - (size_t)got, now);
+		assert_true(n > 0);
+		got += n;
+	}
+	*tag = buf[RECORD_HDR_LEN];
+	return buf[4];
+}
+
+static void
+test_join_and_follow(void **state)
+{
+	struct relay *r = relay_new(1 << 20);
+	struct relay_viewer *v;
+	struct wake w = { 0, 0 };
+	uint8_t tag;
+
+	cur_seq = 4;
+	push(r, REC_SEG_HEADER, 1);   /* link 5 */
+	push(r, REC_CHUNK, 2);
+	v = relay_viewer_add(r, cam, 0, notify, &w, 0);
+	assert_non_null(v);
+	/* Starts at the current SEG_HEADER. */
+	assert_int_equal(read_rec(v, &tag, 0), REC_SEG_HEADER);
+	assert_int_equal(tag, 1);
+	assert_int_equal(read_rec(v, &tag, 0), REC_CHUNK);
+	assert_int_equal(tag, 2);
+	assert_int_equal(read_rec(v, &tag, 0), 0);
+	assert_int_equal(w.suspended, 1);
+	push(r, REC_CHUNK, 3);
+	assert_int_equal(w.suspended, 0);
+	assert_int_equal(w.resumes, 1);
+	assert_int_equal(read_rec(v, &tag, 0), REC_CHUNK);
+	assert_int_equal(tag, 3);
+	/* Backfill of an older seq does not go live; a newer one does. */
+	assert_int_equal(relay_link_begin(r, cam, 0, 3), 0);
+	assert_int_equal(relay_link_begin(r, cam, 0, 5), 0);
+	assert_int_equal(relay_link_begin(r, cam, 0, 6), 1);
+	/* Link 5 was overtaken by 6: its late records are dropped, not interleaved. */
+	{
+		uint8_t p[4] = { 0 };
+		assert_int_equal(relay_push(r, cam, 0, 5, REC_CHUNK, p, sizeof(p)), 1);
+	}
+	/* Idle for the keepalive period: the tick resumes and a KEEPALIVE goes out. */
+	assert_int_equal(read_rec(v, &tag, 0), 0);
+	relay_tick(r, RELAY_KEEPALIVE_US - 1);
+	assert_int_equal(w.suspended, 1);
+	relay_tick(r, RELAY_KEEPALIVE_US);
+	assert_int_equal(w.suspended, 0);
+	assert_int_equal(read_rec(v, &tag, RELAY_KEEPALIVE_US), REC_KEEPALIVE);
+	/* Shutdown ends the stream. */
+	relay_shutdown(r);
+	{
+		uint8_t b[8];
+		assert_int_equal(relay_viewer_read(v, b, sizeof(b), 0), -1);
+	}
+	relay_viewer_remove(v);
+	relay_free(r);
+}
+
+static void
+test_viewer_waits_for_header(void **state)
+{
+	struct relay *r = relay_new(1 << 20);
+	struct relay_viewer *v;
+	struct wake w = { 0, 0 };
+	uint8_t tag;
+
+	v = relay_viewer_add(r, cam, 0, notify, &w, 0);
+	assert_int_equal(read_rec(v, &tag, 0), 0);
+	cur_seq = 100;
+	assert_int_equal(relay_link_begin(r, cam, 0, cur_seq), 1);
+	push(r, REC_CHUNK, 9);   /* a chunk of a segment the viewer never saw start */
+	assert_int_equal(read_rec(v, &tag, 0), 0);
+	push(r, REC_SEG_HEADER, 10);
+	assert_int_equal(read_rec(v, &tag, 0), REC_SEG_HEADER);
+	assert_int_equal(tag, 10);
+	relay_viewer_remove(v);
+	relay_free(r);
+}
+
+static void
+test_slow_viewer_skipped_memory_bounded(void **state)
+{
+	/* Window of 10 records of 105 bytes. */
+	size_t win = 10 * (RECORD_HDR_LEN + 100);
+	struct relay *r = relay_new(win);
+	struct relay_viewer *slow;
+	struct wake w = { 0, 0 };
+	uint8_t tag;
+	int seg, i;
+
+	push(r, REC_SEG_HEADER, 0);
+	slow = relay_viewer_add(r, cam, 0, notify, &w, 0);
+	assert_int_equal(read_rec(slow, &tag, 0), REC_SEG_HEADER);
+	/* Ingest never blocks on the slow viewer: push 5 segments of 8 records. */
+	for (seg = 1; seg <= 5; seg++) {
+		push(r, REC_SEG_HEADER, (uint8_t)(seg * 10));
+		for (i = 1; i < 8; i++)
+			push(r, REC_CHUNK, (uint8_t)(seg * 10 + i));
+		assert_true(relay_window_size(r, cam, 0) <= win);
+	}
+	/* The viewer fell behind: it resumes at the newest segment start, whole records only. */
+	assert_int_equal(read_rec(slow, &tag, 0), REC_SEG_HEADER);
+	assert_int_equal(tag, 50);
+	assert_int_equal(relay_viewer_skips(slow), 1);
+	for (i = 1; i < 8; i++) {
+		assert_int_equal(read_rec(slow, &tag, 0), REC_CHUNK);
+		assert_int_equal(tag, 50 + i);
+	}
+	assert_int_equal(read_rec(slow, &tag, 0), 0);
+	relay_viewer_remove(slow);
+	relay_free(r);
+}
+
+static void
+test_partial_record_survives_drop(void **state)
+{
+	struct relay *r = relay_new(2 * (RECORD_HDR_LEN + 100));
+	struct relay_viewer *v;
+	struct wake w = { 0, 0 };
+	uint8_t buf[RECORD_HDR_LEN + 100];
+	int i;
+
+	push(r, REC_SEG_HEADER, 1);
+	v = relay_viewer_add(r, cam, 0, notify, &w, 0);
+	assert_int_equal(relay_viewer_read(v, buf, 3, 0), 3);
+	for (i = 0; i < 10; i++)
+		push(r, REC_CHUNK, 2);
+	/* The record in flight completes from the viewer's own reference. */
+	assert_int_equal(relay_viewer_read(v, buf + 3, sizeof(buf) - 3, 0), (ssize_t)sizeof(buf) - 3);
+	assert_int_equal(buf[4], REC_SEG_HEADER);
+	assert_int_equal(buf[RECORD_HDR_LEN + 99], 1);
+	relay_viewer_remove(v);
+	relay_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_join_and_follow),
+		cmocka_unit_test(test_viewer_waits_for_header),
+		cmocka_unit_test(test_slow_viewer_skipped_memory_bounded),
+		cmocka_unit_test(test_partial_record_survives_drop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
