@@ -36,9 +36,9 @@ child_sibling(const char *bin, char *out, size_t n)
 
 /* In the child after fork: set up fds and exec; never returns. */
 static void
-exec_child(int out_w, char *const argv[], pid_t parent)
+exec_child(int out_w, char *const argv[], pid_t parent, const char *log_path)
 {
-	int devnull;
+	int devnull, logfd;
 
 	(void)setpgid(0, 0);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -48,6 +48,12 @@ exec_child(int out_w, char *const argv[], pid_t parent)
 	if (devnull >= 0) {
 		dup2(devnull, STDIN_FILENO);
 		close(devnull);
+	}
+	if (log_path != NULL) {
+		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (logfd < 0 || dup2(logfd, STDERR_FILENO) < 0)
+			_exit(127);
+		close(logfd);
 	}
 	if (dup2(out_w, STDOUT_FILENO) < 0)
 		_exit(127);
@@ -59,7 +65,7 @@ exec_child(int out_w, char *const argv[], pid_t parent)
 }
 
 int
-child_start(struct child *c, const char *name, char *const argv[])
+child_start(struct child *c, const char *name, char *const argv[], const char *log_path)
 {
 	int p[2];
 	pid_t parent = getpid(), pid;
@@ -78,7 +84,7 @@ child_start(struct child *c, const char *name, char *const argv[])
 	}
 	if (pid == 0) {
 		close(p[0]);
-		exec_child(p[1], argv, parent);
+		exec_child(p[1], argv, parent, log_path);
 	}
 	close(p[1]);
 	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -221,7 +227,7 @@ child_run(char *const argv[], char *out, size_t n, int timeout_ms)
 
 	if (n > 0)
 		out[0] = '\0';
-	if (child_start(&c, argv[0], argv) != 0)
+	if (child_start(&c, argv[0], argv, NULL) != 0)
 		return -1;
 	while (c.out_fd >= 0 && mono_us() < deadline) {
 		pfd.fd = c.out_fd;

@@ -21,9 +21,9 @@ struct child {
 int child_sibling(const char *bin, char *out, size_t n);
 
 /* Start argv[0] (a path) with stdin from /dev/null, stdout to a pipe we read, stderr
- * inherited, in its own process group (Ctrl-C reaches only us, we stop it) and with
+ * appended to log_path (mode 0600) or inherited when log_path is NULL, in its own process group (Ctrl-C reaches only us, we stop it) and with
  * SIGTERM as its parent-death signal. 0 or -1 (errno set). */
-int child_start(struct child *c, const char *name, char *const argv[]);
+int child_start(struct child *c, const char *name, char *const argv[], const char *log_path);
 /* Read the child's stdout until a line starting with prefix, or timeout_ms. The rest of
  * the line after the prefix goes to out. Other lines are copied to stderr. 0, or -1 on
  * timeout, EOF or the child's exit. */

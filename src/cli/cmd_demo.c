@@ -58,6 +58,19 @@ path_join(char *out, size_t n, const char *dir, const char *name)
 	return 0;
 }
 
+/* DIR/logs/NAME.log, where a child's stderr goes so the terminal stays readable. */
+static const char *
+demo_log(struct demo *d, const char *name)
+{
+	static char path[PATH_MAX];
+	char dir[PATH_MAX];
+
+	if (path_join(dir, sizeof(dir), d->dir, "logs") != 0 || mkdir_p(dir, 0700) != 0 ||
+	    snprintf(path, sizeof(path), "%s/%s.log", dir, name) >= (int)sizeof(path))
+		return NULL;
+	return path;
+}
+
 static int
 file_exists(const char *p)
 {
@@ -141,7 +154,7 @@ start_server(struct demo *d, const char *bin_dir)
 		fprintf(stderr, "error: cannot create %s: %s\n", data, strerror(errno));
 		return -1;
 	}
-	if (child_start(&d->server, "vigil-server", argv) != 0) {
+	if (child_start(&d->server, "vigil-server", argv, demo_log(d, "server")) != 0) {
 		fprintf(stderr, "error: cannot start %s: %s\n", bin, strerror(errno));
 		return -1;
 	}
@@ -180,7 +193,7 @@ start_camsim(struct demo *d, const char *bin_dir, const char *media)
 	argv[i++] = "--control";
 	argv[i++] = ctl;
 	argv[i] = NULL;
-	if (child_start(&d->camsim, "vigil-camsim", argv) != 0) {
+	if (child_start(&d->camsim, "vigil-camsim", argv, demo_log(d, "camsim")) != 0) {
 		fprintf(stderr, "error: cannot start %s: %s\n", bin, strerror(errno));
 		return -1;
 	}
@@ -237,7 +250,7 @@ start_gateway(struct demo *d, const char *bin_dir)
 	if (path_join(bin, sizeof(bin), bin_dir, "vigil-gateway") != 0 ||
 	    path_join(cfg, sizeof(cfg), d->dir, "gateway.json") != 0)
 		return -1;
-	if (child_start(&d->gateway, "vigil-gateway", argv) != 0) {
+	if (child_start(&d->gateway, "vigil-gateway", argv, demo_log(d, "gateway")) != 0) {
 		fprintf(stderr, "error: cannot start %s: %s\n", bin, strerror(errno));
 		return -1;
 	}
@@ -302,8 +315,8 @@ supervise(struct demo *d)
 			child_drain(all[i]);
 			if (child_exited(all[i])) {
 				child_describe(all[i], how, sizeof(how));
-				fprintf(stderr, "error: %s (pid %d) %s; stopping the others\n",
-				    all[i]->name, (int)all[i]->pid, how);
+				fprintf(stderr, "error: %s (pid %d) %s; stopping the others "
+				    "(its log: %s/logs/)\n", all[i]->name, (int)all[i]->pid, how, d->dir);
 				return 1;
 			}
 		}
@@ -397,8 +410,10 @@ cmd_demo(int argc, char **argv)
 		goto out;
 	printf("\nVigil demo is running (%u cameras, %s).\n", d->ncameras,
 	    d->synthetic ? "synthetic" : "replay");
-	printf("  console:  %s/\n", d->server_url);
+	printf("  server:   %s/ (HTTP API, docs/api/http.md; the browser console is not built yet)\n",
+	    d->server_url);
 	printf("  data:     %s (keys in keys.json, server data in server/)\n", d->dir);
+	printf("  logs:     %s/logs/ (server, camsim, gateway)\n", d->dir);
 	printf("  export the last minute of cam1 (wait a minute first):\n");
 	printf("    %s export --demo %s/demo.json --camera cam1 --from -1m -o clip.mp4\n", self,
 	    d->dir);
