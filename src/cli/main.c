@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "cli/cli.h"
+#include "cli/cmd_audit.h"
 #include "cli/jsonv.h"
 
 static const char USAGE[] =
@@ -12,7 +13,8 @@ static const char USAGE[] =
     "  export     verify and decrypt a time range of a camera into an .mp4\n"
     "  verify     verify a camera's signed chain over a time range, writing nothing\n"
     "  provision  make camera keys, keys.json and gateway.json; register the gateway\n"
-    "  camsim     run the RTSP camera simulator (vigil-camsim) with the given options\n";
+    "  camsim     run the RTSP camera simulator (vigil-camsim) with the given options\n"
+    "  audit      verify a downloaded audit log: audit verify FILE --server-key HEX\n";
 
 struct command {
 	const char *name;
@@ -25,6 +27,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify },
 	{ "provision", cmd_provision },
 	{ "camsim", cmd_camsim },
+	{ "audit", cmd_audit },
 };
 
 int
