@@ -1,0 +1,364 @@
+/* test_statement.c - unit tests of signed statements: layout, fingerprints, trust set and every verification error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/orgkeys.h"
+#include "common/statement.h"
+
+#define NOW INT64_C(1700000000000000)
+
+struct fx {
+	struct stmt_signer root;
+	struct buf org_root;
+	struct stmt_trust trust;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_int_equal(sodium_init() >= 0, 1);
+	buf_init(&f->org_root, STMT_MAX_LEN);
+	assert_int_equal(orgkeys_org_create("Acme Factory", NOW, &f->root, &f->org_root), 0);
+	statement_trust_init(&f->trust, f->root.pk);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	statement_signer_wipe(&f->root);
+	buf_free(&f->org_root);
+	free(f);
+	return 0;
+}
+
+/* A signed camera.epoch by signer with the given seq and expiry. */
+static void make_epoch(const struct stmt_signer *signer, uint8_t fill, uint64_t seq,
+    int64_t expires, struct buf *out)
+{
+	struct stmt_camera_epoch e;
+	uint8_t target[STMT_TARGET_LEN];
+	struct buf body;
+
+	memset(&e, 0, sizeof(e));
+	memset(e.camera_id, fill, STMT_ID_LEN);
+	e.epoch = 7;
+	memset(e.epoch_pk, 0x42, STMT_KEY_LEN);
+	buf_init(&body, 1024);
+	assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
+	statement_target_id(e.camera_id, target);
+	assert_int_equal(statement_sign(signer, STMT_CAMERA_EPOCH, target, seq, NOW, expires,
+	    body.data, body.len, out), 0);
+	buf_free(&body);
+}
+
+/* An admin keypair certified by the root; the admin's signer goes to *admin. */
+static void make_admin(struct fx *f, struct stmt_signer *admin, uint64_t seq, uint8_t active,
+    struct buf *cert)
+{
+	struct stmt_admin_cert ac;
+	uint8_t box_sk[32];
+
+	memset(&ac, 0, sizeof(ac));
+	crypto_sign_keypair(admin->pk, admin->sk);
+	memcpy(admin->org_id, f->root.org_id, STMT_ORG_ID_LEN);
+	randombytes_buf(ac.user_id, STMT_ID_LEN);
+	memcpy(ac.sign_pk, admin->pk, STMT_KEY_LEN);
+	crypto_box_keypair(ac.box_pk, box_sk);
+	ac.active = active;
+	assert_int_equal(orgkeys_admin_certify(&f->root, &ac, seq, NOW, cert), 0);
+}
+
+static void test_org_root_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct stmt *s = NULL;
+	uint8_t id[STMT_ORG_ID_LEN];
+
+	assert_int_equal(statement_verify(f->org_root.data, f->org_root.len, &f->trust,
+	    STMT_ORG_ROOT, NOW, &s), 0);
+	assert_string_equal(s->u.org_root.name, "Acme Factory");
+	assert_int_equal(s->type, STMT_ORG_ROOT);
+	assert_int_equal(s->seq, 0);
+	assert_true(s->issued_at == NOW);
+	statement_org_id(f->root.pk, id);
+	assert_memory_equal(s->org_id, id, STMT_ORG_ID_LEN);
+	assert_memory_equal(s->issuer, f->root.pk, STMT_KEY_LEN);
+	assert_int_equal(f->org_root.len, STMT_HEADER_LEN + 1 + 12 + STMT_SIG_LEN);
+	statement_free(s);
+	statement_free(NULL);
+}
+
+static void test_fingerprint(void **state)
+{
+	struct fx *f = *state;
+	char fp[STMT_FINGERPRINT_LEN], norm[STMT_FINGERPRINT_LEN], typed[80];
+	size_t i, o = 0;
+
+	statement_fingerprint(f->root.pk, fp);
+	assert_int_equal(strlen(fp), 47);
+	for (i = 0; i < 47; i++)
+		assert_true((i % 6 == 5) ? fp[i] == '-' : (fp[i] >= '0' && fp[i] <= '9'));
+	/* Typed with spaces instead of dashes normalizes back. */
+	for (i = 0; fp[i] != '\0'; i++)
+		typed[o++] = fp[i] == '-' ? ' ' : fp[i];
+	typed[o] = '\0';
+	assert_int_equal(statement_fingerprint_normalize(typed, norm), 0);
+	assert_string_equal(norm, fp);
+	assert_int_equal(statement_fingerprint_normalize("1234", norm), STMT_E_FORMAT);
+	typed[3] = 'x';
+	assert_int_equal(statement_fingerprint_normalize(typed, norm), STMT_E_FORMAT);
+	assert_int_equal(statement_fingerprint_normalize(NULL, norm), STMT_E_FORMAT);
+	memset(typed, '1', 41);
+	typed[41] = '\0';
+	assert_int_equal(statement_fingerprint_normalize(typed, norm), STMT_E_FORMAT);
+	typed[40] = '\0';
+	assert_int_equal(statement_fingerprint_normalize(typed, norm), 0);
+}
+
+static void test_verify_errors(void **state)
+{
+	struct fx *f = *state;
+	struct stmt_signer other, stranger, admin;
+	struct buf b, c, cert;
+	struct stmt *s = NULL;
+
+	buf_init(&b, STMT_MAX_LEN);
+	buf_init(&c, STMT_MAX_LEN);
+	buf_init(&cert, STMT_MAX_LEN);
+	make_epoch(&f->root, 1, 1, 0, &b);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_CAMERA_EPOCH, NOW, &s), 0);
+	assert_int_equal(s->u.camera_epoch.epoch, 7);
+	statement_free(s);
+
+	/* Bad signature, tampered body, tampered header. */
+	b.data[b.len - 1] ^= 1;
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_SIGNATURE);
+	assert_null(s);
+	b.data[b.len - 1] ^= 1;
+	b.data[STMT_HEADER_LEN + 20] ^= 1;
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_SIGNATURE);
+	b.data[STMT_HEADER_LEN + 20] ^= 1;
+	b.data[100 + 7] ^= 1; /* seq */
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_SIGNATURE);
+	b.data[100 + 7] ^= 1;
+	/* Unsigned: zero signature, or none at all. */
+	memset(b.data + b.len - STMT_SIG_LEN, 0, STMT_SIG_LEN);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_SIGNATURE);
+	assert_int_equal(statement_verify(b.data, b.len - STMT_SIG_LEN, &f->trust, STMT_ANY, NOW,
+	    &s), STMT_E_FORMAT);
+	buf_reset(&b);
+	make_epoch(&f->root, 1, 1, 0, &b);
+
+	/* Wrong type. */
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_GRANT, NOW, &s),
+	    STMT_E_TYPE);
+	/* Truncated, trailing byte, bad version, nonzero flags, unknown type. */
+	assert_int_equal(statement_verify(b.data, b.len - 1, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_FORMAT);
+	assert_int_equal(buf_put_u8(&b, 0), 0);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_FORMAT);
+	b.len--;
+	b.data[0] = 2;
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_VERSION);
+	b.data[0] = 1;
+	b.data[3] = 1;
+	assert_int_equal(statement_parse(b.data, b.len, &s), STMT_E_FORMAT);
+	b.data[3] = 0;
+	b.data[1] = 99;
+	assert_int_equal(statement_parse(b.data, b.len, &s), STMT_E_FORMAT);
+	b.data[1] = STMT_CAMERA_EPOCH;
+	assert_int_equal(statement_parse(NULL, 0, &s), STMT_E_FORMAT);
+
+	/* Expired: valid before expires_at, refused at and after it. */
+	buf_reset(&b);
+	make_epoch(&f->root, 1, 2, NOW + 1000, &b);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW + 999, &s), 0);
+	statement_free(s);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW + 1000, &s),
+	    STMT_E_EXPIRED);
+
+	/* Another org: its own root signs a statement of its own org. */
+	buf_reset(&c);
+	assert_int_equal(orgkeys_org_create("Other", NOW, &other, &c), 0);
+	buf_reset(&b);
+	make_epoch(&other, 1, 1, 0, &b);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s), STMT_E_ORG);
+	assert_int_equal(statement_verify(c.data, c.len, &f->trust, STMT_ANY, NOW, &s), STMT_E_ORG);
+
+	/* A stranger signing as if of this org: unknown issuer. */
+	crypto_sign_keypair(stranger.pk, stranger.sk);
+	memcpy(stranger.org_id, f->root.org_id, STMT_ORG_ID_LEN);
+	buf_reset(&b);
+	make_epoch(&stranger, 1, 1, 0, &b);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+	    STMT_E_ISSUER);
+
+	/* A certified admin may sign a camera.epoch, not an admin.cert. */
+	make_admin(f, &admin, 1, 1, &cert);
+	assert_int_equal(statement_trust_add(&f->trust, cert.data, cert.len, NOW), 0);
+	buf_reset(&b);
+	make_epoch(&admin, 1, 3, 0, &b);
+	assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s), 0);
+	statement_free(s);
+	buf_reset(&c);
+	{
+		struct stmt_signer admin2;
+		make_admin(f, &admin2, 1, 1, &c);
+		/* Re-sign the same cert body with the admin's key instead of the root's. */
+		struct stmt *parsed = NULL;
+		struct buf forged;
+		assert_int_equal(statement_parse(c.data, c.len, &parsed), 0);
+		buf_init(&forged, STMT_MAX_LEN);
+		assert_int_equal(statement_sign(&admin, STMT_ADMIN_CERT, parsed->target, 1, NOW, 0,
+		    parsed->body, parsed->body_len, &forged), 0);
+		assert_int_equal(statement_verify(forged.data, forged.len, &f->trust, STMT_ANY, NOW,
+		    &s), STMT_E_UNCERTIFIED);
+		assert_int_equal(statement_trust_add(&f->trust, forged.data, forged.len, NOW),
+		    STMT_E_UNCERTIFIED);
+		/* And a stranger's admin.cert is "not certified" too. */
+		buf_reset(&forged);
+		assert_int_equal(statement_sign(&stranger, STMT_ADMIN_CERT, parsed->target, 1, NOW, 0,
+		    parsed->body, parsed->body_len, &forged), 0);
+		assert_int_equal(statement_trust_add(&f->trust, forged.data, forged.len, NOW),
+		    STMT_E_UNCERTIFIED);
+		statement_free(parsed);
+		buf_free(&forged);
+		statement_signer_wipe(&admin2);
+	}
+
+	/* Revoking the admin (higher seq) removes it; replaying the old cert does not restore it. */
+	{
+		struct stmt *cs = NULL;
+		struct stmt_admin_cert ac;
+		struct buf rev;
+		assert_int_equal(statement_parse(cert.data, cert.len, &cs), 0);
+		ac = cs->u.admin_cert;
+		ac.active = 0;
+		buf_init(&rev, STMT_MAX_LEN);
+		assert_int_equal(orgkeys_admin_certify(&f->root, &ac, 2, NOW, &rev), 0);
+		assert_int_equal(statement_trust_add(&f->trust, rev.data, rev.len, NOW), 0);
+		assert_int_equal(statement_verify(b.data, b.len, &f->trust, STMT_ANY, NOW, &s),
+		    STMT_E_ISSUER);
+		assert_int_equal(statement_trust_add(&f->trust, cert.data, cert.len, NOW),
+		    STMT_E_REPLAY);
+		assert_int_equal(statement_trust_has(&f->trust, admin.pk), 0);
+		assert_int_equal(statement_trust_has(&f->trust, f->root.pk), 1);
+		statement_free(cs);
+		buf_free(&rev);
+	}
+	statement_signer_wipe(&other);
+	statement_signer_wipe(&admin);
+	buf_free(&b);
+	buf_free(&c);
+	buf_free(&cert);
+}
+
+static void test_sign_refuses_bad_layout(void **state)
+{
+	struct fx *f = *state;
+	struct stmt_camera_epoch e;
+	uint8_t target[STMT_TARGET_LEN];
+	struct buf body, out;
+
+	buf_init(&body, 1024);
+	buf_init(&out, STMT_MAX_LEN);
+	memset(&e, 3, sizeof(e));
+	assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
+	/* A target that does not match the body's camera id is never produced. */
+	memset(target, 9, sizeof(target));
+	assert_int_equal(statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, 0, body.data,
+	    body.len, &out), STMT_E_FORMAT);
+	assert_int_equal(out.len, 0);
+	/* Wrong body length; unknown type; expiry before issue. */
+	statement_target_id(e.camera_id, target);
+	assert_int_equal(statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, 0, body.data,
+	    body.len - 1, &out), STMT_E_FORMAT);
+	assert_int_equal(statement_sign(&f->root, 42, target, 1, NOW, 0, body.data, body.len, &out),
+	    STMT_E_ARG);
+	assert_int_equal(statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, NOW - 1,
+	    body.data, body.len, &out), STMT_E_ARG);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(statement_body_org_root(&body, ""), STMT_E_FORMAT);
+	assert_int_equal(statement_body_org_root(&body, "bad\nname"), STMT_E_FORMAT);
+	buf_free(&body);
+	buf_free(&out);
+}
+
+static void test_member_scopes(void **state)
+{
+	struct fx *f = *state;
+	struct stmt_member m;
+	uint8_t target[STMT_TARGET_LEN];
+	struct buf body, out;
+	struct stmt *s = NULL;
+
+	buf_init(&body, 4096);
+	buf_init(&out, STMT_MAX_LEN);
+	memset(&m, 0, sizeof(m));
+	memset(m.user_id, 5, STMT_ID_LEN);
+	m.role = STMT_ROLE_VIEWER;
+	m.nscope = 2;
+	memset(m.scope[0], 0xa, STMT_ID_LEN);
+	memset(m.scope[1], 0xb, STMT_ID_LEN);
+	statement_target_id(m.user_id, target);
+	assert_int_equal(statement_body_member(&body, &m), 0);
+	assert_int_equal(statement_sign(&f->root, STMT_MEMBER_ADD, target, 1, NOW, 0, body.data,
+	    body.len, &out), 0);
+	assert_int_equal(statement_verify(out.data, out.len, &f->trust, STMT_MEMBER_ADD, NOW, &s), 0);
+	assert_int_equal(s->u.member.role, STMT_ROLE_VIEWER);
+	assert_int_equal(s->u.member.nscope, 2);
+	assert_int_equal(s->u.member.scope[1][0], 0xb);
+	statement_free(s);
+	/* member.remove must carry role none, member.add must not. */
+	buf_reset(&out);
+	assert_int_equal(statement_sign(&f->root, STMT_MEMBER_REMOVE, target, 2, NOW, 0, body.data,
+	    body.len, &out), STMT_E_FORMAT);
+	m.role = STMT_ROLE_NONE;
+	buf_reset(&body);
+	assert_int_equal(statement_body_member(&body, &m), 0);
+	assert_int_equal(statement_sign(&f->root, STMT_MEMBER_ADD, target, 2, NOW, 0, body.data,
+	    body.len, &out), STMT_E_FORMAT);
+	m.nscope = STMT_SCOPE_MAX + 1;
+	assert_int_equal(statement_body_member(&body, &m), STMT_E_FORMAT);
+	buf_free(&body);
+	buf_free(&out);
+}
+
+static void test_strerror(void **state)
+{
+	int e;
+
+	for (e = 0; e >= STMT_E_ARG; e--)
+		assert_string_not_equal(statement_strerror(e), "unknown error");
+	assert_string_equal(statement_strerror(-1000), "unknown error");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_org_root_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_refuses_bad_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_scopes, setup, teardown),
+		cmocka_unit_test(test_strerror),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
