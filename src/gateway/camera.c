@@ -6,6 +6,7 @@
 #include <libavformat/avformat.h>
 
 #include "common/util.h"
+#include "gateway/rtspread.h"
 
 struct camera {
 	AVFormatContext *ic;
@@ -14,6 +15,7 @@ struct camera {
 	int64_t deadline;   /* mono_us after which blocking I/O is interrupted */
 	int timed_out;      /* the interrupt fired because of the deadline */
 	char label[80];
+	struct rtspread *rr;   /* read-ahead of the session socket (see rtspread.h) */
 };
 
 /* libavformat polls this during blocking I/O: nonzero aborts the call. */
@@ -43,7 +45,7 @@ int camera_open(struct camera **out, const char *url, const char *label, atomic_
 	c->stop = stop;
 	c->vidx = -1;
 	snprintf(c->label, sizeof(c->label), "%s", label != NULL ? label : "camera");
-	if ((c->ic = avformat_alloc_context()) == NULL)
+	if ((c->rr = rtspread_new()) == NULL || (c->ic = avformat_alloc_context()) == NULL)
 		goto out;
 	c->ic->interrupt_callback.callback = camera_interrupt;
 	c->ic->interrupt_callback.opaque = c;
@@ -56,7 +58,9 @@ int camera_open(struct camera **out, const char *url, const char *label, atomic_
 	av_dict_set(&opts, "timeout", "5000000", 0);
 	av_dict_set(&opts, "allowed_media_types", "video", 0);
 	c->deadline = mono_us() + (int64_t)CAMERA_OPEN_TIMEOUT_MS * 1000;
+	rtspread_enter(c->rr);
 	r = avformat_open_input(&c->ic, url, NULL, &opts);
+	rtspread_leave();
 	av_dict_free(&opts);
 	if (r < 0) {
 		/* avformat_open_input frees the context on failure. */
@@ -69,7 +73,10 @@ int camera_open(struct camera **out, const char *url, const char *label, atomic_
 	}
 	c->deadline = mono_us() + (int64_t)CAMERA_OPEN_TIMEOUT_MS * 1000;
 	c->timed_out = 0;
-	if (avformat_find_stream_info(c->ic, NULL) < 0) {
+	rtspread_enter(c->rr);
+	r = avformat_find_stream_info(c->ic, NULL);
+	rtspread_leave();
+	if (r < 0) {
 		ret = (stop != NULL && atomic_load(stop)) ? CAMERA_E_STOPPED : CAMERA_E_OPEN;
 		log_warn("camera", "camera=%s event=no_stream_info", c->label);
 		goto out;
@@ -113,7 +120,9 @@ int camera_read(struct camera *c, AVPacket *pkt)
 		return CAMERA_E_EOF;
 	for (;;) {
 		c->deadline = mono_us() + (int64_t)CAMERA_READ_TIMEOUT_MS * 1000;
+		rtspread_enter(c->rr);
 		r = av_read_frame(c->ic, pkt);
+		rtspread_leave();
 		if (r >= 0 && c->timed_out) {
 			/* An interrupted read makes libavformat flush its parser, which hands
 			 * out the partial access unit it held: drop it, the session is over. */
@@ -177,7 +186,10 @@ void camera_close(struct camera *c)
 	if (c->ic != NULL) {
 		/* Closing sends TEARDOWN: bound it like any other I/O. */
 		c->deadline = mono_us() + 1000000;
+		rtspread_enter(c->rr);
 		avformat_close_input(&c->ic);
+		rtspread_leave();
 	}
+	rtspread_free(c->rr);
 	free(c);
 }

@@ -42,7 +42,8 @@ struct spool_stream {
 	uint8_t stream;
 	uint8_t sk[GATEWAY_SK_LEN];
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;        /* link events: begin, commit, ack, eviction, wake */
+	pthread_cond_t dcv;       /* new bytes in the open link, and every link event */
 	struct link_ent *ents;    /* sorted by seq */
 	size_t nents, cap;
 	uint64_t next_id;
@@ -299,11 +300,13 @@ ent_grow(struct spool_stream *ss, struct link_ent *e, uint64_t n)
 	atomic_fetch_add(&ss->sp->bytes, n);
 }
 
+/* A link event: wakes spool_wait_change and spool_read waiters. Called with ss->mu held. */
 static void
 stream_changed(struct spool_stream *ss)
 {
 	ss->changes++;
 	pthread_cond_broadcast(&ss->cv);
+	pthread_cond_broadcast(&ss->dcv);
 }
 
 /* ---- Spool ---- */
@@ -342,6 +345,7 @@ stream_free(struct spool_stream *ss)
 	sodium_memzero(ss->sk, sizeof(ss->sk));
 	pthread_mutex_destroy(&ss->mu);
 	pthread_cond_destroy(&ss->cv);
+	pthread_cond_destroy(&ss->dcv);
 	free(ss->ents);
 	free(ss);
 }
@@ -600,6 +604,7 @@ spool_stream_open(struct spool *s, const uint8_t camera_id[CAMERA_ID_LEN], uint8
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ss->cv, &ca);
+	pthread_cond_init(&ss->dcv, &ca);
 	pthread_condattr_destroy(&ca);
 	memcpy(ss->camera_id, camera_id, CAMERA_ID_LEN);
 	ss->stream = stream;
@@ -724,8 +729,11 @@ spool_link_append(struct spool_stream *ss, const void *p, size_t n)
 	e = ent_find(ss, ss->open_seq);
 	if (e != NULL)
 		ent_grow(ss, e, n);
-	stream_changed(ss);
 	pthread_mutex_unlock(&ss->mu);
+	/* Only readers of bytes care about an append, and they re-check the size under the
+	 * mutex, so the wake-up can follow the unlock (the woken reader then does not block
+	 * on a mutex the producer still holds). */
+	pthread_cond_broadcast(&ss->dcv);
 	return 0;
 }
 
@@ -963,16 +971,54 @@ deadline_after(struct timespec *ts, int ms)
 	}
 }
 
+/* A consumer's cursor: the link it read last stays open, so the next read of the same
+ * incarnation is one pread instead of open + pread + close. */
+struct spool_reader {
+	struct spool_stream *ss;
+	int fd;          /* open on link seq, incarnation id; -1 when none */
+	uint64_t seq, id;
+};
+
+struct spool_reader *
+spool_reader_new(struct spool_stream *ss)
+{
+	struct spool_reader *r = calloc(1, sizeof(*r));
+
+	if (r != NULL) {
+		r->ss = ss;
+		r->fd = -1;
+	}
+	return r;
+}
+
+static void
+reader_drop(struct spool_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+void
+spool_reader_free(struct spool_reader *r)
+{
+	if (r == NULL)
+		return;
+	reader_drop(r);
+	free(r);
+}
+
 ssize_t
-spool_read_id(struct spool_stream *ss, uint64_t seq, uint64_t id, uint64_t off, void *p,
+spool_reader_read(struct spool_reader *r, uint64_t seq, uint64_t id, uint64_t off, void *p,
     size_t n, int timeout_ms)
 {
+	struct spool_stream *ss = r->ss;
 	char path[SPOOL_PATH_MAX];
 	struct timespec ts;
 	struct link_ent *e;
 	uint64_t avail;
 	ssize_t ret = -1;
-	int fd = -1, timed = 0;
+	int timed = 0;
 
 	if (n == 0)
 		return -1;
@@ -1001,7 +1047,7 @@ spool_read_id(struct spool_stream *ss, uint64_t seq, uint64_t id, uint64_t off, 
 		}
 		/* Wait for an append; a timeout ends the loop on the next pass. */
 		while (e != NULL && off >= e->size && e->open) {
-			if (pthread_cond_timedwait(&ss->cv, &ss->mu, &ts) == ETIMEDOUT)
+			if (pthread_cond_timedwait(&ss->dcv, &ss->mu, &ts) == ETIMEDOUT)
 				break;
 			e = ent_find(ss, seq);
 			if (e != NULL && id != 0 && e->id != id)
@@ -1015,20 +1061,41 @@ spool_read_id(struct spool_stream *ss, uint64_t seq, uint64_t id, uint64_t off, 
 	avail = e->size - off;
 	if (n > avail)
 		n = (size_t)avail;
-	if (path_link(ss, seq, e->open, path, sizeof(path)) != 0)
-		goto out_locked;
-	/* Opened under the lock so that a concurrent commit's rename cannot race the path;
-	 * the descriptor stays valid if the link is acked or evicted while we read it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The rename of a commit keeps the file (the descriptor stays good from .open to
+	 * .link); an eviction gap is a new file and a new incarnation. */
+	if (r->fd < 0 || r->seq != seq || r->id != e->id) {
+		reader_drop(r);
+		if (path_link(ss, seq, e->open, path, sizeof(path)) != 0)
+			goto out_locked;
+		/* Opened under the lock so that a concurrent commit's rename cannot race the
+		 * path; the descriptor stays valid if the link is acked or evicted while we
+		 * read it. */
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0)
+			goto out_locked;
+		r->seq = seq;
+		r->id = e->id;
+	}
 	pthread_mutex_unlock(&ss->mu);
-	if (fd < 0)
-		return -1;
-	if (pread_all(fd, p, n, (off_t)off) == 0)
+	if (pread_all(r->fd, p, n, (off_t)off) == 0)
 		ret = (ssize_t)n;
-	close(fd);
+	else
+		reader_drop(r);
 	return ret;
 out_locked:
 	pthread_mutex_unlock(&ss->mu);
+	return ret;
+}
+
+ssize_t
+spool_read_id(struct spool_stream *ss, uint64_t seq, uint64_t id, uint64_t off, void *p,
+    size_t n, int timeout_ms)
+{
+	struct spool_reader r = { .ss = ss, .fd = -1 };
+	ssize_t ret;
+
+	ret = spool_reader_read(&r, seq, id, off, p, n, timeout_ms);
+	reader_drop(&r);
 	return ret;
 }
 

@@ -65,10 +65,19 @@ ssize_t spool_read_id(struct spool_stream *ss, uint64_t seq, uint64_t id, uint64
 /* spool_ack, deleting only incarnation id (0 = any); 0 also when the link is already gone,
  * -1 when it is still open, another incarnation, or cannot be deleted. */
 int spool_ack_id(struct spool_stream *ss, uint64_t seq, uint64_t id);
-/* A counter bumped by every begin, append, commit, ack and eviction. */
+/* A counter bumped by every begin, commit, ack and eviction (not by appends: a reader
+ * waiting for bytes uses spool_read's timeout). */
 uint64_t spool_changes(struct spool_stream *ss);
 /* Wait until the counter differs from seen: 0, or -3 after timeout_ms. */
 int spool_wait_change(struct spool_stream *ss, uint64_t seen, int timeout_ms);
+/* A reader for one consumer thread: like spool_read_id, but it keeps the link it read
+ * last open, so reading a link piece by piece costs one pread per piece. NULL on error. */
+struct spool_reader;
+struct spool_reader *spool_reader_new(struct spool_stream *ss);
+ssize_t spool_reader_read(struct spool_reader *r, uint64_t seq, uint64_t id, uint64_t off,
+    void *p, size_t n, int timeout_ms);
+/* NULL-safe; closes the descriptor it holds. */
+void spool_reader_free(struct spool_reader *r);
 /* Wake every waiter of this stream (used to stop consumers promptly). */
 void spool_stream_wake(struct spool_stream *ss);
 

@@ -62,6 +62,7 @@ struct up_batch {
 /* State of one live body being pulled by curl from the spool. */
 struct up_live_body {
 	struct uploader *u;
+	struct spool_reader *rd;
 	uint64_t seq, id, off;
 	int gone, ended;
 	int64_t ended_at;
@@ -179,7 +180,7 @@ up_live_read(char *p, size_t size, size_t nmemb, void *ctx)
 	for (;;) {
 		if (up_stopping(lb->u))
 			return CURL_READFUNC_ABORT;
-		r = spool_read_id(lb->u->ss, lb->seq, lb->id, lb->off, p, size * nmemb,
+		r = spool_reader_read(lb->rd, lb->seq, lb->id, lb->off, p, size * nmemb,
 		    UP_LIVE_POLL_MS);
 		if (r > 0) {
 			lb->off += (uint64_t)r;
@@ -329,8 +330,8 @@ up_finish(struct uploader *u, CURL *easy, CURLcode rc, const struct buf *resp,
 
 /* Stream link seq (incarnation id) from offset 0 while it is written; one POST. */
 static enum up_result
-up_post_live(struct uploader *u, CURL *easy, const char *tok, uint64_t seq, uint64_t id,
-    long *retry_after_ms)
+up_post_live(struct uploader *u, CURL *easy, struct spool_reader *rd, const char *tok,
+    uint64_t seq, uint64_t id, long *retry_after_ms)
 {
 	struct up_live_body lb;
 	struct up_batch b;
@@ -341,6 +342,7 @@ up_post_live(struct uploader *u, CURL *easy, const char *tok, uint64_t seq, uint
 
 	memset(&lb, 0, sizeof(lb));
 	lb.u = u;
+	lb.rd = rd;
 	lb.seq = seq;
 	lb.id = id;
 	memset(&b, 0, sizeof(b));
@@ -383,10 +385,11 @@ up_live_main(void *arg)
 	int open, unauth = 0;
 	enum up_result res;
 	CURL *easy = curl_easy_init();
+	struct spool_reader *rd = spool_reader_new(u->ss);
 
-	if (easy == NULL) {
-		log_err("uploader", "event=curl_init_failed camera=%s", u->camhex);
-		return NULL;
+	if (easy == NULL || rd == NULL) {
+		log_err("uploader", "event=live_init_failed camera=%s", u->camhex);
+		goto out;
 	}
 	while (!up_stopping(u)) {
 		seen = spool_changes(u->ss);
@@ -404,7 +407,7 @@ up_live_main(void *arg)
 			continue;
 		}
 		atomic_store(&u->live_seq, seq);
-		res = up_post_live(u, easy, tok, seq, id, &ra);
+		res = up_post_live(u, easy, rd, tok, seq, id, &ra);
 		atomic_store(&u->live_seq, SEQ_NONE);
 		if (res == UP_UNAUTH) {
 			auth_invalidate(u->auth, tok);
@@ -422,14 +425,16 @@ up_live_main(void *arg)
 			up_backoff(u, &backoff, ra);
 		}
 	}
+out:
 	sodium_memzero(tok, sizeof(tok));
+	spool_reader_free(rd);
 	curl_easy_cleanup(easy);
 	return NULL;
 }
 
 /* Read closed link seq whole into out; 0, -2 when it vanished, -1 on error. */
 static int
-up_read_link(struct uploader *u, uint64_t seq, uint64_t id, struct buf *out)
+up_read_link(struct spool_reader *rd, uint64_t seq, uint64_t id, struct buf *out)
 {
 	size_t start = out->len;
 	ssize_t r;
@@ -437,7 +442,7 @@ up_read_link(struct uploader *u, uint64_t seq, uint64_t id, struct buf *out)
 	for (;;) {
 		if (buf_reserve(out, 65536) != 0)
 			goto fail;
-		r = spool_read_id(u->ss, seq, id, out->len - start, out->data + out->len,
+		r = spool_reader_read(rd, seq, id, out->len - start, out->data + out->len,
 		    out->cap - out->len, 0);
 		if (r == 0)
 			return 0;
@@ -454,7 +459,8 @@ fail:
 
 /* Gather the oldest closed links (not the live one) into body, up to UP_BATCH_MAX. */
 static void
-up_batch_collect(struct uploader *u, struct up_batch *b, struct buf *body)
+up_batch_collect(struct uploader *u, struct spool_reader *rd, struct up_batch *b,
+    struct buf *body)
 {
 	uint64_t from = 0, seq, id, size;
 	int open, r;
@@ -471,7 +477,7 @@ up_batch_collect(struct uploader *u, struct up_batch *b, struct buf *body)
 			continue;
 		if (b->n > 0 && body->len + size > UP_BATCH_MAX)
 			break;
-		r = up_read_link(u, seq, id, body);
+		r = up_read_link(rd, seq, id, body);
 		if (r == -2)
 			continue;
 		if (r != 0) {
@@ -501,17 +507,18 @@ up_back_main(void *arg)
 	enum up_result res;
 	CURLcode rc;
 	CURL *easy = curl_easy_init();
+	struct spool_reader *rd = spool_reader_new(u->ss);
 
 	buf_init(&body, UP_BATCH_MAX + UP_LINK_MAX);
 	buf_init(&resp, UP_RESP_MAX);
 	b = calloc(1, sizeof(*b));
-	if (easy == NULL || b == NULL) {
+	if (easy == NULL || b == NULL || rd == NULL) {
 		log_err("uploader", "event=backfill_init_failed camera=%s", u->camhex);
 		goto out;
 	}
 	while (!up_stopping(u)) {
 		seen = spool_changes(u->ss);
-		up_batch_collect(u, b, &body);
+		up_batch_collect(u, rd, b, &body);
 		if (b->n == 0) {
 			spool_wait_change(u->ss, seen, 1000);
 			continue;
@@ -561,6 +568,7 @@ up_back_main(void *arg)
 	}
 out:
 	sodium_memzero(tok, sizeof(tok));
+	spool_reader_free(rd);
 	free(b);
 	buf_free(&body);
 	buf_free(&resp);

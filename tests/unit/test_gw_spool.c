@@ -256,6 +256,45 @@ test_reader_woken(void **state)
 	spool_close(s);
 }
 
+/* A reader keeps its descriptor from the open link through the commit's rename; appends
+ * do not count as link changes; an acked link reads as gone even with the descriptor
+ * held. */
+static void
+test_reader_across_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = spool_open(f->dir, 1 << 30);
+	struct spool_stream *ss;
+	struct spool_reader *rd;
+	uint8_t prev[CHAIN_HASH_LEN], tmp[64];
+	uint64_t nseq, c0;
+	int64_t end;
+
+	assert_non_null(s);
+	ss = stream_open(f, s, &nseq, prev, &end);
+	rd = spool_reader_new(ss);
+	assert_non_null(rd);
+	assert_int_equal(spool_link_begin(ss, 0), 0);
+	c0 = spool_changes(ss);
+	assert_int_equal(spool_link_append(ss, "abcd", 4), 0);
+	assert_int_equal(spool_changes(ss), c0);
+	assert_int_equal(spool_reader_read(rd, 0, 0, 0, tmp, 2, 0), 2);
+	assert_memory_equal(tmp, "ab", 2);
+	assert_int_equal(spool_reader_read(rd, 0, 0, 2, tmp, sizeof(tmp), 0), 2);
+	assert_memory_equal(tmp, "cd", 2);
+	assert_int_equal(spool_reader_read(rd, 0, 0, 4, tmp, sizeof(tmp), 0), -3);
+	assert_int_equal(spool_link_append(ss, "efg", 3), 0);
+	assert_int_equal(spool_link_commit(ss, 1, prev, 5), 0);
+	assert_true(spool_changes(ss) != c0);
+	assert_int_equal(spool_reader_read(rd, 0, 0, 4, tmp, sizeof(tmp), 0), 3);
+	assert_memory_equal(tmp, "efg", 3);
+	assert_int_equal(spool_reader_read(rd, 0, 0, 7, tmp, sizeof(tmp), 0), 0);
+	assert_int_equal(spool_ack(ss, 0), 0);
+	assert_int_equal(spool_reader_read(rd, 0, 0, 0, tmp, sizeof(tmp), 0), -2);
+	spool_reader_free(rd);
+	spool_close(s);
+}
+
 static void
 test_ack_deletes(void **state)
 {
@@ -461,6 +500,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commit_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_woken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_across_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_torn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_gap, setup, teardown),
