@@ -11,7 +11,9 @@ struct openblob {
 	struct openblob *next;
 	uint8_t cam[CAMERA_ID_LEN];
 	uint8_t stream;
-	int busy;
+	int busy;                   /* a writer holds it */
+	int broken;                 /* a write failed: seal as soon as nobody uses it */
+	unsigned pins;              /* links the syncer has yet to make durable */
 	int64_t created;
 	struct store_blob *b;
 };
@@ -53,6 +55,32 @@ seal(struct blobpool *bp, struct openblob *ob)
 	free(ob);
 }
 
+/* Broken, full or old: to be sealed, never handed out again. A blob still pinned when it
+ * gets there is sealed by its last unpin (or the periodic pass), and the next link of its
+ * stream gets a new blob meanwhile. */
+static int
+due(const struct openblob *ob, int64_t now)
+{
+	return ob->broken || store_blob_size(ob->b) >= BLOB_MAX_BYTES ||
+	    now - ob->created >= BLOB_MAX_AGE_US;
+}
+
+/* Seal *pp's blob when nobody writes or awaits it and it is broken, full or old; the
+ * caller holds the mutex. A pinned blob is sealed later, by the unpin that frees it, so its
+ * descriptor stays open until the syncer has synced every link in it. */
+static void
+seal_if_due(struct blobpool *bp, struct openblob **pp, int64_t now)
+{
+	struct openblob *ob = *pp;
+
+	if (ob->busy || ob->pins > 0)
+		return;
+	if (due(ob, now)) {
+		*pp = ob->next;
+		seal(bp, ob);
+	}
+}
+
 void
 blobpool_free(struct blobpool *bp)
 {
@@ -79,7 +107,8 @@ blobpool_acquire(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN], uint8_t 
 	*out = NULL;
 	pthread_mutex_lock(&bp->mu);
 	for (ob = bp->open; ob != NULL; ob = ob->next)
-		if (!ob->busy && ob->stream == stream && memcmp(ob->cam, cam, CAMERA_ID_LEN) == 0)
+		if (!ob->busy && !due(ob, now) && ob->stream == stream &&
+		    memcmp(ob->cam, cam, CAMERA_ID_LEN) == 0)
 			break;
 	if (ob == NULL) {
 		if ((ob = calloc(1, sizeof(*ob))) == NULL)
@@ -116,10 +145,39 @@ blobpool_release(struct blobpool *bp, struct store_blob *b, int broken, int64_t 
 		if (ob->b != b)
 			continue;
 		ob->busy = 0;
-		if (broken || store_blob_size(b) >= BLOB_MAX_BYTES || now - ob->created >= BLOB_MAX_AGE_US) {
-			*pp = ob->next;
-			seal(bp, ob);
+		ob->broken |= broken;
+		seal_if_due(bp, pp, now);
+		break;
+	}
+	pthread_mutex_unlock(&bp->mu);
+}
+
+void
+blobpool_pin(struct blobpool *bp, struct store_blob *b)
+{
+	struct openblob *ob;
+
+	pthread_mutex_lock(&bp->mu);
+	for (ob = bp->open; ob != NULL; ob = ob->next)
+		if (ob->b == b) {
+			ob->pins++;
+			break;
 		}
+	pthread_mutex_unlock(&bp->mu);
+}
+
+void
+blobpool_unpin(struct blobpool *bp, struct store_blob *b, int64_t now)
+{
+	struct openblob **pp, *ob;
+
+	pthread_mutex_lock(&bp->mu);
+	for (pp = &bp->open; (ob = *pp) != NULL; pp = &ob->next) {
+		if (ob->b != b)
+			continue;
+		if (ob->pins > 0)
+			ob->pins--;
+		seal_if_due(bp, pp, now);
 		break;
 	}
 	pthread_mutex_unlock(&bp->mu);
@@ -133,7 +191,7 @@ blobpool_seal_old(struct blobpool *bp, int64_t now)
 	pthread_mutex_lock(&bp->mu);
 	pp = &bp->open;
 	while ((ob = *pp) != NULL) {
-		if (!ob->busy && now - ob->created >= BLOB_MAX_AGE_US) {
+		if (!ob->busy && ob->pins == 0 && now - ob->created >= BLOB_MAX_AGE_US) {
 			*pp = ob->next;
 			seal(bp, ob);
 		} else {

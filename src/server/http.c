@@ -119,8 +119,9 @@ req_begin(struct server *srv, struct MHD_Connection *conn, const char *url, cons
 		return (enum MHD_Result)http_error(rq, 405, "method not allowed", 0);
 	if (r != 0)
 		return (enum MHD_Result)http_error(rq, 404, "not found", 0);
-	r = authorize(srv, rq->m.route->policy,
+	r = authorize_req(srv, rq->m.route->policy,
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
 	    now_us(), &rq->who);
 	if (r == -401)
 		return (enum MHD_Result)http_error(rq, 401, "unauthorized", 0);

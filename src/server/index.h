@@ -77,6 +77,10 @@ int index_blob_delete(struct index *ix, int64_t id);
 
 /* Add a link in its own transaction: 0, INDEX_E_DUP or INDEX_E_IO. */
 int index_link_add(struct index *ix, const struct index_link *l);
+/* Add n links in one transaction (one commit, one WAL sync: group commit). res[i] gets 0
+ * or INDEX_E_DUP (already indexed; the other rows still go in). Returns 0 when committed,
+ * or INDEX_E_IO with nothing committed. */
+int index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res);
 /* 1 when (cam, stream, seq) is indexed, 0 when not, or INDEX_E_IO. */
 int index_link_exists(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq);
 /* Highest indexed last_seq of a stream: 1 (found, *seq set), 0 (none), INDEX_E_IO. */

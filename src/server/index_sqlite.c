@@ -328,32 +328,44 @@ out:
 }
 
 int
-index_link_add(struct index *ix, const struct index_link *l)
+index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res)
 {
 	sqlite3_stmt *st = NULL;
-	int r;
+	size_t i;
+	int r = INDEX_E_IO;
 
-	if (l->seq > INT64_MAX || l->last_seq > INT64_MAX || l->offset > INT64_MAX ||
-	    l->length > INT64_MAX)
-		return INDEX_E_IO;
+	for (i = 0; i < n; i++)
+		if (l[i].seq > INT64_MAX || l[i].last_seq > INT64_MAX || l[i].offset > INT64_MAX ||
+		    l[i].length > INT64_MAX)
+			return INDEX_E_IO;
 	pthread_mutex_lock(&ix->mu);
 	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
 		goto out;
+	/* ON CONFLICT DO NOTHING (SQLite 3.24+, PostgreSQL 9.5+) keeps a duplicate from
+	 * aborting the other rows of the transaction. */
 	if ((r = prep(ix, &st, "INSERT INTO links (camera, stream, seq, last_seq, kind, start_us, "
-	    "end_us, blob, off, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) != 0)
+	    "end_us, blob, off, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (camera, stream, seq) DO NOTHING")) != 0)
 		goto rollback;
-	bind_hex(st, 1, l->camera_id, CAMERA_ID_LEN);
-	sqlite3_bind_int(st, 2, l->stream);
-	sqlite3_bind_int64(st, 3, (int64_t)l->seq);
-	sqlite3_bind_int64(st, 4, (int64_t)l->last_seq);
-	sqlite3_bind_int(st, 5, l->kind);
-	sqlite3_bind_int64(st, 6, l->start_us);
-	sqlite3_bind_int64(st, 7, l->end_us);
-	sqlite3_bind_int64(st, 8, l->blob_id);
-	sqlite3_bind_int64(st, 9, (int64_t)l->offset);
-	sqlite3_bind_int64(st, 10, (int64_t)l->length);
-	if ((r = step_done(ix, st)) != 0)
-		goto rollback;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		bind_hex(st, 1, l[i].camera_id, CAMERA_ID_LEN);
+		sqlite3_bind_int(st, 2, l[i].stream);
+		sqlite3_bind_int64(st, 3, (int64_t)l[i].seq);
+		sqlite3_bind_int64(st, 4, (int64_t)l[i].last_seq);
+		sqlite3_bind_int(st, 5, l[i].kind);
+		sqlite3_bind_int64(st, 6, l[i].start_us);
+		sqlite3_bind_int64(st, 7, l[i].end_us);
+		sqlite3_bind_int64(st, 8, l[i].blob_id);
+		sqlite3_bind_int64(st, 9, (int64_t)l[i].offset);
+		sqlite3_bind_int64(st, 10, (int64_t)l[i].length);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			log_err("index", "op=links_add err=\"%s\"", sqlite3_errmsg(ix->db));
+			r = INDEX_E_IO;
+			goto rollback;
+		}
+		res[i] = sqlite3_changes(ix->db) == 1 ? 0 : INDEX_E_DUP;
+	}
 	r = exec_sql(ix->db, "COMMIT");
 	if (r == 0)
 		goto out;
@@ -363,6 +375,15 @@ out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
+}
+
+int
+index_link_add(struct index *ix, const struct index_link *l)
+{
+	int res = INDEX_E_IO, r;
+
+	r = index_links_add(ix, l, 1, &res);
+	return r != 0 ? r : res;
 }
 
 int

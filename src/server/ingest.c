@@ -1,4 +1,4 @@
-/* ingest.c - the ingest handler: streamed records validated, appended, fsync'd, indexed, relayed, acked. */
+/* ingest.c - the ingest handler: streamed records validated, appended, relayed, group-committed, acked. */
 #include <stdlib.h>
 #include <string.h>
 #include "common/record.h"
@@ -10,6 +10,7 @@
 #include "server/relay.h"
 #include "server/server.h"
 #include "server/store.h"
+#include "server/syncer.h"
 
 /* Most links one request may carry (bounds the ack list). */
 #define INGEST_MAX_LINKS 100000
@@ -23,7 +24,8 @@ struct ingest {
 	int live;                   /* newest link: relay it */
 	struct store_blob *blob;    /* held while a link is written */
 	uint64_t link_off;
-	json_t *acked;
+	struct sync_group *group;   /* this upload's links handed to the syncer */
+	json_t *acked;              /* sent only once the group is done */
 	size_t nacked;
 };
 
@@ -42,6 +44,8 @@ ingest_free(void *p)
 		return;
 	/* A link left unfinished is dead space in its blob; the index never names it. */
 	blobpool_release(in->srv->bp, in->blob, 0, mono_us());
+	/* Links still queued keep the group alive until the syncer settles them. */
+	sync_group_release(in->group);
 	record_parser_free(in->rp);
 	json_decref(in->acked);
 	free(in);
@@ -116,24 +120,25 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 	return write_record(in, rec, e);
 }
 
-/* A link is complete: make it durable, index it, then count it acked. */
+/* A link is complete: hand it to the syncer (fdatasync and index row, in a batch) and
+ * list it for the ack, which goes out only once the whole group is durable. */
 static int
 link_end(struct ingest *in, const struct record *rec, const struct link_event *ev,
     struct ingest_err *e)
 {
 	struct server *srv = in->srv;
 	struct index_link l;
-	char hex[2 * CAMERA_ID_LEN + 1];
+	const char *why;
 	int r;
 
 	if (in->skip)
 		goto acked;
 	if (!ev->is_gap && write_record(in, rec, e) != 0)
 		return -1;
-	if (store_blob_sync(in->blob) != 0) {
-		blobpool_release(srv->bp, in->blob, 1, mono_us());
+	if (sync_group_poll(in->group, &why) == SYNC_FAILED) {
+		blobpool_release(srv->bp, in->blob, 0, mono_us());
 		in->blob = NULL;
-		*e = (struct ingest_err){ 500, "store error" };
+		*e = (struct ingest_err){ 500, why };
 		return -1;
 	}
 	memset(&l, 0, sizeof(l));
@@ -147,17 +152,15 @@ link_end(struct ingest *in, const struct record *rec, const struct link_event *e
 	l.blob_id = store_blob_id(in->blob);
 	l.offset = in->link_off;
 	l.length = store_blob_size(in->blob) - in->link_off;
-	r = index_link_add(srv->ix, &l);
+	/* The syncer pins the blob, so releasing it now lets the next link append while this
+	 * one waits for its fdatasync. */
+	r = sync_group_submit(in->group, in->blob, &l);
 	blobpool_release(srv->bp, in->blob, 0, mono_us());
 	in->blob = NULL;
-	if (r != 0 && r != INDEX_E_DUP) {
-		*e = (struct ingest_err){ 500, "index error" };
+	if (r != 0) {
+		*e = (struct ingest_err){ 503, "shutting down" };
 		return -1;
 	}
-	hex_encode(ev->camera_id, CAMERA_ID_LEN, hex);
-	log_info("ingest", "op=link camera=%s stream=%u seq=%llu kind=%s bytes=%llu live=%d",
-	    hex, (unsigned)ev->stream, (unsigned long long)ev->seq, ev->is_gap ? "gap" : "segment",
-	    (unsigned long long)l.length, in->live);
 acked:
 	if (ack(in, ev) != 0) {
 		*e = (struct ingest_err){ 400, "too many links in one request" };
@@ -225,12 +228,21 @@ ingest_fail(struct req *rq, const struct ingest_err *e)
 	return http_fail(rq, e->status, e->reason);
 }
 
+/* Runs on the syncer thread with its mutex held once the group settles. */
+static void
+ingest_wake(void *conn)
+{
+	MHD_resume_connection(conn);
+}
+
 int
 h_ingest(struct req *rq)
 {
 	struct ingest *in = rq->hstate;
 	struct ingest_err e;
 	json_t *acked;
+	const char *why;
+	int r;
 
 	if (in == NULL) {
 		if ((in = calloc(1, sizeof(*in))) == NULL)
@@ -238,9 +250,10 @@ h_ingest(struct req *rq)
 		in->srv = rq->srv;
 		in->rp = record_parser_new(RECORD_MAX_PAYLOAD);
 		in->acked = json_array();
+		in->group = sync_group_new(rq->srv->sy);
 		rq->hstate = in;
 		rq->hstate_free = ingest_free;
-		if (in->rp == NULL || in->acked == NULL)
+		if (in->rp == NULL || in->acked == NULL || in->group == NULL)
 			return http_fail(rq, 503, "out of memory");
 		linkcheck_init(&in->lc, rq->who.gateway_id);
 	}
@@ -251,6 +264,20 @@ h_ingest(struct req *rq)
 	}
 	if (linkcheck_open(&in->lc) || record_parser_pending(in->rp) > 0) {
 		e = (struct ingest_err){ 400, "body ended inside a link" };
+		return ingest_fail(rq, &e);
+	}
+	/* The body is in; the ack waits for the syncer. Suspend first, then arm, so that the
+	 * syncer's resume can never come before the suspend (MHD would drop it). Resumed, MHD
+	 * calls this handler again and the group is settled. */
+	r = sync_group_poll(in->group, &why);
+	if (r == SYNC_PENDING) {
+		MHD_suspend_connection(rq->conn);
+		if (sync_group_arm(in->group, ingest_wake, rq->conn) != SYNC_PENDING)
+			MHD_resume_connection(rq->conn);
+		return MHD_YES;
+	}
+	if (r == SYNC_FAILED) {
+		e = (struct ingest_err){ 500, why };
 		return ingest_fail(rq, &e);
 	}
 	acked = in->acked;

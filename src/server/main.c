@@ -11,11 +11,14 @@
 #include "server/auth.h"
 #include "server/blobpool.h"
 #include "server/http.h"
+#include "server/audit.h"
+#include "server/identity.h"
 #include "server/index.h"
 #include "server/relay.h"
 #include "server/retention.h"
 #include "server/server.h"
 #include "server/store.h"
+#include "server/syncer.h"
 
 #define ADMIN_TOKEN_MAX 4096
 #define PATH_LEN 4096
@@ -30,6 +33,7 @@ struct opts {
 	int behind_proxy;
 	const char *tls_cert;
 	const char *tls_key;
+	int insecure_test_auth;
 };
 
 static void
@@ -37,7 +41,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: vigil-server --listen ADDR:PORT --data DIR --admin-token-file PATH\n"
 	    "    [--retention-s N] [--quota-bytes N] [--behind-tls-proxy]\n"
-	    "    [--tls-cert FILE --tls-key FILE]\n");
+	    "    [--tls-cert FILE --tls-key FILE] [--insecure-test-auth (tests, loopback only)]\n");
 }
 
 /* "a.b.c.d:port" into o->addr and o->port. 0 or -1. */
@@ -83,6 +87,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "behind-tls-proxy", no_argument, NULL, 'p' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "insecure-test-auth", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,6 +126,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'c':
 			o->tls_cert = optarg;
+			break;
+		case 'T':
+			o->insecure_test_auth = 1;
 			break;
 		case 'k':
 			o->tls_key = optarg;
@@ -171,6 +179,27 @@ out:
 	return a;
 }
 
+/* Accounts, sessions, throttle and the audit log; the audit public key goes to the log. */
+static int
+open_identity(struct server *srv, const struct opts *o)
+{
+	struct identity_cfg cfg;
+	uint8_t pk[32];
+	char hex[65];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.data_dir = o->data;
+	/* Plain HTTP on loopback is the only case without Secure and the __Host- prefix. */
+	cfg.cookie_secure = !(is_loopback(o->addr) && o->tls_cert == NULL && !o->behind_proxy);
+	cfg.insecure_test_auth = o->insecure_test_auth;
+	if (identity_open(&srv->idn, &cfg) != 0)
+		return -1;
+	audit_public_key(srv->idn->aud, pk);
+	hex_encode(pk, sizeof(pk), hex);
+	log_info("server", "op=audit_key key=%s cookie_secure=%d", hex, cfg.cookie_secure);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -191,6 +220,10 @@ main(int argc, char **argv)
 	if (!is_loopback(o.addr) && o.tls_cert == NULL && !o.behind_proxy) {
 		fprintf(stderr, "vigil-server: refusing to listen on %s without TLS: pass --tls-cert "
 		    "and --tls-key, or --behind-tls-proxy when a TLS proxy fronts this server\n", o.addr);
+		return 2;
+	}
+	if (o.insecure_test_auth && !is_loopback(o.addr)) {
+		fprintf(stderr, "vigil-server: --insecure-test-auth is for tests on loopback only\n");
 		return 2;
 	}
 	if (sodium_init() < 0) {
@@ -217,8 +250,12 @@ main(int argc, char **argv)
 		goto out;
 	if (store_open(&srv.st, o.data) != 0)
 		goto out;
+	if (open_identity(&srv, &o) != 0)
+		goto out;
 	if ((srv.rl = relay_new(RELAY_WINDOW_BYTES)) == NULL ||
 	    (srv.bp = blobpool_new(srv.ix, srv.st)) == NULL)
+		goto out;
+	if ((srv.sy = syncer_new(srv.ix, srv.bp)) == NULL || syncer_start(srv.sy) != 0)
 		goto out;
 	/* Finish whatever retention pass a crash interrupted before taking traffic. */
 	if (retention_pass(&srv, now_us()) != 0)
@@ -239,11 +276,16 @@ main(int argc, char **argv)
 out:
 	if (srv.rl != NULL)
 		relay_shutdown(srv.rl);
+	/* Settle every queued link (waking its upload) before MHD stops; no upload stays
+	 * suspended, and links submitted from now on fail without an ack. */
+	syncer_stop(srv.sy);
 	if (http != NULL) {
 		usleep(100000);
 		http_stop(http);
 	}
 	retention_stop(ret);
+	identity_close(srv.idn);
+	syncer_free(srv.sy);
 	blobpool_free(srv.bp);
 	relay_free(srv.rl);
 	store_close(srv.st);

@@ -1,8 +1,11 @@
 /* routes.c - the routing table, segment-wise path matching and authorize(), deny by default. */
 #include <string.h>
+#include <sodium.h>
 #include "server/auth.h"
+#include "server/identity.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "server/sessions.h"
 
 static const struct route table[] = {
 	{ "GET", "/healthz", POLICY_PUBLIC, BODY_NONE, h_healthz },
@@ -16,6 +19,20 @@ static const struct route table[] = {
 	    h_segment_get },
 	{ "GET", "/api/v1/cameras/{id}/streams/{s}/live", POLICY_ADMIN, BODY_NONE, h_live },
 	{ "PUT", "/api/v1/cameras/{id}/retention", POLICY_ADMIN, BODY_JSON, h_retention_put },
+	{ "POST", "/api/v1/signup-codes", POLICY_ADMIN, BODY_NONE, h_signup_code },
+	{ "POST", "/api/v1/auth/prelogin", POLICY_PUBLIC, BODY_JSON, h_prelogin },
+	{ "POST", "/api/v1/auth/register", POLICY_PUBLIC, BODY_JSON, h_register },
+	{ "POST", "/api/v1/auth/login", POLICY_PUBLIC, BODY_JSON, h_login },
+	{ "POST", "/api/v1/auth/logout", POLICY_SESSION, BODY_NONE, h_logout },
+	{ "GET", "/api/v1/auth/me", POLICY_SESSION, BODY_NONE, h_me },
+	{ "GET", "/api/v1/auth/sessions", POLICY_SESSION, BODY_NONE, h_sessions_list },
+	{ "DELETE", "/api/v1/auth/sessions", POLICY_SESSION, BODY_NONE, h_sessions_revoke_all },
+	{ "POST", "/api/v1/auth/totp/begin", POLICY_SESSION, BODY_NONE, h_totp_begin },
+	{ "POST", "/api/v1/auth/totp/confirm", POLICY_SESSION, BODY_JSON, h_totp_confirm },
+	{ "POST", "/api/v1/auth/password", POLICY_SESSION, BODY_JSON, h_password },
+	{ "POST", "/api/v1/operator/sessions/revoke", POLICY_ADMIN, BODY_JSON, h_kill_switch },
+	{ "GET", "/api/v1/audit/key", POLICY_PUBLIC, BODY_NONE, h_audit_key },
+	{ "GET", "/api/v1/audit/instance", POLICY_ADMIN, BODY_NONE, h_audit_instance },
 };
 
 const struct route *
@@ -104,9 +121,41 @@ bearer(const char *authz)
 	return authz + sizeof(pfx) - 1;
 }
 
+/* A live session from the Cookie header into who. 0 or -401. */
+static int
+session_principal(struct server *srv, const char *cookie, int64_t now, struct principal *who)
+{
+	struct sessions_info info;
+	char token[SESSIONS_TOKEN_BUF];
+	int r = -401;
+
+	memset(&info, 0, sizeof(info));
+	if (srv == NULL || srv->idn == NULL || cookie == NULL ||
+	    sessions_cookie_token(cookie, srv->idn->cookie_secure, token) != 0)
+		goto out;
+	if (sessions_check(srv->idn->sess, token, now, &info) != 0)
+		goto out;
+	memcpy(who->user_id, info.user_id, sizeof(who->user_id));
+	memcpy(who->sid, info.sid, sizeof(who->sid));
+	who->roles = info.roles;
+	who->step_up_fresh = sessions_step_up_fresh(&info, now);
+	who->kind = POLICY_SESSION;
+	r = 0;
+out:
+	sodium_memzero(token, sizeof(token));
+	return r;
+}
+
 int
 authorize(struct server *srv, enum policy policy, const char *authz, int64_t now,
     struct principal *who)
+{
+	return authorize_req(srv, policy, authz, NULL, now, who);
+}
+
+int
+authorize_req(struct server *srv, enum policy policy, const char *authz, const char *cookie,
+    int64_t now, struct principal *who)
 {
 	const char *tok;
 
@@ -129,6 +178,8 @@ authorize(struct server *srv, enum policy policy, const char *authz, int64_t now
 			return -401;
 		who->kind = POLICY_GATEWAY;
 		return 0;
+	case POLICY_SESSION:
+		return session_principal(srv, cookie, now, who);
 	case POLICY_NONE:
 	default:
 		return -403;

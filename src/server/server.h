@@ -9,6 +9,8 @@ struct store;
 struct relay;
 struct auth;
 struct blobpool;
+struct syncer;
+struct identity;
 
 struct server {
 	struct index *ix;
@@ -16,8 +18,10 @@ struct server {
 	struct relay *rl;
 	struct auth *au;
 	struct blobpool *bp;
+	struct syncer *sy;     /* group commit of ingested links */
 	int64_t retention_s;   /* default maximum age of links; 0 keeps them */
 	uint64_t quota_bytes;  /* 0: no quota */
+	struct identity *idn;  /* accounts, sessions, throttle, audit (identity.h) */
 };
 
 #endif

@@ -21,7 +21,9 @@ int store_blob_create(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t
     int64_t id, struct store_blob **bp);
 /* Append n bytes at the end. 0 or STORE_E_IO (the blob is then unusable: seal it). */
 int store_blob_append(struct store_blob *b, const void *p, size_t n);
-/* Make everything appended so far durable. 0 or STORE_E_IO. */
+/* Make everything appended so far durable, and on the first call the blob's directory entry
+ * too (creation does not wait for it). 0 or STORE_E_IO (the blob then stays failed). The
+ * syncer may call it while the writer appends to the same blob, never twice at once. */
 int store_blob_sync(struct store_blob *b);
 /* Bytes appended so far (the offset the next append lands at). */
 uint64_t store_blob_size(const struct store_blob *b);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,14 @@ struct store {
 	char root[STORE_PATH_MAX];
 };
 
+/* The writer (one link at a time) appends and reads size; the syncer thread may sync the
+ * same blob concurrently, so the only field both touch, failed, is atomic. */
 struct store_blob {
 	int fd;
 	int64_t id;
 	uint64_t size;
-	int failed;
+	atomic_int failed;
+	char *dir;            /* until its entry is fsync'd: the directory holding the blob */
 };
 
 int
@@ -90,8 +94,9 @@ store_blob_create(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t str
 		log_err("store", "op=create path=%s err=\"%s\"", path, strerror(errno));
 		goto out;
 	}
-	/* The new directory entry must survive a crash, or the index would point at nothing. */
-	if (fsync_dir(dir) != 0) {
+	/* The new directory entry must survive a crash before any link in the blob is indexed;
+	 * the first store_blob_sync fsyncs the directory (on the syncer, off the HTTP thread). */
+	if ((b->dir = strdup(dir)) == NULL) {
 		close(b->fd);
 		goto out;
 	}
@@ -109,7 +114,7 @@ store_blob_append(struct store_blob *b, const void *p, size_t n)
 	const uint8_t *q = p;
 	ssize_t w;
 
-	if (b->failed)
+	if (atomic_load(&b->failed))
 		return STORE_E_IO;
 	while (n > 0) {
 		w = write(b->fd, q, n);
@@ -118,7 +123,7 @@ store_blob_append(struct store_blob *b, const void *p, size_t n)
 		if (w <= 0) {
 			log_err("store", "op=append blob=%lld err=\"%s\"", (long long)b->id,
 			    strerror(errno));
-			b->failed = 1;
+			atomic_store(&b->failed, 1);
 			return STORE_E_IO;
 		}
 		q += w;
@@ -131,11 +136,23 @@ store_blob_append(struct store_blob *b, const void *p, size_t n)
 int
 store_blob_sync(struct store_blob *b)
 {
-	if (b->failed)
+	/* After a failed fdatasync the kernel may have dropped the dirty pages and a later
+	 * fdatasync can succeed without them: the blob stays failed for good. */
+	if (atomic_load(&b->failed))
 		return STORE_E_IO;
+	if (b->dir != NULL) {
+		if (fsync_dir(b->dir) != 0) {
+			log_err("store", "op=sync_dir blob=%lld err=\"%s\"", (long long)b->id,
+			    strerror(errno));
+			atomic_store(&b->failed, 1);
+			return STORE_E_IO;
+		}
+		free(b->dir);
+		b->dir = NULL;
+	}
 	if (fdatasync(b->fd) != 0) {
 		log_err("store", "op=sync blob=%lld err=\"%s\"", (long long)b->id, strerror(errno));
-		b->failed = 1;
+		atomic_store(&b->failed, 1);
 		return STORE_E_IO;
 	}
 	return 0;
@@ -159,6 +176,7 @@ store_blob_close(struct store_blob *b)
 	if (b == NULL)
 		return;
 	close(b->fd);
+	free(b->dir);
 	free(b);
 }
 

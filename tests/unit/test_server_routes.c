@@ -24,11 +24,20 @@ test_every_route_has_policy(void **state)
 		assert_non_null(t[i].handler);
 		/* A route without a policy (POLICY_NONE) or with an unknown one fails here. */
 		assert_true(t[i].policy == POLICY_PUBLIC || t[i].policy == POLICY_ADMIN ||
-		    t[i].policy == POLICY_GATEWAY);
-		/* Only the three login/health routes are public. */
+		    t[i].policy == POLICY_GATEWAY || t[i].policy == POLICY_SESSION);
+		/* Only health, the gateway and account login routes and the audit key are public. */
 		if (t[i].policy == POLICY_PUBLIC)
 			assert_true(strcmp(t[i].pattern, "/healthz") == 0 ||
-			    strncmp(t[i].pattern, "/api/v1/gateway/", 16) == 0);
+			    strncmp(t[i].pattern, "/api/v1/gateway/", 16) == 0 ||
+			    strcmp(t[i].pattern, "/api/v1/auth/prelogin") == 0 ||
+			    strcmp(t[i].pattern, "/api/v1/auth/register") == 0 ||
+			    strcmp(t[i].pattern, "/api/v1/auth/login") == 0 ||
+			    strcmp(t[i].pattern, "/api/v1/audit/key") == 0);
+		/* Operator routes and audit downloads never answer a mere session. */
+		if (strncmp(t[i].pattern, "/api/v1/operator/", 17) == 0 ||
+		    strcmp(t[i].pattern, "/api/v1/signup-codes") == 0 ||
+		    strcmp(t[i].pattern, "/api/v1/audit/instance") == 0)
+			assert_int_equal(t[i].policy, POLICY_ADMIN);
 	}
 }
 
@@ -55,6 +64,16 @@ test_match(void **state)
 	assert_int_equal(route_match("GET", "/api/v1/cameras/a.b/streams/0/live", &m), -404);
 	assert_int_equal(route_match("GET", "/api/v1/cameras/../streams/0/live", &m), -404);
 	assert_int_equal(route_match("GET", "/api/v1/cameras/a/streams/0/live/x", &m), -404);
+	/* The account routes and their policies. */
+	assert_int_equal(route_match("POST", "/api/v1/auth/login", &m), 0);
+	assert_int_equal(m.route->policy, POLICY_PUBLIC);
+	assert_int_equal(route_match("GET", "/api/v1/auth/me", &m), 0);
+	assert_int_equal(m.route->policy, POLICY_SESSION);
+	assert_int_equal(route_match("DELETE", "/api/v1/auth/sessions", &m), 0);
+	assert_int_equal(m.route->policy, POLICY_SESSION);
+	assert_int_equal(route_match("POST", "/api/v1/operator/sessions/revoke", &m), 0);
+	assert_int_equal(m.route->policy, POLICY_ADMIN);
+	assert_int_equal(route_match("GET", "/api/v1/auth/login", &m), -405);
 }
 
 static void
@@ -105,6 +124,12 @@ test_authorize(void **state)
 	assert_memory_equal(who.gateway_id, pk, 32);
 	assert_int_equal(authorize(&srv, POLICY_ADMIN, hdr, 3000, &who), -401);
 	assert_int_equal(authorize(&srv, POLICY_GATEWAY, hdr, 2000 + AUTH_SESSION_TTL_US, &who), -401);
+	/* A session policy without an account store, without a cookie or with a gateway
+	 * token or the admin token denies. */
+	assert_int_equal(authorize(&srv, POLICY_SESSION, hdr, 3000, &who), -401);
+	assert_int_equal(authorize_req(&srv, POLICY_SESSION, "Bearer 0123456789abcdef-admin",
+	    "vigil_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 3000, &who), -401);
+	assert_int_equal(who.kind, POLICY_NONE);
 	auth_free(srv.au);
 }
 

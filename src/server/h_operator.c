@@ -1,0 +1,128 @@
+/* h_operator.c - instance-operator routes (admin token): signup codes, the session kill switch, the instance audit log. */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "common/buf.h"
+#include "common/util.h"
+#include "server/audit.h"
+#include "server/authbody.h"
+#include "server/authhttp.h"
+#include "server/http.h"
+#include "server/identity.h"
+#include "server/jsonbody.h"
+#include "server/roles.h"
+#include "server/server.h"
+#include "server/sessions.h"
+#include "server/signup.h"
+
+/* The largest audit download answered in one response; ?from=SEQ pages past it. */
+#define AUDIT_DOWNLOAD_MAX (64u * 1024u * 1024u)
+/* The admin token names no person: its actor in the audit log. */
+#define ADMIN_ACTOR "operator:admin-token"
+
+int
+h_signup_code(struct req *rq)
+{
+	struct reqinfo ri;
+	char code[SIGNUP_CODE_BUF];
+	int64_t expires = 0;
+	int r;
+
+	authhttp_info(rq, &ri);
+	if (signup_create(rq->srv->idn->su, now_us(), code, &expires) != 0)
+		return http_error(rq, 500, "internal error", 0);
+	log_info("accounts", "op=signup_code_create expires_us=%lld rid=%s", (long long)expires,
+	    ri.rid);
+	authhttp_audit(rq, &ri, "signup_code.create", AUDITLOG_ACTOR_OPERATOR, ADMIN_ACTOR, NULL);
+	r = http_json(rq, 201, json_pack("{s:s,s:I}", "code", code, "expires_us",
+	    (json_int_t)expires));
+	sodium_memzero(code, sizeof(code));
+	return r;
+}
+
+int
+h_kill_switch(struct req *rq)
+{
+	struct reqinfo ri;
+	char role[32];
+	json_t *j = NULL;
+	uint32_t mask = 0;
+	int n, r;
+
+	authhttp_info(rq, &ri);
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    authbody_str(j, "role", role, sizeof(role) - 1) != 0 ||
+	    (mask = roles_from_name(role)) == 0) {
+		r = http_error(rq, 400, "body must be {\"role\":\"user\"|\"operator\"|\"all\"}", 0);
+		goto out;
+	}
+	if ((n = sessions_revoke_role(rq->srv->idn->sess, mask)) < 0) {
+		r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	log_warn("accounts", "op=kill_switch role=%s revoked=%d rid=%s", role, n, ri.rid);
+	authhttp_audit(rq, &ri, "session.kill_switch", AUDITLOG_ACTOR_OPERATOR, ADMIN_ACTOR, role);
+	r = http_json(rq, 200, json_pack("{s:i}", "revoked", n));
+out:
+	json_decref(j);
+	return r;
+}
+
+int
+h_audit_key(struct req *rq)
+{
+	uint8_t pk[32];
+	char hex[65];
+
+	audit_public_key(rq->srv->idn->aud, pk);
+	hex_encode(pk, sizeof(pk), hex);
+	return http_json(rq, 200, json_pack("{s:s}", "key", hex));
+}
+
+static int
+collect_line(void *arg, const char *line, size_t len)
+{
+	struct buf *b = arg;
+
+	return buf_put(b, line, len) != 0 || buf_put_u8(b, '\n') != 0 ? -1 : 0;
+}
+
+int
+h_audit_instance(struct req *rq)
+{
+	struct MHD_Response *resp;
+	struct buf b;
+	const char *from_s = http_query(rq, "from");
+	int64_t from = 1;
+	int e, r;
+
+	buf_init(&b, AUDIT_DOWNLOAD_MAX);
+	if (from_s != NULL && parse_i64(from_s, 1, AUDITLOG_SEQ_MAX, &from) != 0) {
+		r = http_error(rq, 400, "from must be a seq >= 1", 0);
+		goto out;
+	}
+	e = audit_export(rq->srv->idn->aud, IDENTITY_AUDIT_ORG, (uint64_t)from, collect_line, &b);
+	if (e == AUDIT_E_ABORTED) {
+		r = http_error(rq, 507, "audit log too large for one download: use ?from=SEQ", 0);
+		goto out;
+	}
+	if (e != 0) {
+		r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL) {
+		r = MHD_NO;
+		goto out;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	r = MHD_queue_response(rq->conn, 200, resp);
+	MHD_destroy_response(resp);
+	rq->responded = 1;
+	log_info("audit", "op=download org=%s from=%lld bytes=%zu", IDENTITY_AUDIT_ORG,
+	    (long long)from, b.len);
+out:
+	buf_free(&b);
+	return r;
+}
