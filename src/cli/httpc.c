@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include "cli/httpc.h"
+#include "cli/setcookie.h"
 
 #define HTTPC_URL_MAX 2048
 #define HTTPC_TOKEN_MAX 512
@@ -14,6 +16,7 @@ struct httpc {
 	CURL *curl;
 	char base[HTTPC_URL_MAX];
 	struct curl_slist *auth;   /* holds the bearer header */
+	char cookie[SETCOOKIE_MAX]; /* the session cookie the last response set, or "" */
 };
 
 struct sink {
@@ -104,6 +107,7 @@ httpc_free(struct httpc *h)
 	for (s = h->auth; s != NULL; s = s->next)
 		sodium_memzero(s->data, strlen(s->data));
 	curl_slist_free_all(h->auth);
+	sodium_memzero(h->cookie, sizeof(h->cookie));
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
 	free(h);
@@ -119,6 +123,26 @@ slist_add(struct curl_slist **l, const char *line)
 		return -1;
 	*l = n;
 	return 0;
+}
+
+/* Keep the session cookie of a "Set-Cookie:" response header line. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct httpc *h = ctx;
+	static const char name[] = "set-cookie:";
+	size_t len = size * n;
+
+	if (len > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0)
+		(void)setcookie_session(p + sizeof(name) - 1, len - (sizeof(name) - 1), h->cookie,
+		    sizeof(h->cookie));
+	return len;
+}
+
+const char *
+httpc_session_cookie(const struct httpc *h)
+{
+	return h->cookie;
 }
 
 static int
@@ -142,6 +166,9 @@ httpc_do(struct httpc *h, const char *path, const char *json, size_t max, struct
 	if (json != NULL && slist_add(&hdrs, "Content-Type: application/json") != 0)
 		goto out;
 	curl_easy_reset(h->curl);
+	sodium_memzero(h->cookie, sizeof(h->cookie));
+	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);

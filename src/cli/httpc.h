@@ -34,4 +34,8 @@ int httpc_get(struct httpc *h, const char *path, size_t max, struct buf *out, lo
 int httpc_post_json(struct httpc *h, const char *path, const char *json, size_t max,
     struct buf *out, long *status);
 
+/* The session cookie ("name=value") from the last response's Set-Cookie headers, or ""
+ * when it set none. Wiped by the next request and by httpc_free. */
+const char *httpc_session_cookie(const struct httpc *h);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "cli/cli.h"
+#include "cli/cmd_account.h"
 #include "cli/cmd_audit.h"
 #include "cli/jsonv.h"
 
@@ -14,7 +15,8 @@ static const char USAGE[] =
     "  verify     verify a camera's signed chain over a time range, writing nothing\n"
     "  provision  make camera keys, keys.json and gateway.json; register the gateway\n"
     "  camsim     run the RTSP camera simulator (vigil-camsim) with the given options\n"
-    "  audit      verify a downloaded audit log: audit verify FILE --server-key HEX\n";
+    "  audit      verify a downloaded audit log: audit verify FILE --server-key HEX\n"
+    "  account    register (with a signup code) or log in: account register|login --help\n";
 
 struct command {
 	const char *name;
@@ -28,6 +30,7 @@ static const struct command commands[] = {
 	{ "provision", cmd_provision },
 	{ "camsim", cmd_camsim },
 	{ "audit", cmd_audit },
+	{ "account", cmd_account },
 };
 
 int

@@ -1,0 +1,466 @@
+/* cmd_account.c - `vigil account register` and `login`: keys are derived and unwrapped here, the password never leaves. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "cli/cli.h"
+#include "cli/cmd_account.h"
+#include "cli/httpc.h"
+#include "cli/jsonv.h"
+#include "cli/setcookie.h"
+#include "common/passpolicy.h"
+#include "common/userkey.h"
+#include "common/util.h"
+
+#define PW_BUF (PASSPOLICY_MAX_BYTES + 2)
+#define BODY_MAX (8u * 1024u)
+#define ANSWER_MAX (64u * 1024u)
+#define LIST_REL "/../../data/common-passwords.txt"
+#define KDF_OPS_MAX 16ULL
+#define KDF_MEM_MAX ((size_t)1 << 30)
+
+static const char USAGE[] =
+    "usage: vigil account register --server URL --code CODE --username NAME\n"
+    "                              [--password-list FILE] [--kdf-fast]\n"
+    "       vigil account login --server URL --username NAME --session FILE\n"
+    "                           [--totp CODE] [--kdf-fast]\n"
+    "\n"
+    "The password comes from $VIGIL_PASSWORD or a prompt without echo on a terminal. It is\n"
+    "checked (12+ characters, not a common password), stretched with Argon2id and never\n"
+    "sent: the server gets an auth key derived from it and your private keys wrapped under\n"
+    "another. register prints a recovery key once: keep it offline. login writes the\n"
+    "session cookie to FILE (mode 0600) and checks the key bundle the server returns.\n"
+    "--kdf-fast uses the minimum Argon2id cost (tests only; the server must allow it).\n";
+
+struct acct_args {
+	const char *server, *code, *username, *session, *totp, *list;
+	int kdf_fast;
+};
+
+static int
+parse_args(int argc, char **argv, struct acct_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char **dst = NULL;
+
+		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+			fputs(USAGE, stdout);
+			return 1;
+		} else if (strcmp(o, "--kdf-fast") == 0) {
+			a->kdf_fast = 1;
+			continue;
+		} else if (strcmp(o, "--server") == 0) {
+			dst = &a->server;
+		} else if (strcmp(o, "--code") == 0) {
+			dst = &a->code;
+		} else if (strcmp(o, "--username") == 0) {
+			dst = &a->username;
+		} else if (strcmp(o, "--session") == 0) {
+			dst = &a->session;
+		} else if (strcmp(o, "--totp") == 0) {
+			dst = &a->totp;
+		} else if (strcmp(o, "--password-list") == 0) {
+			dst = &a->list;
+		}
+		if (dst == NULL || i + 1 >= argc) {
+			fprintf(stderr, "vigil account: unknown option or missing value (see --help)\n");
+			return -1;
+		}
+		*dst = argv[++i];
+	}
+	return 0;
+}
+
+/* The password: $VIGIL_PASSWORD, else typed on the terminal without echo. 0 or -1. */
+static int
+read_password(char pw[PW_BUF], size_t *len, int confirm)
+{
+	const char *env = getenv("VIGIL_PASSWORD");
+	char again[PW_BUF];
+	struct termios old, quiet;
+	FILE *tty = NULL;
+	int r = -1, restored = 1;
+
+	*len = 0;
+	if (env != NULL) {
+		if (strlen(env) >= PW_BUF - 1) {
+			fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(PASSPOLICY_ERR_LONG));
+			goto out;
+		}
+		*len = strlen(env);
+		memcpy(pw, env, *len + 1);
+		r = 0;
+		goto out;
+	}
+	if ((tty = fopen("/dev/tty", "r+")) == NULL || tcgetattr(fileno(tty), &old) != 0) {
+		fprintf(stderr, "vigil account: no terminal to ask for the password: set VIGIL_PASSWORD\n");
+		goto out;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0)
+		goto out;
+	restored = 0;
+	fputs("Password: ", tty);
+	fflush(tty);
+	if (fgets(pw, PW_BUF, tty) == NULL)
+		goto out;
+	fputs("\n", tty);
+	if (confirm) {
+		fputs("Again: ", tty);
+		fflush(tty);
+		if (fgets(again, PW_BUF, tty) == NULL)
+			goto out;
+		fputs("\n", tty);
+		if (strcmp(pw, again) != 0) {
+			fprintf(stderr, "vigil account: the passwords differ\n");
+			goto out;
+		}
+	}
+	*len = strcspn(pw, "\r\n");
+	pw[*len] = '\0';
+	r = 0;
+out:
+	if (!restored)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	if (tty != NULL)
+		fclose(tty);
+	sodium_memzero(again, sizeof(again));
+	if (r != 0)
+		sodium_memzero(pw, PW_BUF);
+	return r;
+}
+
+/* The common-password list: --password-list, else data/ relative to the binary. */
+static int
+open_policy(const char *given, struct passpolicy **pp)
+{
+	char exe[PATH_MAX], path[PATH_MAX + sizeof(LIST_REL)];
+	ssize_t n;
+	char *slash;
+
+	if (given != NULL)
+		return passpolicy_open(given, pp);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	if (snprintf(path, sizeof(path), "%s%s", exe, LIST_REL) >= (int)sizeof(path))
+		return -1;
+	return passpolicy_open(path, pp);
+}
+
+/* The answer's "error" text, for messages (the server never echoes input in it). */
+static const char *
+answer_error(const struct buf *b, char *out, size_t outsz)
+{
+	json_t *j = json_loadb((const char *)b->data, b->len, 0, NULL);
+	const char *e;
+
+	snprintf(out, outsz, "no reason given");
+	if (j != NULL && json_is_string(json_object_get(j, "error"))) {
+		e = json_string_value(json_object_get(j, "error"));
+		snprintf(out, outsz, "%s", e);
+	}
+	json_decref(j);
+	return out;
+}
+
+/* Free a json_dumps() result with jansson's allocator (it wipes, see jsonv.h). */
+static void
+json_text_free(char *s)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	if (s == NULL)
+		return;
+	json_get_alloc_funcs(&m, &f);
+	f(s);
+}
+
+static void
+limits_for(int fast, struct userkey_limits *l)
+{
+	userkey_limits_default(l);
+	if (fast) {
+		l->ops = crypto_pwhash_OPSLIMIT_MIN;
+		l->mem = crypto_pwhash_MEMLIMIT_MIN;
+	}
+}
+
+static int
+do_register(const struct acct_args *a)
+{
+	struct passpolicy *pol = NULL;
+	struct userkey_bundle kb;
+	struct userkey_limits lim;
+	struct httpc *h = NULL;
+	struct buf ans;
+	uint8_t salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN], wrap[USERKEY_KEY_LEN];
+	uint8_t rk[USERKEY_RECOVERY_LEN], rauth[USERKEY_KEY_LEN], rwrap[USERKEY_KEY_LEN];
+	uint8_t wrapped[USERKEY_WRAPPED_LEN], rwrapped[USERKEY_WRAPPED_LEN];
+	char pw[PW_BUF], id[USERKEY_ID_BUF], rstr[USERKEY_RECOVERY_STR_BUF], why[128];
+	char salt_h[2 * USERKEY_SALT_LEN + 1], auth_h[65], rauth_h[65], box_h[65], sign_h[65];
+	char wr_h[2 * USERKEY_WRAPPED_LEN + 1], rwr_h[2 * USERKEY_WRAPPED_LEN + 1];
+	char *body = NULL;
+	json_t *j = NULL;
+	size_t pwlen = 0;
+	long status = 0;
+	int e, rc = EXIT_RUNTIME;
+
+	memset(&kb, 0, sizeof(kb));
+	buf_init(&ans, ANSWER_MAX);
+	if (a->server == NULL || a->code == NULL || a->username == NULL) {
+		fprintf(stderr, "%s", USAGE);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (open_policy(a->list, &pol) != 0) {
+		fprintf(stderr, "vigil account: cannot read the common-password list "
+		    "(data/common-passwords.txt, or give --password-list FILE)\n");
+		goto out;
+	}
+	if (read_password(pw, &pwlen, 1) != 0)
+		goto out;
+	if ((e = passpolicy_check(pol, pw, pwlen)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(e));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	limits_for(a->kdf_fast, &lim);
+	userkey_id_new(id);
+	userkey_salt_new(salt);
+	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0 || userkey_generate(&kb) != 0) {
+		fprintf(stderr, "vigil account: key derivation failed\n");
+		goto out;
+	}
+	userkey_recovery_new(rk, rstr);
+	userkey_recovery_keys(rk, rauth, rwrap);
+	if (userkey_wrap(wrap, id, &kb, wrapped) != 0 || userkey_wrap(rwrap, id, &kb, rwrapped) != 0)
+		goto out;
+	hex_encode(salt, sizeof(salt), salt_h);
+	hex_encode(auth, sizeof(auth), auth_h);
+	hex_encode(rauth, sizeof(rauth), rauth_h);
+	hex_encode(kb.box_pk, sizeof(kb.box_pk), box_h);
+	hex_encode(kb.sign_pk, sizeof(kb.sign_pk), sign_h);
+	hex_encode(wrapped, sizeof(wrapped), wr_h);
+	hex_encode(rwrapped, sizeof(rwrapped), rwr_h);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "code", a->code,
+	    "id", id, "username", a->username, "salt", salt_h, "auth_key", auth_h,
+	    "recovery_auth", rauth_h, "box_pk", box_h, "sign_pk", sign_h, "wrapped", wr_h,
+	    "recovery_wrapped", rwr_h, "kdf_ops", (json_int_t)lim.ops, "kdf_mem",
+	    (json_int_t)lim.mem);
+	if (j == NULL || (body = json_dumps(j, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = httpc_new(&h, a->server, NULL)) != 0 ||
+	    (e = httpc_post_json(h, "/api/v1/auth/register", body, ANSWER_MAX, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (status != 201) {
+		fprintf(stderr, "vigil account: registration refused (HTTP %ld: %s)\n", status,
+		    answer_error(&ans, why, sizeof(why)));
+		goto out;
+	}
+	printf("registered user_id=%s username=%s\n", id, a->username);
+	printf("recovery key (shown once; write it down and keep it offline):\n%s\n", rstr);
+	rc = 0;
+out:
+	json_text_free(body);
+	json_decref(j);
+	httpc_free(h);
+	buf_free(&ans);
+	passpolicy_close(pol);
+	userkey_bundle_wipe(&kb);
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(wrap, sizeof(wrap));
+	sodium_memzero(rk, sizeof(rk));
+	sodium_memzero(rauth, sizeof(rauth));
+	sodium_memzero(rwrap, sizeof(rwrap));
+	sodium_memzero(rstr, sizeof(rstr));
+	sodium_memzero(auth_h, sizeof(auth_h));
+	sodium_memzero(rauth_h, sizeof(rauth_h));
+	return rc;
+}
+
+/* Salt and Argon2id cost from prelogin; a cost below the default is refused unless
+ * --kdf-fast (a server could otherwise make the auth key cheap to brute-force). */
+static int
+prelogin(struct httpc *h, const struct acct_args *a, uint8_t salt[USERKEY_SALT_LEN],
+    struct userkey_limits *lim)
+{
+	struct userkey_limits floor;
+	struct buf ans;
+	json_t *req = NULL, *j = NULL;
+	char *body = NULL, err[160];
+	int64_t ops, mem;
+	long status = 0;
+	int e, r = -1;
+
+	buf_init(&ans, ANSWER_MAX);
+	limits_for(a->kdf_fast, &floor);
+	if ((req = json_pack("{s:s}", "username", a->username)) == NULL ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = httpc_post_json(h, "/api/v1/auth/prelogin", body, ANSWER_MAX, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (status != 200 || (j = json_loadb((const char *)ans.data, ans.len, 0, NULL)) == NULL ||
+	    jsonv_hex(j, "salt", salt, USERKEY_SALT_LEN, "prelogin", err, sizeof(err)) != 0 ||
+	    jsonv_int(j, "kdf_ops", 1, (int64_t)KDF_OPS_MAX, &ops, "prelogin", err, sizeof(err)) != 0 ||
+	    jsonv_int(j, "kdf_mem", 1, (int64_t)KDF_MEM_MAX, &mem, "prelogin", err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil account: bad prelogin answer (HTTP %ld)\n", status);
+		goto out;
+	}
+	if ((unsigned long long)ops < floor.ops || (size_t)mem < floor.mem) {
+		fprintf(stderr, "vigil account: the server asks for a weaker Argon2id cost than this "
+		    "client accepts (ops=%lld mem=%lld); refusing\n", (long long)ops, (long long)mem);
+		goto out;
+	}
+	lim->ops = (unsigned long long)ops;
+	lim->mem = (size_t)mem;
+	r = 0;
+out:
+	json_text_free(body);
+	json_decref(req);
+	json_decref(j);
+	buf_free(&ans);
+	return r;
+}
+
+/* Write the cookie to path, created 0600 (an existing file is replaced). 0 or -1. */
+static int
+save_session(const char *path, const char *cookie)
+{
+	char line[SETCOOKIE_MAX + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", cookie);
+	int r;
+
+	if (n < 0 || n >= (int)sizeof(line))
+		return -1;
+	r = file_write_atomic(path, line, (size_t)n, 0600);
+	sodium_memzero(line, sizeof(line));
+	return r;
+}
+
+static int
+do_login(const struct acct_args *a)
+{
+	struct userkey_bundle kb;
+	struct userkey_limits lim;
+	struct httpc *h = NULL;
+	struct buf ans;
+	uint8_t salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN], wrap[USERKEY_KEY_LEN];
+	uint8_t wrapped[512], box[32], sign[32];
+	char pw[PW_BUF], auth_h[65], err[160], why[128];
+	const char *uid = NULL, *wr_h = NULL;
+	char *body = NULL;
+	json_t *req = NULL, *j = NULL;
+	size_t pwlen = 0, wlen;
+	long status = 0;
+	int e, rc = EXIT_RUNTIME;
+
+	memset(&kb, 0, sizeof(kb));
+	buf_init(&ans, ANSWER_MAX);
+	if (a->server == NULL || a->username == NULL || a->session == NULL) {
+		fprintf(stderr, "%s", USAGE);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((e = httpc_new(&h, a->server, NULL)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (prelogin(h, a, salt, &lim) != 0 || read_password(pw, &pwlen, 0) != 0)
+		goto out;
+	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0) {
+		fprintf(stderr, "vigil account: key derivation failed\n");
+		goto out;
+	}
+	hex_encode(auth, sizeof(auth), auth_h);
+	req = a->totp != NULL ?
+	    json_pack("{s:s,s:s,s:s}", "username", a->username, "auth_key", auth_h, "totp", a->totp) :
+	    json_pack("{s:s,s:s}", "username", a->username, "auth_key", auth_h);
+	if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = httpc_post_json(h, "/api/v1/auth/login", body, ANSWER_MAX, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "vigil account: login refused (HTTP %ld: %s)\n", status,
+		    answer_error(&ans, why, sizeof(why)));
+		goto out;
+	}
+	if ((j = json_loadb((const char *)ans.data, ans.len, 0, NULL)) == NULL ||
+	    jsonv_str(j, "user_id", USERKEY_ID_LEN, &uid, "login", err, sizeof(err)) != 0 ||
+	    jsonv_str(j, "wrapped", 2 * sizeof(wrapped), &wr_h, "login", err, sizeof(err)) != 0 ||
+	    jsonv_hex(j, "box_pk", box, sizeof(box), "login", err, sizeof(err)) != 0 ||
+	    jsonv_hex(j, "sign_pk", sign, sizeof(sign), "login", err, sizeof(err)) != 0 ||
+	    strlen(wr_h) % 2 != 0 || (wlen = strlen(wr_h) / 2) == 0 ||
+	    hex_decode(wr_h, wrapped, wlen) != 0) {
+		fprintf(stderr, "vigil account: malformed login answer\n");
+		goto out;
+	}
+	/* The bundle must open with our wrap key, be bound to this user id and carry the very
+	 * public keys the server advertises for us. */
+	if (userkey_unwrap(wrap, uid, wrapped, wlen, &kb) != 0 ||
+	    sodium_memcmp(kb.box_pk, box, sizeof(box)) != 0 ||
+	    sodium_memcmp(kb.sign_pk, sign, sizeof(sign)) != 0) {
+		fprintf(stderr, "vigil account: the server's key bundle does not open or does not "
+		    "match this account's public keys; not trusting it\n");
+		goto out;
+	}
+	if (httpc_session_cookie(h)[0] == '\0' || save_session(a->session, httpc_session_cookie(h)) != 0) {
+		fprintf(stderr, "vigil account: no session cookie, or cannot write %s\n", a->session);
+		goto out;
+	}
+	printf("logged in user_id=%s keys=ok session=%s\n", uid, a->session);
+	rc = 0;
+out:
+	json_text_free(body);
+	json_decref(req);
+	json_decref(j);
+	httpc_free(h);
+	buf_free(&ans);
+	userkey_bundle_wipe(&kb);
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(wrap, sizeof(wrap));
+	sodium_memzero(auth_h, sizeof(auth_h));
+	return rc;
+}
+
+int
+cmd_account(int argc, char **argv)
+{
+	struct acct_args a;
+	int r;
+
+	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "login") != 0)) {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			fputs(USAGE, stdout);
+			return 0;
+		}
+		fputs(USAGE, stderr);
+		return EXIT_USAGE;
+	}
+	if ((r = parse_args(argc - 1, argv + 1, &a)) != 0)
+		return r > 0 ? 0 : EXIT_USAGE;
+	return strcmp(argv[1], "register") == 0 ? do_register(&a) : do_login(&a);
+}
