@@ -220,6 +220,18 @@ mkdir_p(const char *path, int mode)
 }
 
 void
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_msg(const char *level, const char *comp, const char *fmt, ...)
 {
 	char line[1024];

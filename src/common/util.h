@@ -27,6 +27,9 @@ int mkdir_p(const char *path, int mode);
 /* fsync a directory by path. */
 int fsync_dir(const char *path);
 
+/* Format an error message into err (errlen bytes, may be 0 or err NULL: then nothing). */
+void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* key=value logging to stderr: log_msg("info", "component", "fmt", ...). Never pass secrets. */
 void log_msg(const char *level, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

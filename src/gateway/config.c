@@ -15,20 +15,6 @@
 #define TARGET_MIN_MS 500
 #define TARGET_MAX_MS 30000
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A field name is echoed in an error only if it is short and plain. */
 static const char *safe_key(const char *k)
 {
