@@ -13,6 +13,7 @@ struct rrec {
 };
 
 struct chan {
+	struct chan *hnext;        /* next in its hash bucket */
 	struct chan *next;
 	uint8_t cam[CAMERA_ID_LEN];
 	uint8_t stream;
@@ -46,12 +47,24 @@ struct relay_viewer {
 	uint64_t skips;
 };
 
+/* Channels are found by hash on every record, so a server relaying hundreds of streams
+ * does not walk a list per record (it showed in profiles at 256 cameras). */
+#define RELAY_BUCKETS 1024
+
 struct relay {
 	pthread_mutex_t mu;
 	size_t window_bytes;
 	int closing;
-	struct chan *chans;
+	struct chan *chans;                  /* all channels, for ticks and shutdown */
+	struct chan *bucket[RELAY_BUCKETS];
 };
+
+/* Camera ids are random, so their first bytes spread well. */
+static size_t
+chan_hash(const uint8_t cam[CAMERA_ID_LEN], uint8_t stream)
+{
+	return (((size_t)cam[0] << 8 | cam[1]) ^ ((size_t)stream * 31)) % RELAY_BUCKETS;
+}
 
 static void
 rrec_unref(struct rrec *rr)
@@ -96,8 +109,9 @@ static struct chan *
 chan_get(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int create)
 {
 	struct chan *ch;
+	size_t h = chan_hash(cam, stream);
 
-	for (ch = r->chans; ch != NULL; ch = ch->next)
+	for (ch = r->bucket[h]; ch != NULL; ch = ch->hnext)
 		if (ch->stream == stream && memcmp(ch->cam, cam, CAMERA_ID_LEN) == 0)
 			return ch;
 	if (!create || (ch = calloc(1, sizeof(*ch))) == NULL)
@@ -106,6 +120,8 @@ chan_get(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int 
 	ch->stream = stream;
 	ch->next = r->chans;
 	r->chans = ch;
+	ch->hnext = r->bucket[h];
+	r->bucket[h] = ch;
 	return ch;
 }
 
