@@ -17,7 +17,7 @@ PACKAGES=(
 	libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 	gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x
-	clang libclang-rt-14-dev libcmocka-dev curl jq
+	clang libclang-rt-14-dev libcmocka-dev curl jq gdb
 	nodejs npm chromium
 )
 

@@ -1,7 +1,9 @@
 /* plainscan.c - scans files for signs of plaintext video (MP4 boxes, H.264/H.265 parameter
- * sets and IDR slices, JPEG markers) and for given canary strings; prints each hit. */
+ * sets and IDR slices, JPEG markers), for given canary strings and for given secret keys in
+ * binary or hex form; prints each hit. */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "common/buf.h"
@@ -29,7 +31,7 @@ static const uint8_t P_IDR3[] = { 0, 0, 1, 0x65, 0x88, 0x84 };
 static const uint8_t P_HEVC_VPS[] = { 0, 0, 0, 1, 0x40, 0x01, 0x0c };
 static const uint8_t P_JPEG[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F' };
 
-#define MAXPAT 32
+#define MAXPAT 64
 static struct pattern pats[MAXPAT];
 static int npats;
 static long hits;
@@ -105,7 +107,7 @@ main(int argc, char **argv)
 	int i;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: plainscan [--canary STRING]... PATH...\n");
+		fprintf(stderr, "usage: plainscan [--canary STRING]... [--key HEX]... PATH...\n");
 		return 2;
 	}
 	add("ftyp", P_FTYP, sizeof(P_FTYP));
@@ -122,6 +124,21 @@ main(int argc, char **argv)
 	add("hevc-vps", P_HEVC_VPS, sizeof(P_HEVC_VPS));
 	add("jpeg", P_JPEG, sizeof(P_JPEG));
 	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+			/* A secret key: look for its bytes and for its hex spelling. */
+			size_t n = strlen(argv[i + 1]) / 2;
+			uint8_t *k = n >= 16 && n <= 64 ? malloc(n) : NULL;
+
+			if (k == NULL || hex_decode(argv[i + 1], k, n) != 0) {
+				fprintf(stderr, "plainscan: --key wants 32 to 128 hex digits\n");
+				free(k);
+				return 2;
+			}
+			add("key", k, n);
+			add("key-hex", (const uint8_t *)argv[i + 1], 2 * n);
+			i++;
+			continue;
+		}
 		if (strcmp(argv[i], "--canary") == 0 && i + 1 < argc) {
 			add("canary", (const uint8_t *)argv[i + 1], strlen(argv[i + 1]));
 			i++;
