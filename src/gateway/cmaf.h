@@ -22,7 +22,7 @@ struct cmaf;
 /* A remuxer for one codec configuration (one camera session). par is copied; tb is the
  * time base of the packets that will be fed; rate the stream's frame rate ({0,1} when
  * unknown), used for a first frame's duration. base is the 90 kHz decode time the first
- * frame gets (so that media time can continue across sessions). 0 or a CMAF_E_*. */
+ * frame is given (so that media time can continue across sessions). 0 or a CMAF_E_*. */
 int cmaf_new(struct cmaf **out, const AVCodecParameters *par, AVRational tb, AVRational rate,
     int64_t base);
 void cmaf_free(struct cmaf *c);
