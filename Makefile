@@ -99,7 +99,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libserver.a $(BUILD)/libg
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pkglibs,$(PKG_TESTS))
-$(BUILD)/tools/%: $(BUILD)/obj/bench/tools/%.o $(BUILD)/libcommon.a
+$(BUILD)/tools/%: $(BUILD)/obj/bench/tools/%.o $(BUILD)/libserver.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pkglibs,$(PKG_TESTS))
 

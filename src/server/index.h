@@ -95,6 +95,13 @@ typedef int (*index_link_fn)(void *ctx, const struct index_link *l);
 int index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     int64_t from, int64_t to, int max, index_link_fn cb, void *ctx);
 
+/* A stream's recorded time as spans: runs of segments with no hole over a second. Spans
+ * overlapping [from, to) in time order, at most max; cb returns nonzero to stop. Count of
+ * spans passed, or INDEX_E_IO. Reads a handful of rows for a month of footage. */
+typedef int (*index_span_fn)(void *ctx, int64_t start_us, int64_t end_us);
+int index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    int64_t from, int64_t to, int max, index_span_fn cb, void *ctx);
+
 /* Every camera stream with stored links. Count or INDEX_E_IO. */
 typedef int (*index_stream_fn)(void *ctx, const struct index_stream_summary *s);
 int index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx);

@@ -6,11 +6,7 @@
 #include <sqlite3.h>
 #include "common/util.h"
 #include "server/index.h"
-
-struct index {
-	sqlite3 *db;
-	pthread_mutex_t mu;	/* one connection shared by the HTTP and retention threads */
-};
+#include "server/index_int.h"
 
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS gateways (id VARCHAR(64) PRIMARY KEY, created_us BIGINT NOT NULL)",
@@ -96,6 +92,11 @@ index_open(struct index **ixp, const char *path)
 	for (i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
 		if (exec_sql(ix->db, schema[i]) != 0)
 			goto out;
+	for (i = 0; i < index_spans_schema_len; i++)
+		if (exec_sql(ix->db, index_spans_schema[i]) != 0)
+			goto out;
+	if (index_spans_rebuild_locked(ix) != 0)
+		goto out;
 	*ixp = ix;
 	ix = NULL;
 	r = 0;
@@ -109,6 +110,7 @@ index_close(struct index *ix)
 {
 	if (ix == NULL)
 		return;
+	index_spans_close(ix);
 	sqlite3_close(ix->db);
 	pthread_mutex_destroy(&ix->mu);
 	free(ix);
@@ -365,6 +367,8 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 			goto rollback;
 		}
 		res[i] = sqlite3_changes(ix->db) == 1 ? 0 : INDEX_E_DUP;
+		if (res[i] == 0 && (r = index_spans_add_locked(ix, &l[i])) != 0)
+			goto rollback;
 	}
 	r = exec_sql(ix->db, "COMMIT");
 	if (r == 0)
@@ -483,23 +487,60 @@ out:
 	return r;
 }
 
+/* The seq of the first link of a stream whose end is at or after t, by the time index; 1
+ * (found), 0 (none) or INDEX_E_IO. The caller holds the lock. */
+static int
+first_ending_at_or_after(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    int64_t t, int64_t *seq)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = prep(ix, &st, "SELECT seq FROM links WHERE camera = ? AND stream = ? AND "
+	    "end_us >= ? ORDER BY end_us, seq LIMIT 1")) != 0)
+		return r;
+	bind_hex(st, 1, cam, CAMERA_ID_LEN);
+	sqlite3_bind_int(st, 2, stream);
+	sqlite3_bind_int64(st, 3, t);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : INDEX_E_IO;
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     int64_t from, int64_t to, int max, index_link_fn cb, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
 	struct index_link l;
+	int64_t lo = 0, hi = INT64_MAX;
 	int r, rc, n = 0;
 
 	pthread_mutex_lock(&ix->mu);
+	/*
+	 * A stream's wall time never goes backwards along its seqs (the gateway keeps it
+	 * monotonic), so the window is one run of seqs: from the first link ending at or after
+	 * `from` to the first ending at or after `to` (which may still start before `to`).
+	 * Two index seeks and a primary-key range read only the rows asked for; filtering
+	 * "end >= from AND start < to" alone would walk every later link of the stream.
+	 */
+	if ((r = first_ending_at_or_after(ix, cam, stream, from, &lo)) <= 0)
+		goto out;
+	if ((r = first_ending_at_or_after(ix, cam, stream, to, &hi)) < 0)
+		goto out;
 	if ((r = prep(ix, &st, "SELECT " LINK_COLS " FROM links WHERE camera = ? AND stream = ? "
-	    "AND end_us >= ? AND start_us < ? ORDER BY seq LIMIT ?")) != 0)
+	    "AND seq >= ? AND seq <= ? AND end_us >= ? AND start_us < ? ORDER BY seq LIMIT ?")) != 0)
 		goto out;
 	bind_hex(st, 1, cam, CAMERA_ID_LEN);
 	sqlite3_bind_int(st, 2, stream);
-	sqlite3_bind_int64(st, 3, from);
-	sqlite3_bind_int64(st, 4, to);
-	sqlite3_bind_int(st, 5, max);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	sqlite3_bind_int64(st, 5, from);
+	sqlite3_bind_int64(st, 6, to);
+	sqlite3_bind_int(st, 7, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (row_link(st, &l) != 0)
 			continue;
@@ -638,6 +679,8 @@ index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t 
 		goto rollback;
 	*deleted = sqlite3_changes(ix->db);
 	if (quota > 0 && (r = expire_quota_locked(ix, quota, deleted)) != 0)
+		goto rollback;
+	if (*deleted > 0 && (r = index_spans_trim_locked(ix)) != 0)
 		goto rollback;
 	if ((r = exec_sql(ix->db, "COMMIT")) == 0)
 		goto out;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "server/index.h"
 
 struct fx {
@@ -183,6 +184,111 @@ test_reopen(void **state)
 	assert_int_equal(index_link_max_seq(f->ix, cam, 0, &max), 0);
 }
 
+struct spans { int n; int64_t s[8][2]; };
+
+static int
+span_cb(void *ctx, int64_t start, int64_t end)
+{
+	struct spans *sp = ctx;
+
+	if (sp->n < 8) {
+		sp->s[sp->n][0] = start;
+		sp->s[sp->n][1] = end;
+	}
+	sp->n++;
+	return 0;
+}
+
+static struct spans
+spans_all(struct index *ix)
+{
+	struct spans sp;
+
+	memset(&sp, 0, sizeof(sp));
+	assert_true(index_spans_range(ix, cam, 0, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
+	return sp;
+}
+
+#define S 1000000LL
+
+/* Spans: contiguous segments make one, a hole of more than a second splits, backfill that
+ * closes the hole merges, a gap link extends nothing, retention trims the first span, and
+ * an index from before spans existed gets them rebuilt at open. */
+static void
+test_spans(void **state)
+{
+	struct fx *f = *state;
+	struct index_link l;
+	struct spans sp;
+	sqlite3 *db;
+	int64_t b, del;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &b), 0);
+	/* seqs 0-4: [0,10) s in 2 s segments (the 3rd starts 0.5 s late: within the slack). */
+	for (i = 0; i < 5; i++) {
+		mklink(&l, (uint64_t)i, i * 2 * S + (i == 2 ? S / 2 : 0), (i + 1) * 2 * S, b, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	sp = spans_all(f->ix);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 0);
+	assert_int_equal(sp.s[0][1], 10 * S);
+	/* A signed gap link [10,20) s extends nothing; seqs 6-7 [20,24) s start a second span. */
+	mklink(&l, 5, 10 * S, 20 * S, b, 10);
+	l.kind = LINK_GAP;
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	mklink(&l, 7, 22 * S, 24 * S, b, 10);
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	mklink(&l, 6, 20 * S, 22 * S, b, 10);
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	sp = spans_all(f->ix);
+	assert_int_equal(sp.n, 2);
+	assert_int_equal(sp.s[1][0], 20 * S);
+	assert_int_equal(sp.s[1][1], 24 * S);
+	/* Only the span overlapping [21,30) s. */
+	memset(&sp, 0, sizeof(sp));
+	assert_int_equal(index_spans_range(f->ix, cam, 0, 21 * S, 30 * S, 10, span_cb, &sp), 1);
+	assert_int_equal(sp.s[0][0], 20 * S);
+	/* Backfill [10,20) s as segments (a hole recorded later): one span [0,24) s. */
+	for (i = 0; i < 5; i++) {
+		mklink(&l, 100 + (uint64_t)i, (10 + 2 * i) * S, (12 + 2 * i) * S, b, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	sp = spans_all(f->ix);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 0);
+	assert_int_equal(sp.s[0][1], 24 * S);
+	/* A duplicate changes nothing. */
+	mklink(&l, 0, 0, 2 * S, b, 10);
+	assert_int_equal(index_link_add(f->ix, &l), INDEX_E_DUP);
+	assert_int_equal(spans_all(f->ix).n, 1);
+	/* Max age 20 s at t = 35 s: links ending before 15 s go; the span starts at the oldest
+	 * remaining segment (seq 102, [14,16) s). */
+	assert_int_equal(index_expire(f->ix, 35 * S, 20, 0, &del), 0);
+	assert_true(del > 0);
+	sp = spans_all(f->ix);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 14 * S);
+	assert_int_equal(sp.s[0][1], 24 * S);
+	/* An index written before spans existed: drop them, reopen, rebuilt. */
+	index_close(f->ix);
+	f->ix = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE spans", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(index_open(&f->ix, f->path), 0);
+	sp = spans_all(f->ix);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 14 * S);
+	assert_int_equal(sp.s[0][1], 24 * S);
+	/* Everything expired: no span left. */
+	assert_int_equal(index_expire(f->ix, 1000 * S, 20, 0, &del), 0);
+	assert_int_equal(spans_all(f->ix).n, 0);
+}
+
 int
 main(void)
 {
@@ -191,6 +297,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

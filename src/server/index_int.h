@@ -1,0 +1,35 @@
+/* index_int.h - the SQLite index's private state, shared by its engine files (index_sqlite.c, index_spans.c) and nothing else. */
+#ifndef VIGIL_SERVER_INDEX_INT_H
+#define VIGIL_SERVER_INDEX_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include "server/index.h"
+
+#define INDEX_SPANS_STMTS 5
+
+struct index {
+	sqlite3 *db;
+	pthread_mutex_t mu;	/* one connection shared by the HTTP and retention threads */
+	/* index_spans.c's statements for the ingest path, prepared once (under mu). */
+	sqlite3_stmt *spans_st[INDEX_SPANS_STMTS];
+};
+
+/* The spans table and its indexes (index_spans.c), created with the rest of the schema. */
+extern const char *const index_spans_schema[];
+extern const size_t index_spans_schema_len;
+/* Extend or create the span that covers one newly added segment link, merging it with the
+ * next span when it closes the gap between them. The caller holds the lock and an open
+ * transaction. 0 or INDEX_E_IO. */
+int index_spans_add_locked(struct index *ix, const struct index_link *l);
+/* After links were deleted: cut every stream's spans so that none starts before its oldest
+ * remaining segment link, and drop spans of streams left without links. The caller holds
+ * the lock and an open transaction. 0 or INDEX_E_IO. */
+int index_spans_trim_locked(struct index *ix);
+/* Finalize the cached statements (index_close). */
+void index_spans_close(struct index *ix);
+/* Build the spans of an index created before spans existed (no-op when spans are present or
+ * there are no links). The caller holds the lock. 0 or INDEX_E_IO. */
+int index_spans_rebuild_locked(struct index *ix);
+
+#endif
