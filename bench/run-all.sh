@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run-all.sh - runs every recording-pipeline benchmark (gateway vs ffmpeg, server ingest vs disk) and prints the machine and the tables.
+# bench/run-all.sh - runs every benchmark (gateway vs ffmpeg, server ingest vs disk, archive serving vs nginx, timeline and index) and prints the machine and the tables.
 #
 # Usage: bench/run-all.sh        (what `make bench` runs, after building)
 # The environment of bench/gateway.sh (NS, DURATION, RUNS, WARMUP) and bench/ingest.sh
@@ -20,6 +20,14 @@ bench/gateway.sh || { status=1; echo; echo "gateway benchmark FAILED (see the me
 echo
 echo "## Server ingest vs raw fsync'd disk writes (STEPS=\"${STEPS:-8 32 64 128 256 512}\" STEP_S=${STEP_S:-20})"
 bench/ingest.sh || { status=1; echo; echo "ingest benchmark FAILED (see the messages above)"; }
+
+echo
+echo "## Archive serving: vigil-server vs nginx with sendfile (CONNS=\"${CONNS:-32 256}\" RUNS=${RUNS:-3} WRK_S=${WRK_S:-10})"
+bench/archive.sh || { status=1; echo; echo "archive benchmark FAILED (see the messages above)"; }
+
+echo
+echo "## Timeline and index (DAYS=${DAYS:-365})"
+bench/index.sh || { status=1; echo; echo "index benchmark FAILED (see the messages above)"; }
 
 echo
 echo "  load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the end)"
