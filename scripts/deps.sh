@@ -18,7 +18,7 @@ PACKAGES=(
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 	gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x
 	clang libclang-rt-14-dev libcmocka-dev curl jq gdb
-	motion
+	motion wrk nginx-light libnginx-mod-rtmp
 	nodejs npm chromium
 )
 
