@@ -10,12 +10,14 @@
 #include "server/routes.h"
 
 /* Limits (documented in docs/design/server.md). */
-#define HTTP_MAX_CONNECTIONS 512
+#define HTTP_MAX_CONNECTIONS 16384  /* the process raises RLIMIT_NOFILE to fit (main.c) */
 #define HTTP_CONNECTION_TIMEOUT_S 30
 #define HTTP_CONN_MEMORY (64u * 1024u)   /* per-connection buffer: bounds the request header */
 #define HTTP_STREAM_BLOCK (64u * 1024u)  /* live response block size */
 /* After a request failed mid-body, at most this much more body is read (and dropped) so the
  * error can be answered; beyond it the connection is closed without an answer. */
+/* Retry-After of every 503 and 429 (seconds, as the header's text). */
+#define HTTP_RETRY_AFTER_S "2"
 #define HTTP_DISCARD_MAX (1024u * 1024u)
 
 struct server;

@@ -1,7 +1,9 @@
 /* syncer.c - group commit off the HTTP thread: one fdatasync per blob and one transaction per batch. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "common/util.h"
 #include "server/blobpool.h"
 #include "server/store.h"
@@ -9,12 +11,18 @@
 
 /* A batch slower than this is logged (sync and commit times). */
 #define SYNCER_SLOW_US 100000
+/* Load shedding with hysteresis: start when the oldest queued link has waited this long or
+ * the queue is half full; stop once the oldest waits less than the low mark and the queue
+ * is nearly empty. */
+#define SYNCER_SHED_AGE_US 1500000
+#define SYNCER_SHED_LOW_US 500000
 
 /* One link waiting to become durable. */
 struct pending {
 	struct sync_group *g;
 	struct store_blob *b;
 	struct index_link l;
+	int64_t queued_us;      /* monotonic time it was submitted */
 };
 
 struct sync_group {
@@ -36,6 +44,9 @@ struct syncer {
 	struct pending *q;      /* ring of SYNCER_QUEUE_MAX */
 	size_t head, len;
 	int stopping;
+	int shedding;           /* over capacity: new uploads are refused (syncer_overloaded) */
+	int64_t batch_start_us; /* the running batch's oldest submission, 0 when idle */
+	uint64_t fault_bytes_per_s; /* fault injection: a disk this slow (0: off) */
 	int running;            /* the thread was started and not yet joined */
 	pthread_t th;
 	struct syncer_stats st;
@@ -213,6 +224,27 @@ log_link(const struct index_link *l)
 	    (long long)l->blob_id);
 }
 
+/* Fault injection (tests): make the batch take as long as a disk writing
+ * fault_bytes_per_s would, so a test can offer twice what the server holds. */
+static void
+fault_slow_disk(struct syncer *s, size_t n, int64_t t0)
+{
+	uint64_t bytes = 0;
+	int64_t want, left;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		bytes += s->batch[i].l.length;
+	want = (int64_t)(bytes * 1000000u / s->fault_bytes_per_s);
+	left = t0 + want - mono_us();
+	if (left > 0) {
+		struct timespec ts = { left / 1000000, (left % 1000000) * 1000 };
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+}
+
 int
 syncer_run_once(struct syncer *s)
 {
@@ -225,6 +257,7 @@ syncer_run_once(struct syncer *s)
 	n = s->len < SYNCER_BATCH_MAX ? s->len : SYNCER_BATCH_MAX;
 	for (i = 0; i < n; i++)
 		s->batch[i] = s->q[(s->head + i) % SYNCER_QUEUE_MAX];
+	s->batch_start_us = n > 0 ? s->batch[0].queued_us : 0;
 	s->head = (s->head + n) % SYNCER_QUEUE_MAX;
 	s->len -= n;
 	if (n > 0)
@@ -236,6 +269,8 @@ syncer_run_once(struct syncer *s)
 	/* Bytes first: a row may only name bytes that are on stable storage. */
 	t0 = mono_us();
 	nb = sync_blobs(s, n);
+	if (s->fault_bytes_per_s > 0)
+		fault_slow_disk(s, n, t0);
 	t1 = mono_us();
 	for (i = m = 0; i < n; i++)
 		if (s->ok[i])
@@ -249,6 +284,7 @@ syncer_run_once(struct syncer *s)
 		    (long long)(t1 - t0) / 1000, (long long)(t2 - t1) / 1000);
 
 	pthread_mutex_lock(&s->mu);
+	s->batch_start_us = 0;
 	s->st.batches += m > 0;
 	s->st.links += n;
 	s->st.blob_syncs += nb;
@@ -364,6 +400,7 @@ sync_group_submit(struct sync_group *g, struct store_blob *b, const struct index
 	p->g = g;
 	p->b = b;
 	p->l = *l;
+	p->queued_us = mono_us();
 	s->len++;
 	g->pending++;
 	pthread_cond_signal(&s->work);
@@ -373,6 +410,40 @@ out:
 	if (r != 0)
 		blobpool_unpin(s->bp, b, mono_us());
 	return r;
+}
+
+int
+syncer_overloaded(struct syncer *s, int64_t now_us)
+{
+	int64_t oldest = 0;
+	int r;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->batch_start_us > 0)
+		oldest = s->batch_start_us;
+	else if (s->len > 0)
+		oldest = s->q[s->head].queued_us;
+	if (!s->shedding && ((oldest > 0 && now_us - oldest > SYNCER_SHED_AGE_US) ||
+	    s->len >= SYNCER_QUEUE_MAX / 2)) {
+		s->shedding = 1;
+		log_warn("syncer", "op=shed_start queued=%zu oldest_ms=%lld", s->len,
+		    (long long)(oldest > 0 ? (now_us - oldest) / 1000 : 0));
+	} else if (s->shedding && (oldest == 0 || now_us - oldest < SYNCER_SHED_LOW_US) &&
+	    s->len < SYNCER_QUEUE_MAX / 8) {
+		s->shedding = 0;
+		log_info("syncer", "op=shed_stop queued=%zu", s->len);
+	}
+	r = s->shedding;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+void
+syncer_fault_slow_disk(struct syncer *s, uint64_t bytes_per_s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->fault_bytes_per_s = bytes_per_s;
+	pthread_mutex_unlock(&s->mu);
 }
 
 /* The group's state; the caller holds the mutex. */

@@ -50,6 +50,13 @@ void syncer_stop(struct syncer *s);
 /* Free after syncer_stop and after every group was released; NULL-safe. */
 void syncer_free(struct syncer *s);
 void syncer_stats(struct syncer *s, struct syncer_stats *out);
+/* 1 while ingest is over capacity: the oldest link waiting to become durable has waited
+ * more than 1.5 s, or the queue is half full; it stays 1 until the oldest waits less than
+ * 0.5 s and the queue is nearly empty (hysteresis). Uploads are refused with 503 and
+ * Retry-After meanwhile, so gateways spool instead of the HTTP thread blocking. */
+int syncer_overloaded(struct syncer *s, int64_t now_us);
+/* Fault injection for tests: batches take as long as a disk of bytes_per_s (0: off). */
+void syncer_fault_slow_disk(struct syncer *s, uint64_t bytes_per_s);
 
 /* A group gathers one upload's links; NULL when out of memory. */
 struct sync_group *sync_group_new(struct syncer *s);
