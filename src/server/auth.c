@@ -6,6 +6,10 @@
 #include "server/auth.h"
 
 #define AUTH_HASH_LEN 32
+/* Both tables are hashed by their (uniformly random) key: a lookup compares at most
+ * AUTH_PROBE slots, each in constant time, instead of walking all of them; when a window
+ * is full the slot closest to expiry in it is reused. */
+#define AUTH_PROBE 32
 
 struct challenge {
 	int used;
@@ -30,6 +34,14 @@ static void
 hash32(const uint8_t *p, size_t n, uint8_t out[AUTH_HASH_LEN])
 {
 	crypto_generichash(out, AUTH_HASH_LEN, p, n, NULL, 0);
+}
+
+/* The first slot of a key's probe window: uniformly random keys (nonces, hashes of random
+ * tokens) need no further mixing. n is a power of two. */
+static size_t
+bucket(const uint8_t *key, size_t n)
+{
+	return ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) & (n - 1);
 }
 
 struct auth *
@@ -70,11 +82,14 @@ int
 auth_challenge_new(struct auth *a, int64_t now, uint8_t nonce[AUTH_NONCE_LEN])
 {
 	struct challenge *slot = NULL;
-	size_t i;
+	uint8_t n[AUTH_NONCE_LEN];
+	size_t i, b;
 
-	/* A free or expired slot, else the one closest to expiry. */
-	for (i = 0; i < AUTH_MAX_CHALLENGES; i++) {
-		struct challenge *c = &a->ch[i];
+	randombytes_buf(n, sizeof(n));
+	b = bucket(n, AUTH_MAX_CHALLENGES);
+	/* A free or expired slot in the window, else the one closest to expiry. */
+	for (i = 0; i < AUTH_PROBE; i++) {
+		struct challenge *c = &a->ch[(b + i) % AUTH_MAX_CHALLENGES];
 		if (!c->used || c->expires <= now) {
 			slot = c;
 			break;
@@ -82,7 +97,7 @@ auth_challenge_new(struct auth *a, int64_t now, uint8_t nonce[AUTH_NONCE_LEN])
 		if (slot == NULL || c->expires < slot->expires)
 			slot = c;
 	}
-	randombytes_buf(slot->nonce, AUTH_NONCE_LEN);
+	memcpy(slot->nonce, n, AUTH_NONCE_LEN);
 	slot->used = 1;
 	slot->expires = now + AUTH_CHALLENGE_TTL_US;
 	memcpy(nonce, slot->nonce, AUTH_NONCE_LEN);
@@ -93,10 +108,10 @@ auth_challenge_new(struct auth *a, int64_t now, uint8_t nonce[AUTH_NONCE_LEN])
 static int
 challenge_take(struct auth *a, int64_t now, const uint8_t nonce[AUTH_NONCE_LEN])
 {
-	size_t i;
+	size_t i, b = bucket(nonce, AUTH_MAX_CHALLENGES);
 
-	for (i = 0; i < AUTH_MAX_CHALLENGES; i++) {
-		struct challenge *c = &a->ch[i];
+	for (i = 0; i < AUTH_PROBE; i++) {
+		struct challenge *c = &a->ch[(b + i) % AUTH_MAX_CHALLENGES];
 		if (c->used && sodium_memcmp(c->nonce, nonce, AUTH_NONCE_LEN) == 0) {
 			c->used = 0;
 			return c->expires > now ? 0 : -1;
@@ -110,9 +125,9 @@ auth_session_open(struct auth *a, int64_t now, const uint8_t gw[GATEWAY_ID_LEN],
     const uint8_t nonce[AUTH_NONCE_LEN], const uint8_t sig[SIG_LEN], char token[AUTH_TOKEN_HEX])
 {
 	uint8_t msg[sizeof(AUTH_DOMAIN) - 1 + AUTH_NONCE_LEN];
-	uint8_t tok[AUTH_TOKEN_LEN];
+	uint8_t tok[AUTH_TOKEN_LEN], h[AUTH_HASH_LEN];
 	struct session *slot = NULL;
-	size_t i;
+	size_t i, b;
 	int r = -1;
 
 	if (challenge_take(a, now, nonce) != 0)
@@ -121,8 +136,12 @@ auth_session_open(struct auth *a, int64_t now, const uint8_t gw[GATEWAY_ID_LEN],
 	memcpy(msg + sizeof(AUTH_DOMAIN) - 1, nonce, AUTH_NONCE_LEN);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), gw) != 0)
 		goto out;
-	for (i = 0; i < AUTH_MAX_SESSIONS; i++) {
-		struct session *s = &a->ss[i];
+	randombytes_buf(tok, sizeof(tok));
+	hex_encode(tok, sizeof(tok), token);
+	hash32((const uint8_t *)token, 2 * AUTH_TOKEN_LEN, h);
+	b = bucket(h, AUTH_MAX_SESSIONS);
+	for (i = 0; i < AUTH_PROBE; i++) {
+		struct session *s = &a->ss[(b + i) % AUTH_MAX_SESSIONS];
 		if (!s->used || s->expires <= now) {
 			slot = s;
 			break;
@@ -130,15 +149,14 @@ auth_session_open(struct auth *a, int64_t now, const uint8_t gw[GATEWAY_ID_LEN],
 		if (slot == NULL || s->expires < slot->expires)
 			slot = s;
 	}
-	randombytes_buf(tok, sizeof(tok));
-	hex_encode(tok, sizeof(tok), token);
-	hash32((const uint8_t *)token, 2 * AUTH_TOKEN_LEN, slot->token_hash);
+	memcpy(slot->token_hash, h, AUTH_HASH_LEN);
 	memcpy(slot->gw, gw, GATEWAY_ID_LEN);
 	slot->expires = now + AUTH_SESSION_TTL_US;
 	slot->used = 1;
 	r = 0;
 out:
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(h, sizeof(h));
 	return r;
 }
 
@@ -146,14 +164,15 @@ int
 auth_session_check(struct auth *a, int64_t now, const char *token, uint8_t gw[GATEWAY_ID_LEN])
 {
 	uint8_t h[AUTH_HASH_LEN];
-	size_t i;
+	size_t i, b;
 	int r = -1;
 
 	if (token == NULL || strlen(token) != 2 * AUTH_TOKEN_LEN)
 		return -1;
 	hash32((const uint8_t *)token, 2 * AUTH_TOKEN_LEN, h);
-	for (i = 0; i < AUTH_MAX_SESSIONS; i++) {
-		struct session *s = &a->ss[i];
+	b = bucket(h, AUTH_MAX_SESSIONS);
+	for (i = 0; i < AUTH_PROBE; i++) {
+		struct session *s = &a->ss[(b + i) % AUTH_MAX_SESSIONS];
 		if (s->used && sodium_memcmp(s->token_hash, h, AUTH_HASH_LEN) == 0) {
 			if (s->expires > now) {
 				memcpy(gw, s->gw, GATEWAY_ID_LEN);

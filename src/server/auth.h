@@ -11,8 +11,9 @@
 #define AUTH_TOKEN_HEX (2 * AUTH_TOKEN_LEN + 1)
 #define AUTH_CHALLENGE_TTL_US (60LL * 1000000)
 #define AUTH_SESSION_TTL_US (3600LL * 1000000)
-#define AUTH_MAX_CHALLENGES 1024               /* outstanding nonces; oldest evicted first */
-#define AUTH_MAX_SESSIONS 4096                 /* live sessions; oldest evicted first */
+#define AUTH_MAX_CHALLENGES 16384              /* outstanding nonces (power of two) */
+#define AUTH_MAX_SESSIONS 32768                /* live sessions (power of two); when a hash
+                                                * window is full the one closest to expiry goes */
 #define AUTH_DOMAIN "vigil-gw-auth-v1"
 
 struct auth;
