@@ -16,7 +16,7 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc -MMD -MP
 LDFLAGS_ALL = $(SAN) -pthread
 
 PKG_COMMON  := libsodium jansson
-PKG_SERVER  := $(PKG_COMMON) libmicrohttpd sqlite3
+PKG_SERVER  := $(PKG_COMMON) libmicrohttpd sqlite3 libcurl
 PKG_GATEWAY := $(PKG_COMMON) libavformat libavcodec libavutil libcurl
 PKG_CLI     := $(PKG_COMMON) libavformat libavcodec libavutil libcurl
 PKG_CAMSIM  := gstreamer-rtsp-server-1.0 gstreamer-app-1.0 gstreamer-1.0
