@@ -1,4 +1,4 @@
-/* h_account.c - routes for a signed-in account: who am I, sessions, sign out everywhere, TOTP, password change. */
+/* h_account.c - routes for a signed-in account: who am I, sessions, sign out everywhere, TOTP, password change, user lookup for org admins. */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -10,6 +10,7 @@
 #include "server/http.h"
 #include "server/identity.h"
 #include "server/jsonbody.h"
+#include "server/orgs.h"
 #include "server/server.h"
 #include "server/sessions.h"
 #include "server/throttle.h"
@@ -208,6 +209,36 @@ h_password(struct req *rq)
 out:
 	json_decref(j);
 	sodium_free(b);
+	sodium_free(u);
+	return r;
+}
+
+int
+h_users_lookup(struct req *rq)
+{
+	struct identity *idn = rq->srv->idn;
+	struct accounts_user *u = NULL;
+	const char *name = http_query(rq, "username");
+	char id[ACCOUNTS_ID_BUF], box[65], sign[65];
+	int r;
+
+	/* Only owners and admins of some org add people; others learn nothing here. */
+	if (!orgs_is_admin_somewhere(idn->orgs, rq->who.user_id))
+		return http_error(rq, 403, "only organization owners and admins may look users up", 0);
+	if (name == NULL || (u = sodium_malloc(sizeof(*u))) == NULL) {
+		r = http_error(rq, 400, "username required", 0);
+		goto out;
+	}
+	if (accounts_find(idn->acc, name, id) != 0 || accounts_get(idn->acc, id, u) != 0 ||
+	    u->disabled) {
+		r = http_error(rq, 404, "not found", 0);
+		goto out;
+	}
+	hex_encode(u->box_pk, sizeof(u->box_pk), box);
+	hex_encode(u->sign_pk, sizeof(u->sign_pk), sign);
+	r = http_json(rq, 200, json_pack("{s:s,s:s,s:s}", "user_id", id, "box_pk", box, "sign_pk",
+	    sign));
+out:
 	sodium_free(u);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include "common/util.h"
 #include "server/http.h"
 #include "server/index.h"
+#include "server/orgaudit.h"
 #include "server/jsonbody.h"
 #include "server/range.h"
 #include "server/server.h"
@@ -156,6 +157,8 @@ h_segment_get(struct req *rq)
 	r = MHD_queue_response(rq->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	rq->responded = 1;
+	if (rq->who.kind == POLICY_CAMERA_VIEW)
+		orgaudit_archive_read(rq, rq->who.org, rq->m.params[0]);
 	return r;
 }
 

@@ -1,4 +1,4 @@
-/* h_auth.c - the unauthenticated account routes: prelogin, register (with a signup code), login; and logout. */
+/* h_auth.c - the account routes around login: prelogin, register (with a signup code), login, logout, step-up and the signed-in key bundle. */
 #include <string.h>
 #include <sodium.h>
 #include "common/util.h"
@@ -256,4 +256,83 @@ h_logout(struct req *rq)
 	if (sessions_cookie_clear(idn->cookie_secure, clear, sizeof(clear)) != 0)
 		return http_json(rq, 200, json_object());
 	return authhttp_json(rq, 200, json_object(), "Set-Cookie", clear, NULL, NULL);
+}
+
+int
+h_step_up(struct req *rq)
+{
+	struct identity *idn = rq->srv->idn;
+	struct accounts_user *u = NULL;
+	struct reqinfo ri;
+	uint8_t key[ACCOUNTS_KEY_LEN];
+	char code[AUTHBODY_TOTP_MAX + 1];
+	int64_t retry = 0, now = now_us();
+	json_t *j = NULL;
+	int r, ok = 0;
+
+	authhttp_info(rq, &ri);
+	if ((u = sodium_malloc(sizeof(*u))) == NULL || accounts_get(idn->acc, rq->who.user_id, u) != 0) {
+		r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    (json_object_get(j, "auth_key") == NULL) == (json_object_get(j, "totp") == NULL)) {
+		r = http_error(rq, 400, "body must be {\"auth_key\":hex64} or {\"totp\":str}", 0);
+		goto out;
+	}
+	/* A stolen session must not guess the password faster than login would. */
+	if (throttle_check(idn->thr, u->username, ri.sa, now, &retry) != 0) {
+		r = throttled(rq, retry > 0 ? retry : 1);
+		goto out;
+	}
+	if (json_object_get(j, "auth_key") != NULL)
+		ok = jsonbody_hex(j, "auth_key", key, sizeof(key)) == 0 &&
+		    accounts_verify_password(idn->acc, rq->who.user_id, key) == 0;
+	else
+		ok = authbody_str(j, "totp", code, AUTHBODY_TOTP_MAX) == 0 &&
+		    accounts_totp_verify(idn->acc, rq->who.user_id, code, now) == 0;
+	if (!ok || sessions_step_up(idn->sess, rq->who.sid, now) != 0) {
+		if (throttle_fail(idn->thr, u->username, ri.sa, now) != 0)
+			log_err("accounts", "op=step_up rid=%s err=throttle_write_failed", ri.rid);
+		log_info("accounts", "op=step_up result=failed user=%s rid=%s", rq->who.user_id, ri.rid);
+		r = http_error(rq, 401, "step-up failed", 0);
+		goto out;
+	}
+	log_info("accounts", "op=step_up result=success user=%s rid=%s", rq->who.user_id, ri.rid);
+	authhttp_audit(rq, &ri, "session.step_up", AUDITLOG_ACTOR_USER, rq->who.user_id, NULL);
+	r = http_json(rq, 200, json_object());
+out:
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(code, sizeof(code));
+	json_decref(j);
+	sodium_free(u);
+	return r;
+}
+
+int
+h_auth_keys(struct req *rq)
+{
+	struct identity *idn = rq->srv->idn;
+	struct accounts_user *u = NULL;
+	struct userkdf_params kdf;
+	char wrapped[2 * ACCOUNTS_WRAPPED_MAX + 1], salt[2 * ACCOUNTS_SALT_LEN + 1];
+	char box[65], sign[65];
+	int r;
+
+	if ((u = sodium_malloc(sizeof(*u))) == NULL || accounts_get(idn->acc, rq->who.user_id, u) != 0) {
+		r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	if (userkdf_get(idn->kdf, rq->who.user_id, &kdf) != 0)
+		kdf = idn->kdf_default;
+	hex_encode(u->wrapped, u->wrapped_len, wrapped);
+	hex_encode(u->salt, sizeof(u->salt), salt);
+	hex_encode(u->box_pk, sizeof(u->box_pk), box);
+	hex_encode(u->sign_pk, sizeof(u->sign_pk), sign);
+	r = http_json(rq, 200, json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s}", "user_id", u->id, "salt",
+	    salt, "kdf_ops", (json_int_t)kdf.ops, "kdf_mem", (json_int_t)kdf.mem, "wrapped", wrapped,
+	    "box_pk", box, "sign_pk", sign));
+out:
+	sodium_free(u);
+	return r;
 }

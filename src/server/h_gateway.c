@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "server/auth.h"
 #include "server/http.h"
+#include "server/metrics.h"
 #include "server/index.h"
 #include "server/jsonbody.h"
 #include "server/server.h"
@@ -68,10 +69,12 @@ h_gateway_session(struct req *rq)
 		return http_error(rq, 500, "index error", 0);
 	if (r == 0) {
 		log_warn("gateway", "op=session gateway=%s err=unregistered", hex);
+		metrics_inc(MC_AUTH_FAIL_GATEWAY, 1);
 		return http_error(rq, 401, "unknown gateway", 0);
 	}
 	if (auth_session_open(rq->srv->au, now_us(), gw, nonce, sig, token) != 0) {
 		log_warn("gateway", "op=session gateway=%s err=bad_signature_or_nonce", hex);
+		metrics_inc(MC_AUTH_FAIL_GATEWAY, 1);
 		return http_error(rq, 401, "bad signature or nonce", 0);
 	}
 	log_info("gateway", "op=session gateway=%s", hex);

@@ -1,15 +1,37 @@
 /* h_live.c - the live handler: an endless record stream fed by the relay over a suspended connection. */
 #include <stdlib.h>
+#include <string.h>
 #include "common/util.h"
 #include "server/archive.h"
 #include "server/http.h"
+#include "server/identity.h"
+#include "server/audit.h"
 #include "server/relay.h"
 #include "server/server.h"
 
 struct live {
 	struct MHD_Connection *conn;
 	struct relay_viewer *v;
+	struct audit *aud;                  /* non-NULL: log live.stop to org on close */
+	char org[65];
+	char user[PRINCIPAL_ID_BUF];
+	char cam[2 * CAMERA_ID_LEN + 1];
 };
+
+/* live.start / live.stop in the camera's org log (sessions only, not the admin token). */
+static void
+live_audit(const struct live *lv, const char *action)
+{
+	struct auditlog_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.actor = lv->user;
+	ev.actor_kind = AUDITLOG_ACTOR_USER;
+	ev.action = action;
+	ev.target = lv->cam;
+	if (audit_append(lv->aud, lv->org, &ev, NULL) != 0)
+		log_err("audit", "op=append org=%s action=%s err=failed", lv->org, action);
+}
 
 /* Called by the relay with its lock held. */
 static void
@@ -41,6 +63,8 @@ live_free(void *cls)
 	struct live *lv = cls;
 
 	relay_viewer_remove(lv->v);
+	if (lv->aud != NULL)
+		live_audit(lv, "live.stop");
 	free(lv);
 }
 
@@ -73,6 +97,13 @@ h_live(struct req *rq)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	hex_encode(cam, sizeof(cam), hex);
 	log_info("live", "op=view camera=%s stream=%u", hex, (unsigned)stream);
+	if (rq->who.kind == POLICY_CAMERA_VIEW && rq->srv->idn != NULL) {
+		lv->aud = rq->srv->idn->aud;
+		memcpy(lv->org, rq->who.org, sizeof(lv->org));
+		memcpy(lv->user, rq->who.user_id, sizeof(lv->user));
+		memcpy(lv->cam, hex, sizeof(lv->cam));
+		live_audit(lv, "live.start");
+	}
 	r = MHD_queue_response(rq->conn, 200, resp);
 	MHD_destroy_response(resp);
 	rq->responded = 1;

@@ -8,6 +8,7 @@
 #include "server/authbody.h"
 #include "server/authhttp.h"
 #include "server/http.h"
+#include "server/orgs.h"
 #include "server/identity.h"
 #include "server/jsonbody.h"
 #include "server/roles.h"
@@ -40,6 +41,34 @@ h_signup_code(struct req *rq)
 	return r;
 }
 
+struct kill_ctx {
+	struct sessions *sess;
+	int revoked;
+};
+
+static void
+kill_user(void *ctx, const char *user_id)
+{
+	struct kill_ctx *k = ctx;
+	int n = sessions_revoke_user(k->sess, user_id);
+
+	if (n > 0)
+		k->revoked += n;
+}
+
+/* "support": every support grant of every organization ends and its holders' sessions go,
+ * the answer to a leaked support credential. */
+static int
+kill_support(struct req *rq)
+{
+	struct kill_ctx k = { rq->srv->idn->sess, 0 };
+
+	if (rq->srv->idn->orgs == NULL ||
+	    orgs_support_end_all(rq->srv->idn->orgs, now_us(), kill_user, &k) < 0)
+		return -1;
+	return k.revoked;
+}
+
 int
 h_kill_switch(struct req *rq)
 {
@@ -52,11 +81,13 @@ h_kill_switch(struct req *rq)
 	authhttp_info(rq, &ri);
 	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
 	    authbody_str(j, "role", role, sizeof(role) - 1) != 0 ||
-	    (mask = roles_from_name(role)) == 0) {
-		r = http_error(rq, 400, "body must be {\"role\":\"user\"|\"operator\"|\"all\"}", 0);
+	    ((mask = roles_from_name(role)) == 0 && strcmp(role, "support") != 0)) {
+		r = http_error(rq, 400,
+		    "body must be {\"role\":\"user\"|\"operator\"|\"support\"|\"all\"}", 0);
 		goto out;
 	}
-	if ((n = sessions_revoke_role(rq->srv->idn->sess, mask)) < 0) {
+	n = mask != 0 ? sessions_revoke_role(rq->srv->idn->sess, mask) : kill_support(rq);
+	if (n < 0) {
 		r = http_error(rq, 500, "internal error", 0);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common/util.h"
 #include "server/http.h"
+#include "server/metrics.h"
 #include "server/jsonbody.h"
 #include "server/server.h"
 
@@ -61,6 +62,9 @@ http_error(struct req *rq, unsigned status, const char *reason, int close_conn)
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	if (close_conn)
 		MHD_add_response_header(resp, "Connection", "close");
+	/* Every "try again" answer says when: gateways back off at least this long. */
+	if (status == 503 || status == 429)
+		MHD_add_response_header(resp, "Retry-After", HTTP_RETRY_AFTER_S);
 	r = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	rq->responded = 1;
@@ -89,15 +93,55 @@ http_query(struct req *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* The metrics class of a path: what kind of work it is, never which resource. */
+static int
+path_class(const char *url)
+{
+	size_t n = strlen(url);
+
+	if (strncmp(url, "/api/", 5) != 0)
+		return MR_STATIC;
+	if (strcmp(url, "/api/v1/ingest") == 0)
+		return MR_INGEST;
+	if (n >= 5 && strcmp(url + n - 5, "/live") == 0)
+		return MR_LIVE;
+	if (strstr(url, "/segments") != NULL || strstr(url, "/timeline") != NULL)
+		return MR_ARCHIVE;
+	if (strncmp(url, "/api/v1/auth/", 13) == 0)
+		return MR_AUTH;
+	return MR_API;
+}
+
 static void
 req_free(struct req *rq)
 {
 	if (rq == NULL)
 		return;
+	/* A live stream lasts as long as someone watches: its length is not a latency. */
+	if (rq->mclass != MR_LIVE)
+		metrics_observe(MH_REQUEST, (enum metrics_class)rq->mclass, mono_us() - rq->t0_us);
 	if (rq->hstate_free != NULL)
 		rq->hstate_free(rq->hstate);
 	buf_free(&rq->body);
 	free(rq);
+}
+
+/* 1 when the connection's peer is the IPv4 address addr ("" never matches). */
+static int
+peer_is(struct MHD_Connection *conn, const char *addr)
+{
+	const union MHD_ConnectionInfo *ci;
+	char peer[INET_ADDRSTRLEN];
+	const struct sockaddr_in *sin;
+
+	if (addr == NULL || addr[0] == '\0' ||
+	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) == NULL ||
+	    ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
+		return 0;
+	sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
+	if (inet_ntop(AF_INET, &sin->sin_addr, peer, sizeof(peer)) == NULL)
+		return 0;
+	return strcmp(peer, addr) == 0;
 }
 
 /* First call for a request: route, authorize, allocate state. */
@@ -112,6 +156,8 @@ req_begin(struct server *srv, struct MHD_Connection *conn, const char *url, cons
 		return MHD_NO;
 	rq->srv = srv;
 	rq->conn = conn;
+	rq->t0_us = mono_us();
+	rq->mclass = path_class(url);
 	buf_init(&rq->body, JSONBODY_MAX);
 	*con_cls = rq;
 	r = route_match(method, url, &rq->m);
@@ -119,14 +165,23 @@ req_begin(struct server *srv, struct MHD_Connection *conn, const char *url, cons
 		return (enum MHD_Result)http_error(rq, 405, "method not allowed", 0);
 	if (r != 0)
 		return (enum MHD_Result)http_error(rq, 404, "not found", 0);
-	r = authorize_req(srv, rq->m.route->policy,
+	/* A configured scraper may read /metrics by its address alone (a private network). */
+	if (rq->m.route->policy == POLICY_METRICS && peer_is(conn, srv->metrics_allow)) {
+		rq->who.kind = POLICY_METRICS;
+		return MHD_YES;
+	}
+	r = authorize_route(srv, &rq->m,
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
 	    now_us(), &rq->who);
 	if (r == -401)
 		return (enum MHD_Result)http_error(rq, 401, "unauthorized", 0);
+	/* Foreign organizations and cameras answer exactly like missing ones. */
+	if (r == -404)
+		return (enum MHD_Result)http_error(rq, 404, "not found", 0);
 	if (r != 0)
-		return (enum MHD_Result)http_error(rq, 403, "forbidden", 0);
+		return (enum MHD_Result)http_error(rq, 403,
+		    rq->who.deny != NULL ? rq->who.deny : "forbidden", 0);
 	return MHD_YES;
 }
 
@@ -178,6 +233,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	req_free(*con_cls);
 	*con_cls = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	metrics_gauge_add(MG_CONNECTIONS, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -238,6 +300,7 @@ http_start(struct http **hp, struct server *srv, const char *addr, uint16_t port
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 		    MHD_OPTION_HTTPS_MEM_CERT, (const char *)h->cert.data,
 		    MHD_OPTION_HTTPS_MEM_KEY, (const char *)h->key.data,
 		    MHD_OPTION_END);
@@ -249,6 +312,7 @@ http_start(struct http **hp, struct server *srv, const char *addr, uint16_t port
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 		    MHD_OPTION_END);
 	if (h->d == NULL) {
 		log_err("http", "op=start addr=%s port=%u err=\"cannot start daemon\"", addr,

@@ -36,6 +36,8 @@ struct req {
 	unsigned fail_status;         /* failed mid-body: answered once the body is in */
 	const char *fail_reason;      /* static text */
 	size_t discarded;
+	int64_t t0_us;                /* monotonic time the request arrived (metrics) */
+	int mclass;                   /* enum metrics_class of the route */
 	void *hstate;                 /* handler state, freed with hstate_free */
 	void (*hstate_free)(void *);
 };

@@ -13,6 +13,7 @@
 #include "server/audit.h"
 #include "server/authtimer.h"
 #include "server/identity.h"
+#include "server/orgs.h"
 #include "server/sessions.h"
 #include "server/signup.h"
 #include "server/throttle.h"
@@ -130,6 +131,8 @@ identity_open(struct identity **out, const struct identity_cfg *cfg)
 	    throttle_open(id->db, &tcfg, &id->thr) != 0 || signup_open(id->db, &id->su) != 0 ||
 	    userkdf_open(id->db, &id->kdf) != 0)
 		goto out;
+	if (orgs_open(&id->orgs, path, id->acc) != 0)
+		goto out;
 	if (join(path, cfg->data_dir, "audit.db") != 0 || db_open(path, &id->audit_db) != 0)
 		goto out;
 	if (join(path, cfg->data_dir, "audit.key") != 0 || audit_open(&id->aud, id->audit_db, path) != 0)
@@ -154,6 +157,7 @@ identity_close(struct identity *id)
 		return;
 	authtimer_stop(id->timer);
 	audit_close(id->aud);
+	orgs_close(id->orgs);
 	userkdf_close(id->kdf);
 	signup_close(id->su);
 	throttle_close(id->thr);

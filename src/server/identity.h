@@ -1,4 +1,4 @@
-/* identity.h - the server's account state: accounts.db (accounts, sessions, throttle, signup codes, KDF costs), audit.db and the server secret. */
+/* identity.h - the server's account state: accounts.db (accounts, sessions, throttle, signup codes, KDF costs, organizations), audit.db and the server secret. */
 #ifndef VIGIL_SERVER_IDENTITY_H
 #define VIGIL_SERVER_IDENTITY_H
 
@@ -16,6 +16,7 @@ struct throttle;
 struct audit;
 struct signup;
 struct authtimer;
+struct orgs;
 
 struct identity_cfg {
 	const char *data_dir;
@@ -37,6 +38,7 @@ struct identity {
 	struct userkdf *kdf;
 	struct audit *aud;
 	struct authtimer *timer;
+	struct orgs *orgs;           /* organizations, on its own connection to accounts.db */
 	struct userkdf_params kdf_default;   /* what prelogin says for unknown names */
 	struct userkdf_params kdf_floor;     /* the least cost registration accepts */
 	int cookie_secure;

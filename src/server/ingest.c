@@ -5,8 +5,11 @@
 #include "common/util.h"
 #include "server/blobpool.h"
 #include "server/http.h"
+#include "server/identity.h"
 #include "server/index.h"
 #include "server/linkcheck.h"
+#include "server/metrics.h"
+#include "server/orgs.h"
 #include "server/relay.h"
 #include "server/server.h"
 #include "server/store.h"
@@ -42,6 +45,7 @@ ingest_free(void *p)
 
 	if (in == NULL)
 		return;
+	metrics_gauge_add(MG_UPLOADS, -1);
 	/* A link left unfinished is dead space in its blob; the index never names it. */
 	blobpool_release(in->srv->bp, in->blob, 0, mono_us());
 	/* Links still queued keep the group alive until the syncer settles them. */
@@ -93,6 +97,18 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 
 	in->cur = *ev;
 	in->skip = in->live = 0;
+	/* A gateway enrolled in an org records only cameras an admin registered to it. */
+	if (srv->idn != NULL && srv->idn->orgs != NULL) {
+		char gwh[ORGS_ID_BUF], camh[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF], owner[ORGS_ID_BUF];
+
+		hex_encode(gw, GATEWAY_ID_LEN, gwh);
+		hex_encode(ev->camera_id, CAMERA_ID_LEN, camh);
+		if (orgs_gateway_org(srv->idn->orgs, gwh, 0, org) == 0 &&
+		    (orgs_camera_gateway(srv->idn->orgs, camh, owner) != 0 || strcmp(owner, gwh) != 0)) {
+			*e = (struct ingest_err){ 403, "camera is not registered to this gateway" };
+			return -1;
+		}
+	}
 	r = index_camera_claim(srv->ix, ev->camera_id, gw);
 	if (r == INDEX_E_OWNER) {
 		*e = (struct ingest_err){ 403, "camera belongs to another gateway" };
@@ -108,6 +124,14 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 	}
 	if ((r = index_link_max_seq(srv->ix, ev->camera_id, ev->stream, &max)) < 0) {
 		*e = (struct ingest_err){ 500, "index error" };
+		return -1;
+	}
+	/* Over capacity: refuse new bytes before writing any (duplicates above are still
+	 * acknowledged, which lets gateways free their spools). The gateway keeps the link in
+	 * its spool and retries after Retry-After. */
+	if (srv->sy != NULL && syncer_overloaded(srv->sy, mono_us())) {
+		metrics_inc(MC_INGEST_SHED, 1);
+		*e = (struct ingest_err){ 503, "over capacity, retry later" };
 		return -1;
 	}
 	if (!ev->is_gap && (r == 0 || ev->seq > max))
@@ -204,6 +228,7 @@ ingest_feed(struct ingest *in, const uint8_t *p, size_t n, const uint8_t gw[GATE
 	struct record rec;
 	int r;
 
+	metrics_inc(MC_INGEST_BYTES, n);
 	if (record_parser_feed(in->rp, p, n) != 0) {
 		*e = (struct ingest_err){ 503, "out of memory" };
 		return -1;
@@ -225,6 +250,8 @@ ingest_fail(struct req *rq, const struct ingest_err *e)
 
 	hex_encode(rq->who.gateway_id, GATEWAY_ID_LEN, gw);
 	log_warn("ingest", "op=reject gateway=%s status=%u reason=\"%s\"", gw, e->status, e->reason);
+	if (e->status >= 400 && e->status < 500)
+		metrics_inc(MC_INGEST_REFUSED, 1);
 	return http_fail(rq, e->status, e->reason);
 }
 
@@ -248,6 +275,7 @@ h_ingest(struct req *rq)
 		if ((in = calloc(1, sizeof(*in))) == NULL)
 			return http_fail(rq, 503, "out of memory");
 		in->srv = rq->srv;
+		metrics_gauge_add(MG_UPLOADS, 1);
 		in->rp = record_parser_new(RECORD_MAX_PAYLOAD);
 		in->acked = json_array();
 		in->group = sync_group_new(rq->srv->sy);

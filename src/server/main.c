@@ -2,23 +2,28 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <sodium.h>
 #include "common/util.h"
 #include "server/auth.h"
 #include "server/blobpool.h"
+#include "server/h_static.h"
 #include "server/http.h"
 #include "server/audit.h"
 #include "server/identity.h"
 #include "server/index.h"
 #include "server/relay.h"
 #include "server/retention.h"
+#include "server/routes.h"
 #include "server/server.h"
 #include "server/store.h"
 #include "server/syncer.h"
+#include "server/webhook.h"
 
 #define ADMIN_TOKEN_MAX 4096
 #define PATH_LEN 4096
@@ -34,14 +39,77 @@ struct opts {
 	const char *tls_cert;
 	const char *tls_key;
 	int insecure_test_auth;
+	const char *web;      /* the console's built web tree; NULL: next to the binary */
+	int64_t fault_disk_bps; /* fault injection: a disk this slow, bytes/s (0: off) */
+	const char *metrics_allow; /* a peer IPv4 address that may read /metrics */
+	int webhook_private;  /* deliver webhooks to loopback/private addresses (tests) */
 };
+
+/* One descriptor per connection (gateways keep theirs open): raise the soft limit to the
+ * hard one, and say how many connections that allows. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < (rlim_t)HTTP_MAX_CONNECTIONS + 256)
+		log_warn("server", "op=fd_limit nofile=%llu connections_max=%u hint=\"raise the "
+		    "hard limit (ulimit -Hn) to serve that many connections\"",
+		    (unsigned long long)rl.rlim_cur, (unsigned)HTTP_MAX_CONNECTIONS);
+}
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: vigil-server --listen ADDR:PORT --data DIR --admin-token-file PATH\n"
 	    "    [--retention-s N] [--quota-bytes N] [--behind-tls-proxy]\n"
-	    "    [--tls-cert FILE --tls-key FILE] [--insecure-test-auth (tests, loopback only)]\n");
+	    "    [--tls-cert FILE --tls-key FILE] [--insecure-test-auth (tests, loopback only)]\n"
+	    "    [--web DIR (the console's build tree; default BINDIR/../web)]\n"
+	    "    [--metrics-allow IPV4 (a scraper that may read /metrics without a login)]\n"
+	    "    [--webhook-allow-private (tests, loopback only: webhooks to local receivers)]\n"
+	    "    [--fault-slow-disk BYTES_PER_S (tests, loopback only: make ingest that slow)]\n"
+	    "       vigil-server --print-routes   (one line per route: METHOD PATTERN POLICY ROLES-HEX)\n");
+}
+
+/* The name of a route policy, for --print-routes. */
+static const char *
+policy_name(enum policy p)
+{
+	switch (p) {
+	case POLICY_PUBLIC: return "public";
+	case POLICY_ADMIN: return "admin";
+	case POLICY_GATEWAY: return "gateway";
+	case POLICY_SESSION: return "session";
+	case POLICY_OPERATOR: return "operator";
+	case POLICY_ORG: return "org";
+	case POLICY_CAMERA_VIEW: return "camera_view";
+	case POLICY_ENROLL: return "enroll";
+	case POLICY_METRICS: return "metrics";
+	case POLICY_NONE:
+	default: return "none";
+	}
+}
+
+/* --print-routes: the real route table, one "METHOD PATTERN POLICY ROLES-HEX" line each, so
+ * tests/integration/test_authz_matrix.sh can walk every route. */
+static int
+print_routes(void)
+{
+	const struct route *t;
+	size_t i, n;
+
+	t = routes_table(&n);
+	for (i = 0; i < n; i++)
+		printf("%s %s %s %08x\n", t[i].method, t[i].pattern, policy_name(t[i].policy),
+		    (unsigned)t[i].roles);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* "a.b.c.d:port" into o->addr and o->port. 0 or -1. */
@@ -88,6 +156,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "insecure-test-auth", no_argument, NULL, 'T' },
+		{ "web", required_argument, NULL, 'w' },
+		{ "fault-slow-disk", required_argument, NULL, 'F' },
+		{ "metrics-allow", required_argument, NULL, 'M' },
+		{ "webhook-allow-private", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -129,6 +201,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'T':
 			o->insecure_test_auth = 1;
+			break;
+		case 'w':
+			o->web = optarg;
+			break;
+		case 'W':
+			o->webhook_private = 1;
+			break;
+		case 'M': {
+			struct in_addr ia;
+
+			if (strlen(optarg) >= 64 || inet_pton(AF_INET, optarg, &ia) != 1) {
+				fprintf(stderr, "vigil-server: --metrics-allow wants an IPv4 address\n");
+				return -1;
+			}
+			o->metrics_allow = optarg;
+			break;
+		}
+		case 'F':
+			if (parse_i64(optarg, 1, INT64_MAX, &o->fault_disk_bps) != 0) {
+				fprintf(stderr, "vigil-server: bad --fault-slow-disk\n");
+				return -1;
+			}
 			break;
 		case 'k':
 			o->tls_key = optarg;
@@ -200,6 +294,27 @@ open_identity(struct server *srv, const struct opts *o)
 	return 0;
 }
 
+/* Load the console from --web, or from BINDIR/../web (build/bin/../web) when that exists.
+ * 0, or -1 when a file is there but unreadable. */
+static int
+open_console(const char *web, const char *argv0)
+{
+	char dir[PATH_LEN];
+	const char *slash;
+
+	if (web == NULL) {
+		slash = strrchr(argv0, '/');
+		if (slash == NULL || (size_t)(slash - argv0) + sizeof("/../web") > sizeof(dir))
+			return 0;
+		memcpy(dir, argv0, (size_t)(slash - argv0));
+		memcpy(dir + (slash - argv0), "/../web", sizeof("/../web"));
+		if (access(dir, R_OK) != 0)
+			return 0;
+		web = dir;
+	}
+	return console_open(web) < 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,6 +328,8 @@ main(int argc, char **argv)
 	int sig, rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
+	if (argc == 2 && strcmp(argv[1], "--print-routes") == 0)
+		return print_routes();
 	if (parse_opts(argc, argv, &o) != 0) {
 		usage();
 		return 2;
@@ -226,17 +343,34 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-server: --insecure-test-auth is for tests on loopback only\n");
 		return 2;
 	}
+	if (o.webhook_private && !is_loopback(o.addr)) {
+		fprintf(stderr, "vigil-server: --webhook-allow-private is for tests on loopback only\n");
+		return 2;
+	}
+	if (o.fault_disk_bps > 0 && !is_loopback(o.addr)) {
+		fprintf(stderr, "vigil-server: --fault-slow-disk is for tests on loopback only\n");
+		return 2;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "vigil-server: libsodium failed to initialise\n");
 		return 1;
 	}
+	/* Before any thread: libcurl (webhook deliveries) initialises its globals here. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "vigil-server: libcurl failed to initialise\n");
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	srv.retention_s = o.retention_s;
+	srv.data_dir = o.data;
+	if (o.metrics_allow != NULL)
+		snprintf(srv.metrics_allow, sizeof(srv.metrics_allow), "%s", o.metrics_allow);
 	srv.quota_bytes = (uint64_t)o.quota;
 	if ((srv.au = load_admin(o.token_file)) == NULL)
 		return 2;
@@ -257,9 +391,24 @@ main(int argc, char **argv)
 		goto out;
 	if ((srv.sy = syncer_new(srv.ix, srv.bp)) == NULL || syncer_start(srv.sy) != 0)
 		goto out;
+	if (o.fault_disk_bps > 0) {
+		syncer_fault_slow_disk(srv.sy, (uint64_t)o.fault_disk_bps);
+		log_warn("server", "op=fault_injection slow_disk_bytes_per_s=%lld",
+		    (long long)o.fault_disk_bps);
+	}
 	/* Finish whatever retention pass a crash interrupted before taking traffic. */
 	if (retention_pass(&srv, now_us()) != 0)
 		log_warn("server", "op=startup_retention err=failed");
+	if (snprintf(path, sizeof(path), "%s/webhooks.db", o.data) >= (int)sizeof(path))
+		goto out;
+	{
+		struct webhook_cfg wc = { path, o.webhook_private, 0, 0 };
+
+		if (webhook_open(&srv.wh, &wc) != 0 || webhook_start(srv.wh) != 0)
+			goto out;
+	}
+	if (open_console(o.web, argv[0]) != 0)
+		goto out;
 	if (http_start(&http, &srv, o.addr, o.port, o.tls_cert, o.tls_key, &port) != 0)
 		goto out;
 	if (retention_start(&ret, &srv) != 0)
@@ -284,6 +433,7 @@ out:
 		http_stop(http);
 	}
 	retention_stop(ret);
+	webhook_close(srv.wh);
 	identity_close(srv.idn);
 	syncer_free(srv.sy);
 	blobpool_free(srv.bp);
@@ -291,5 +441,6 @@ out:
 	store_close(srv.st);
 	index_close(srv.ix);
 	auth_free(srv.au);
+	console_close();
 	return rc;
 }

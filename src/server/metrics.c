@@ -40,8 +40,8 @@ static const struct desc counter_desc[MC_COUNTER_N] = {
 };
 
 static const struct desc gauge_desc[MG_GAUGE_N] = {
-	[MG_GATEWAYS] = { "vigil_gateways_connected", "Gateways with an upload open.", NULL },
-	[MG_CAMERA_STREAMS] = { "vigil_camera_streams_live", "Camera streams with a live upload.", NULL },
+	[MG_UPLOADS] = { "vigil_ingest_uploads_open", "Gateway uploads open (a connected gateway has one or more).", NULL },
+	[MG_CAMERA_STREAMS] = { "vigil_camera_streams_live", "Camera streams that got a record in the last 10 s.", NULL },
 	[MG_VIEWERS] = { "vigil_viewers", "Live viewers connected.", NULL },
 	[MG_CONNECTIONS] = { "vigil_http_connections", "HTTP connections open.", NULL },
 };
@@ -83,6 +83,13 @@ metrics_observe(enum metrics_hist h, enum metrics_class cls, int64_t us)
 	atomic_fetch_add_explicit(&x->bucket[i], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&x->count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&x->sum_us, (uint64_t)us, memory_order_relaxed);
+}
+
+void
+metrics_gauge_set(enum metrics_gauge g, int64_t v)
+{
+	if ((unsigned)g < MG_GAUGE_N)
+		atomic_store_explicit(&gauges[g], v, memory_order_relaxed);
 }
 
 uint64_t

@@ -27,8 +27,8 @@ enum metrics_counter {
 };
 
 enum metrics_gauge {
-	MG_GATEWAYS,              /* gateways with an upload open now */
-	MG_CAMERA_STREAMS,        /* camera streams with a live upload now */
+	MG_UPLOADS,               /* gateway uploads open now (a connected gateway has one or more) */
+	MG_CAMERA_STREAMS,        /* camera streams that got a record in the last 10 s */
 	MG_VIEWERS,               /* live viewers connected now */
 	MG_CONNECTIONS,           /* HTTP connections open now */
 	MG_GAUGE_N
@@ -44,6 +44,7 @@ enum metrics_hist { MH_ACK_LATENCY, MH_REQUEST, MH_HIST_N };
 
 void metrics_inc(enum metrics_counter c, uint64_t n);
 void metrics_gauge_add(enum metrics_gauge g, int64_t delta);
+void metrics_gauge_set(enum metrics_gauge g, int64_t v);
 /* Record one observation; cls matters only for MH_REQUEST (MR_OTHER otherwise). */
 void metrics_observe(enum metrics_hist h, enum metrics_class cls, int64_t us);
 /* The current value of a counter or gauge (tests). */

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/record.h"
+#include "common/util.h"
+#include "server/metrics.h"
 #include "server/relay.h"
 
 /* One framed record, shared by the window and viewers in the middle of sending it. */
@@ -29,6 +31,7 @@ struct chan {
 	int has_prev;
 	uint64_t prev_idx;    /* the SEG_HEADER before it */
 	struct relay_viewer *viewers;
+	int64_t last_push_us;   /* monotonic time of the last record pushed (metrics) */
 };
 
 struct relay_viewer {
@@ -211,6 +214,7 @@ relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, ui
 	pthread_mutex_lock(&r->mu);
 	if ((ch = chan_get(r, cam, stream, 1)) == NULL)
 		goto out;
+	ch->last_push_us = mono_us();
 	if (!ch->has_seq || ch->last_seq != seq) {
 		ret = 1;
 		goto out;
@@ -275,6 +279,7 @@ relay_viewer_add(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stre
 	if (ch->viewers != NULL)
 		ch->viewers->prev = v;
 	ch->viewers = v;
+	metrics_gauge_add(MG_VIEWERS, 1);
 out:
 	pthread_mutex_unlock(&r->mu);
 	return v;
@@ -295,6 +300,7 @@ viewer_advance(struct relay_viewer *v)
 	if (v->next_idx < ch->first_idx) {
 		/* Fell behind the window: skip to the newest segment start. */
 		v->skips++;
+		metrics_inc(MC_RELAY_SKIPS, 1);
 		if (ch->has_hdr) {
 			v->next_idx = ch->hdr_idx;
 		} else {
@@ -336,6 +342,7 @@ relay_viewer_read(struct relay_viewer *v, uint8_t *buf, size_t max, int64_t now)
 		if (v->partial_off == v->partial->len) {
 			rrec_unref(v->partial);
 			v->partial = NULL;
+			metrics_inc(MC_RELAY_RECORDS, 1);
 		}
 	}
 	if (n == 0 && v->partial == NULL && max >= RECORD_HDR_LEN &&
@@ -380,6 +387,7 @@ relay_viewer_remove(struct relay_viewer *v)
 		v->next->prev = v->prev;
 	rrec_unref(v->partial);
 	pthread_mutex_unlock(&r->mu);
+	metrics_gauge_add(MG_VIEWERS, -1);
 	free(v);
 }
 
@@ -388,9 +396,11 @@ relay_tick(struct relay *r, int64_t now)
 {
 	struct chan *ch;
 	struct relay_viewer *v;
+	int64_t live = 0;
 
 	pthread_mutex_lock(&r->mu);
 	for (ch = r->chans; ch != NULL; ch = ch->next) {
+		live += ch->last_push_us > 0 && now - ch->last_push_us < RELAY_LIVE_US;
 		for (v = ch->viewers; v != NULL; v = v->next) {
 			if (v->suspended && now - v->last_send >= RELAY_KEEPALIVE_US) {
 				v->keepalive_due = 1;
@@ -400,6 +410,7 @@ relay_tick(struct relay *r, int64_t now)
 		}
 	}
 	pthread_mutex_unlock(&r->mu);
+	metrics_gauge_set(MG_CAMERA_STREAMS, live);
 }
 
 void

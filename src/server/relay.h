@@ -11,6 +11,8 @@
 #define RELAY_WINDOW_BYTES (8u * 1024u * 1024u)
 /* A viewer that got nothing for this long receives a KEEPALIVE record. */
 #define RELAY_KEEPALIVE_US 5000000
+/* A stream that got a record this recently counts as live (metrics). */
+#define RELAY_LIVE_US 10000000
 
 struct relay;
 struct relay_viewer;

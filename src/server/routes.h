@@ -10,8 +10,14 @@ struct req;
 struct server;
 
 /* Who may call a route. POLICY_NONE is never valid: authorize() denies it. POLICY_SESSION
- * is a signed-in account (session cookie). */
-enum policy { POLICY_NONE = 0, POLICY_PUBLIC, POLICY_ADMIN, POLICY_GATEWAY, POLICY_SESSION };
+ * is a signed-in account (session cookie). POLICY_OPERATOR: an operator account's session
+ * or the admin token. POLICY_ORG: a session whose user holds, in the org named by the
+ * route's first parameter {org}, a role in the route's `roles` mask (roles.h ORG_ROLE_*);
+ * a non-member gets 404 exactly like a missing org. POLICY_CAMERA_VIEW: a session whose
+ * user may view camera {id} (owner/admin of its org, viewer in scope), else 404.
+ * POLICY_ENROLL: public, throttled per address by the handler. */
+enum policy { POLICY_NONE = 0, POLICY_PUBLIC, POLICY_ADMIN, POLICY_GATEWAY, POLICY_SESSION,
+	POLICY_OPERATOR, POLICY_ORG, POLICY_CAMERA_VIEW, POLICY_ENROLL, POLICY_METRICS };
 /* How a route takes its request body. */
 enum body_kind { BODY_NONE = 0, BODY_JSON, BODY_STREAM };
 
@@ -28,6 +34,7 @@ struct route {
 	enum policy policy;
 	enum body_kind body;
 	route_handler handler;
+	uint32_t roles;        /* POLICY_ORG: ORG_ROLE_* bits and ORG_STEP_UP (roles.h) */
 };
 
 struct route_match {
@@ -51,10 +58,21 @@ struct principal {
 	char sid[PRINCIPAL_ID_BUF];        /* POLICY_SESSION: the public session id */
 	uint32_t roles;                    /* POLICY_SESSION: roles.h bits */
 	int step_up_fresh;                 /* POLICY_SESSION: fresh password/TOTP proof */
+	char org[65];                      /* POLICY_ORG, POLICY_CAMERA_VIEW: the org (hex) */
+	uint8_t org_role;                  /* POLICY_ORG: enum stmt_role held there */
+	const char *deny;                  /* static reason for a 403, or NULL */
 };
 
-/* The only authorization decision: 0 (who filled), -401 (no or bad credentials) or -403.
- * authz is the Authorization header or NULL. Deny unless the policy says otherwise. */
+/* The only authorization decision for a matched route: 0 (who filled), -401 (no or bad
+ * credentials), -403 (who->deny may say why) or -404 (foreign or missing org or camera).
+ * authz and cookie are the Authorization and Cookie headers or NULL. Deny unless the
+ * route's policy says otherwise. */
+int authorize_route(struct server *srv, const struct route_match *m, const char *authz,
+    const char *cookie, int64_t now, struct principal *who);
+/* The same knowing only a policy (no path): for POLICY_ORG and POLICY_CAMERA_VIEW this
+ * only authenticates; route_match() hands such routes out behind a guard handler that
+ * runs authorize_route() with the path before the route's own handler. authz is the
+ * Authorization header or NULL. */
 int authorize(struct server *srv, enum policy policy, const char *authz, int64_t now,
     struct principal *who);
 /* The same for a request that may carry a session cookie (cookie: the Cookie header or
@@ -72,7 +90,14 @@ int h_cameras_list(struct req *rq);
 int h_segments_list(struct req *rq);
 int h_segment_get(struct req *rq);
 int h_live(struct req *rq);
+int h_events_post(struct req *rq);    /* h_events.c: motion events */
+int h_events_list(struct req *rq);
 int h_retention_put(struct req *rq);
+int h_timeline(struct req *rq);
+int h_metrics(struct req *rq);
+int h_webhook_put(struct req *rq);
+int h_webhook_get(struct req *rq);
+int h_webhook_delete(struct req *rq);
 /* Accounts (h_auth.c, h_account.c, h_operator.c). */
 int h_signup_code(struct req *rq);
 int h_prelogin(struct req *rq);
@@ -88,5 +113,35 @@ int h_password(struct req *rq);
 int h_kill_switch(struct req *rq);
 int h_audit_key(struct req *rq);
 int h_audit_instance(struct req *rq);
+/* Organizations, keys, enrollment (h_org.c, h_orgsite.c, h_enroll.c, h_gwconfig.c, h_auth.c). */
+int h_step_up(struct req *rq);
+int h_auth_keys(struct req *rq);
+int h_users_lookup(struct req *rq);
+int h_org_create(struct req *rq);
+int h_orgs_list(struct req *rq);
+int h_org_get(struct req *rq);
+int h_org_keys(struct req *rq);
+int h_org_statements(struct req *rq);
+int h_org_members(struct req *rq);
+int h_org_audit(struct req *rq);
+int h_site_add(struct req *rq);
+int h_sites_list(struct req *rq);
+int h_org_camera_add(struct req *rq);
+int h_org_cameras(struct req *rq);
+int h_org_gateways(struct req *rq);
+int h_support_grant(struct req *rq);
+int h_support_list(struct req *rq);
+int h_support_revoke(struct req *rq);
+int h_invite_add(struct req *rq);
+int h_invite_get(struct req *rq);
+int h_invite_accept(struct req *rq);
+int h_enroll(struct req *rq);
+int h_enroll_result(struct req *rq);
+int h_gwconfig_put(struct req *rq);
+int h_gwconfig_get(struct req *rq);
+int h_gateway_config(struct req *rq);
+/* The browser console (h_static.c). */
+int h_static(struct req *rq);
+int h_console_hashes(struct req *rq);
 
 #endif

@@ -11,6 +11,7 @@ struct auth;
 struct blobpool;
 struct syncer;
 struct identity;
+struct webhook;
 
 struct server {
 	struct index *ix;
@@ -22,6 +23,9 @@ struct server {
 	int64_t retention_s;   /* default maximum age of links; 0 keeps them */
 	uint64_t quota_bytes;  /* 0: no quota */
 	struct identity *idn;  /* accounts, sessions, throttle, audit (identity.h) */
+	const char *data_dir;  /* --data (metrics: free space) */
+	struct webhook *wh;    /* organizations' webhook outbox (webhook.h) */
+	char metrics_allow[64]; /* --metrics-allow: a peer address that may read /metrics ("" none) */
 };
 
 #endif

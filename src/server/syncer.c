@@ -6,6 +6,7 @@
 #include <time.h>
 #include "common/util.h"
 #include "server/blobpool.h"
+#include "server/metrics.h"
 #include "server/store.h"
 #include "server/syncer.h"
 
@@ -288,10 +289,15 @@ syncer_run_once(struct syncer *s)
 	s->st.batches += m > 0;
 	s->st.links += n;
 	s->st.blob_syncs += nb;
+	t1 = mono_us();
 	for (i = 0; i < n; i++) {
 		fail = !s->ok[i] ? "store error" : r != 0 ? "index error" : NULL;
 		s->st.failed += fail != NULL;
 		settle(s, s->batch[i].g, fail);
+		if (fail == NULL) {
+			metrics_inc(s->batch[i].l.kind == LINK_GAP ? MC_INGEST_GAPS : MC_INGEST_SEGMENTS, 1);
+			metrics_observe(MH_ACK_LATENCY, MR_OTHER, t1 - s->batch[i].queued_us);
+		}
 	}
 	pthread_mutex_unlock(&s->mu);
 

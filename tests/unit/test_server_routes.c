@@ -24,10 +24,18 @@ test_every_route_has_policy(void **state)
 		assert_non_null(t[i].handler);
 		/* A route without a policy (POLICY_NONE) or with an unknown one fails here. */
 		assert_true(t[i].policy == POLICY_PUBLIC || t[i].policy == POLICY_ADMIN ||
-		    t[i].policy == POLICY_GATEWAY || t[i].policy == POLICY_SESSION);
-		/* Only health, the gateway and account login routes and the audit key are public. */
+		    t[i].policy == POLICY_GATEWAY || t[i].policy == POLICY_SESSION ||
+		    t[i].policy == POLICY_OPERATOR || t[i].policy == POLICY_ORG ||
+		    t[i].policy == POLICY_CAMERA_VIEW || t[i].policy == POLICY_ENROLL ||
+		    t[i].policy == POLICY_METRICS);
+		/* An org route names the roles it admits. */
+		if (t[i].policy == POLICY_ORG)
+			assert_true(t[i].roles != 0);
+		/* Only the console's files, health, the gateway and account login routes, the
+		 * audit key and the console hashes are public. */
 		if (t[i].policy == POLICY_PUBLIC)
-			assert_true(strcmp(t[i].pattern, "/healthz") == 0 ||
+			assert_true(strncmp(t[i].pattern, "/api/", 5) != 0 ||
+			    strcmp(t[i].pattern, "/api/v1/console/hashes") == 0 ||
 			    strncmp(t[i].pattern, "/api/v1/gateway/", 16) == 0 ||
 			    strcmp(t[i].pattern, "/api/v1/auth/prelogin") == 0 ||
 			    strcmp(t[i].pattern, "/api/v1/auth/register") == 0 ||
@@ -53,12 +61,11 @@ test_match(void **state)
 	assert_string_equal(m.params[0], "abc");
 	assert_string_equal(m.params[1], "0");
 	assert_string_equal(m.params[2], "7");
-	assert_int_equal(m.route->policy, POLICY_ADMIN);
+	assert_int_equal(m.route->policy, POLICY_CAMERA_VIEW);
 	assert_int_equal(route_match("POST", "/api/v1/ingest", &m), 0);
 	assert_int_equal(m.route->policy, POLICY_GATEWAY);
 	assert_int_equal(route_match("DELETE", "/healthz", &m), -405);
 	assert_int_equal(route_match("GET", "/healthz/", &m), -404);
-	assert_int_equal(route_match("GET", "/", &m), -404);
 	assert_int_equal(route_match("GET", "", &m), -404);
 	assert_int_equal(route_match("GET", "/api/v1/cameras//streams/0/live", &m), -404);
 	assert_int_equal(route_match("GET", "/api/v1/cameras/a.b/streams/0/live", &m), -404);

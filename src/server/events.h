@@ -1,0 +1,45 @@
+/* events.h - the server's motion event index: sealed payloads it cannot open, found by camera and time. */
+#ifndef VIGIL_SERVER_EVENTS_H
+#define VIGIL_SERVER_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/segment.h"
+
+#define EVENT_ID_LEN 16
+/* Largest sealed payload the server keeps (metadata and a thumbnail, sealed). */
+#define EVENTS_PAYLOAD_MAX (30u * 1024u)
+/* Most events one listing returns. */
+#define EVENTS_LIST_MAX 1000
+
+#define EVENTS_E_IO (-1)
+#define EVENTS_E_CONFLICT (-2)  /* the id belongs to another camera or gateway */
+
+/* One event as stored. end_us is 0 while the event is open. payload is borrowed. */
+struct events_row {
+	uint8_t id[EVENT_ID_LEN];
+	uint8_t camera_id[CAMERA_ID_LEN];
+	int64_t start_us;
+	int64_t end_us;
+	uint32_t epoch;
+	const uint8_t *payload;
+	size_t payload_len;
+	int64_t updated_us;
+};
+
+struct events;
+
+/* Open or create the database at path (WAL). 0 or EVENTS_E_IO. */
+int events_open(struct events **out, const char *path);
+void events_close(struct events *ev);   /* NULL-safe */
+/* Store an event from gateway gw, or update it (same id: same camera and gateway only).
+ * 1 created, 0 updated, EVENTS_E_CONFLICT, EVENTS_E_IO. */
+int events_put(struct events *ev, const uint8_t gw[GATEWAY_ID_LEN], const struct events_row *r,
+    int64_t now);
+/* Events of camera cam overlapping [from, to) (open ones reach to infinity), by start
+ * time, at most max; cb returns nonzero to stop. Count passed, or EVENTS_E_IO. */
+typedef int (*events_fn)(void *ctx, const struct events_row *r);
+int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
+    int max, events_fn cb, void *ctx);
+
+#endif

@@ -1,0 +1,233 @@
+/* h_orgsite.c - an org's sites, cameras (bound to their gateway in the index), gateways and support grants. */
+#include <stdlib.h>
+#include <string.h>
+#include "common/statement.h"
+#include "common/util.h"
+#include "server/accounts.h"
+#include "server/authbody.h"
+#include "server/hexfield.h"
+#include "server/http.h"
+#include "server/identity.h"
+#include "server/index.h"
+#include "server/jsonbody.h"
+#include "server/orgaudit.h"
+#include "server/orgs.h"
+#include "server/server.h"
+
+#define ORG_NAME_MAX 64
+#define CAMERA_LIST_MAX 100000
+
+/* A display name: 1..64 bytes of printable text without control characters. */
+static int
+name_get(const json_t *j, char out[ORG_NAME_MAX + 1])
+{
+	const json_t *v = json_object_get(j, "name");
+	const char *s;
+	size_t n, i;
+
+	if (!json_is_string(v) || (n = json_string_length(v)) == 0 || n > ORG_NAME_MAX)
+		return -1;
+	s = json_string_value(v);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+int
+h_site_add(struct req *rq)
+{
+	char id[ORGS_SID_BUF], name[ORG_NAME_MAX + 1];
+	json_t *j = NULL;
+	int r, e;
+
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    hexfield_id(j, "id", STMT_ID_LEN, id) != 0 || name_get(j, name) != 0) {
+		r = http_error(rq, 400, "body must be {\"id\":hex32,\"name\":str}", 0);
+		goto out;
+	}
+	e = orgs_site_add(rq->srv->idn->orgs, rq->who.org, id, name);
+	if (e != 0) {
+		r = e == ORGS_E_EXISTS ? http_error(rq, 409, "site exists", 0) :
+		    http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	orgaudit_event(rq, rq->who.org, "site.add", id);
+	r = http_json(rq, 201, json_object());
+out:
+	json_decref(j);
+	return r;
+}
+
+int
+h_sites_list(struct req *rq)
+{
+	json_t *j = orgs_sites_json(rq->srv->idn->orgs, rq->who.org);
+
+	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 500, "internal error", 0);
+}
+
+int
+h_org_camera_add(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	char id[ORGS_SID_BUF], site[ORGS_SID_BUF], gw[ORGS_ID_BUF], name[ORG_NAME_MAX + 1];
+	uint8_t cam[CAMERA_ID_LEN], gwb[GATEWAY_ID_LEN];
+	json_t *j = NULL;
+	int r, e;
+
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    hexfield_id(j, "id", STMT_ID_LEN, id) != 0 || name_get(j, name) != 0 ||
+	    hexfield_id(j, "site", STMT_ID_LEN, site) != 0 ||
+	    hexfield_id(j, "gateway", GATEWAY_ID_LEN, gw) != 0) {
+		r = http_error(rq, 400, "body must be {id:hex32,name,site:hex32,gateway:hex64}", 0);
+		goto out;
+	}
+	(void)hex_decode(id, cam, sizeof(cam));
+	(void)hex_decode(gw, gwb, sizeof(gwb));
+	e = orgs_camera_add(srv->idn->orgs, rq->who.org, id, name, site, gw);
+	if (e == ORGS_E_NOTFOUND) {
+		r = http_error(rq, 400, "site or gateway is not in this organization", 0);
+		goto out;
+	}
+	if (e != 0) {
+		r = e == ORGS_E_EXISTS ? http_error(rq, 409, "camera exists", 0) :
+		    http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	/* Bind the camera to its gateway in the index: ingest from any other gateway is 403. */
+	if ((e = index_camera_claim(srv->ix, cam, gwb)) != 0) {
+		log_warn("orgs", "op=camera_add org=%s camera=%s err=%s", rq->who.org, id,
+		    e == INDEX_E_OWNER ? "bound_to_other_gateway" : "index");
+		r = e == INDEX_E_OWNER ? http_error(rq, 409, "camera recorded by another gateway", 0) :
+		    http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	orgaudit_event(rq, rq->who.org, "camera.add", id);
+	r = http_json(rq, 201, json_object());
+out:
+	json_decref(j);
+	return r;
+}
+
+/* Attach one stream summary to the camera of the same id in the list. */
+static int
+add_stream(void *ctx, const struct index_stream_summary *s)
+{
+	json_t *cams = ctx, *c, *arr;
+	char hex[2 * CAMERA_ID_LEN + 1];
+	size_t i;
+
+	hex_encode(s->camera_id, CAMERA_ID_LEN, hex);
+	json_array_foreach(cams, i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "id")), hex) != 0)
+			continue;
+		if ((arr = json_object_get(c, "streams")) == NULL)
+			return 0;
+		return json_array_append_new(arr, json_pack("{s:i,s:I,s:I,s:I,s:I}", "stream",
+		    (int)s->stream, "first_us", (json_int_t)s->first_us, "last_us",
+		    (json_int_t)s->last_us, "segments", (json_int_t)s->segments, "bytes",
+		    (json_int_t)s->bytes)) != 0;
+	}
+	return 0;
+}
+
+int
+h_org_cameras(struct req *rq)
+{
+	struct orgs_member *m = malloc(sizeof(*m));
+	json_t *j = NULL, *cams, *c;
+	size_t i;
+	int r;
+
+	if (m == NULL || orgs_membership(rq->srv->idn->orgs, rq->who.org, rq->who.user_id, now_us(),
+	    m) != 0 || (j = orgs_cameras_json(rq->srv->idn->orgs, rq->who.org, m)) == NULL) {
+		r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	cams = json_object_get(j, "cameras");
+	json_array_foreach(cams, i, c)
+		json_object_set_new(c, "streams", json_array());
+	if (json_array_size(cams) > 0 &&
+	    index_streams_list(rq->srv->ix, CAMERA_LIST_MAX, add_stream, cams) < 0) {
+		r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	r = http_json(rq, 200, j);
+	j = NULL;
+out:
+	json_decref(j);
+	free(m);
+	return r;
+}
+
+int
+h_org_gateways(struct req *rq)
+{
+	json_t *j = orgs_gateways_json(rq->srv->idn->orgs, rq->who.org);
+
+	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 500, "internal error", 0);
+}
+
+int
+h_support_grant(struct req *rq)
+{
+	struct identity *idn = rq->srv->idn;
+	char name[AUTHBODY_TYPED_NAME_MAX + 1], uid[ACCOUNTS_ID_BUF];
+	int64_t dur = 3600, expires;
+	json_t *j = NULL;
+	int r, e;
+
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    authbody_str(j, "username", name, AUTHBODY_TYPED_NAME_MAX) != 0 ||
+	    (json_object_get(j, "duration_s") != NULL &&
+	    jsonbody_int(j, "duration_s", 1, ORGS_SUPPORT_MAX_S, &dur) != 0)) {
+		r = http_error(rq, 400, "body must be {\"username\":str,\"duration_s\":1..86400}", 0);
+		goto out;
+	}
+	if (accounts_find(idn->acc, name, uid) != 0) {
+		r = http_error(rq, 404, "not found", 0);
+		goto out;
+	}
+	expires = now_us() + dur * 1000000;
+	if ((e = orgs_support_grant(idn->orgs, rq->who.org, uid, expires, rq->who.user_id)) != 0) {
+		r = e == ORGS_E_EXISTS ? http_error(rq, 409, "already a member", 0) :
+		    http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	log_info("orgs", "op=support_grant org=%s user=%s by=%s expires_us=%lld", rq->who.org, uid,
+	    rq->who.user_id, (long long)expires);
+	orgaudit_event(rq, rq->who.org, "support.grant", uid);
+	r = http_json(rq, 201, json_pack("{s:s,s:I}", "user_id", uid, "expires_us",
+	    (json_int_t)expires));
+out:
+	json_decref(j);
+	return r;
+}
+
+int
+h_support_list(struct req *rq)
+{
+	json_t *j = orgs_support_json(rq->srv->idn->orgs, rq->who.org, now_us());
+
+	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 500, "internal error", 0);
+}
+
+int
+h_support_revoke(struct req *rq)
+{
+	uint8_t id[STMT_ID_LEN];
+	char uid[ORGS_SID_BUF];
+	int e;
+
+	if (rq->m.nparams < 2 || hex_decode(rq->m.params[1], id, sizeof(id)) != 0)
+		return http_error(rq, 404, "not found", 0);
+	hex_encode(id, sizeof(id), uid);
+	if ((e = orgs_support_revoke(rq->srv->idn->orgs, rq->who.org, uid)) != 0)
+		return e == ORGS_E_NOTFOUND ? http_error(rq, 404, "not found", 0) :
+		    http_error(rq, 500, "internal error", 0);
+	log_info("orgs", "op=support_revoke org=%s user=%s by=%s", rq->who.org, uid, rq->who.user_id);
+	orgaudit_event(rq, rq->who.org, "support.revoke", uid);
+	return http_json(rq, 200, json_object());
+}

@@ -1,0 +1,20 @@
+/* orgaudit.h - appends to an organization's own audit log from request handlers: membership, grant, enrollment, config and support events, live views and aggregated archive reads. */
+#ifndef VIGIL_SERVER_ORGAUDIT_H
+#define VIGIL_SERVER_ORGAUDIT_H
+
+#include <stdint.h>
+
+struct req;
+
+/* Seconds during which further archive reads of one camera by one session are folded
+ * into the entry already written. */
+#define ORGAUDIT_READ_WINDOW_S 600
+
+/* Append action (target may be NULL) to org's log, the actor being rq's principal (user,
+ * support or gateway). Failures are logged, never answered. */
+void orgaudit_event(struct req *rq, const char *org, const char *action, const char *target);
+/* An archive read of camera cam by rq's session: one entry per session and camera per
+ * ORGAUDIT_READ_WINDOW_S. */
+void orgaudit_archive_read(struct req *rq, const char *org, const char *cam);
+
+#endif

@@ -1,0 +1,136 @@
+/* test_server_events.c - unit tests of the server's motion event store: insert, update by id, refusals, time ranges. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "server/events.h"
+
+struct seen {
+	int n;
+	struct events_row rows[8];
+	uint8_t payload0[64];
+	size_t plen0;
+};
+
+static int collect(void *ctx, const struct events_row *r)
+{
+	struct seen *s = ctx;
+
+	if (s->n == 0 && r->payload_len <= sizeof(s->payload0)) {
+		memcpy(s->payload0, r->payload, r->payload_len);
+		s->plen0 = r->payload_len;
+	}
+	if (s->n < 8)
+		s->rows[s->n] = *r;
+	s->n++;
+	return 0;
+}
+
+static void row(struct events_row *r, uint8_t id, uint8_t cam, int64_t start, int64_t end,
+    const char *payload)
+{
+	memset(r, 0, sizeof(*r));
+	memset(r->id, id, sizeof(r->id));
+	memset(r->camera_id, cam, sizeof(r->camera_id));
+	r->start_us = start;
+	r->end_us = end;
+	r->epoch = 3;
+	r->payload = (const uint8_t *)payload;
+	r->payload_len = strlen(payload);
+}
+
+static void test_events(void **state)
+{
+	char dir[] = "/tmp/vigil-test-events.XXXXXX", path[128];
+	uint8_t gw[GATEWAY_ID_LEN], gw2[GATEWAY_ID_LEN], cam[CAMERA_ID_LEN];
+	struct events *ev = NULL;
+	struct events_row r;
+	struct seen s;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/events.db", dir);
+	assert_int_equal(events_open(&ev, path), 0);
+	memset(gw, 1, sizeof(gw));
+	memset(gw2, 2, sizeof(gw2));
+	memset(cam, 7, sizeof(cam));
+
+	row(&r, 0xa1, 7, 1000, 0, "sealed-open");           /* open event */
+	assert_int_equal(events_put(ev, gw, &r, 5), 1);
+	row(&r, 0xa2, 7, 5000, 6000, "sealed-2");
+	assert_int_equal(events_put(ev, gw, &r, 5), 1);
+	row(&r, 0xa3, 8, 1000, 2000, "other-camera");
+	assert_int_equal(events_put(ev, gw, &r, 5), 1);
+
+	/* the open one reaches forward without limit; the other camera is not listed */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 7000, 9000, 100, collect, &s), 1);
+	assert_int_equal(s.rows[0].start_us, 1000);
+	assert_int_equal(s.rows[0].end_us, 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 0, 100000, 100, collect, &s), 2);
+	assert_int_equal(s.rows[1].start_us, 5000);
+	assert_int_equal(s.rows[1].epoch, 3);
+	/* [from, to) */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 6000, 100000, 100, collect, &s), 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 0, 1000, 100, collect, &s), 0);
+	/* max */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 0, 100000, 1, collect, &s), 1);
+
+	/* the open event ends: same id, same gateway -> updated, new payload */
+	row(&r, 0xa1, 7, 1000, 3000, "sealed-closed");
+	assert_int_equal(events_put(ev, gw, &r, 6), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 3000, 4000, 100, collect, &s), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 2000, 3000, 100, collect, &s), 1);
+	assert_int_equal(s.plen0, strlen("sealed-closed"));
+	assert_memory_equal(s.payload0, "sealed-closed", s.plen0);
+
+	/* another gateway, or another camera, cannot take over the id */
+	row(&r, 0xa1, 7, 1000, 3000, "evil");
+	assert_int_equal(events_put(ev, gw2, &r, 7), EVENTS_E_CONFLICT);
+	row(&r, 0xa1, 8, 1000, 3000, "evil");
+	assert_int_equal(events_put(ev, gw, &r, 7), EVENTS_E_CONFLICT);
+	/* empty and oversized payloads are refused */
+	row(&r, 0xa4, 7, 1000, 3000, "");
+	assert_int_equal(events_put(ev, gw, &r, 7), EVENTS_E_IO);
+	{
+		uint8_t *big = calloc(1, EVENTS_PAYLOAD_MAX + 1);
+		assert_non_null(big);
+		row(&r, 0xa5, 7, 1000, 3000, "x");
+		r.payload = big;
+		r.payload_len = EVENTS_PAYLOAD_MAX + 1;
+		assert_int_equal(events_put(ev, gw, &r, 7), EVENTS_E_IO);
+		free(big);
+	}
+	events_close(ev);
+
+	/* durable across a reopen */
+	assert_int_equal(events_open(&ev, path), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, 0, 100000, 100, collect, &s), 2);
+	events_close(ev);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_events),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
