@@ -218,6 +218,12 @@ static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *
 
 int config_parse(const void *p, size_t n, struct config **out, char *err, size_t errlen)
 {
+	return config_parse_opts(p, n, 0, out, err, errlen);
+}
+
+int config_parse_opts(const void *p, size_t n, unsigned opts, struct config **out, char *err,
+    size_t errlen)
+{
 	static const char *const keys[] = { "server", "key_file", "spool_dir", "spool_max_bytes",
 		"segment_target_ms", "cameras", NULL };
 	struct config *c = NULL;
@@ -282,6 +288,16 @@ int config_parse(const void *p, size_t n, struct config **out, char *err, size_t
 	c->segment_target_ms = (uint32_t)v;
 
 	jcams = json_object_get(root, "cameras");
+	if ((opts & CONFIG_ALLOW_NO_CAMERAS) != 0 &&
+	    (jcams == NULL || (json_is_array(jcams) && json_array_size(jcams) == 0))) {
+		if (only_keys(root, keys, "", err, errlen) != 0)
+			goto out;
+		*out = c;
+		c = NULL;
+		errf(err, errlen, "ok");
+		ret = 0;
+		goto out;
+	}
 	if (jcams == NULL || !json_is_array(jcams) || json_array_size(jcams) == 0 ||
 	    json_array_size(jcams) > CONFIG_MAX_CAMERAS) {
 		errf(err, errlen, "cameras: must be an array of 1 to %d cameras", CONFIG_MAX_CAMERAS);
@@ -321,6 +337,12 @@ out:
 
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
+	return config_load_opts(path, 0, out, err, errlen);
+}
+
+int config_load_opts(const char *path, unsigned opts, struct config **out, char *err,
+    size_t errlen)
+{
 	struct buf b;
 	int ret = -1;
 
@@ -331,7 +353,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 		    CONFIG_MAX_BYTES);
 		goto out;
 	}
-	ret = config_parse(b.data, b.len, out, err, errlen);
+	ret = config_parse_opts(b.data, b.len, opts, out, err, errlen);
 out:
 	buf_free(&b);
 	return ret;

@@ -43,6 +43,18 @@ struct config {
 int config_parse(const void *p, size_t n, struct config **out, char *err, size_t errlen);
 /* Read a file of at most CONFIG_MAX_BYTES and parse it. 0 or -1 (message in err). */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
+
+/* Options for config_parse_opts / config_load_opts. */
+enum {
+	/* An enrolled gateway's local file: "cameras" may be missing or empty (the cameras
+	 * come from the org's signed configuration). */
+	CONFIG_ALLOW_NO_CAMERAS = 1,
+};
+/* config_parse and config_load with options (a bitwise or of the values above). */
+int config_parse_opts(const void *p, size_t n, unsigned opts, struct config **out, char *err,
+    size_t errlen);
+int config_load_opts(const char *path, unsigned opts, struct config **out, char *err,
+    size_t errlen);
 void config_free(struct config *c);
 
 #endif

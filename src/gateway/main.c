@@ -1,6 +1,4 @@
-/* main.c - vigil-gateway's command line: keygen, id, and run (recorders and uploaders until a signal). */
-#include <errno.h>
-#include <fcntl.h>
+/* main.c - vigil-gateway's command line: enroll, keygen, id, and run (recorders and uploaders, from a local or an org-signed configuration, until a signal). */
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,27 +6,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <curl/curl.h>
 #include <libavformat/avformat.h>
 #include <libavutil/log.h>
 #include <sodium.h>
 
-#include "common/buf.h"
 #include "common/segment.h"
 #include "common/util.h"
+#include "gateway/cfgfetch.h"
 #include "gateway/config.h"
+#include "gateway/enrollc.h"
 #include "gateway/recorder.h"
 #include "gateway/spool.h"
 #include "gateway/uploader.h"
 
-#define KEY_HEX_LEN (2 * GATEWAY_SK_LEN)
+#define PATH_BUF 4200
 
 static void usage(void)
 {
 	fprintf(stderr,
-	    "usage: vigil-gateway keygen --key PATH\n"
+	    "usage: vigil-gateway enroll --server URL --code CODE --org FINGERPRINT --dir DIR\n"
+	    "           [--wait SECONDS]\n"
+	    "       vigil-gateway keygen --key PATH\n"
 	    "       vigil-gateway id --key PATH\n"
 	    "       vigil-gateway run --config PATH\n");
 }
@@ -53,52 +52,6 @@ static void av_log_cb(void *avcl, int level, const char *fmt, va_list vl)
 		log_msg(level <= AV_LOG_ERROR ? "error" : "warn", "libav", "msg=\"%s\"", line);
 }
 
-/* Read and check a key file: 128 lowercase hex characters of an Ed25519 secret key and
- * an optional newline, readable by its owner only. sk must hold GATEWAY_SK_LEN bytes. */
-static int key_load(const char *path, uint8_t *sk)
-{
-	uint8_t pk[GATEWAY_ID_LEN], sk2[GATEWAY_SK_LEN];
-	struct stat st;
-	struct buf b;
-	int ret = -1;
-
-	buf_init(&b, KEY_HEX_LEN + 2);
-	if (stat(path, &st) != 0) {
-		log_err("gateway", "event=key_unreadable path=%s errno=%d", path, errno);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		log_err("gateway", "event=key_mode path=%s msg=\"key file must be mode 0600\"", path);
-		goto out;
-	}
-	if (file_read(path, &b, KEY_HEX_LEN + 2) != 0) {
-		log_err("gateway", "event=key_unreadable path=%s", path);
-		goto out;
-	}
-	if (b.len == KEY_HEX_LEN + 1 && b.data[KEY_HEX_LEN] == '\n')
-		b.len--;
-	if (b.len != KEY_HEX_LEN || buf_put_u8(&b, 0) != 0 ||
-	    hex_decode((const char *)b.data, sk, GATEWAY_SK_LEN) != 0) {
-		log_err("gateway", "event=key_invalid path=%s msg=\"expected 128 hex characters\"",
-		    path);
-		goto out;
-	}
-	/* The secret key is seed || public key: regenerate it from the seed to catch a
-	 * damaged file before it signs anything. */
-	crypto_sign_seed_keypair(pk, sk2, sk);
-	if (sodium_memcmp(sk2, sk, GATEWAY_SK_LEN) != 0) {
-		log_err("gateway", "event=key_invalid path=%s msg=\"public half does not match\"", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	sodium_memzero(sk2, sizeof(sk2));
-	if (ret != 0)
-		sodium_memzero(sk, GATEWAY_SK_LEN);
-	buf_free(&b);
-	return ret;
-}
-
 static void print_id(const uint8_t *sk)
 {
 	char hex[2 * GATEWAY_ID_LEN + 1];
@@ -110,44 +63,16 @@ static void print_id(const uint8_t *sk)
 
 static int cmd_keygen(const char *path)
 {
-	uint8_t pk[GATEWAY_ID_LEN];
 	uint8_t *sk = sodium_malloc(GATEWAY_SK_LEN);
-	char *hex = sodium_malloc(KEY_HEX_LEN + 2);
-	char *dir = NULL;
-	int fd = -1, ret = 1;
+	int ret = 1;
 
-	if (sk == NULL || hex == NULL)
-		goto out;
-	crypto_sign_keypair(pk, sk);
-	hex_encode(sk, GATEWAY_SK_LEN, hex);
-	hex[KEY_HEX_LEN] = '\n';
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_err("gateway", "event=keygen_failed path=%s msg=\"%s\"", path,
-		    errno == EEXIST ? "file exists, not overwriting" : strerror(errno));
-		goto out;
+	if (sk == NULL)
+		return 1;
+	if (enrollc_key_create(path, sk) == 0) {
+		print_id(sk);
+		ret = 0;
 	}
-	if (write(fd, hex, KEY_HEX_LEN + 1) != KEY_HEX_LEN + 1 || fsync(fd) != 0) {
-		log_err("gateway", "event=keygen_failed path=%s errno=%d", path, errno);
-		close(fd);
-		fd = -1;
-		unlink(path);
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		unlink(path);
-		goto out;
-	}
-	fd = -1;
-	if ((dir = strdup(path)) != NULL)
-		fsync_dir(dirname(dir));
-	print_id(sk);
-	ret = 0;
-out:
-	free(dir);
 	sodium_free(sk);
-	sodium_free(hex);
 	return ret;
 }
 
@@ -158,7 +83,7 @@ static int cmd_id(const char *path)
 
 	if (sk == NULL)
 		return 1;
-	if (key_load(path, sk) == 0) {
+	if (enrollc_key_load(path, sk) == 0) {
 		print_id(sk);
 		ret = 0;
 	}
@@ -166,39 +91,213 @@ static int cmd_id(const char *path)
 	return ret;
 }
 
+static int cmd_enroll(const struct enrollc_params *p)
+{
+	char id[2 * GATEWAY_ID_LEN + 1], msg[512];
+	int rc;
+
+	rc = enrollc_run(p, id, msg, sizeof(msg));
+	if (rc != 0) {
+		fprintf(stderr, "vigil-gateway: enrollment failed: %s\n", msg);
+		return 1;
+	}
+	printf("gateway_id=%s\n", id);
+	fprintf(stderr, "vigil-gateway: %s; run: vigil-gateway run --config %s/%s\n", msg, p->dir,
+	    ENROLLC_CONFIG_FILE);
+	return 0;
+}
+
+/* One recorded camera stream and its uploader. A stream dropped by a new configuration
+ * keeps both: its recorder idles (its spool queue cannot be reopened) and its uploader
+ * drains what is left. */
 struct stream_run {
+	uint8_t camera_id[CAMERA_ID_LEN];
+	uint8_t stream;
+	int active;
 	struct recorder *rec;
 	struct uploader *up;
 };
 
+struct runs {
+	struct stream_run *v;
+	size_t n, cap;
+};
+
+static struct stream_run *runs_find(struct runs *rs, const uint8_t *camera_id, uint8_t stream)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i].stream == stream &&
+		    memcmp(rs->v[i].camera_id, camera_id, CAMERA_ID_LEN) == 0)
+			return &rs->v[i];
+	return NULL;
+}
+
+static int runs_start(struct runs *rs, struct spool *sp, const struct config *cfg,
+    const struct config_camera *cam, size_t si, const uint8_t *sk)
+{
+	struct recorder_params p;
+	struct stream_run *run;
+
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap == 0 ? 8 : rs->cap * 2;
+		struct stream_run *v = realloc(rs->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	run = &rs->v[rs->n];
+	memset(run, 0, sizeof(*run));
+	memset(&p, 0, sizeof(p));
+	p.label = cam->name;
+	p.url = cam->streams[si].url;
+	p.sk = sk;
+	memcpy(p.camera_id, cam->id, CAMERA_ID_LEN);
+	p.stream = cam->streams[si].index;
+	p.epoch = cam->epoch;
+	memcpy(p.epoch_pk, cam->epoch_pk, EPOCH_PK_LEN);
+	p.segment_target_ms = cfg->segment_target_ms;
+	if (recorder_start(&run->rec, sp, &p) != 0) {
+		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->name,
+		    p.stream);
+		return -1;
+	}
+	memcpy(run->camera_id, cam->id, CAMERA_ID_LEN);
+	run->stream = p.stream;
+	run->active = 1;
+	rs->n++;
+	run->up = uploader_start(cfg->server, sk, recorder_spool_stream(run->rec), cam->id,
+	    p.stream);
+	if (run->up == NULL)
+		log_warn("gateway", "event=uploader_start_failed camera=%s stream=%u", cam->name,
+		    p.stream);
+	return 0;
+}
+
+/* Make the running streams those of cfg: new ones start, kept ones take the new address,
+ * epoch key (from their next segment) and segment length, dropped ones idle. 0 or -1
+ * (a stream that could not start; the others run). */
+static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cfg,
+    const uint8_t *sk)
+{
+	static const uint8_t zero_pk[EPOCH_PK_LEN];
+	char hex[2 * CAMERA_ID_LEN + 1];
+	size_t i, j, n0 = rs->n;
+	int ret = 0, *seen = NULL;
+
+	if (n0 > 0 && (seen = calloc(n0, sizeof(*seen))) == NULL)
+		return -1;
+	for (i = 0; i < cfg->ncameras; i++) {
+		const struct config_camera *cam = &cfg->cameras[i];
+		for (j = 0; j < cam->nstreams; j++) {
+			struct stream_run *run = runs_find(rs, cam->id, cam->streams[j].index);
+			if (run == NULL) {
+				if (runs_start(rs, sp, cfg, cam, j, sk) != 0)
+					ret = -1;
+				continue;
+			}
+			if ((size_t)(run - rs->v) < n0)
+				seen[run - rs->v] = 1;
+			if (recorder_update(run->rec, cam->streams[j].url, cam->epoch, cam->epoch_pk,
+			    cfg->segment_target_ms) != 0) {
+				ret = -1;
+				continue;
+			}
+			if (!run->active)
+				log_info("gateway", "event=camera_resumed camera=%s stream=%u", cam->name,
+				    run->stream);
+			run->active = 1;
+		}
+	}
+	/* Streams past n0 were started just now: all in cfg. */
+	for (i = 0; i < n0; i++) {
+		if (seen[i] || !rs->v[i].active)
+			continue;
+		hex_encode(rs->v[i].camera_id, CAMERA_ID_LEN, hex);
+		recorder_update(rs->v[i].rec, NULL, 0, zero_pk, 0);
+		rs->v[i].active = 0;
+		log_info("gateway", "event=camera_removed camera_id=%s stream=%u", hex,
+		    rs->v[i].stream);
+	}
+	free(seen);
+	return ret;
+}
+
+static void runs_stop(struct runs *rs)
+{
+	size_t i;
+
+	/* Recorders first (each closes and signs its open segment), then the uploaders. */
+	for (i = 0; i < rs->n; i++)
+		recorder_signal(rs->v[i].rec);
+	for (i = 0; i < rs->n; i++)
+		recorder_stop(rs->v[i].rec);
+	for (i = 0; i < rs->n; i++)
+		uploader_stop(rs->v[i].up);
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* DIR/name for the directory holding the configuration file. 0 or -1. */
+static int beside(const char *cfgpath, const char *name, char *out, size_t n)
+{
+	char *tmp = strdup(cfgpath);
+	int r = -1;
+
+	if (tmp != NULL)
+		r = snprintf(out, n, "%s/%s", dirname(tmp), name);
+	free(tmp);
+	return r < 0 || (size_t)r >= n ? -1 : 0;
+}
+
 static int cmd_run(const char *cfgpath)
 {
-	struct config *cfg = NULL;
+	struct config *cfg = NULL, *next = NULL;
 	struct spool *sp = NULL;
-	struct stream_run *runs = NULL;
-	size_t nruns = 0, i, j, total = 0;
+	struct runs rs = { NULL, 0, 0 };
+	struct cfgfetch *cf = NULL;
+	struct cfgfetch_params fp;
+	struct sigconfig_settings st;
+	struct timespec tick = { 0, 250 * 1000000L };
 	uint8_t *sk = sodium_malloc(GATEWAY_SK_LEN);
-	char err[256];
+	uint8_t root_pk[STMT_KEY_LEN];
+	char err[256], pin[PATH_BUF], state[PATH_BUF], last[PATH_BUF];
 	sigset_t set;
-	int sig = 0, ret = 1;
+	int sig = 0, ret = 1, signed_mode;
 
 	if (sk == NULL)
 		goto out;
-	if (config_load(cfgpath, &cfg, err, sizeof(err)) != 0) {
+	if (beside(cfgpath, ENROLLC_PIN_FILE, pin, sizeof(pin)) != 0 ||
+	    beside(cfgpath, ENROLLC_STATE_FILE, state, sizeof(state)) != 0 ||
+	    beside(cfgpath, ENROLLC_LAST_FILE, last, sizeof(last)) != 0) {
+		log_err("gateway", "event=config_invalid path=%s msg=\"path too long\"", cfgpath);
+		goto out;
+	}
+	/* An org.pin beside the configuration means enrolled: cameras come only from
+	 * configuration signed by that org. */
+	if ((signed_mode = enrollc_pin_load(pin, root_pk)) < 0)
+		goto out;
+	signed_mode = signed_mode == 0;
+	if (config_load_opts(cfgpath, signed_mode ? CONFIG_ALLOW_NO_CAMERAS : 0, &cfg, err,
+	    sizeof(err)) != 0) {
 		log_err("gateway", "event=config_invalid path=%s msg=\"%s\"", cfgpath, err);
 		goto out;
 	}
-	if (key_load(cfg->key_file, sk) != 0)
+	if (signed_mode && cfg->ncameras > 0) {
+		log_err("gateway", "event=config_invalid path=%s msg=\"an enrolled gateway takes its "
+		    "cameras only from its organization's signed configuration: remove cameras "
+		    "from this file\"", cfgpath);
+		goto out;
+	}
+	if (enrollc_key_load(cfg->key_file, sk) != 0)
 		goto out;
 	if (mkdir_p(cfg->spool_dir, 0700) != 0 ||
 	    (sp = spool_open(cfg->spool_dir, cfg->spool_max_bytes)) == NULL) {
 		log_err("gateway", "event=spool_open_failed path=%s", cfg->spool_dir);
 		goto out;
 	}
-	for (i = 0; i < cfg->ncameras; i++)
-		total += cfg->cameras[i].nstreams;
-	if ((runs = calloc(total, sizeof(*runs))) == NULL)
-		goto out;
 
 	/* Threads inherit this mask: only the main thread takes SIGINT and SIGTERM. */
 	sigemptyset(&set);
@@ -206,49 +305,51 @@ static int cmd_run(const char *cfgpath)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	for (i = 0; i < cfg->ncameras; i++) {
-		const struct config_camera *cam = &cfg->cameras[i];
-		for (j = 0; j < cam->nstreams; j++) {
-			struct recorder_params p;
-			struct stream_run *run = &runs[nruns];
-
-			memset(&p, 0, sizeof(p));
-			p.label = cam->name;
-			p.url = cam->streams[j].url;
-			p.sk = sk;
-			memcpy(p.camera_id, cam->id, CAMERA_ID_LEN);
-			p.stream = cam->streams[j].index;
-			p.epoch = cam->epoch;
-			memcpy(p.epoch_pk, cam->epoch_pk, EPOCH_PK_LEN);
-			p.segment_target_ms = cfg->segment_target_ms;
-			if (recorder_start(&run->rec, sp, &p) != 0) {
-				log_err("gateway", "event=recorder_start_failed camera=%s stream=%u",
-				    cam->name, p.stream);
-				goto stop;
-			}
-			nruns++;
-			run->up = uploader_start(cfg->server, sk, recorder_spool_stream(run->rec),
-			    cam->id, p.stream);
-			if (run->up == NULL)
-				log_warn("gateway", "event=uploader_start_failed camera=%s stream=%u",
-				    cam->name, p.stream);
-		}
+	if (!signed_mode) {
+		if (runs_apply(&rs, sp, cfg, sk) != 0)
+			goto stop;
+		log_info("gateway", "event=running mode=local streams=%zu", rs.n);
+		while (sigwait(&set, &sig) != 0)
+			;
+		log_info("gateway", "event=stopping signal=%d", sig);
+		ret = 0;
+		goto stop;
 	}
-	log_info("gateway", "event=running streams=%zu", nruns);
-	while (sigwait(&set, &sig) != 0)
-		;
+
+	memset(&fp, 0, sizeof(fp));
+	fp.server_url = cfg->server;
+	fp.sk = sk;
+	fp.root_pk = root_pk;
+	fp.state_path = state;
+	fp.last_path = last;
+	fp.local = cfg;
+	if (cfgfetch_open(&cf, &fp, err, sizeof(err)) != STMT_OK) {
+		log_err("gateway", "event=signed_config_unusable msg=\"%s\"", err);
+		goto stop;
+	}
+	if (cfgfetch_start(cf) != 0)
+		goto stop;
+	log_info("gateway", "event=running mode=signed msg=\"cameras start when the "
+	    "organization's signed configuration arrives\"");
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig > 0)
+			break;
+		if (cfgfetch_take(cf, &next, &st) != 1)
+			continue;
+		if (runs_apply(&rs, sp, next, sk) != 0)
+			log_err("gateway", "event=config_partly_applied msg=\"a stream could not start\"");
+		log_info("gateway", "event=running mode=signed streams=%zu cameras=%zu", rs.n,
+		    next->ncameras);
+		config_free(next);
+		next = NULL;
+	}
 	log_info("gateway", "event=stopping signal=%d", sig);
 	ret = 0;
 stop:
-	/* Recorders first (each closes and signs its open segment), then the uploaders. */
-	for (i = 0; i < nruns; i++)
-		recorder_signal(runs[i].rec);
-	for (i = 0; i < nruns; i++)
-		recorder_stop(runs[i].rec);
-	for (i = 0; i < nruns; i++)
-		uploader_stop(runs[i].up);
+	cfgfetch_close(cf);
+	runs_stop(&rs);
 out:
-	free(runs);
 	spool_close(sp);
 	config_free(cfg);
 	sodium_free(sk);
@@ -264,6 +365,40 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 2 && strcmp(argv[1], "enroll") == 0) {
+		struct enrollc_params ep;
+		int64_t v;
+		int i;
+
+		memset(&ep, 0, sizeof(ep));
+		for (i = 2; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "--server") == 0)
+				ep.server = argv[i + 1];
+			else if (strcmp(argv[i], "--code") == 0)
+				ep.code = argv[i + 1];
+			else if (strcmp(argv[i], "--org") == 0)
+				ep.org = argv[i + 1];
+			else if (strcmp(argv[i], "--dir") == 0)
+				ep.dir = argv[i + 1];
+			else if (strcmp(argv[i], "--wait") == 0 &&
+			    parse_i64(argv[i + 1], 1, 7 * 24 * 3600, &v) == 0)
+				ep.wait_s = (int)v;
+			else
+				break;
+		}
+		if (i != argc || ep.server == NULL || ep.code == NULL || ep.org == NULL ||
+		    ep.dir == NULL) {
+			usage();
+			return 2;
+		}
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			fprintf(stderr, "vigil-gateway: libcurl failed to initialise\n");
+			return 1;
+		}
+		ret = cmd_enroll(&ep);
+		curl_global_cleanup();
+		return ret;
+	}
 	if (argc != 4) {
 		usage();
 		return 2;

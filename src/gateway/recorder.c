@@ -7,12 +7,14 @@
 #include <string.h>
 #include <time.h>
 #include <libavcodec/avcodec.h>
+#include <sodium.h>
 
 #include "common/buf.h"
 #include "common/record.h"
 #include "common/util.h"
 #include "gateway/camera.h"
 #include "gateway/cmaf.h"
+#include "gateway/motion_tap.h"
 
 #define REC_LABEL_MAX 80
 
@@ -49,7 +51,54 @@ struct recorder {
 
 	struct buf out;         /* records of one step, reused */
 	struct buf plain;       /* one chunk plaintext, reused */
+	struct motion_tap *mt;  /* motion detection hook (motion_tap.h), may be NULL */
+
+	/* Live reconfiguration (recorder_update): values waiting under mu for the thread. */
+	pthread_mutex_t mu;
+	int mu_init;
+	int pend_keys;          /* pend_epoch, pend_epoch_pk, pend_target_ms are new */
+	uint32_t pend_epoch;
+	uint8_t pend_epoch_pk[EPOCH_PK_LEN];
+	uint32_t pend_target_ms;
+	int pend_url_set;       /* pend_url (NULL = idle) replaces url */
+	char *pend_url;
+	atomic_int reconnect;   /* end the session: a new url waits */
 };
+
+/* Take a new epoch key and segment length, if any, before a segment begins. */
+static void rec_take_keys(struct recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->pend_keys) {
+		if (r->p.epoch != r->pend_epoch ||
+		    memcmp(r->p.epoch_pk, r->pend_epoch_pk, EPOCH_PK_LEN) != 0)
+			log_info("recorder", "camera=%s stream=%u event=epoch_changed epoch=%u",
+			    r->label, r->p.stream, r->pend_epoch);
+		r->p.epoch = r->pend_epoch;
+		memcpy(r->p.epoch_pk, r->pend_epoch_pk, EPOCH_PK_LEN);
+		if (r->pend_target_ms != 0)
+			r->p.segment_target_ms = r->pend_target_ms;
+		r->pend_keys = 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Take a new camera address, if any, between sessions. */
+static void rec_take_url(struct recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->pend_url_set) {
+		free(r->url);
+		r->url = r->pend_url;
+		r->p.url = r->url;
+		r->pend_url = NULL;
+		r->pend_url_set = 0;
+		log_info("recorder", "camera=%s stream=%u event=%s", r->label, r->p.stream,
+		    r->url != NULL ? "address_changed" : "idle");
+	}
+	atomic_store(&r->reconnect, 0);
+	pthread_mutex_unlock(&r->mu);
+}
 
 /* Receipt time of a frame: the wall clock, except that it never goes backwards on a
  * stream (a clock stepped back holds at the last value + 1 µs until it catches up). */
@@ -136,6 +185,7 @@ static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
 
 	if (cmaf_init(cm, &init, &ilen) != 0 || clen == 0 || clen > 63)
 		return -1;
+	rec_take_keys(r);
 	buf_reset(&r->out);
 	if (seg_writer_begin(&r->w, r->p.sk, r->p.camera_id, r->p.stream, r->seq, start,
 	    r->p.epoch, r->p.epoch_pk, r->prev, &r->out) != 0) {
@@ -213,7 +263,7 @@ static void rec_sleep(struct recorder *r, int ms)
 {
 	struct timespec ts = { 0, 50 * 1000000L };
 
-	while (ms > 0 && !atomic_load(&r->stop)) {
+	while (ms > 0 && !atomic_load(&r->stop) && !atomic_load(&r->reconnect)) {
 		nanosleep(&ts, NULL);
 		ms -= 50;
 	}
@@ -295,10 +345,11 @@ static void rec_session(struct recorder *r, struct camera *cam)
 	if (cmaf_new(&cm, par, camera_time_base(cam), camera_frame_rate(cam),
 	    rec_media_base(r)) != 0)
 		goto out;
-	while (!atomic_load(&r->stop) && !r->failed) {
+	while (!atomic_load(&r->stop) && !r->failed && !atomic_load(&r->reconnect)) {
 		rc = camera_read(cam, pkt);
 		if (rc != 0)
 			break;
+		motion_tap_packet(r->mt, par, pkt, now_us(), r->p.epoch, r->p.epoch_pk);
 		rc = rec_packet(r, cm, pkt);
 		av_packet_unref(pkt);
 		if (rc != 0)
@@ -328,6 +379,17 @@ static void *rec_main(void *arg)
 	int rc;
 
 	while (!atomic_load(&r->stop) && !r->failed) {
+		if (atomic_load(&r->reconnect)) {
+			rec_take_url(r);
+			backoff = RECORDER_BACKOFF_MIN_MS;
+		}
+		if (r->url == NULL) {
+			/* Removed from the configuration: idle, the outage is on the record. */
+			if (r->offline_since == 0)
+				r->offline_since = rec_wall(r);
+			rec_sleep(r, 200);
+			continue;
+		}
 		rc = camera_open(&cam, r->url, r->label, &r->stop);
 		if (rc == CAMERA_E_STOPPED)
 			break;
@@ -345,6 +407,8 @@ static void *rec_main(void *arg)
 		r->start_wall = 0;
 		if (atomic_load(&r->stop) || r->failed)
 			break;
+		if (atomic_load(&r->reconnect))
+			continue;
 		log_info("recorder", "camera=%s stream=%u event=reconnect_wait ms=%d", r->label,
 		    r->p.stream, backoff);
 		rec_sleep(r, backoff);
@@ -375,6 +439,10 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
 		goto out;
 	r->p = *p;
 	atomic_init(&r->stop, 0);
+	atomic_init(&r->reconnect, 0);
+	if (pthread_mutex_init(&r->mu, NULL) != 0)
+		goto out;
+	r->mu_init = 1;
 	snprintf(r->label, sizeof(r->label), "%s", p->label != NULL ? p->label : "camera");
 	r->p.label = r->label;
 	buf_init(&r->out, RECORD_MAX_PAYLOAD + 4096);
@@ -395,6 +463,7 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
 	/* A camera that cannot be reached at start is offline since now; one that answers
 	 * gets no gap for the time to its first keyframe. */
 	r->start_wall = rec_wall(r);
+	r->mt = motion_tap_open(p->camera_id, p->stream, r->label);
 	if (pthread_create(&r->thread, NULL, rec_main, r) != 0)
 		goto out;
 	r->started = 1;
@@ -426,10 +495,49 @@ void recorder_stop(struct recorder *r)
 	recorder_signal(r);
 	if (r->started)
 		pthread_join(r->thread, NULL);
+	motion_tap_close(r->mt);
 	seg_writer_free(r->w);
 	avcodec_parameters_free(&r->last_par);
 	buf_free(&r->out);
 	buf_free(&r->plain);
 	free(r->url);
+	free(r->pend_url);
+	if (r->mu_init)
+		pthread_mutex_destroy(&r->mu);
 	free(r);
+}
+
+int recorder_update(struct recorder *r, const char *url, uint32_t epoch,
+    const uint8_t epoch_pk[EPOCH_PK_LEN], uint32_t segment_target_ms)
+{
+	char *u = NULL;
+	int url_changed;
+
+	if (r == NULL || epoch_pk == NULL)
+		return -1;
+	if (url != NULL && (u = strdup(url)) == NULL)
+		return -1;
+	pthread_mutex_lock(&r->mu);
+	r->pend_keys = 1;
+	r->pend_epoch = epoch;
+	memcpy(r->pend_epoch_pk, epoch_pk, EPOCH_PK_LEN);
+	r->pend_target_ms = segment_target_ms;
+	/* Compare with what the thread will use next: a pending address, else its own. */
+	{
+		const char *cur = r->pend_url_set ? r->pend_url : r->url;
+		url_changed = (cur == NULL) != (u == NULL) || (cur != NULL && strcmp(cur, u) != 0);
+	}
+	if (url_changed) {
+		free(r->pend_url);
+		r->pend_url = u;
+		u = NULL;
+		r->pend_url_set = 1;
+		atomic_store(&r->reconnect, 1);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (u != NULL) {
+		sodium_memzero(u, strlen(u));
+		free(u);
+	}
+	return 0;
 }

@@ -30,6 +30,14 @@ struct recorder;
  * first thing the thread stores is a gateway-restart gap when the spool's last link
  * ended before now. 0 or -1. */
 int recorder_start(struct recorder **out, struct spool *sp, const struct recorder_params *p);
+/* Live reconfiguration, from a new signed configuration. url (copied; NULL = stop
+ * recording and idle until a url is given again) replaces the camera's address: the
+ * open segment is closed, signed, and the recorder reconnects. epoch and epoch_pk apply
+ * from the next segment on (the open one keeps the key it was sealed to, so nothing
+ * recorded is lost or sealed twice). segment_target_ms 0 keeps the current value.
+ * Thread-safe; the change is picked up by the recording thread. 0 or -1. */
+int recorder_update(struct recorder *r, const char *url, uint32_t epoch,
+    const uint8_t epoch_pk[EPOCH_PK_LEN], uint32_t segment_target_ms);
 /* The stream's spool queue, for the uploader. Owned by the spool. */
 struct spool_stream *recorder_spool_stream(const struct recorder *r);
 /* Ask the thread to finish (non-blocking): it closes its open segment, signed. */

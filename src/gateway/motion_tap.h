@@ -1,0 +1,33 @@
+/* motion_tap.h - the recorder's hook into motion detection: picks which stream of a camera is analysed, reports events sealed to the server. */
+#ifndef VIGIL_GATEWAY_MOTION_TAP_H
+#define VIGIL_GATEWAY_MOTION_TAP_H
+
+#include <stdint.h>
+#include <libavcodec/avcodec.h>
+#include "common/segment.h"
+#include "gateway/motion.h"
+
+/*
+ * Each recording stream opens a tap. Per camera, the lowest-numbered substream (index
+ * >= 1) that has a tap is analysed frame by frame; when a camera has only its main
+ * stream (index 0), only the main stream's keyframes are decoded. Events are sealed to
+ * the camera's epoch key and handed to events_default() (logged only when none runs).
+ */
+struct motion_tap;
+
+/* A tap for one stream; label is copied. NULL when out of memory (recording goes on
+ * without detection). */
+struct motion_tap *motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream,
+    const char *label);
+/* One packet of this stream as received at wall time t_us; events are sealed to the
+ * camera's current epoch key (epoch, epoch_pk). NULL-safe, never fails. */
+void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const AVPacket *pkt,
+    int64_t t_us, uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN]);
+/* Ends an open event, detaches and frees; NULL-safe. */
+void motion_tap_close(struct motion_tap *t);
+/* Detection parameters of a camera (from the signed configuration); cameras without get
+ * motion_params_default(). Applies to taps analysing that camera from their next
+ * packet. 0 or -1 (bad parameters). */
+int motion_tap_configure(const uint8_t camera_id[CAMERA_ID_LEN], const struct motion_params *p);
+
+#endif

@@ -1,0 +1,418 @@
+/* test_gw_motion.c - unit tests of gateway motion detection: distractors ignored, objects found in time, zones, masks, minimum duration, thumbnails, sealed payloads. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <libavutil/frame.h>
+
+#include "common/buf.h"
+#include "gateway/events.h"
+#include "gateway/motion.h"
+#include "gateway/motion_cam.h"
+#include "gateway/motion_config.h"
+
+#define W 320
+#define H 180
+#define FPS 15
+#define FRAME_US (1000000 / FPS)
+
+static uint8_t img[W * H];
+static uint64_t rng = 12345;
+
+static int noise(void)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (int)((rng >> 33) % 9) - 4;   /* uniform -4..4 */
+}
+
+static uint8_t clamp8(int v)
+{
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* A textured background plus offset and noise, and optionally a square of luma obj at
+ * (ox, oy) of side s (s = 0: none), and a flickering box (flick != 0) at the top right. */
+static void draw(int offset, int ox, int oy, int s, int obj, int flick)
+{
+	int x, y;
+
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			int v = 80 + ((x / 20 + y / 20) & 1) * 30 + x / 8 + offset + noise();
+			if (s > 0 && x >= ox && x < ox + s && y >= oy && y < oy + s)
+				v = obj + offset + noise();
+			if (flick && x >= 240 && y < 60)
+				v += flick;
+			img[y * W + x] = clamp8(v);
+		}
+}
+
+struct run {
+	int starts, ends;
+	int64_t first_start;
+	struct motion_event last_end;
+};
+
+static void feed(struct motion_det *d, int64_t t, struct run *r)
+{
+	struct motion_step st;
+
+	assert_int_equal(motion_det_feed(d, img, W, H, W, t, &st), 0);
+	if (st.change == MOTION_START) {
+		if (r->starts == 0)
+			r->first_start = st.ev.start_us;
+		r->starts++;
+	}
+	if (st.change == MOTION_END) {
+		r->ends++;
+		r->last_end = st.ev;
+	}
+}
+
+static void test_params(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_params_check(&p), 0);
+	p.sensitivity = 0;
+	assert_int_equal(motion_params_check(&p), -1);
+	assert_int_equal(motion_det_new(&d, &p), -1);
+	assert_null(d);
+	motion_params_default(&p);
+	p.nmasks = 1;
+	p.masks[0] = (struct motion_rect){ 900, 0, 200, 100 };   /* past the right edge */
+	assert_int_equal(motion_params_check(&p), -1);
+	motion_params_default(&p);
+	p.nzones = 1;
+	p.zones[0].r = (struct motion_rect){ 0, 0, 500, 500 };   /* no name */
+	assert_int_equal(motion_params_check(&p), -1);
+	p.nzones = MOTION_MAX_ZONES + 1;
+	assert_int_equal(motion_params_check(&p), -1);
+}
+
+/* Noise, a slow ramp of +60 grey levels over 40 s, then a sudden +25 step (a cloud):
+ * no event. */
+static void test_distractors_ignored(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct run r = { 0 };
+	int64_t t = 1000000;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 60 * FPS; i++, t += FRAME_US) {
+		int off = i < 40 * FPS ? i * 60 / (40 * FPS) : 60;
+		if (i >= 50 * FPS)
+			off = 85;
+		draw(off - 40, 0, 0, 0, 0, 0);
+		feed(d, t, &r);
+	}
+	assert_int_equal(r.starts, 0);
+	motion_det_free(d);
+}
+
+/* A dark square crossing the frame is found within 1 s; the event ends after it left and
+ * names the right zone only. */
+static void test_object_found_zones(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct run r = { 0 };
+	int64_t t = 1000000, enter = 0;
+	int i;
+
+	motion_params_default(&p);
+	p.nzones = 2;
+	snprintf(p.zones[0].name, sizeof(p.zones[0].name), "left");
+	p.zones[0].r = (struct motion_rect){ 0, 0, 500, 1000 };
+	snprintf(p.zones[1].name, sizeof(p.zones[1].name), "right");
+	p.zones[1].r = (struct motion_rect){ 500, 0, 500, 1000 };
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	assert_string_equal(motion_det_zone_name(d, 1), "right");
+	assert_null(motion_det_zone_name(d, 2));
+	for (i = 0; i < 30 * FPS; i++, t += FRAME_US) {
+		int in = i >= 10 * FPS && i < 15 * FPS;
+		if (in && enter == 0)
+			enter = t;
+		/* moves within the right half: x 180..260 */
+		draw(0, 180 + (i % 80), 60, in ? 36 : 0, 20, 0);
+		feed(d, t, &r);
+	}
+	assert_int_equal(r.starts, 1);
+	assert_int_equal(r.ends, 1);
+	assert_true(r.first_start >= enter && r.first_start - enter <= 1000000);
+	assert_int_equal(r.last_end.zones, 2u);
+	assert_true(r.last_end.end_us >= enter + 5 * 1000000 - FRAME_US);
+	assert_true(r.last_end.end_us <= enter + 5 * 1000000 + 2 * FRAME_US);
+	assert_true(r.last_end.peak_score > 0);
+	motion_det_free(d);
+}
+
+/* A flickering box triggers events without a mask and none with one over it. */
+static void test_mask(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct run a = { 0 }, b = { 0 };
+	int64_t t;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0, t = 1000000; i < 30 * FPS; i++, t += FRAME_US) {
+		draw(0, 0, 0, 0, 0, i > 5 * FPS && (i / 4) % 2 ? 50 : 0);
+		feed(d, t, &a);
+	}
+	motion_det_free(d);
+	assert_true(a.starts >= 1);
+
+	p.nmasks = 1;
+	p.masks[0] = (struct motion_rect){ 720, 0, 280, 360 };
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0, t = 1000000; i < 30 * FPS; i++, t += FRAME_US) {
+		draw(0, 0, 0, 0, 0, i > 5 * FPS && (i / 4) % 2 ? 50 : 0);
+		feed(d, t, &b);
+	}
+	motion_det_free(d);
+	assert_int_equal(b.starts, 0);
+}
+
+/* Motion shorter than min_duration opens no event; longer does. */
+static void test_min_duration(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct run r = { 0 };
+	int64_t t = 1000000;
+	int i;
+
+	motion_params_default(&p);
+	p.min_duration_ms = 1000;
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 20 * FPS; i++, t += FRAME_US) {
+		int in = (i >= 8 * FPS && i < 8 * FPS + 5) || (i >= 14 * FPS && i < 17 * FPS);
+		draw(0, 100, 60, in ? 40 : 0, 230, 0);
+		feed(d, t, &r);
+	}
+	assert_int_equal(r.starts, 1);
+	assert_true(r.first_start >= 1000000 + 14LL * 1000000 - FRAME_US);
+	motion_det_free(d);
+}
+
+/* One frame every 2 s (keyframes of a main stream) still finds an object. */
+static void test_keyframe_rate(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct run r = { 0 };
+	int64_t t = 1000000;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 40; i++, t += 2000000) {
+		draw(i * 2, 100, 60, i == 20 || i == 21 ? 40 : 0, 230, 0);
+		feed(d, t, &r);
+	}
+	assert_int_equal(r.starts, 1);
+	assert_int_equal(r.first_start, 1000000 + 20LL * 2000000);
+	assert_int_equal(r.ends, 1);
+	motion_det_free(d);
+}
+
+struct cam_reports {
+	int start, end;
+	size_t jpeg_len;
+	int jfif;
+};
+
+static void on_report(void *ctx, const struct motion_report *r)
+{
+	struct cam_reports *c = ctx;
+
+	if (r->change == MOTION_START)
+		c->start++;
+	if (r->change == MOTION_END)
+		c->end++;
+	if (r->jpeg != NULL) {
+		c->jpeg_len = r->jpeg_len;
+		c->jfif = r->jpeg_len > 10 && r->jpeg[0] == 0xff && r->jpeg[1] == 0xd8 &&
+		    memcmp(r->jpeg + 6, "JFIF", 4) == 0;
+	}
+}
+
+/* motion_cam on decoded pictures: reports a start and an end, each with a JPEG. */
+static void test_cam_thumbnail(void **state)
+{
+	struct motion_params p;
+	struct motion_cam *mc = NULL;
+	struct cam_reports c = { 0 };
+	AVFrame *f = av_frame_alloc();
+	int64_t t = 1000000;
+	int i, y;
+
+	assert_non_null(f);
+	f->format = AV_PIX_FMT_YUV420P;
+	f->width = W;
+	f->height = H;
+	assert_true(av_frame_get_buffer(f, 0) >= 0);
+	motion_params_default(&p);
+	assert_int_equal(motion_cam_new(&mc, "unit", &p, on_report, &c), 0);
+	for (i = 0; i < 20 * FPS; i++, t += FRAME_US) {
+		draw(0, 100, 60, i >= 5 * FPS && i < 8 * FPS ? 40 : 0, 230, 0);
+		for (y = 0; y < H; y++)
+			memcpy(f->data[0] + y * f->linesize[0], img + y * W, W);
+		memset(f->data[1], 128, (size_t)f->linesize[1] * H / 2);
+		memset(f->data[2], 128, (size_t)f->linesize[2] * H / 2);
+		assert_int_equal(motion_cam_frame(mc, f, t), 0);
+	}
+	assert_int_equal(c.start, 1);
+	assert_int_equal(c.end, 1);
+	assert_true(c.jfif);
+	assert_true(c.jpeg_len > 100 && c.jpeg_len <= MOTION_THUMB_MAX);
+	assert_int_equal(motion_cam_frames(mc), 20 * FPS);
+	motion_cam_free(mc);
+	av_frame_free(&f);
+}
+
+/* A sealed payload opens with the epoch key only and shows no JPEG marker. */
+static void test_seal(void **state)
+{
+	uint8_t pk[32], sk[32], pk2[32], sk2[32], jpeg[200];
+	struct events_meta m;
+	struct buf sealed, json, pic;
+	const char *zones[] = { "door" };
+	size_t i;
+	int found = 0;
+
+	assert_true(sodium_init() >= 0);
+	crypto_box_keypair(pk, sk);
+	crypto_box_keypair(pk2, sk2);
+	memset(&m, 0, sizeof(m));
+	randombytes_buf(m.id, sizeof(m.id));
+	m.start_us = 1700000000000000LL;
+	m.peak_score = 42;
+	memset(jpeg, 0x55, sizeof(jpeg));
+	memcpy(jpeg, "\xff\xd8\xff\xe0\x00\x10JFIF", 10);
+	buf_init(&sealed, 65536);
+	buf_init(&json, 4096);
+	buf_init(&pic, 65536);
+	assert_int_equal(events_seal(&m, zones, 1, jpeg, sizeof(jpeg), pk, &sealed), 0);
+	for (i = 0; i + 4 <= sealed.len; i++)
+		if (memcmp(sealed.data + i, "JFIF", 4) == 0 || memcmp(sealed.data + i, "door", 4) == 0)
+			found = 1;
+	assert_false(found);
+	assert_int_equal(events_unseal(sealed.data, sealed.len, pk2, sk2, &json, &pic), -1);
+	assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, &json, &pic), 0);
+	assert_int_equal(pic.len, sizeof(jpeg));
+	assert_memory_equal(pic.data, jpeg, sizeof(jpeg));
+	assert_non_null(strstr((const char *)json.data, "\"zones\":[\"door\"]"));
+	assert_non_null(strstr((const char *)json.data, "\"peak_score\":42"));
+	/* a flipped byte does not open */
+	sealed.data[sealed.len / 2] ^= 1;
+	assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, &json, &pic), -1);
+	/* an oversized thumbnail is refused */
+	{
+		uint8_t *big = calloc(1, EVENTS_PLAIN_MAX);
+		assert_non_null(big);
+		assert_int_equal(events_seal(&m, zones, 1, big, EVENTS_PLAIN_MAX, pk, &sealed), -1);
+		free(big);
+	}
+	buf_free(&sealed);
+	buf_free(&json);
+	buf_free(&pic);
+}
+
+/* The sender keeps at most EVENTS_QUEUE_MAX events and replaces a queued one by id
+ * (the server is unreachable here: nothing leaves the queue). */
+static void test_queue_bounded(void **state)
+{
+	uint8_t sk[64], pk[32], blob[16] = { 1 };
+	struct events_sender *s;
+	struct events_meta m;
+	unsigned i;
+
+	crypto_sign_keypair(pk, sk);
+	s = events_start("http://127.0.0.1:1", sk);
+	assert_non_null(s);
+	assert_ptr_equal(events_default(), s);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < EVENTS_QUEUE_MAX + 10; i++) {
+		memcpy(m.id, &i, sizeof(i));
+		assert_int_equal(events_submit(s, &m, blob, sizeof(blob)), 0);
+	}
+	assert_true(events_pending(s) <= EVENTS_QUEUE_MAX);
+	assert_true(events_pending(s) >= EVENTS_QUEUE_MAX - 1);
+	i = EVENTS_QUEUE_MAX + 9;
+	memcpy(m.id, &i, sizeof(i));
+	assert_int_equal(events_submit(s, &m, blob, sizeof(blob)), 0);
+	assert_true(events_pending(s) <= EVENTS_QUEUE_MAX);
+	events_stop(s);
+	assert_null(events_default());
+}
+
+static int parse(const char *js, struct motion_params *p)
+{
+	char err[200];
+
+	return motion_config_parse(js, strlen(js), p, err, sizeof(err));
+}
+
+static void test_config(void **state)
+{
+	struct motion_params p;
+	char err[200];
+
+	assert_int_equal(parse("{}", &p), 0);
+	assert_int_equal(p.sensitivity, MOTION_SENS_DEFAULT);
+	assert_int_equal(parse("{\"enabled\":false,\"sensitivity\":80,\"min_duration_ms\":0,"
+	    "\"end_hold_ms\":5000,\"zones\":[{\"name\":\"door\",\"rect\":[0,0,500,1000]},"
+	    "{\"name\":\"yard\",\"rect\":[500,0,500,1000]}],\"masks\":[[720,40,220,220]]}", &p), 0);
+	assert_false(p.enabled);
+	assert_int_equal(p.sensitivity, 80);
+	assert_int_equal(p.min_duration_ms, 0);
+	assert_int_equal(p.end_hold_ms, 5000);
+	assert_int_equal(p.nzones, 2);
+	assert_string_equal(p.zones[1].name, "yard");
+	assert_int_equal(p.nmasks, 1);
+	assert_int_equal(p.masks[0].w, 220);
+	assert_int_equal(parse("{\"mask\":[[0,0,10,10]]}", &p), -1);          /* typo */
+	assert_int_equal(parse("{\"sensitivity\":0}", &p), -1);
+	assert_int_equal(parse("{\"sensitivity\":\"50\"}", &p), -1);
+	assert_int_equal(parse("{\"masks\":[[900,0,200,10]]}", &p), -1);     /* outside */
+	assert_int_equal(parse("{\"masks\":[[0,0,0,10]]}", &p), -1);         /* empty */
+	assert_int_equal(parse("{\"zones\":[{\"name\":\"a\",\"rect\":[0,0,1,1]},"
+	    "{\"name\":\"a\",\"rect\":[0,0,1,1]}]}", &p), -1);               /* repeated */
+	assert_int_equal(parse("{\"zones\":[{\"name\":\"<b>\",\"rect\":[0,0,1,1]}]}", &p), -1);
+	assert_int_equal(parse("[1]", &p), -1);
+	assert_int_equal(parse("{\"sensitivity\":1,\"sensitivity\":2}", &p), -1);
+	assert_int_equal(motion_config_parse("{", 1, &p, err, sizeof(err)), -1);
+	assert_true(strlen(err) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_distractors_ignored),
+		cmocka_unit_test(test_object_found_zones),
+		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_min_duration),
+		cmocka_unit_test(test_keyframe_rate),
+		cmocka_unit_test(test_cam_thumbnail),
+		cmocka_unit_test(test_seal),
+		cmocka_unit_test(test_queue_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
