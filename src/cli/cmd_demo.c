@@ -14,6 +14,7 @@
 #include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/provision.h"
+#include "cli/demoorg.h"
 #include "common/util.h"
 
 #define READY_TIMEOUT_MS 30000
@@ -22,13 +23,17 @@
 #define ADMIN_TOKEN_BYTES 32
 
 static const char USAGE[] =
-    "usage: vigil demo [--data DIR] [--cameras N] [--synthetic]\n"
+    "usage: vigil demo [--data DIR] [--cameras N] [--synthetic] [--org]\n"
     "\n"
     "Runs a whole Vigil on 127.0.0.1: vigil-server (data in DIR/server), vigil-camsim with\n"
     "N simulated cameras (default 4; replaying DIR/media/main-720p.h264, made on first\n"
     "run, or --synthetic for a live test pattern with substreams), and vigil-gateway,\n"
     "provisioned with fresh keys (DIR/keys.json, never given to the server). Writes\n"
-    "DIR/demo.json for `vigil export --demo` and runs until Ctrl-C. DIR: ./vigil-data.\n";
+    "DIR/demo.json for `vigil export --demo` and runs until Ctrl-C. DIR: ./vigil-data.\n"
+    "--org provisions through the real flows instead: an owner account (password in\n"
+    "DIR/org/owner.password) with TOTP, an org, a site, the gateway enrolled with a\n"
+    "one-time code, cameras with signed epoch keys and a signed gateway config; export\n"
+    "then uses the owner's session and grants (the command is printed).\n";
 
 static volatile sig_atomic_t stop_sig;
 
@@ -42,6 +47,8 @@ struct demo {
 	char dir[PATH_MAX];
 	unsigned ncameras;
 	int synthetic;
+	int org;
+	struct demoorg og;
 	char server_url[256];
 	char rtsp_port[16];
 	char token_hex[2 * ADMIN_TOKEN_BYTES + 1];
@@ -248,7 +255,7 @@ start_gateway(struct demo *d, const char *bin_dir)
 	char *argv[] = { bin, "run", "--config", cfg, NULL };
 
 	if (path_join(bin, sizeof(bin), bin_dir, "vigil-gateway") != 0 ||
-	    path_join(cfg, sizeof(cfg), d->dir, "gateway.json") != 0)
+	    path_join(cfg, sizeof(cfg), d->org ? d->og.gwdir : d->dir, "gateway.json") != 0)
 		return -1;
 	if (child_start(&d->gateway, "vigil-gateway", argv, demo_log(d, "gateway")) != 0) {
 		fprintf(stderr, "error: cannot start %s: %s\n", bin, strerror(errno));
@@ -332,6 +339,7 @@ cmd_demo(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "cameras", required_argument, NULL, 'c' },
 		{ "synthetic", no_argument, NULL, 's' },
+		{ "org", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -362,6 +370,7 @@ cmd_demo(int argc, char **argv)
 			d->ncameras = (unsigned)n;
 			break;
 		case 's': d->synthetic = 1; break;
+		case 'o': d->org = 1; break;
 		case 'h':
 			fputs(USAGE, stdout);
 			rc = 0;
@@ -402,21 +411,30 @@ cmd_demo(int argc, char **argv)
 		goto out;
 	if (stop_sig || start_camsim(d, bin_dir, media) != 0)
 		goto out;
-	if (stop_sig || provision_demo(d, bin_dir) != 0)
+	if (stop_sig || (d->org ? demoorg_setup(&d->og, self, bin_dir, d->dir, d->server_url,
+	    d->token_hex, d->rtsp_port, d->ncameras, d->synthetic) : provision_demo(d, bin_dir)) != 0)
 		goto out;
 	if (stop_sig || start_gateway(d, bin_dir) != 0)
 		goto out;
-	if (write_demo_json(d) != 0)
+	if (!d->org && write_demo_json(d) != 0)
 		goto out;
 	printf("\nVigil demo is running (%u cameras, %s).\n", d->ncameras,
 	    d->synthetic ? "synthetic" : "replay");
 	printf("  server:   %s/ (HTTP API, docs/api/http.md; the browser console is not built yet)\n",
 	    d->server_url);
-	printf("  data:     %s (keys in keys.json, server data in server/)\n", d->dir);
+	printf("  data:     %s (%s, server data in server/)\n", d->dir,
+	    d->org ? "owner session, pins and enrolled gateway in org/" : "keys in keys.json");
 	printf("  logs:     %s/logs/ (server, camsim, gateway)\n", d->dir);
 	printf("  export the last minute of cam1 (wait a minute first):\n");
-	printf("    %s export --demo %s/demo.json --camera cam1 --from -1m -o clip.mp4\n", self,
-	    d->dir);
+	if (d->org) {
+		printf("  org:      %s (safety number %s)\n", d->og.org, d->og.safety);
+		printf("    VIGIL_PASSWORD=$(cat %s) %s export --server %s --session %s \\\n"
+		    "      --pin-dir %s --org %s --camera cam1 --from -1m -o clip.mp4\n",
+		    d->og.pwfile, self, d->server_url, d->og.session, d->og.pins, d->og.org);
+	} else {
+		printf("    %s export --demo %s/demo.json --camera cam1 --from -1m -o clip.mp4\n",
+		    self, d->dir);
+	}
 	printf("Press Ctrl-C to stop.\n");
 	fflush(stdout);
 	rc = supervise(d) == 0 ? 0 : EXIT_RUNTIME;

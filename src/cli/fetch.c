@@ -81,8 +81,17 @@ status_err(long status, const char *what, char *err, size_t errlen)
 	return FETCH_E_STATUS;
 }
 
+/* GET through whichever client the connection holds; apic's error codes match httpc's. */
+static int
+conn_get(struct fetch_conn *c, const char *path, size_t max, struct buf *out, long *status)
+{
+	if (c->a != NULL)
+		return apic_do(c->a, "GET", path, NULL, max, out, status);
+	return httpc_get(c->h, path, max, out, status);
+}
+
 int
-fetch_list(struct httpc *h, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+fetch_list(struct fetch_conn *c, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     int64_t from, int64_t to, struct linkent **out, size_t *n, char *err, size_t errlen)
 {
 	char path[256], id[2 * CAMERA_ID_LEN + 1];
@@ -96,7 +105,7 @@ fetch_list(struct httpc *h, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
 	snprintf(path, sizeof(path), "/api/v1/cameras/%s/streams/%u/segments?from=%" PRId64
 	    "&to=%" PRId64, id, (unsigned)stream, from, to);
 	buf_init(&b, HTTPC_MAX_JSON);
-	ret = httpc_get(h, path, HTTPC_MAX_JSON, &b, &status);
+	ret = conn_get(c, path, HTTPC_MAX_JSON, &b, &status);
 	if (ret != HTTPC_OK) {
 		snprintf(err, errlen, "segment list: %s", httpc_strerror(ret));
 		goto out;
@@ -113,7 +122,7 @@ out:
 }
 
 int
-fetch_link(struct httpc *h, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+fetch_link(struct fetch_conn *c, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     uint64_t seq, struct buf *out, char *err, size_t errlen)
 {
 	char path[256], id[2 * CAMERA_ID_LEN + 1], what[64];
@@ -124,7 +133,7 @@ fetch_link(struct httpc *h, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
 	snprintf(path, sizeof(path), "/api/v1/cameras/%s/streams/%u/segments/%" PRIu64, id,
 	    (unsigned)stream, seq);
 	snprintf(what, sizeof(what), "link seq %" PRIu64, seq);
-	ret = httpc_get(h, path, HTTPC_MAX_LINK, out, &status);
+	ret = conn_get(c, path, HTTPC_MAX_LINK, out, &status);
 	if (ret != HTTPC_OK) {
 		snprintf(err, errlen, "%s: %s", what, httpc_strerror(ret));
 		return ret;

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_account.h"
 #include "cli/cmd_audit.h"
+#include "cli/cmd_org.h"
 #include "cli/jsonv.h"
 
 static const char USAGE[] =
@@ -16,7 +17,15 @@ static const char USAGE[] =
     "  provision  make camera keys, keys.json and gateway.json; register the gateway\n"
     "  camsim     run the RTSP camera simulator (vigil-camsim) with the given options\n"
     "  audit      verify a downloaded audit log: audit verify FILE --server-key HEX\n"
-    "  account    register (with a signup code) or log in: account register|login --help\n";
+    "  account    register (with a signup code) or log in: account register|login --help\n"
+    "  org        create|show|list an organization (the admin's client)\n"
+    "  site       add|list sites of an org\n"
+    "  gateway    invite|accept|list gateways of an org\n"
+    "  camera     add|list cameras (signed epoch keys and gateway configs)\n"
+    "  member     invite|accept|remove|list members\n"
+    "  join       accept an invitation as the invited user\n"
+    "  grant      extend a viewer's scope and grant the keys\n"
+    "  support    grant|revoke|list time-boxed support access\n";
 
 struct command {
 	const char *name;
@@ -31,6 +40,14 @@ static const struct command commands[] = {
 	{ "camsim", cmd_camsim },
 	{ "audit", cmd_audit },
 	{ "account", cmd_account },
+	{ "org", cmd_org },
+	{ "site", cmd_site },
+	{ "gateway", cmd_gateway },
+	{ "camera", cmd_camera },
+	{ "member", cmd_member },
+	{ "join", cmd_join },
+	{ "grant", cmd_grant },
+	{ "support", cmd_support },
 };
 
 int

@@ -6,12 +6,12 @@
 #include "cli/progress.h"
 #include "cli/pull.h"
 
-int
-pull_run(const struct pull_opts *o, struct clip_stats *st)
+static int
+pull_any(const struct pull_opts *o, const char *cookie, struct clip_stats *st)
 {
 	struct clip_opts co = { o->v->keys, o->cam, o->stream, o->from_us, o->to_us, o->out,
 	    stderr };
-	struct httpc *h = NULL;
+	struct fetch_conn fc = { NULL, NULL };
 	struct clip *c = NULL;
 	struct linkent *list = NULL;
 	struct progress pg;
@@ -21,7 +21,9 @@ pull_run(const struct pull_opts *o, struct clip_stats *st)
 	int rc = 1, e;
 
 	buf_init(&b, HTTPC_MAX_LINK);
-	if ((e = httpc_new(&h, o->v->server, o->v->token)) != 0) {
+	e = cookie != NULL ? apic_new(&fc.a, o->v->server, cookie, NULL) :
+	    httpc_new(&fc.h, o->v->server, o->v->token);
+	if (e != 0) {
 		fprintf(stderr, "error: %s: %s\n", o->v->server, httpc_strerror(e));
 		goto out;
 	}
@@ -30,7 +32,7 @@ pull_run(const struct pull_opts *o, struct clip_stats *st)
 		fprintf(stderr, "error: out of memory\n");
 		goto out;
 	}
-	if (fetch_list(h, o->cam->id, o->stream, o->from_us, o->to_us, &list, &n, err,
+	if (fetch_list(&fc, o->cam->id, o->stream, o->from_us, o->to_us, &list, &n, err,
 	    sizeof(err)) != 0) {
 		fprintf(stderr, "error: %s\n", err);
 		goto out;
@@ -38,7 +40,7 @@ pull_run(const struct pull_opts *o, struct clip_stats *st)
 	progress_start(&pg, n);
 	for (i = 0; i < n; i++) {
 		buf_reset(&b);
-		e = fetch_link(h, o->cam->id, o->stream, list[i].seq, &b, err, sizeof(err));
+		e = fetch_link(&fc, o->cam->id, o->stream, list[i].seq, &b, err, sizeof(err));
 		progress_clear(&pg);
 		if (e == HTTPC_E_PARTIAL) {
 			/* A download cut short is treated like a link that ended early. */
@@ -74,6 +76,21 @@ out:
 	clip_free(c);	/* removes the output files unless the clip finished */
 	free(list);
 	buf_free(&b);
-	httpc_free(h);
+	httpc_free(fc.h);
+	apic_free(fc.a);
 	return rc;
+}
+
+int
+pull_run(const struct pull_opts *o, struct clip_stats *st)
+{
+	return pull_any(o, NULL, st);
+}
+
+int
+pull_run_session(const struct pull_opts *o, const char *cookie, struct clip_stats *st)
+{
+	if (cookie == NULL)
+		return 1;
+	return pull_any(o, cookie, st);
 }

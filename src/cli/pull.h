@@ -22,5 +22,8 @@ struct pull_opts {
  * Returns 0, 1 (network, server or file error) or EXIT_VERIFY (a link failed
  * verification); on any failure the output files are removed. */
 int pull_run(const struct pull_opts *o, struct clip_stats *st);
+/* The same with a session cookie ("name=value", from `vigil account login`) instead of
+ * the viewcfg's bearer token: how org viewers reach the footage routes. */
+int pull_run_session(const struct pull_opts *o, const char *cookie, struct clip_stats *st);
 
 #endif

@@ -28,8 +28,9 @@ pipe_server() {
 	SERVER_PORT=$port
 	[ -f "$T/admin.token" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/admin.token"; chmod 600 "$T/admin.token"; }
 	mkdir -p "$T/server"
+	# PIPE_ORG=1: accounts are made with the minimum Argon2id cost (tests only).
 	start_bg server "$BIN/vigil-server" --listen "127.0.0.1:$port" --data "$T/server" \
-		--admin-token-file "$T/admin.token"
+		--admin-token-file "$T/admin.token" ${PIPE_ORG:+--insecure-test-auth}
 	SERVER_URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$LAST_PID") || return 1
 }
 
@@ -41,8 +42,10 @@ pipe_camsim() {
 }
 
 # Keys, gateway config and viewer keys under $T/site, registered with the server.
+# PIPE_ORG=1 uses the real flows instead (pipe_provision_org).
 pipe_provision() {
 	local n=${1:-2}
+	[ -n "${PIPE_ORG:-}" ] && { pipe_provision_org "$n"; return; }
 	mkdir -p "$T/site"
 	"$BIN/vigil-gateway" keygen --key "$T/site/gateway.key" >/dev/null || return 1
 	"$BIN/vigil" provision --data "$T/site" --cameras "$n" \
@@ -57,8 +60,58 @@ pipe_gateway() {
 	GATEWAY_PID=$LAST_PID
 }
 
+# The real flows (issue 3): an owner account with TOTP, an org, a site, the gateway
+# enrolled with a one-time code (vigil-gateway enroll --dir $T/site writes gateway.json),
+# cameras cam1..camN added with signed epoch keys and a signed gateway config. Sets
+# PIPE_ORG_ID, PIPE_SAFETY, PIPE_GATEWAY_ID and PIPE_ORGARGS (for vigil org commands).
+pipe_provision_org() {
+	local n=${1:-2} i code ck secret inv enr gwe
+	export VIGIL_PASSWORD=${VIGIL_PASSWORD:-Pipeline-owner-passw0rd-42}
+	mkdir -p "$T/site"
+	code=$(curl -s -m 20 -X POST -H "Authorization: Bearer $(cat "$T/admin.token")" \
+		"$SERVER_URL/api/v1/signup-codes" | sed -n 's/.*"code":"\([0-9a-f]*\)".*/\1/p')
+	"$BIN/vigil" account register --password-list "$LIB_ROOT/data/common-passwords.txt" \
+		--server "$SERVER_URL" --code "$code" --username owner --kdf-fast >"$T/site/register.out" 2>&1 || return 1
+	"$BIN/vigil" account login --server "$SERVER_URL" --username owner \
+		--session "$T/site/owner.session" --kdf-fast >/dev/null || return 1
+	ck=$(cat "$T/site/owner.session")
+	secret=$(curl -s -m 20 -X POST -H "Cookie: $ck" "$SERVER_URL/api/v1/auth/totp/begin" |
+		sed -n 's/.*"secret":"\([A-Z2-7]*\)".*/\1/p')
+	curl -s -m 20 -o /dev/null -H "Cookie: $ck" -d "{\"code\":\"$("$PIPE_TOOLS/totp_code" "$secret")\"}" \
+		"$SERVER_URL/api/v1/auth/totp/confirm" || return 1
+	PIPE_ORGARGS=(--server "$SERVER_URL" --session "$T/site/owner.session" --pin-dir "$T/site/pins" --kdf-fast)
+	"$BIN/vigil" org create --name Pipeline "${PIPE_ORGARGS[@]}" >"$T/site/org.out" || return 1
+	PIPE_ORG_ID=$(sed -n 's/^org=//p' "$T/site/org.out")
+	PIPE_SAFETY=$(sed -n 's/^safety_number=//p' "$T/site/org.out")
+	"$BIN/vigil" site add --org "$PIPE_ORG_ID" --name site1 "${PIPE_ORGARGS[@]}" >"$T/site/site.out" || return 1
+	"$BIN/vigil" gateway invite --org "$PIPE_ORG_ID" --site "$(sed -n 's/^site=//p' "$T/site/site.out")" \
+		"${PIPE_ORGARGS[@]}" >"$T/site/invite.out" || return 1
+	inv=$(sed -n 's/^invitation=//p' "$T/site/invite.out")
+	enr=$(sed -n 's/^vigil-gateway enroll .*--code \([^ ]*\).*/\1/p' "$T/site/invite.out")
+	start_bg gwenroll "$BIN/vigil-gateway" enroll --server "$SERVER_URL" --code "$enr" \
+		--org "$PIPE_SAFETY" --dir "$T/site"
+	gwe=$LAST_PID
+	"$BIN/vigil" gateway accept --org "$PIPE_ORG_ID" --invitation "$inv" --wait 30 \
+		"${PIPE_ORGARGS[@]}" >"$T/site/accept.out" || return 1
+	PIPE_GATEWAY_ID=$(sed -n 's/^gateway=\([0-9a-f]*\) enrolled$/\1/p' "$T/site/accept.out")
+	for i in $(seq 1 50); do alive "$gwe" || break; sleep 0.1; done
+	stop_bg gwenroll >/dev/null || return 1
+	for i in $(seq 1 "$n"); do
+		"$BIN/vigil" camera add --org "$PIPE_ORG_ID" --name "cam$i" --gateway "$PIPE_GATEWAY_ID" \
+			--url "rtsp://127.0.0.1:$CAMSIM_PORT/cam$i/main" "${PIPE_ORGARGS[@]}" \
+			>>"$T/site/cameras.out" || return 1
+	done
+	[ -f "$T/site/gateway.json" ] && [ -f "$T/site/org.pin" ]
+}
+
 # pipe_export CAMERA FROM TO OUT: exports with the pinned keys; returns vigil's status.
+# PIPE_ORG=1: with the owner's session and the keys of the owner's grants.
 pipe_export() {
+	if [ -n "${PIPE_ORG:-}" ]; then
+		"$BIN/vigil" export --org "$PIPE_ORG_ID" --camera "$1" --from "$2" --to "$3" -o "$4" \
+			"${PIPE_ORGARGS[@]}"
+		return
+	fi
 	"$BIN/vigil" export --server "$SERVER_URL" --token-file "$T/admin.token" \
 		--keys "$T/site/keys.json" --camera "$1" --from "$2" --to "$3" -o "$4"
 }

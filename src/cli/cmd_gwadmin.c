@@ -1,0 +1,414 @@
+/* cmd_gwadmin.c - `vigil gateway invite|accept|list` and `vigil camera add|list`: enrolling gateways, and cameras with their first epoch key and signed gateway config. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "cli/cli.h"
+#include "cli/cmd_org.h"
+#include "cli/orgargs.h"
+#include "cli/orgops.h"
+#include "cli/orgverify.h"
+#include "common/util.h"
+
+#define PATH_BUF 512
+#define WAIT_DEFAULT 0
+#define GRANTS_MAX 4096
+
+static const char USAGE_GW[] =
+    "usage: vigil gateway invite --org ORG --site SITE            COMMON\n"
+    "       vigil gateway accept --org ORG --invitation ID [--wait S]  COMMON\n"
+    "       vigil gateway list --org ORG                         COMMON\n"
+    "       vigil gateway config --org ORG --gateway GW          COMMON\n"
+    "COMMON: --server URL --session FILE [--pin-dir DIR] [--org-fingerprint F] [--kdf-fast]\n"
+    "invite prints the one-line `vigil-gateway enroll ...` command to run on site; accept\n"
+    "checks the gateway's request against the one-time secret and signs its certificate.\n"
+    "config shows the gateway's signed configuration (camera credentials masked).\n";
+
+static const char USAGE_CAM[] =
+    "usage: vigil camera add --org ORG --name NAME --gateway GW --url RTSP_URL\n"
+    "                        [--url1 SUBSTREAM_URL]                COMMON\n"
+    "       vigil camera list --org ORG                           COMMON\n"
+    "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
+    "(and viewer in scope) whose signed member statement verifies, and sends the gateway a\n"
+    "new signed config sealed to it (camera URLs never reach the server in the clear).\n";
+
+static int
+usage(const char *u, int help)
+{
+	fputs(u, help ? stdout : stderr);
+	return help ? 0 : EXIT_USAGE;
+}
+
+static int
+open_org(const struct orgargs *a, struct orgc **ocp)
+{
+	struct orgc_opts o;
+
+	*ocp = NULL;
+	if (orgargs_get(a, "org") == NULL) {
+		fprintf(stderr, "vigil: --org ORG is required\n");
+		return -1;
+	}
+	orgargs_opts(a, &o);
+	if (orgc_open(&o, ocp) != 0 || orgc_org_load(*ocp, orgargs_get(a, "org")) != 0) {
+		orgc_close(*ocp);
+		*ocp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+wait_arg(const struct orgargs *a, int *w)
+{
+	int64_t v = WAIT_DEFAULT;
+
+	if (orgargs_get(a, "wait") != NULL && parse_i64(orgargs_get(a, "wait"), 0, 86400, &v) != 0) {
+		fprintf(stderr, "vigil: --wait takes seconds (0..86400)\n");
+		return -1;
+	}
+	*w = (int)v;
+	return 0;
+}
+
+static int
+gw_accept(struct orgc *oc, const struct orgargs *a)
+{
+	struct enroll_invite inv;
+	struct enroll_request rq;
+	struct buf cert;
+	uint8_t req[ENROLL_REQUEST_LEN], site[STMT_ID_LEN], uid[STMT_ID_LEN];
+	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1];
+	const char *id = orgargs_get(a, "invitation");
+	json_t *saved = NULL, *body = NULL;
+	int w, e, rc = EXIT_RUNTIME;
+
+	memset(&inv, 0, sizeof(inv));
+	buf_init(&cert, STMT_MAX_LEN);
+	if (id == NULL || wait_arg(a, &w) != 0) {
+		rc = usage(USAGE_GW, 0);
+		goto out;
+	}
+	if (!oc->can_sign) {
+		fprintf(stderr, "vigil: only the org's owners and certified admins can accept\n");
+		goto out;
+	}
+	if (orgops_invite_wait(oc, id, w, &inv, &saved, req, uid) != 0)
+		goto out;
+	if (inv.kind != ENROLL_GATEWAY || orgc_hex_field(saved, "site", site, sizeof(site)) != 0) {
+		fprintf(stderr, "vigil: invitation %s is not a gateway invitation\n", id);
+		goto out;
+	}
+	if ((e = enroll_accept_gateway(&inv, req, sizeof(req), oc->signer, site, orgc_seq(),
+	    now_us(), &rq, &cert)) != 0) {
+		orgc_refuse("gateway enrollment request (keys swapped on the way, or not made with "
+		    "this invitation's code)", e);
+		goto out;
+	}
+	body = json_pack("{s:o}", "cert", orgc_hex_json(cert.data, cert.len));
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations/%s/accept", oc->org_hex, id);
+	if (body == NULL || orgc_call(oc, "POST", path, body, 200, NULL, "accept") != 0)
+		goto out;
+	(void)orgpin_invite_wipe(oc->pin_dir, id);
+	hex_encode(rq.sign_pk, STMT_KEY_LEN, gwh);
+	printf("gateway=%s enrolled\n", gwh);
+	rc = 0;
+out:
+	enroll_invite_wipe(&inv);
+	json_decref(saved);
+	json_decref(body);
+	buf_free(&cert);
+	return rc;
+}
+
+static void
+print_fields(const json_t *arr, const char *const *f)
+{
+	size_t i, k;
+	json_t *v;
+
+	for (i = 0; i < json_array_size(arr); i++) {
+		for (k = 0; f[k] != NULL; k++) {
+			v = json_object_get(json_array_get(arr, i), f[k]);
+			if (json_is_string(v))
+				printf("%s%s=%s", k ? " " : "", f[k], json_string_value(v));
+			else if (json_is_integer(v))
+				printf("%s%s=%lld", k ? " " : "", f[k], (long long)json_integer_value(v));
+		}
+		printf("\n");
+	}
+}
+
+/* Print a stream URL with any user:password@ replaced by ***@. */
+static void
+print_url_masked(const char *url)
+{
+	const char *sch = strstr(url, "://"), *host, *at, *slash;
+
+	if (sch == NULL) {
+		printf("?");
+		return;
+	}
+	host = sch + 3;
+	slash = strchr(host, '/');
+	at = strchr(host, '@');
+	if (at != NULL && (slash == NULL || at < slash))
+		printf("%.*s***@%s", (int)(host - url), url, at + 1);
+	else
+		printf("%s", url);
+}
+
+static int
+gw_config_show(struct orgc *oc, const struct orgargs *a)
+{
+	uint8_t gw[STMT_KEY_LEN];
+	const char *g = orgargs_get(a, "gateway");
+	json_t *doc = NULL, *cams, *c, *sts, *st;
+	uint64_t seq = 0;
+	size_t i, k;
+	int rc = EXIT_RUNTIME;
+
+	if (g == NULL || strlen(g) != 2 * STMT_KEY_LEN || hex_decode(g, gw, sizeof(gw)) != 0) {
+		rc = usage(USAGE_GW, 0);
+		goto out;
+	}
+	if (orgops_gwconfig_read(oc, gw, &doc, &seq) != 0)
+		goto out;
+	printf("gateway=%s config_seq=%llu verified=yes\n", g, (unsigned long long)seq);
+	cams = json_object_get(doc, "cameras");
+	for (i = 0; i < json_array_size(cams); i++) {
+		c = json_array_get(cams, i);
+		printf("camera name=%s id=%s epoch=%lld",
+		    json_string_value(json_object_get(c, "name")) ? json_string_value(json_object_get(c, "name")) : "?",
+		    json_string_value(json_object_get(c, "id")) ? json_string_value(json_object_get(c, "id")) : "?",
+		    (long long)json_integer_value(json_object_get(c, "epoch")));
+		sts = json_object_get(c, "streams");
+		for (k = 0; k < json_array_size(sts); k++) {
+			st = json_array_get(sts, k);
+			printf(" stream%lld=", (long long)json_integer_value(json_object_get(st, "index")));
+			print_url_masked(json_string_value(json_object_get(st, "url")) ?
+			    json_string_value(json_object_get(st, "url")) : "");
+		}
+		printf("\n");
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	return rc;
+}
+
+int
+cmd_gateway(int argc, char **argv)
+{
+	static const char *const f[] = { "id", "site", "enrolled_us", "last_seen_us", NULL };
+	struct orgargs a;
+	struct orgc *oc = NULL;
+	uint8_t site[STMT_ID_LEN];
+	char path[PATH_BUF];
+	json_t *ans = NULL;
+	int rc = EXIT_RUNTIME;
+
+	if (argc < 2)
+		return usage(USAGE_GW, 0);
+	if (orgargs_parse(argc, argv, 2, "site invitation wait gateway", &a) != 0)
+		return EXIT_USAGE;
+	if (a.help)
+		return usage(USAGE_GW, 1);
+	if (strcmp(argv[1], "invite") == 0 && orgc_id_parse(orgargs_get(&a, "site"), site) != 0)
+		return usage(USAGE_GW, 0);
+	if (strcmp(argv[1], "invite") != 0 && strcmp(argv[1], "accept") != 0 &&
+	    strcmp(argv[1], "list") != 0 && strcmp(argv[1], "config") != 0)
+		return usage(USAGE_GW, 0);
+	if (open_org(&a, &oc) != 0)
+		goto out;
+	if (strcmp(argv[1], "invite") == 0) {
+		rc = orgops_invite(oc, ENROLL_GATEWAY, site, NULL) == 0 ? 0 : EXIT_RUNTIME;
+	} else if (strcmp(argv[1], "accept") == 0) {
+		rc = gw_accept(oc, &a);
+	} else if (strcmp(argv[1], "config") == 0) {
+		rc = gw_config_show(oc, &a);
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/orgs/%s/gateways", oc->org_hex);
+		if (orgc_call(oc, "GET", path, NULL, 200, &ans, "gateways") != 0)
+			goto out;
+		print_fields(json_object_get(ans, "gateways"), f);
+		rc = 0;
+	}
+out:
+	json_decref(ans);
+	orgc_close(oc);
+	return rc;
+}
+
+/* What camera add puts into the gateway's config. */
+struct cam_edit {
+	const char *name, *url0, *url1;
+	uint8_t id[STMT_ID_LEN];
+	uint32_t epoch;
+	uint8_t pk[STMT_KEY_LEN];
+};
+
+static int
+add_camera_json(json_t *doc, void *ctx)
+{
+	const struct cam_edit *c = ctx;
+	json_t *cams = json_object_get(doc, "cameras"), *streams, *cam;
+
+	if (cams == NULL) {
+		if (json_object_set_new(doc, "cameras", json_array()) != 0)
+			return -1;
+		cams = json_object_get(doc, "cameras");
+	}
+	if (!json_is_array(cams))
+		return -1;
+	streams = json_pack("[{s:i,s:s}]", "index", 0, "url", c->url0);
+	if (streams == NULL || (c->url1 != NULL &&
+	    json_array_append_new(streams, json_pack("{s:i,s:s}", "index", 1, "url", c->url1)) != 0)) {
+		json_decref(streams);
+		return -1;
+	}
+	cam = json_pack("{s:s,s:o,s:I,s:o,s:o}", "name", c->name,
+	    "id", orgc_hex_json(c->id, STMT_ID_LEN), "epoch", (json_int_t)c->epoch,
+	    "epoch_public_key", orgc_hex_json(c->pk, STMT_KEY_LEN), "streams", streams);
+	return cam != NULL && json_array_append_new(cams, cam) == 0 ? 0 : -1;
+}
+
+static int
+camera_add(struct orgc *oc, const struct orgargs *a)
+{
+	struct cam_edit ce;
+	struct orgc_member *ms = NULL;
+	struct stmt_camera_epoch ep;
+	struct orgkeys_grantee to;
+	struct buf *st = NULL;
+	uint8_t gw[STMT_KEY_LEN], site[STMT_ID_LEN], sk[ORGKEYS_EPOCH_SK_LEN];
+	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
+	json_t *req = NULL, *ans = NULL, *gws;
+	size_t nm = 0, ns = 0, i;
+	int64_t now = now_us();
+	int found = 0, rc = EXIT_RUNTIME;
+
+	memset(&ce, 0, sizeof(ce));
+	ce.name = orgargs_get(a, "name");
+	ce.url0 = orgargs_get(a, "url");
+	ce.url1 = orgargs_get(a, "url1");
+	if (ce.name == NULL || ce.url0 == NULL || orgargs_get(a, "gateway") == NULL ||
+	    strlen(orgargs_get(a, "gateway")) != 2 * STMT_KEY_LEN ||
+	    hex_decode(orgargs_get(a, "gateway"), gw, sizeof(gw)) != 0) {
+		rc = usage(USAGE_CAM, 0);
+		goto out;
+	}
+	if (!oc->have_root) {
+		fprintf(stderr, "vigil: adding a camera needs the org root (owners hold it)\n");
+		goto out;
+	}
+	/* The gateway's site, from the server's gateway list. */
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/gateways", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "gateways") != 0)
+		goto out;
+	gws = json_object_get(ans, "gateways");
+	hex_encode(gw, sizeof(gw), gwh);
+	for (i = 0; i < json_array_size(gws); i++) {
+		json_t *g = json_array_get(gws, i);
+		const char *gid = json_string_value(json_object_get(g, "id"));
+
+		if (gid != NULL && strcmp(gid, gwh) == 0 &&
+		    orgc_hex_field(g, "site", site, sizeof(site)) == 0)
+			found = 1;
+	}
+	if (!found) {
+		fprintf(stderr, "vigil: gateway %s is not enrolled in this org\n", gwh);
+		goto out;
+	}
+	if (orgc_members(oc, &ms, &nm) != 0)
+		goto out;
+	/* Check the gateway's stored config opens before anything is registered or signed. */
+	{
+		json_t *probe = NULL;
+		uint64_t pseq;
+
+		if (orgops_gwconfig_read(oc, gw, &probe, &pseq) != 0)
+			goto out;
+		json_decref(probe);
+	}
+	randombytes_buf(ce.id, sizeof(ce.id));
+	hex_encode(ce.id, sizeof(ce.id), idh);
+	req = json_pack("{s:s,s:s,s:o,s:s}", "id", idh, "name", ce.name,
+	    "site", orgc_hex_json(site, sizeof(site)), "gateway", gwh);
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (req == NULL || orgc_call(oc, "POST", path, req, 201, NULL, "camera add") != 0)
+		goto out;
+	if ((st = calloc(nm + 1, sizeof(*st))) == NULL)
+		goto out;
+	for (i = 0; i < nm + 1; i++)
+		buf_init(&st[i], STMT_MAX_LEN);
+	ce.epoch = 1;
+	if (orgkeys_epoch_create(oc->signer, ce.id, 1, orgc_seq(), now, ce.pk, sk, &st[0]) != 0)
+		goto out;
+	ns = 1;
+	memcpy(ep.camera_id, ce.id, STMT_ID_LEN);
+	ep.epoch = 1;
+	memcpy(ep.epoch_pk, ce.pk, STMT_KEY_LEN);
+	for (i = 0; i < nm; i++) {
+		if (!orgverify_scope_covers(&ms[i].m, ce.id, site))
+			continue;
+		memcpy(to.user_id, ms[i].m.user_id, STMT_ID_LEN);
+		memcpy(to.box_pk, ms[i].m.box_pk, STMT_KEY_LEN);
+		to.seq = orgc_seq();
+		if (orgkeys_grant(oc->signer, &ep, sk, &to, now, &st[ns]) != 0)
+			goto out;
+		ns++;
+	}
+	sodium_memzero(sk, sizeof(sk));
+	if (orgc_post_statements(oc, st, ns) != 0)
+		goto out;
+	if (orgops_gwconfig_edit(oc, gw, add_camera_json, &ce) != 0)
+		goto out;
+	printf("camera=%s name=%s epoch=1 grants=%zu\n", idh, ce.name, ns - 1);
+	rc = 0;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	if (st != NULL)
+		for (i = 0; i < nm + 1; i++)
+			buf_free(&st[i]);
+	free(st);
+	free(ms);
+	json_decref(req);
+	json_decref(ans);
+	return rc;
+}
+
+int
+cmd_camera(int argc, char **argv)
+{
+	static const char *const f[] = { "id", "name", "site", "gateway", "epoch", NULL };
+	struct orgargs a;
+	struct orgc *oc = NULL;
+	char path[PATH_BUF];
+	json_t *ans = NULL;
+	int rc = EXIT_RUNTIME;
+
+	if (argc < 2)
+		return usage(USAGE_CAM, 0);
+	if (orgargs_parse(argc, argv, 2, "name gateway url url1", &a) != 0)
+		return EXIT_USAGE;
+	if (a.help)
+		return usage(USAGE_CAM, 1);
+	if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0)
+		return usage(USAGE_CAM, 0);
+	if (open_org(&a, &oc) != 0)
+		goto out;
+	if (strcmp(argv[1], "add") == 0) {
+		rc = camera_add(oc, &a);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0)
+		goto out;
+	print_fields(json_object_get(ans, "cameras"), f);
+	rc = 0;
+out:
+	json_decref(ans);
+	orgc_close(oc);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* orgkeysrc.c - turns a viewer's opened grants into the in-memory key set the export path verifies and decrypts with. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "cli/orgkeysrc.h"
+#include "cli/orgops.h"
+#include "common/util.h"
+
+int
+orgkeysrc_add_epoch(struct keysfile *k, const uint8_t id[CAMERA_ID_LEN], uint32_t epoch,
+    const uint8_t pk[EPOCH_PK_LEN], const uint8_t sk[EPOCH_SK_LEN])
+{
+	struct keys_camera *c = (struct keys_camera *)keysfile_camera_by_id(k, id);
+	struct keys_epoch *ne;
+	size_t i;
+
+	if (c == NULL || c->nepochs >= KEYS_MAX_EPOCHS)
+		return -1;
+	for (i = 0; i < c->nepochs; i++)
+		if (c->epochs[i].epoch == epoch)
+			return -1;
+	/* Grow by copy so that the old array can be wiped before it is freed. */
+	if ((ne = calloc(c->nepochs + 1, sizeof(*ne))) == NULL)
+		return -1;
+	if (c->nepochs > 0)
+		memcpy(ne, c->epochs, c->nepochs * sizeof(*ne));
+	ne[c->nepochs].epoch = epoch;
+	memcpy(ne[c->nepochs].pk, pk, EPOCH_PK_LEN);
+	memcpy(ne[c->nepochs].sk, sk, EPOCH_SK_LEN);
+	if (c->epochs != NULL)
+		sodium_memzero(c->epochs, c->nepochs * sizeof(*c->epochs));
+	free(c->epochs);
+	c->epochs = ne;
+	c->nepochs++;
+	return 0;
+}
+
+int
+orgkeysrc_build(struct orgc *oc, struct keysfile **out)
+{
+	struct orgops_camera *cams = NULL;
+	struct keysfile *k = NULL;
+	size_t nc = 0, i, j;
+	int added, r = -1;
+
+	*out = NULL;
+	if (orgops_cameras(oc, &cams, &nc) != 0)
+		goto out;
+	if ((k = keysfile_new()) == NULL)
+		goto out;
+	for (i = 0; i < nc; i++) {
+		added = 0;
+		for (j = 0; j < oc->nkeys; j++) {
+			const struct orgkeys_epoch_key *ek = &oc->keys[j];
+
+			if (memcmp(ek->camera_id, cams[i].id, STMT_ID_LEN) != 0)
+				continue;
+			if (!added) {
+				if (keysfile_add_camera(k, cams[i].name, ek->camera_id, ek->epoch, ek->pk,
+				    ek->sk) != 0) {
+					fprintf(stderr, "vigil: camera name '%s' unusable or repeated\n",
+					    cams[i].name);
+					goto out;
+				}
+				added = 1;
+			} else if (orgkeysrc_add_epoch(k, ek->camera_id, ek->epoch, ek->pk, ek->sk) != 0) {
+				goto out;
+			}
+		}
+		if (added && !keysfile_has_gateway(k, cams[i].gateway) &&
+		    keysfile_add_gateway(k, cams[i].gateway) != 0)
+			goto out;
+	}
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	keysfile_free(k);
+	free(cams);
+	return r;
+}

@@ -1,0 +1,349 @@
+/* orgops.c - camera listing, re-granting epoch keys from my own grants, signed gateway config edits and invitations. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+#include "cli/orgops.h"
+#include "cli/orgverify.h"
+#include "common/util.h"
+
+#define PATH_BUF 512
+#define CONFIG_JSON_MAX (192u * 1024u)
+#define INVITE_TTL_US (7LL * 86400 * 1000000)
+#define INVITE_FILE_MAX (64u * 1024u)
+
+/* Free a json_dumps() result with jansson's allocator. */
+static void
+text_free(char *s)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	if (s == NULL)
+		return;
+	json_get_alloc_funcs(&m, &f);
+	f(s);
+}
+
+int
+orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n)
+{
+	char path[PATH_BUF];
+	struct orgops_camera *cs = NULL;
+	json_t *ans = NULL, *arr, *c;
+	const char *name;
+	size_t i, cnt;
+	int r = -1;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0)
+		goto out;
+	arr = json_object_get(ans, "cameras");
+	if (!json_is_array(arr) || (cnt = json_array_size(arr)) > 100000)
+		goto bad;
+	if (cnt > 0 && (cs = calloc(cnt, sizeof(*cs))) == NULL)
+		goto out;
+	for (i = 0; i < cnt; i++) {
+		c = json_array_get(arr, i);
+		name = json_string_value(json_object_get(c, "name"));
+		if (orgc_id_parse(json_string_value(json_object_get(c, "id")), cs[i].id) != 0 ||
+		    orgc_hex_field(c, "site", cs[i].site, STMT_ID_LEN) != 0 ||
+		    orgc_hex_field(c, "gateway", cs[i].gateway, STMT_KEY_LEN) != 0 ||
+		    name == NULL || strlen(name) > ORGOPS_NAME_MAX)
+			goto bad;
+		memcpy(cs[i].name, name, strlen(name) + 1);
+	}
+	*out = cs;
+	*n = cnt;
+	cs = NULL;
+	r = 0;
+	goto out;
+bad:
+	fprintf(stderr, "vigil: malformed cameras list from the server\n");
+out:
+	free(cs);
+	json_decref(ans);
+	return r;
+}
+
+int
+orgops_grant_all(struct orgc *oc, const struct stmt_member *m,
+    const struct orgops_camera *cams, size_t ncams, const uint8_t *only_cam,
+    struct buf *out, size_t cap, size_t *nout)
+{
+	struct orgkeys_grantee to;
+	struct stmt_camera_epoch ce;
+	const struct orgkeys_epoch_key *k;
+	char cam[2 * STMT_ID_LEN + 1];
+	size_t c, e;
+	int64_t now = now_us();
+
+	memcpy(to.user_id, m->user_id, STMT_ID_LEN);
+	memcpy(to.box_pk, m->box_pk, STMT_KEY_LEN);
+	for (c = 0; c < ncams; c++) {
+		if (only_cam != NULL && memcmp(only_cam, cams[c].id, STMT_ID_LEN) != 0)
+			continue;
+		if (!orgverify_scope_covers(m, cams[c].id, cams[c].site))
+			continue;
+		hex_encode(cams[c].id, STMT_ID_LEN, cam);
+		for (e = 0; e < oc->nepochs; e++) {
+			if (memcmp(oc->epochs[e].camera_id, cams[c].id, STMT_ID_LEN) != 0)
+				continue;
+			if ((k = orgc_key(oc, cams[c].id, oc->epochs[e].epoch)) == NULL) {
+				fprintf(stderr, "vigil: warning: I hold no key for camera %s epoch %u; "
+				    "not granted\n", cam, oc->epochs[e].epoch);
+				continue;
+			}
+			if (*nout >= cap) {
+				fprintf(stderr, "vigil: too many grants in one batch\n");
+				return -1;
+			}
+			memcpy(ce.camera_id, k->camera_id, STMT_ID_LEN);
+			ce.epoch = k->epoch;
+			memcpy(ce.epoch_pk, k->pk, STMT_KEY_LEN);
+			to.seq = orgc_seq();
+			if (orgkeys_grant(oc->signer, &ce, k->sk, &to, now, &out[*nout]) != 0) {
+				fprintf(stderr, "vigil: signing a grant failed\n");
+				return -1;
+			}
+			(*nout)++;
+		}
+	}
+	return 0;
+}
+
+int
+orgops_gwconfig_read(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN], json_t **doc,
+    uint64_t *seq)
+{
+	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1];
+	struct buf plain;
+	json_t *ans = NULL, *d = NULL;
+	uint8_t *sealed = NULL;
+	size_t slen;
+	int64_t sq;
+	int r = -1;
+
+	*doc = NULL;
+	*seq = 0;
+	buf_init(&plain, CONFIG_JSON_MAX + 1);
+	if (!oc->have_root) {
+		fprintf(stderr, "vigil: reading or editing a gateway config needs the org root "
+		    "(sealed to owners); this account does not hold it\n");
+		goto out;
+	}
+	hex_encode(gateway, STMT_KEY_LEN, gwh);
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/gateways/%s/config", oc->org_hex, gwh);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "gateway config") != 0)
+		goto out;
+	if (!json_is_integer(json_object_get(ans, "seq")) ||
+	    (sq = json_integer_value(json_object_get(ans, "seq"))) < 0 || sq >= INT64_MAX) {
+		fprintf(stderr, "vigil: malformed gateway config answer\n");
+		goto out;
+	}
+	if (json_is_string(json_object_get(ans, "admin_copy"))) {
+		if (orgc_hex_alloc(json_object_get(ans, "admin_copy"), 2 * CONFIG_JSON_MAX, &sealed,
+		    &slen) != 0 ||
+		    orgverify_copy_open(&oc->trust, oc->root_sk, gateway, (uint64_t)sq, sealed, slen,
+		    &plain) != 0) {
+			orgc_refuse("stored gateway config (admin copy)", ORGV_E_COPY);
+			goto out;
+		}
+		d = json_loads((const char *)plain.data, 0, NULL);
+		if (!json_is_object(d)) {
+			orgc_refuse("stored gateway config (admin copy)", STMT_E_CONFIG);
+			goto out;
+		}
+	} else if (sq != 0) {
+		/* A config exists but its copy was withheld: starting from empty would drop cameras. */
+		orgc_refuse("stored gateway config (admin copy missing)", ORGV_E_COPY);
+		goto out;
+	} else if ((d = json_pack("{s:[]}", "cameras")) == NULL) {
+		goto out;
+	}
+	*doc = d;
+	d = NULL;
+	*seq = (uint64_t)sq;
+	r = 0;
+out:
+	free(sealed);
+	json_decref(ans);
+	json_decref(d);
+	buf_free(&plain);
+	return r;
+}
+
+int
+orgops_gwconfig_edit(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN],
+    int (*edit)(json_t *doc, void *ctx), void *ctx)
+{
+	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1];
+	struct buf st, copy;
+	json_t *ans = NULL, *doc = NULL, *req = NULL;
+	char *text = NULL;
+	uint64_t seq;
+	int r = -1;
+
+	buf_init(&st, STMT_MAX_LEN);
+	buf_init(&copy, 2 * CONFIG_JSON_MAX);
+	if (orgops_gwconfig_read(oc, gateway, &doc, &seq) != 0)
+		goto out;
+	if (edit(doc, ctx) != 0)
+		goto out;
+	if ((text = json_dumps(doc, JSON_COMPACT)) == NULL || strlen(text) > CONFIG_JSON_MAX)
+		goto out;
+	if (orgkeys_gateway_sealed(oc->signer, STMT_GATEWAY_CONFIG, gateway, seq + 1,
+	    now_us(), 0, text, strlen(text), &st) != 0 ||
+	    orgverify_copy_seal(oc->signer, oc->trust.root_pk, gateway, seq + 1, text,
+	    &copy) != 0) {
+		fprintf(stderr, "vigil: signing the gateway config failed\n");
+		goto out;
+	}
+	hex_encode(gateway, STMT_KEY_LEN, gwh);
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/gateways/%s/config", oc->org_hex, gwh);
+	req = json_pack("{s:o,s:o}", "statement", orgc_hex_json(st.data, st.len),
+	    "admin_copy", orgc_hex_json(copy.data, copy.len));
+	if (req == NULL || orgc_call(oc, "PUT", path, req, 200, &ans, "gateway config") != 0)
+		goto out;
+	printf("gateway=%s config_seq=%llu\n", gwh, (unsigned long long)seq + 1);
+	r = 0;
+out:
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	text_free(text);
+	json_decref(ans);
+	json_decref(doc);
+	json_decref(req);
+	buf_free(&st);
+	buf_free(&copy);
+	return r;
+}
+
+int
+orgops_invite(struct orgc *oc, uint8_t kind, const uint8_t *site, json_t *extra)
+{
+	struct enroll_invite inv;
+	char path[PATH_BUF], idh[2 * ENROLL_ID_LEN + 1], cmd[1024], secret[2 * ENROLL_SECRET_LEN + 1];
+	json_t *req = NULL, *saved = NULL;
+	char *text = NULL;
+	int r = -1;
+
+	memset(&inv, 0, sizeof(inv));
+	if (enroll_invite_new(kind, oc->trust.root_pk, &inv) != 0)
+		goto out;
+	hex_encode(inv.id, sizeof(inv.id), idh);
+	req = json_pack("{s:s,s:s,s:o,s:I}", "id", idh,
+	    "kind", kind == ENROLL_GATEWAY ? "gateway" : "user",
+	    "verifier", orgc_hex_json(inv.verifier, sizeof(inv.verifier)),
+	    "expires_us", (json_int_t)(now_us() + INVITE_TTL_US));
+	if (req == NULL || (site != NULL && json_object_set_new(req, "site",
+	    orgc_hex_json(site, STMT_ID_LEN)) != 0))
+		goto out;
+	hex_encode(inv.secret, sizeof(inv.secret), secret);
+	saved = json_pack("{s:s,s:i,s:s,s:s}", "org", oc->org_hex, "kind", (int)kind, "id", idh,
+	    "secret", secret);
+	if (saved == NULL || (extra != NULL && json_object_update(saved, extra) != 0) ||
+	    (site != NULL && json_object_set_new(saved, "site", orgc_hex_json(site, STMT_ID_LEN)) != 0) ||
+	    (text = json_dumps(saved, JSON_COMPACT)) == NULL)
+		goto out;
+	if (orgpin_invite_save(oc->pin_dir, idh, text) != 0) {
+		fprintf(stderr, "vigil: cannot write the invitation secret under %s\n", oc->pin_dir);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations", oc->org_hex);
+	if (orgc_call(oc, "POST", path, req, 201, NULL, "invitation") != 0) {
+		(void)orgpin_invite_wipe(oc->pin_dir, idh);
+		goto out;
+	}
+	if (enroll_command(&inv, apic_base(oc->api), cmd, sizeof(cmd)) != 0)
+		goto out;
+	printf("invitation=%s\n%s\n", idh, cmd);
+	r = 0;
+out:
+	enroll_invite_wipe(&inv);
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(cmd, sizeof(cmd));
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	text_free(text);
+	json_decref(req);
+	json_decref(saved);
+	return r;
+}
+
+int
+orgops_invite_wait(struct orgc *oc, const char *id_hex, int wait_s,
+    struct enroll_invite *inv, json_t **saved, uint8_t req[ENROLL_REQUEST_LEN],
+    uint8_t user_id[STMT_ID_LEN])
+{
+	char path[PATH_BUF];
+	struct buf b;
+	json_t *s = NULL, *ans = NULL;
+	const char *org, *state;
+	json_int_t kind;
+	int64_t deadline = mono_us() + (int64_t)wait_s * 1000000;
+	int r = -1;
+
+	*saved = NULL;
+	memset(inv, 0, sizeof(*inv));
+	buf_init(&b, INVITE_FILE_MAX);
+	if (orgpin_invite_load(oc->pin_dir, id_hex, &b) != 0) {
+		fprintf(stderr, "vigil: no pending invitation %s in %s/invites\n", id_hex, oc->pin_dir);
+		goto out;
+	}
+	s = json_loadb((const char *)b.data, b.len, 0, NULL);
+	org = json_string_value(json_object_get(s, "org"));
+	kind = json_integer_value(json_object_get(s, "kind"));
+	if (org == NULL || strcmp(org, oc->org_hex) != 0 || (kind != ENROLL_GATEWAY &&
+	    kind != ENROLL_USER) || orgc_hex_field(s, "id", inv->id, ENROLL_ID_LEN) != 0 ||
+	    orgc_hex_field(s, "secret", inv->secret, ENROLL_SECRET_LEN) != 0) {
+		fprintf(stderr, "vigil: invitation %s is not one of this org's, or damaged\n", id_hex);
+		goto out;
+	}
+	inv->kind = (uint8_t)kind;
+	statement_fingerprint(oc->trust.root_pk, inv->fingerprint);
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations/%s", oc->org_hex, id_hex);
+	for (;;) {
+		json_decref(ans);
+		if (orgc_call(oc, "GET", path, NULL, 200, &ans, "invitation") != 0)
+			goto out;
+		state = json_string_value(json_object_get(ans, "state"));
+		if (state != NULL && strcmp(state, "requested") == 0)
+			break;
+		if (state != NULL && strcmp(state, "accepted") == 0) {
+			fprintf(stderr, "vigil: invitation %s was already accepted\n", id_hex);
+			goto out;
+		}
+		if (mono_us() >= deadline) {
+			fprintf(stderr, "vigil: no request yet for invitation %s (waited %d s; "
+			    "try again later or with --wait SECONDS)\n", id_hex, wait_s);
+			goto out;
+		}
+		{
+			struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (orgc_hex_field(ans, "request", req, ENROLL_REQUEST_LEN) != 0 ||
+	    (kind == ENROLL_USER && orgc_id_parse(json_string_value(json_object_get(ans, "user_id")),
+	    user_id) != 0)) {
+		fprintf(stderr, "vigil: malformed invitation answer\n");
+		goto out;
+	}
+	*saved = s;
+	s = NULL;
+	r = 0;
+out:
+	if (b.data != NULL)
+		sodium_memzero(b.data, b.len);
+	buf_free(&b);
+	json_decref(s);
+	json_decref(ans);
+	if (r != 0)
+		enroll_invite_wipe(inv);
+	return r;
+}

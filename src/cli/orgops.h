@@ -1,0 +1,56 @@
+/* orgops.h - the admin client's multi-step operations: camera listing, granting epoch keys to members, signed gateway config edits, invitations. */
+#ifndef VIGIL_CLI_ORGOPS_H
+#define VIGIL_CLI_ORGOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "cli/orgclient.h"
+#include "common/enroll.h"
+
+#define ORGOPS_NAME_MAX 63
+
+/* A camera as the server lists it (not signed: names, site and gateway are server data). */
+struct orgops_camera {
+	uint8_t id[STMT_ID_LEN];
+	uint8_t site[STMT_ID_LEN];
+	uint8_t gateway[STMT_KEY_LEN];
+	char name[ORGOPS_NAME_MAX + 1];
+};
+
+/* GET /orgs/{org}/cameras. *out (free) and *n. 0 or -1 (printed). */
+int orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n);
+
+/* Grants, appended as separate statements to out[*nout..] (cap entries), of every epoch
+ * of every camera the member's signed scope covers, sealed from my own opened grants.
+ * only_cam: restrict to one camera (NULL: all). 0 or -1 (printed). */
+int orgops_grant_all(struct orgc *oc, const struct stmt_member *m,
+    const struct orgops_camera *cams, size_t ncams, const uint8_t *only_cam,
+    struct buf *out, size_t cap, size_t *nout);
+
+/* The gateway's current config JSON from the stored admin copy (needs the root), checked
+ * as orgverify_copy_open does; {"cameras":[]} when none was ever set. *doc (decref) and
+ * *seq (the stored seq). 0 or -1 (printed). */
+int orgops_gwconfig_read(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN], json_t **doc,
+    uint64_t *seq);
+
+/* Edit a gateway's signed config: fetch the stored admin copy (needs the root), call
+ * edit(doc, ctx) on the JSON object ({"cameras":[]} when none yet), then sign a new
+ * gateway.config with seq = stored + 1 sealed to the gateway and PUT it with a fresh
+ * admin copy. 0 or -1 (printed). */
+int orgops_gwconfig_edit(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN],
+    int (*edit)(json_t *doc, void *ctx), void *ctx);
+
+/* Create an invitation (kind ENROLL_GATEWAY or ENROLL_USER) with the extra fields of
+ * extra (site, role, scope; saved locally with the secret), POST it, save the secret to
+ * the pin-dir and print the invitation id and the enroll command. 0 or -1. */
+int orgops_invite(struct orgc *oc, uint8_t kind, const uint8_t *site, json_t *extra);
+
+/* Load a pending invitation (invites/<id>.json, for this org) and wait up to wait_s
+ * seconds for the newcomer's request. inv, *saved (the saved JSON; decref), req (the
+ * request bytes, ENROLL_REQUEST_LEN) and user_id (kind user) filled. 0 or -1. */
+int orgops_invite_wait(struct orgc *oc, const char *id_hex, int wait_s,
+    struct enroll_invite *inv, json_t **saved, uint8_t req[ENROLL_REQUEST_LEN],
+    uint8_t user_id[STMT_ID_LEN]);
+
+#endif
