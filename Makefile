@@ -103,6 +103,13 @@ $(BUILD)/tools/%: $(BUILD)/obj/bench/tools/%.o $(BUILD)/libserver.a $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pkglibs,$(PKG_TESTS))
 
+# The browser console (docs/design/console.md): web/ plus the libsodium browser build from
+# node_modules, with SRI hashes written into index.html, in $(BUILD)/web for vigil-server.
+WEB_SRC := $(wildcard web/*.js web/*.css web/*.html) web/build.sh
+all: $(BUILD)/web/index.html
+$(BUILD)/web/index.html: $(WEB_SRC)
+	@web/build.sh web $(BUILD)/web
+
 test:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Runs every Vigil test stage (banned functions, unit, integration, fuzz smoke) and prints one summary.
+# Runs every Vigil test stage (banned functions, unit, integration, browser, fuzz smoke) and prints one summary.
 #
-# Usage: tests/run-all.sh [STAGE...]     STAGE: banned unit integration fuzz (default all)
+# Usage: tests/run-all.sh [STAGE...]     STAGE: banned unit integration browser fuzz (default all)
 # Environment:
 #   BUILD=build        tree whose build/tests/test_* and build/bin/* are tested
 #                      (BUILD=build-asan for the sanitizer run)
@@ -25,13 +25,13 @@ INTEG_TIMEOUT=${INTEG_TIMEOUT:-600}
 if [ $# -gt 0 ]; then
 	for s in "$@"; do
 		case "$s" in
-		banned | unit | integration | fuzz) ;;
-		*) echo "usage: $0 [banned|unit|integration|fuzz]..." >&2; exit 2 ;;
+		banned | unit | integration | browser | fuzz) ;;
+		*) echo "usage: $0 [banned|unit|integration|browser|fuzz]..." >&2; exit 2 ;;
 		esac
 	done
 	STAGES=" $* "
 else
-	STAGES=" banned unit integration fuzz "
+	STAGES=" banned unit integration browser fuzz "
 fi
 [ "${SKIP_FUZZ:-0}" = 1 ] && STAGES=${STAGES/ fuzz / }
 
@@ -150,6 +150,33 @@ stage_integration() {
 	tally integration $p $f
 }
 
+# The console in Debian's chromium (tests/browser/run.sh and the node tests beside it),
+# counted like integration scripts: PASS/FAIL lines, a nonzero exit without a FAIL is one.
+stage_browser() {
+	local p=0 f=0 script name log rc np nf
+	echo "== browser tests (timeout ${INTEG_TIMEOUT}s each)"
+	for script in tests/browser/run.sh tests/browser/test_*.sh; do
+		[ -f "$script" ] || continue
+		name=browser-$(basename "$script" .sh)
+		log=$ART/$name.log
+		echo "-- $name"
+		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+		np=$(grep -c '^PASS ' "$log")
+		nf=$(grep -c '^FAIL ' "$log")
+		if [ $rc -ne 0 ] && [ "$nf" -eq 0 ]; then
+			nf=1
+			echo "FAIL $name: $(rc_reason $rc) without a FAIL line"
+		fi
+		if [ "$nf" -gt 0 ]; then
+			FAILED_NAMES+=("$name ($nf failed, $(rc_reason $rc)); log: $log")
+		fi
+		p=$((p + np))
+		f=$((f + nf))
+	done
+	tally browser $p $f
+}
+
 stage_fuzz() {
 	local p=0 f=0 srcs=() src name bin secs n corpus dirs log rc work
 	echo "== fuzz smoke"
@@ -205,7 +232,7 @@ stage_fuzz() {
 	tally fuzz $p $f
 }
 
-for s in banned unit integration fuzz; do
+for s in banned unit integration browser fuzz; do
 	case "$STAGES" in
 	*" $s "*) "stage_$s" ;;
 	esac

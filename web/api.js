@@ -1,0 +1,99 @@
+// api.js - the documented HTTP API (docs/api/http.md), nothing else: JSON calls, errors, the live stream.
+
+// Interim (until organizations and key grants are wired, issue 3): the footage routes take the
+// demo's admin bearer token. Only a test or an operator's demo injects it; it stays in memory.
+let footageToken = null;
+
+export function setFootageToken(tok) {
+	footageToken = typeof tok === 'string' && /^[0-9a-f]{16,128}$/.test(tok) ? tok : null;
+}
+
+export function haveFootageAccess() {
+	return footageToken !== null;
+}
+
+export class ApiError extends Error {
+	constructor(status, message, body) {
+		super(message);
+		this.status = status;
+		this.body = body || {};
+	}
+}
+
+// Parses a JSON body; a body that is not JSON yields {}.
+async function jsonOf(resp) {
+	try {
+		const v = await resp.json();
+		return v !== null && typeof v === 'object' ? v : {};
+	} catch (e) {
+		return {};
+	}
+}
+
+function footageHeaders() {
+	return footageToken !== null ? { Authorization: 'Bearer ' + footageToken } : {};
+}
+
+// One JSON call. Resolves to the body of a 2xx answer; rejects with ApiError otherwise.
+export async function call(method, path, body, extraHeaders) {
+	const init = {
+		method,
+		credentials: 'same-origin',
+		cache: 'no-store',
+		headers: Object.assign({}, extraHeaders || {}),
+	};
+	if (body !== undefined) {
+		init.headers['Content-Type'] = 'application/json';
+		init.body = JSON.stringify(body);
+	}
+	let resp;
+	try {
+		resp = await fetch(path, init);
+	} catch (e) {
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	const j = await jsonOf(resp);
+	if (!resp.ok)
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	return j;
+}
+
+export const prelogin = (username) => call('POST', '/api/v1/auth/prelogin', { username });
+export const login = (body) => call('POST', '/api/v1/auth/login', body);
+export const logout = () => call('POST', '/api/v1/auth/logout');
+export const me = () => call('GET', '/api/v1/auth/me');
+
+// Interim camera list (admin token); later GET /api/v1/orgs/{org}/cameras.
+export const cameras = () => call('GET', '/api/v1/cameras', undefined, footageHeaders());
+
+// Opens a camera's endless live record stream; resolves to a ReadableStream reader.
+export async function liveStream(cameraId, stream, signal) {
+	if (!/^[0-9a-f]{32}$/.test(cameraId) || !Number.isInteger(stream))
+		throw new ApiError(400, 'bad camera');
+	let resp;
+	try {
+		resp = await fetch(`/api/v1/cameras/${cameraId}/streams/${stream}/live`, {
+			credentials: 'same-origin', cache: 'no-store', headers: footageHeaders(), signal,
+		});
+	} catch (e) {
+		if (e.name === 'AbortError')
+			throw e;
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	if (!resp.ok) {
+		const j = await jsonOf(resp);
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	}
+	return resp.body.getReader();
+}
+
+// Organizations (docs/api/http.md, "Organizations, keys and enrollment").
+const orgPath = (org) => {
+	if (typeof org !== 'string' || !/^[0-9a-f]{64}$/.test(org))
+		throw new ApiError(400, 'bad organization id');
+	return `/api/v1/orgs/${org}`;
+};
+export const orgs = () => call('GET', '/api/v1/orgs');
+export const org = (id) => call('GET', orgPath(id));
+export const orgKeys = (id) => call('GET', orgPath(id) + '/keys');
+export const orgCameras = (id) => call('GET', orgPath(id) + '/cameras');

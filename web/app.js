@@ -1,0 +1,169 @@
+// app.js - the console's entry point: sign-in view, signed-in shell and the live grid; no inline script, no third-party origin.
+import * as api from './api.js';
+import * as keys from './keys.js';
+import { signIn, unlock } from './login.js';
+import { Grid } from './grid.js';
+import { openOrg } from './orgs.js';
+
+const $ = (id) => document.getElementById(id);
+let grid = null;
+
+function show(view) {
+	$('view-signin').hidden = view !== 'signin';
+	$('view-app').hidden = view !== 'app';
+	document.body.dataset.view = view;
+}
+
+function status(text, isError) {
+	const s = $('signin-status');
+	s.textContent = text || '';
+	s.classList.toggle('error', !!isError);
+}
+
+let myOrgs = [];
+
+// The grid for the selected organization; without any, the interim token path (or its
+// empty state).
+async function startGrid() {
+	if (grid === null)
+		grid = new Grid($('grid'));
+	const sel = $('org-select');
+	if (myOrgs.length === 0) {
+		await grid.start();
+		return;
+	}
+	try {
+		const r = await openOrg(sel.value);
+		$('grid').dataset.refused = String(r.refused.length);
+		await grid.start(r.cams);
+	} catch (e) {
+		grid.stop();
+		grid.empty('Cameras cannot be shown', e.message);
+	}
+}
+
+// Keys are in this tab's memory only: after a reload the session lives on but they do not.
+function showLockState() {
+	const locked = keys.currentUser() === null;
+	document.body.dataset.keys = locked ? 'locked' : 'unlocked';
+	$('unlock-form').hidden = !locked;
+}
+
+async function onUnlock(ev) {
+	ev.preventDefault();
+	const pw = $('unlock-password');
+	const st = $('unlock-status');
+	$('unlock-submit').disabled = true;
+	try {
+		await unlock(pw.value, (t) => { st.textContent = t; st.classList.remove('error'); });
+		pw.value = '';
+		st.textContent = '';
+		showLockState();
+		await startGrid();
+	} catch (e) {
+		st.textContent = e.message;
+		st.classList.add('error');
+	} finally {
+		$('unlock-submit').disabled = false;
+	}
+}
+
+async function enterApp(me) {
+	showLockState();
+	$('who').textContent = me.username;
+	$('who').title = 'user id ' + me.user_id;
+	show('app');
+	myOrgs = [];
+	try {
+		const r = await api.orgs();
+		myOrgs = Array.isArray(r.orgs) ? r.orgs.filter((o) => typeof o.org === 'string') : [];
+	} catch (e) {
+		// A server without organizations: the interim path below.
+	}
+	const sel = $('org-select');
+	sel.replaceChildren(...myOrgs.map((o) => {
+		const opt = document.createElement('option');
+		opt.value = o.org;
+		opt.textContent = `${o.name || o.org.slice(0, 12)} (${o.role})`;
+		return opt;
+	}));
+	$('org-label').hidden = myOrgs.length === 0;
+	await startGrid();
+}
+
+async function onSubmit(ev) {
+	ev.preventDefault();
+	const btn = $('signin-submit');
+	const pw = $('password');
+	btn.disabled = true;
+	try {
+		const totpBox = $('totp-row');
+		const r = await signIn($('username').value, pw.value, totpBox.hidden ? null : $('totp').value,
+			(t) => status(t, false));
+		if (!r.ok && r.totpRequired) {
+			totpBox.hidden = false;
+			$('totp').focus();
+			status('Enter the 6-digit code from your authenticator app.', false);
+			return;
+		}
+		pw.value = '';
+		$('totp').value = '';
+		totpBox.hidden = true;
+		status('');
+		await enterApp(r.me);
+	} catch (e) {
+		status(e.message || 'Sign-in failed.', true);
+	} finally {
+		btn.disabled = false;
+	}
+}
+
+async function onSignOut() {
+	if (grid !== null)
+		grid.stop();
+	try {
+		await api.logout();
+	} catch (e) {
+		// The session may already be gone; the keys are wiped either way.
+	}
+	keys.wipeAll();
+	api.setFootageToken(null);
+	$('grid').replaceChildren();
+	show('signin');
+	status('You are signed out. Keys were removed from this tab.', false);
+	$('username').focus();
+}
+
+// Interim test and demo hook (until GET /api/v1/orgs/{org}/keys, issue 3): hands this tab
+// the viewer keys of `vigil provision`'s keys.json and the demo's footage token. Memory
+// only; nothing is written to storage.
+globalThis.vigilInterim = Object.freeze({
+	async loadViewerKeys(doc) {
+		return keys.loadViewerKeys(doc);
+	},
+	setFootageToken(tok) {
+		api.setFootageToken(tok);
+	},
+	async refreshGrid() {
+		if (grid !== null && document.body.dataset.view === 'app')
+			await startGrid();
+	},
+});
+
+async function boot() {
+	$('signin-form').addEventListener('submit', onSubmit);
+	$('signout').addEventListener('click', onSignOut);
+	$('org-select').addEventListener('change', () => startGrid());
+	$('unlock-form').addEventListener('submit', onUnlock);
+	try {
+		await enterApp(await api.me());
+	} catch (e) {
+		show('signin');
+		if (e.status !== 401)
+			status(e.message, true);
+		$('username').focus();
+	}
+	document.body.dataset.ready = '1';
+}
+
+boot();

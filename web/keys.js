@@ -1,0 +1,120 @@
+// keys.js - the keys this tab holds, in memory only: the user's unwrapped keypairs and camera epoch keys; wiped on sign-out.
+import { sodium } from './sodium.js';
+
+let user = null;          // { userId, boxPk, boxSk, signPk, signSk }
+const cameras = new Map(); // camera id hex -> { name, epochs: Map(epoch -> { pk, sk }) }
+let gateways = [];         // pinned gateway Ed25519 public keys (Uint8Array)
+
+export function setUser(u) {
+	wipeUser();
+	user = u;
+}
+
+export function currentUser() {
+	return user;
+}
+
+function hexBytes(s, n) {
+	if (typeof s !== 'string' || s.length !== 2 * n || !/^[0-9a-f]+$/.test(s))
+		throw new Error('bad key material');
+	const out = new Uint8Array(n);
+	for (let i = 0; i < n; i++)
+		out[i] = parseInt(s.substr(2 * i, 2), 16);
+	return out;
+}
+
+// Loads viewer keys in the shape of `vigil provision`'s keys.json (interim, until
+// GET /api/v1/orgs/{org}/keys): { gateways: [hex64], cameras: [{ name, id, epochs:
+// [{ epoch, public_key, secret_key }] }] }. Every key pair is checked. Returns the count.
+export async function loadViewerKeys(doc) {
+	const na = await sodium();
+	if (doc === null || typeof doc !== 'object' || !Array.isArray(doc.cameras))
+		throw new Error('keys: want an object with a cameras array');
+	const gws = Array.isArray(doc.gateways) ? doc.gateways.map((g) => hexBytes(g, 32)) : [];
+	const next = new Map();
+	for (const c of doc.cameras) {
+		if (c === null || typeof c !== 'object' || !Array.isArray(c.epochs))
+			throw new Error('keys: bad camera entry');
+		const id = String(c.id);
+		hexBytes(id, 16);
+		const epochs = new Map();
+		for (const e of c.epochs) {
+			const pk = hexBytes(e.public_key, 32), sk = hexBytes(e.secret_key, 32);
+			if (!Number.isInteger(e.epoch) || e.epoch < 0 || e.epoch > 0xffffffff)
+				throw new Error('keys: bad epoch');
+			if (na.memcmp(na.crypto_scalarmult_base(sk), pk) !== true)
+				throw new Error('keys: an epoch secret key does not match its public key');
+			epochs.set(e.epoch, { pk, sk });
+		}
+		next.set(id, { name: typeof c.name === 'string' ? c.name.slice(0, 64) : '', epochs });
+	}
+	wipeCameras();
+	for (const [k, v] of next)
+		cameras.set(k, v);
+	gateways = gws;
+	return cameras.size;
+}
+
+// Adds epoch keys opened from verified grants (statements.js openOrgKeys): { cameraId
+// (bytes), epoch, pk, sk }. The key objects are kept (and wiped on sign-out), not copied.
+export function addEpochKeys(list) {
+	for (const k of list) {
+		let hex = '';
+		for (const x of k.cameraId)
+			hex += x.toString(16).padStart(2, '0');
+		if (!cameras.has(hex))
+			cameras.set(hex, { name: '', epochs: new Map() });
+		const old = cameras.get(hex).epochs.get(k.epoch);
+		if (old)
+			old.sk.fill(0);
+		cameras.get(hex).epochs.set(k.epoch, { pk: k.pk, sk: k.sk });
+	}
+}
+
+// Drops every camera key (switching organizations).
+export function clearCameraKeys() {
+	wipeCameras();
+	gateways = [];
+}
+
+// { pk, sk } for (camera, epoch), or null: the viewer holds no key for it.
+export function epochKey(cameraId, epoch) {
+	const c = cameras.get(cameraId);
+	return c ? (c.epochs.get(epoch) || null) : null;
+}
+
+export function hasCamera(cameraId) {
+	return cameras.has(cameraId);
+}
+
+export function cameraName(cameraId) {
+	const c = cameras.get(cameraId);
+	return c && c.name ? c.name : null;
+}
+
+export function pinnedGateways() {
+	return gateways;
+}
+
+function wipeUser() {
+	if (user === null)
+		return;
+	for (const k of ['boxSk', 'signSk'])
+		if (user[k] instanceof Uint8Array)
+			user[k].fill(0);
+	user = null;
+}
+
+function wipeCameras() {
+	for (const c of cameras.values())
+		for (const e of c.epochs.values())
+			e.sk.fill(0);
+	cameras.clear();
+}
+
+// Sign-out: every secret this tab held is overwritten and dropped.
+export function wipeAll() {
+	wipeUser();
+	wipeCameras();
+	gateways = [];
+}

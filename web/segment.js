@@ -1,0 +1,246 @@
+// segment.js - chain links in the browser: decodes segment headers/ends/gaps, opens the sealed segment key, decrypts chunks, checks ct_hash, the signature and the chain.
+import { REC } from './records.js';
+
+const SEG_DOMAIN = new TextEncoder().encode('vigil-segment-v1');
+const GAP_DOMAIN = (() => {
+	const d = new Uint8Array(16);
+	d.set(new TextEncoder().encode('vigil-gap-v1'));
+	return d;
+})();
+export const CHUNK = { INIT: 1, MEDIA: 2, END: 3 };
+export const KEYFRAME = 1;
+const TRUNCATED = 1;
+
+export class SegmentError extends Error {
+	constructor(code, msg) {
+		super(msg);
+		this.code = code; // 'format' | 'key' | 'gateway' | 'signature' | 'hash' | 'decrypt' | 'chain' | 'camera'
+	}
+}
+
+export function toHex(b) {
+	let s = '';
+	for (const x of b)
+		s += x.toString(16).padStart(2, '0');
+	return s;
+}
+
+function dv(p) {
+	return new DataView(p.buffer, p.byteOffset, p.byteLength);
+}
+
+// Microseconds as a Number (exact to 2^53, i.e. until the year 2255).
+function i64(v, off) {
+	return Number(v.getBigInt64(off, false));
+}
+
+export function decodeSegHeader(p) {
+	if (p.length !== 208 || p[0] !== 1)
+		throw new SegmentError('format', 'bad segment header');
+	const v = dv(p);
+	return {
+		stream: p[1], flags: v.getUint16(2), camera: toHex(p.subarray(4, 20)),
+		seq: i64(v, 20), startUs: i64(v, 28), epoch: v.getUint32(36),
+		sealedKey: p.subarray(40, 120), ssHeader: p.subarray(120, 144),
+		prevHash: p.subarray(144, 176), gateway: p.subarray(176, 208), raw: p,
+	};
+}
+
+export function decodeSegEnd(p) {
+	if (p.length !== 120 || p[21] !== 0 || p[22] !== 0 || p[23] !== 0)
+		throw new SegmentError('format', 'bad segment end');
+	const v = dv(p);
+	return {
+		seq: i64(v, 0), endUs: i64(v, 8), nchunks: v.getUint32(16), flags: p[20],
+		ctHash: p.subarray(24, 56), sig: p.subarray(56, 120), raw: p,
+	};
+}
+
+export function decodeGap(p) {
+	if (p.length !== 212 || p[0] !== 1)
+		throw new SegmentError('format', 'bad gap');
+	const v = dv(p);
+	const g = {
+		stream: p[1], reason: v.getUint16(2), camera: toHex(p.subarray(4, 20)),
+		seq: i64(v, 20), lastSeq: i64(v, 28), fromUs: i64(v, 36), toUs: i64(v, 44),
+		prevHash: p.subarray(52, 84), lastHash: p.subarray(84, 116),
+		gateway: p.subarray(116, 148), sig: p.subarray(148, 212), raw: p,
+	};
+	if (g.lastSeq < g.seq)
+		throw new SegmentError('format', 'bad gap');
+	return g;
+}
+
+// Chunk plaintext: kind u8 | flags u8 | wall_us i64 | body (init: codec_len u8 | codec | ftyp+moov).
+export function parseChunkPlain(m) {
+	if (m.length < 10)
+		throw new SegmentError('format', 'chunk plaintext too short');
+	const c = { kind: m[0], flags: m[1], wallUs: i64(dv(m), 2), codec: null, body: null };
+	if (c.kind === CHUNK.INIT) {
+		const n = m.length > 10 ? m[10] : -1;
+		if (n < 0 || n >= 64 || 11 + n > m.length)
+			throw new SegmentError('format', 'bad init chunk');
+		c.codec = new TextDecoder().decode(m.subarray(11, 11 + n));
+		if (!/^[A-Za-z0-9.\-]*$/.test(c.codec))
+			throw new SegmentError('format', 'bad codec string');
+		c.body = m.subarray(11 + n);
+	} else if (c.kind === CHUNK.MEDIA) {
+		c.body = m.subarray(10);
+	} else if (c.kind === CHUNK.END) {
+		if (m.length !== 10)
+			throw new SegmentError('format', 'bad end chunk');
+	} else {
+		throw new SegmentError('format', 'unknown chunk kind');
+	}
+	return c;
+}
+
+function concat(...parts) {
+	let n = 0;
+	for (const p of parts)
+		n += p.length;
+	const out = new Uint8Array(n);
+	let o = 0;
+	for (const p of parts) {
+		out.set(p, o);
+		o += p.length;
+	}
+	return out;
+}
+
+// Reads one (camera, stream)'s records in order, verifying as it decrypts.
+//   na: libsodium; keyFor(camera, epoch) -> { pk, sk } | null; pins: gateway public keys (empty: any)
+//   onChunk(chunk, header): each decrypted chunk as it arrives (before the segment's signature
+//   is checked: live view shows frames at once; a later failure stops the stream)
+//   onLink(info): a link verified ({ kind: 'segment'|'gap', seq, chained })
+export class SegmentReader {
+	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink }) {
+		this.na = na;
+		this.camera = camera;
+		this.stream = stream;
+		this.keyFor = keyFor;
+		this.pins = pins || [];
+		this.onChunk = onChunk || (() => {});
+		this.onLink = onLink || (() => {});
+		this.cur = null;       // the open segment
+		this.next = null;      // { seq, hash } the next link must continue, once known
+		this.stats = { segments: 0, gaps: 0, chunks: 0, restarts: 0 };
+	}
+
+	checkLink(camera, stream, gateway, seq, prevHash) {
+		if (camera !== this.camera || stream !== this.stream)
+			throw new SegmentError('camera', 'a link of another camera or stream');
+		if (this.pins.length > 0 && !this.pins.some((k) => this.na.memcmp(k, gateway)))
+			throw new SegmentError('gateway', 'signed by a gateway this viewer does not trust');
+		if (this.next === null || seq !== this.next.seq)
+			return false; // first link, or the relay skipped ahead: a new starting point
+		if (!this.na.memcmp(prevHash, this.next.hash))
+			throw new SegmentError('chain', 'the link does not continue the chain');
+		return true;
+	}
+
+	record(rec) {
+		const na = this.na;
+		switch (rec.type) {
+		case REC.KEEPALIVE:
+			return;
+		case REC.SEG_HEADER: {
+			if (this.cur !== null)
+				this.abandon();
+			const h = decodeSegHeader(rec.payload);
+			const chained = this.checkLink(h.camera, h.stream, h.gateway, h.seq, h.prevHash);
+			const k = this.keyFor(h.camera, h.epoch);
+			if (k === null)
+				throw new SegmentError('key', `no key for epoch ${h.epoch} of this camera`);
+			let key;
+			try {
+				key = na.crypto_box_seal_open(h.sealedKey, k.pk, k.sk);
+			} catch (e) {
+				throw new SegmentError('key', 'the segment key does not open with this camera key');
+			}
+			const st = na.crypto_secretstream_xchacha20poly1305_init_pull(h.ssHeader, key);
+			key.fill(0);
+			this.cur = { h, st, hash: na.crypto_generichash_init(null, 32), n: 0, final: false, chained };
+			return;
+		}
+		case REC.CHUNK: {
+			const s = this.cur;
+			if (s === null)
+				return; // mid-segment start cannot happen on /live; tolerate and wait for a header
+			if (s.final)
+				throw new SegmentError('format', 'a chunk after the final chunk');
+			const ct = rec.payload;
+			const len = new Uint8Array(4);
+			new DataView(len.buffer).setUint32(0, ct.length);
+			na.crypto_generichash_update(s.hash, len);
+			na.crypto_generichash_update(s.hash, ct);
+			let r;
+			try {
+				r = na.crypto_secretstream_xchacha20poly1305_pull(s.st, ct, null);
+			} catch (e) {
+				r = false;
+			}
+			if (!r || !r.message)
+				throw new SegmentError('decrypt', 'a chunk failed authentication');
+			s.n++;
+			const c = parseChunkPlain(r.message);
+			if (s.n === 1 && c.kind !== CHUNK.INIT)
+				throw new SegmentError('format', 'the first chunk is not the init chunk');
+			if (r.tag === na.crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+				if (c.kind !== CHUNK.END)
+					throw new SegmentError('format', 'final tag on a non-end chunk');
+				s.final = true;
+			}
+			this.stats.chunks++;
+			if (c.kind !== CHUNK.END)
+				this.onChunk(c, s.h);
+			return;
+		}
+		case REC.SEG_END: {
+			const s = this.cur;
+			if (s === null)
+				return;
+			this.cur = null;
+			const e = decodeSegEnd(rec.payload);
+			if (e.seq !== s.h.seq || e.nchunks !== s.n)
+				throw new SegmentError('format', 'the segment end does not match its chunks');
+			if (!s.final && !(e.flags & TRUNCATED))
+				throw new SegmentError('format', 'the segment ended without its final chunk');
+			const ct = na.crypto_generichash_final(s.hash, 32);
+			if (!na.memcmp(ct, e.ctHash))
+				throw new SegmentError('hash', 'chunks do not match the signed hash');
+			const msg = concat(SEG_DOMAIN, s.h.raw, e.raw.subarray(0, 56));
+			if (!na.crypto_sign_verify_detached(e.sig, msg, s.h.gateway))
+				throw new SegmentError('signature', 'the segment signature does not verify');
+			this.next = { seq: s.h.seq + 1, hash: na.crypto_generichash(32, e.sig, null) };
+			this.stats.segments++;
+			if (!s.chained)
+				this.stats.restarts++;
+			this.onLink({ kind: 'segment', seq: s.h.seq, chained: s.chained, startUs: s.h.startUs, endUs: e.endUs });
+			return;
+		}
+		case REC.GAP: {
+			if (this.cur !== null)
+				this.abandon();
+			const g = decodeGap(rec.payload);
+			const chained = this.checkLink(g.camera, g.stream, g.gateway, g.seq, g.prevHash);
+			const msg = concat(GAP_DOMAIN, g.raw.subarray(0, 148));
+			if (!na.crypto_sign_verify_detached(g.sig, msg, g.gateway))
+				throw new SegmentError('signature', 'the gap signature does not verify');
+			const evicted = g.lastSeq !== g.seq || g.lastHash.some((x) => x !== 0);
+			this.next = { seq: g.lastSeq + 1, hash: evicted ? g.lastHash.slice() : na.crypto_generichash(32, g.sig, null) };
+			this.stats.gaps++;
+			this.onLink({ kind: 'gap', seq: g.seq, chained, reason: g.reason, fromUs: g.fromUs, toUs: g.toUs });
+			return;
+		}
+		default:
+			throw new SegmentError('format', 'unknown record type');
+		}
+	}
+
+	// The relay skipped us to a new segment: the open one can never be verified.
+	abandon() {
+		this.cur = null;
+		this.next = null;
+	}
+}
