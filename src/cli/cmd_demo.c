@@ -1,5 +1,6 @@
 /* cmd_demo.c - `vigil demo`: server, camera simulator and gateway on loopback, provisioned, until Ctrl-C. */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -23,17 +24,18 @@
 #define ADMIN_TOKEN_BYTES 32
 
 static const char USAGE[] =
-    "usage: vigil demo [--data DIR] [--cameras N] [--synthetic] [--org]\n"
+    "usage: vigil demo [--data DIR] [--cameras N] [--synthetic] [--interim-keys]\n"
     "\n"
-    "Runs a whole Vigil on 127.0.0.1: vigil-server (data in DIR/server), vigil-camsim with\n"
-    "N simulated cameras (default 4; replaying DIR/media/main-720p.h264, made on first\n"
-    "run, or --synthetic for a live test pattern with substreams), and vigil-gateway,\n"
-    "provisioned with fresh keys (DIR/keys.json, never given to the server). Writes\n"
-    "DIR/demo.json for `vigil export --demo` and runs until Ctrl-C. DIR: ./vigil-data.\n"
-    "--org provisions through the real flows instead: an owner account (password in\n"
-    "DIR/org/owner.password) with TOTP, an org, a site, the gateway enrolled with a\n"
-    "one-time code, cameras with signed epoch keys and a signed gateway config; export\n"
-    "then uses the owner's session and grants (the command is printed).\n";
+    "Runs a whole Vigil on 127.0.0.1: vigil-server (data in DIR/server, the console at\n"
+    "its URL), vigil-camsim with N simulated cameras (default 4; replaying\n"
+    "DIR/media/main-720p.h264, made on first run, or --synthetic for a live test pattern\n"
+    "with substreams) and vigil-gateway, set up through the real flows: an owner account\n"
+    "with a generated password and TOTP, an organization, a site, the gateway enrolled\n"
+    "with a one-time code, cameras with signed epoch keys granted to the owner and a\n"
+    "signed gateway configuration. The password and TOTP secret are printed once and\n"
+    "written to DIR/demo.json (0600). Each run starts a fresh organization (the previous\n"
+    "run's DIR/org and DIR/server are removed). Runs until Ctrl-C. DIR: ./vigil-data.\n"
+    "--interim-keys uses the interim `vigil provision` keys (DIR/keys.json) instead.\n";
 
 static volatile sig_atomic_t stop_sig;
 
@@ -265,6 +267,70 @@ start_gateway(struct demo *d, const char *bin_dir)
 }
 
 static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* An org demo starts from scratch: the previous run's org (owner, pins, enrolled gateway)
+ * and the server data it lived in go; the media cache stays. */
+static int
+fresh_org_state(struct demo *d)
+{
+	static const char *const sub[] = { "org", "server" };
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if (path_join(path, sizeof(path), d->dir, sub[i]) != 0)
+			return -1;
+		if (stat(path, &sb) != 0)
+			continue;
+		if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+			fprintf(stderr, "error: cannot remove the previous demo's %s: %s\n", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* demo.json of an org demo: where the console is and how to sign in (0600). */
+static int
+write_org_demo_json(struct demo *d)
+{
+	char path[PATH_MAX], *text = NULL;
+	json_t *root;
+	json_free_t jfree;
+	int ret = -1;
+
+	if (path_join(path, sizeof(path), d->dir, "demo.json") != 0)
+		return -1;
+	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}}",
+	    "server", d->server_url, "console", d->server_url, "username", "owner",
+	    "password", d->og.password, "totp_secret", d->og.totp, "org", d->og.org,
+	    "safety_number", d->og.safety, "session_file", d->og.session, "pin_dir", d->og.pins,
+	    "gateway", d->og.gateway, "pids", "server", (json_int_t)d->server.pid,
+	    "camsim", (json_int_t)d->camsim.pid, "gateway", (json_int_t)d->gateway.pid);
+	if (root == NULL || (text = json_dumps(root, JSON_INDENT(2))) == NULL)
+		goto out;
+	if (file_write_atomic(path, text, strlen(text), 0600) != 0) {
+		fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		json_get_alloc_funcs(NULL, &jfree);
+		jfree(text);
+	}
+	json_decref(root);
+	return ret;
+}
+
+static int
 write_demo_json(struct demo *d)
 {
 	char path[PATH_MAX], keys[PATH_MAX], ctl[PATH_MAX], name[32];
@@ -339,7 +405,7 @@ cmd_demo(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "cameras", required_argument, NULL, 'c' },
 		{ "synthetic", no_argument, NULL, 's' },
-		{ "org", no_argument, NULL, 'o' },
+		{ "interim-keys", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -355,6 +421,7 @@ cmd_demo(int argc, char **argv)
 		return EXIT_RUNTIME;
 	d->ncameras = 4;
 	d->server.out_fd = d->camsim.out_fd = d->gateway.out_fd = -1;
+	d->org = 1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -370,7 +437,7 @@ cmd_demo(int argc, char **argv)
 			d->ncameras = (unsigned)n;
 			break;
 		case 's': d->synthetic = 1; break;
-		case 'o': d->org = 1; break;
+		case 'o': d->org = 0; break;
 		case 'h':
 			fputs(USAGE, stdout);
 			rc = 0;
@@ -407,6 +474,8 @@ cmd_demo(int argc, char **argv)
 
 	if (!d->synthetic && media_make(d, media, sizeof(media)) != 0)
 		goto out;
+	if (d->org && fresh_org_state(d) != 0)
+		goto out;
 	if (stop_sig || start_server(d, bin_dir) != 0)
 		goto out;
 	if (stop_sig || start_camsim(d, bin_dir, media) != 0)
@@ -416,18 +485,25 @@ cmd_demo(int argc, char **argv)
 		goto out;
 	if (stop_sig || start_gateway(d, bin_dir) != 0)
 		goto out;
-	if (!d->org && write_demo_json(d) != 0)
+	if (d->org ? write_org_demo_json(d) != 0 : write_demo_json(d) != 0)
 		goto out;
 	printf("\nVigil demo is running (%u cameras, %s).\n", d->ncameras,
 	    d->synthetic ? "synthetic" : "replay");
-	printf("  server:   %s/ (HTTP API, docs/api/http.md; the browser console is not built yet)\n",
+	printf("  console:  %s/ (open it in a browser; the HTTP API is in docs/api/http.md)\n",
 	    d->server_url);
+	if (d->org) {
+		printf("  sign in:  username owner, password %s\n", d->og.password);
+		printf("            second factor: TOTP secret %s (add it to an authenticator app,\n"
+		    "            or: build/tools/totp_code %s)\n", d->og.totp, d->og.totp);
+		printf("            (shown once; also in %s/demo.json, mode 0600)\n", d->dir);
+	}
 	printf("  data:     %s (%s, server data in server/)\n", d->dir,
 	    d->org ? "owner session, pins and enrolled gateway in org/" : "keys in keys.json");
 	printf("  logs:     %s/logs/ (server, camsim, gateway)\n", d->dir);
+	if (d->org)
+		printf("  org:      %s (safety number %s)\n", d->og.org, d->og.safety);
 	printf("  export the last minute of cam1 (wait a minute first):\n");
 	if (d->org) {
-		printf("  org:      %s (safety number %s)\n", d->og.org, d->og.safety);
 		printf("    VIGIL_PASSWORD=$(cat %s) %s export --server %s --session %s \\\n"
 		    "      --pin-dir %s --org %s --camera cam1 --from -1m -o clip.mp4\n",
 		    d->og.pwfile, self, d->server_url, d->og.session, d->og.pins, d->og.org);

@@ -68,7 +68,7 @@ run_org(const struct demoorg *o, const char *self, const char *url, const char *
 
 /* Enable TOTP on the owner's session (owner/admin routes require a second factor). */
 static int
-enable_totp(const struct demoorg *o, const char *url)
+enable_totp(struct demoorg *o, const char *url)
 {
 	char cookie[APIC_COOKIE_MAX], code[16];
 	uint8_t key[64];
@@ -84,6 +84,7 @@ enable_totp(const struct demoorg *o, const char *url)
 	    status != 200 || (secret = json_string_value(json_object_get(ans, "secret"))) == NULL ||
 	    totp_b32_decode(secret, key, sizeof(key), &klen) != 0 || klen == 0)
 		goto out;
+	snprintf(o->totp, sizeof(o->totp), "%s", secret);
 	snprintf(code, sizeof(code), "%06u",
 	    (unsigned)totp_hotp(key, klen, (uint64_t)totp_step(now_us()), 6));
 	json_decref(ans);
@@ -160,6 +161,7 @@ demoorg_setup(struct demoorg *o, const char *self, const char *bin_dir, const ch
 	randombytes_buf(rnd, sizeof(rnd));
 	memcpy(pw, "Demo-", 5);
 	hex_encode(rnd, sizeof(rnd), pw + 5);
+	snprintf(o->password, sizeof(o->password), "%s", pw);
 	if (file_write_atomic(o->pwfile, pw, strlen(pw), 0600) != 0 ||
 	    setenv("VIGIL_PASSWORD", pw, 1) != 0)
 		goto out;

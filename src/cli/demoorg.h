@@ -14,6 +14,8 @@ struct demoorg {
 	char org[65];
 	char safety[48];
 	char gateway[65];
+	char totp[64];             /* the owner's TOTP secret (base32), for demo.json */
+	char password[64];         /* the owner's generated password, for demo.json */
 };
 
 /* Under base/org (which must not exist yet): make the owner account (random password,
