@@ -189,8 +189,10 @@ server_start() {
 		chmod 600 "$BT/admin.token"
 	}
 	mkdir -p "$data" || return 1
+	# The benchmarks read recorded and live ciphertext with the admin token: a loopback-only
+	# test mode of the server (production never lets an operator read footage).
 	bg_start "$name" "$BIN/vigil-server" --listen 127.0.0.1:0 --data "$data" \
-		--admin-token-file "$BT/admin.token"
+		--admin-token-file "$BT/admin.token" --test-operator-footage
 	SERVER_PID=$LAST_PID
 	SERVER_URL=$(wait_ready "$BT/$name.log" 'READY url=(http://[^ ]+)' 20 "$SERVER_PID")
 }

@@ -43,6 +43,7 @@ struct opts {
 	int64_t fault_disk_bps; /* fault injection: a disk this slow, bytes/s (0: off) */
 	const char *metrics_allow; /* a peer IPv4 address that may read /metrics */
 	int webhook_private;  /* deliver webhooks to loopback/private addresses (tests) */
+	int test_operator_footage; /* the admin token reads footage (tests, loopback only) */
 };
 
 /* One descriptor per connection (gateways keep theirs open): raise the soft limit to the
@@ -74,6 +75,8 @@ usage(void)
 	    "    [--web DIR (the console's build tree; default BINDIR/../web)]\n"
 	    "    [--metrics-allow IPV4 (a scraper that may read /metrics without a login)]\n"
 	    "    [--webhook-allow-private (tests, loopback only: webhooks to local receivers)]\n"
+	    "    [--test-operator-footage (tests of relay and storage, loopback only: the admin\n"
+	    "     token may read footage routes; never in production)]\n"
 	    "    [--fault-slow-disk BYTES_PER_S (tests, loopback only: make ingest that slow)]\n"
 	    "       vigil-server --print-routes   (one line per route: METHOD PATTERN POLICY ROLES-HEX)\n");
 }
@@ -160,6 +163,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "fault-slow-disk", required_argument, NULL, 'F' },
 		{ "metrics-allow", required_argument, NULL, 'M' },
 		{ "webhook-allow-private", no_argument, NULL, 'W' },
+		{ "test-operator-footage", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -207,6 +211,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'W':
 			o->webhook_private = 1;
+			break;
+		case 'O':
+			o->test_operator_footage = 1;
 			break;
 		case 'M': {
 			struct in_addr ia;
@@ -343,6 +350,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-server: --insecure-test-auth is for tests on loopback only\n");
 		return 2;
 	}
+	if (o.test_operator_footage && !is_loopback(o.addr)) {
+		fprintf(stderr, "vigil-server: --test-operator-footage is for tests on loopback only\n");
+		return 2;
+	}
 	if (o.webhook_private && !is_loopback(o.addr)) {
 		fprintf(stderr, "vigil-server: --webhook-allow-private is for tests on loopback only\n");
 		return 2;
@@ -369,6 +380,9 @@ main(int argc, char **argv)
 
 	srv.retention_s = o.retention_s;
 	srv.data_dir = o.data;
+	srv.test_operator_footage = o.test_operator_footage;
+	if (o.test_operator_footage)
+		log_warn("server", "op=test_mode msg=\"the admin token may read footage routes (tests only)\"");
 	if (o.metrics_allow != NULL)
 		snprintf(srv.metrics_allow, sizeof(srv.metrics_allow), "%s", o.metrics_allow);
 	srv.quota_bytes = (uint64_t)o.quota;

@@ -25,6 +25,7 @@ struct server {
 	struct identity *idn;  /* accounts, sessions, throttle, audit (identity.h) */
 	const char *data_dir;  /* --data (metrics: free space) */
 	struct webhook *wh;    /* organizations' webhook outbox (webhook.h) */
+	int test_operator_footage; /* tests on loopback: the admin token reads footage routes */
 	char metrics_allow[64]; /* --metrics-allow: a peer address that may read /metrics ("" none) */
 };
 

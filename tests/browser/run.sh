@@ -26,7 +26,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/admin.token"
 chmod 600 "$T/admin.token"
 mkdir -p "$T/server"
 start_bg server "$BIN/vigil-server" --listen 127.0.0.1:0 --data "$T/server" \
-	--admin-token-file "$T/admin.token" --insecure-test-auth --web "$WEB"
+	--admin-token-file "$T/admin.token" --insecure-test-auth --web "$WEB" --test-operator-footage
 SERVER_URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$LAST_PID") || { fail server_ready "see $T/server.log"; finish; }
 pass server_ready
 

@@ -28,9 +28,12 @@ pipe_server() {
 	SERVER_PORT=$port
 	[ -f "$T/admin.token" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/admin.token"; chmod 600 "$T/admin.token"; }
 	mkdir -p "$T/server"
-	# PIPE_ORG=1: accounts are made with the minimum Argon2id cost (tests only).
+	# PIPE_ORG=1: accounts are made with the minimum Argon2id cost (tests only) and footage
+	# is read through sessions and grants. Otherwise (keys.json, the interim path) the admin
+	# token reads footage: --test-operator-footage, a loopback-only test mode.
 	start_bg server "$BIN/vigil-server" --listen "127.0.0.1:$port" --data "$T/server" \
-		--admin-token-file "$T/admin.token" ${PIPE_ORG:+--insecure-test-auth}
+		--admin-token-file "$T/admin.token" ${PIPE_ORG:+--insecure-test-auth} \
+		${PIPE_ORG:---test-operator-footage}
 	SERVER_URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$LAST_PID") || return 1
 }
 

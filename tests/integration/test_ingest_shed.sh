@@ -22,7 +22,7 @@ chmod 600 "$T/admin.token"
 SERVER_PORT=$(free_port)
 mkdir -p "$T/server"
 start_bg server "$BIN/vigil-server" --listen "127.0.0.1:$SERVER_PORT" --data "$T/server" \
-	--admin-token-file "$T/admin.token" --fault-slow-disk "$SLOW"
+	--admin-token-file "$T/admin.token" --fault-slow-disk "$SLOW" --test-operator-footage
 SERVER_PID=$LAST_PID
 SERVER_URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$SERVER_PID") ||
 	{ fail server "no READY"; finish; }

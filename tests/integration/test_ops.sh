@@ -17,7 +17,7 @@ start_server() {
 	local name=$1
 	shift
 	start_bg "$name" "$BIN/vigil-server" --listen "127.0.0.1:$(free_port)" --data "$T/$name" \
-		--admin-token-file "$T/admin.token" "$@"
+		--admin-token-file "$T/admin.token" --test-operator-footage "$@"
 	SPID=$LAST_PID
 	URL=$(wait_ready "$T/$name.log" 'READY url=(http://[^ ]+)' 20 "$SPID")
 }

@@ -163,13 +163,13 @@ GT2=$(gwsession "$T/gw2.sk")
 check ingest_other_gateway test "$(code -H "Authorization: Bearer $GT2" --data-binary @"$T/l3" "$URL/api/v1/ingest")" = 403
 check cameras_list get "$CA" /api/v1/orgs/$OA/cameras | grep -q "\"id\":\"$CAM\",\"name\":\"Gate\".*\"segments\":1"
 
-# Footage: the owner may, strangers get 404, the admin token still may (transitional).
+# Footage: the owner may, strangers get 404, the admin token (an operator) may not.
 SEG=/api/v1/cameras/$CAM/streams/0/segments
 check footage_owner test "$(getcode "$CA" $SEG)" = 200
 check footage_owner_read test "$(getcode "$CA" $SEG/0)" = 200
 check footage_stranger test "$(getcode "$CB" $SEG)" = 404
 check footage_other_org_owner test "$(getcode "$CC" $SEG/0)" = 404
-check footage_admin_token_transitional test "$(code -H "$AH" "$URL$SEG")" = 200
+check footage_admin_token_refused test "$(code -H "$AH" "$URL$SEG")" = 401
 
 # Bob joins as a viewer through a user invitation (the request needs his own session).
 read -r UINV UVER UCODE UFPR <<<"$("$ORG" invite "$T/orgA" user)"
@@ -272,7 +272,7 @@ check kill_switch_support grep -q '"revoked":[1-9]' <<<"$R"
 check kill_switch_session_gone test "$(getcode "$CC" /api/v1/auth/me)" = 401
 check kill_switch_owner_kept test "$(getcode "$CA" /api/v1/orgs/$OA)" = 200
 "$VIGIL" account login --server "$URL" --username carol --session "$T/carol2.s" --kdf-fast \
-	--totp "$("$TOTP" "$(cat "$T/carol.totp")")" >/dev/null 2>&1
+	--totp "$("$TOTP" "$(cat "$T/carol.totp")" 1)" >/dev/null 2>&1
 check kill_switch_grant_gone test "$(getcode "$(cat "$T/carol2.s")" /api/v1/orgs/$OA)" = 404
 
 stop_bg server

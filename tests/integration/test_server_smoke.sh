@@ -31,7 +31,7 @@ printf '%s\n' "$ADMIN" > "$TMP/admin"
 check refuse_plain_public "$?" 2
 
 "$SERVER" --listen 127.0.0.1:0 --data "$TMP/data" --admin-token-file "$TMP/admin" \
-	--retention-s 86400 >"$TMP/out" 2>"$TMP/log" &
+	--retention-s 86400 --test-operator-footage >"$TMP/out" 2>"$TMP/log" &
 PID=$!
 for _ in $(seq 50); do grep -q '^READY ' "$TMP/out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^READY url=//p' "$TMP/out")

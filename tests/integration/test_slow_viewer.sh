@@ -25,7 +25,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/admin.token"
 chmod 600 "$T/admin.token"
 PORT=$(free_port)
 start_bg server "$BIN/vigil-server" --listen "127.0.0.1:$PORT" --data "$T/data" \
-	--admin-token-file "$T/admin.token"
+	--admin-token-file "$T/admin.token" --test-operator-footage
 SERVER_PID=$LAST_PID
 URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$SERVER_PID") ||
 	{ fail server_ready "no READY line"; finish; }
