@@ -15,6 +15,8 @@
 #include "camsim/control.h"
 #include "camsim/log.h"
 #include "camsim/replay.h"
+#include "camsim/scene.h"
+#include "camsim/scripted.h"
 #include "camsim/synth.h"
 
 #define EXIT_USAGE 2
@@ -28,7 +30,13 @@ struct opts {
 	long width, height;
 	long fps;		/* 0 = the mode's default */
 	const char *control;
+	long scripted;		/* --scripted SEED, -1 when not given */
+	const char *truth;	/* --truth FILE: the scripted scene's ground truth */
+	int no_flicker;		/* --no-flicker: scripted scene without its flicker */
 };
+
+/* The scripted scene shared by every scripted camera, or NULL. */
+static struct scripted *g_scripted;
 
 /* The state the main loop's callbacks share. */
 struct app {
@@ -50,6 +58,11 @@ usage(FILE *f)
 	    "  --replay-sub FILE  replay mode: also serve FILE as /cam<i>/sub\n"
 	    "  --synthetic        encode a moving test pattern live with x264 (default fps 15);\n"
 	    "                     /sub is the same at 640x360\n"
+	    "  --scripted SEED    like --synthetic, but the picture is a scripted scene:\n"
+	    "                     objects entering and leaving at known times, sensor\n"
+	    "                     noise, a slow brightness ramp and a flickering region\n"
+	    "  --truth FILE       with --scripted: write the ground truth (entries, mask)\n"
+	    "  --no-flicker       with --scripted: leave out the flickering region\n"
 	    "  --size WxH         synthetic main stream size (default 1280x720)\n"
 	    "  --fps N            frames per second, 1..120\n"
 	    "  --cameras N        number of cameras, 1..%d (default 4)\n"
@@ -108,7 +121,8 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_PORT = 1, O_CAMERAS, O_SYNTH, O_REPLAY, O_REPLAY_SUB, O_SIZE,
-	    O_FPS, O_CONTROL, O_HELP };
+	    O_FPS, O_CONTROL, O_HELP, O_SCRIPTED, O_TRUTH,
+	    O_NO_FLICKER };
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, O_PORT },
 		{ "cameras", required_argument, NULL, O_CAMERAS },
@@ -118,6 +132,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "fps", required_argument, NULL, O_FPS },
 		{ "control", required_argument, NULL, O_CONTROL },
+		{ "scripted", required_argument, NULL, O_SCRIPTED },
+		{ "truth", required_argument, NULL, O_TRUTH },
+		{ "no-flicker", no_argument, NULL, O_NO_FLICKER },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,6 +172,16 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_CONTROL:
 			o->control = optarg;
 			break;
+		case O_SCRIPTED:
+			if (parse_long(optarg, 0, 2147483647L, &o->scripted) != 0)
+				bad_arg("--scripted", optarg);
+			break;
+		case O_TRUTH:
+			o->truth = optarg;
+			break;
+		case O_NO_FLICKER:
+			o->no_flicker = 1;
+			break;
 		case O_HELP:
 			usage(stdout);
 			exit(0);
@@ -173,9 +200,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		    argv[optind]);
 		exit(EXIT_USAGE);
 	}
-	if (o->synthetic == (o->replay != NULL)) {
-		fprintf(stderr, "vigil-camsim: give exactly one of --replay FILE or "
-		    "--synthetic (try --help)\n");
+	if (o->synthetic + (o->replay != NULL) + (o->scripted >= 0) != 1) {
+		fprintf(stderr, "vigil-camsim: give exactly one of --replay FILE, "
+		    "--synthetic or --scripted SEED (try --help)\n");
 		exit(EXIT_USAGE);
 	}
 	if (o->replay_sub != NULL && o->synthetic) {
@@ -183,7 +210,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		exit(EXIT_USAGE);
 	}
 	if (o->fps == 0)
-		o->fps = o->synthetic ? 15 : 25;
+		o->fps = o->synthetic || o->scripted >= 0 ? 15 : 25;
+	if (o->truth != NULL && o->scripted < 0) {
+		fprintf(stderr, "vigil-camsim: --truth needs --scripted\n");
+		exit(EXIT_USAGE);
+	}
 }
 
 /* on_control applies one FIFO command and acknowledges it in the log. */
@@ -255,7 +286,7 @@ make_factories(const struct opts *o, struct cameras *cams)
 	unsigned i;
 	int rc = -1;
 
-	if (!o->synthetic) {
+	if (!o->synthetic && g_scripted == NULL) {
 		main_clip = annexb_load(o->replay, &err);
 		if (main_clip == NULL)
 			goto out;
@@ -274,6 +305,13 @@ make_factories(const struct opts *o, struct cameras *cams)
 	for (i = 0; i < cameras_count(cams); i++) {
 		const char *name = cameras_name(cams, i);
 
+		if (g_scripted != NULL) {
+			cameras_set_factory(cams, i, "main", scripted_factory_new(g_scripted,
+			    (unsigned)o->width, (unsigned)o->height, (unsigned)o->fps));
+			cameras_set_factory(cams, i, "sub", scripted_factory_new(g_scripted,
+			    640, 360, (unsigned)o->fps));
+			continue;
+		}
 		if (o->synthetic) {
 			cameras_set_factory(cams, i, "main", synth_factory_new(
 			    (unsigned)o->width, (unsigned)o->height,
@@ -303,7 +341,8 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct opts o = { .port = 8554, .cameras = 4, .width = 1280, .height = 720 };
+	struct opts o = { .port = 8554, .cameras = 4, .width = 1280, .height = 720,
+	    .scripted = -1 };
 	struct app app = { NULL, NULL };
 	GstRTSPServer *server = NULL;
 	struct control *ctl = NULL;
@@ -321,6 +360,20 @@ main(int argc, char **argv)
 	snprintf(service, sizeof(service), "%ld", o.port);
 	gst_rtsp_server_set_service(server, service);
 	app.cams = cameras_new(server, (unsigned)o.cameras);
+	if (o.scripted >= 0) {
+		struct scene *sc = NULL;
+		int64_t t0 = g_get_real_time();
+
+		if (scene_new(&sc, (uint64_t)o.scripted, SCENE_MAX_DURATION_US,
+		    SCENE_OBJECTS | (o.no_flicker ? SCENE_NO_FLICKER : 0)) != 0 ||
+		    (o.truth != NULL && scene_write_truth(sc, o.truth, t0) != 0)) {
+			scene_free(sc);
+			fprintf(stderr, "vigil-camsim: cannot make the scripted scene\n");
+			goto out;
+		}
+		g_scripted = scripted_new(sc, t0);
+		log_info("event=scripted seed=%ld t0_us=%lld", o.scripted, (long long)t0);
+	}
 	if (make_factories(&o, app.cams) != 0)
 		goto out;
 	for (i = 0; i < cameras_count(app.cams); i++)
@@ -348,7 +401,8 @@ main(int argc, char **argv)
 	cleanup_id = g_timeout_add_seconds(2, on_session_cleanup, server);
 
 	log_info("event=listening addr=127.0.0.1 port=%d mode=%s cameras=%ld fps=%ld",
-	    port, o.synthetic ? "synthetic" : "replay", o.cameras, o.fps);
+	    port, o.scripted >= 0 ? "scripted" : o.synthetic ? "synthetic" : "replay",
+	    o.cameras, o.fps);
 	printf("READY port=%d\n", port);
 	for (i = 0; i < cameras_count(app.cams); i++) {
 		const char *name = cameras_name(app.cams, i);
@@ -379,6 +433,7 @@ out:
 		g_object_unref(server);
 	if (app.loop != NULL)
 		g_main_loop_unref(app.loop);
+	scripted_free(g_scripted);
 	log_info("event=exit code=%d", rc);
 	return rc;
 }

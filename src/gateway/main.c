@@ -16,6 +16,7 @@
 #include "gateway/cfgfetch.h"
 #include "gateway/config.h"
 #include "gateway/enrollc.h"
+#include "gateway/events.h"
 #include "gateway/recorder.h"
 #include "gateway/spool.h"
 #include "gateway/uploader.h"
@@ -256,6 +257,7 @@ static int cmd_run(const char *cfgpath)
 {
 	struct config *cfg = NULL, *next = NULL;
 	struct spool *sp = NULL;
+	struct events_sender *evs = NULL;
 	struct runs rs = { NULL, 0, 0 };
 	struct cfgfetch *cf = NULL;
 	struct cfgfetch_params fp;
@@ -293,6 +295,9 @@ static int cmd_run(const char *cfgpath)
 	}
 	if (enrollc_key_load(cfg->key_file, sk) != 0)
 		goto out;
+	/* Motion events go up on their own thread (events.h); without it they are only logged. */
+	if ((evs = events_start(cfg->server, sk)) == NULL)
+		log_warn("gateway", "event=events_sender_unavailable msg=\"motion events are only logged\"");
 	if (mkdir_p(cfg->spool_dir, 0700) != 0 ||
 	    (sp = spool_open(cfg->spool_dir, cfg->spool_max_bytes)) == NULL) {
 		log_err("gateway", "event=spool_open_failed path=%s", cfg->spool_dir);
@@ -350,6 +355,7 @@ stop:
 	cfgfetch_close(cf);
 	runs_stop(&rs);
 out:
+	events_stop(evs);
 	spool_close(sp);
 	config_free(cfg);
 	sodium_free(sk);

@@ -11,6 +11,7 @@
 #include "server/index.h"
 #include "server/jsonbody.h"
 #include "server/orgs.h"
+#include "server/webhook.h"
 #include "server/server.h"
 
 /*
@@ -133,6 +134,13 @@ int h_events_post(struct req *rq)
 	hex_encode(row.camera_id, CAMERA_ID_LEN, camh);
 	log_info("events", "op=put camera=%s event=%s start_us=%lld end_us=%lld new=%d", camh, idh,
 	    (long long)start, (long long)end, r);
+	/* A new event notifies the camera's organization once (metadata only, webhook.h). */
+	if (r == 1 && rq->srv->wh != NULL && rq->srv->idn != NULL && rq->srv->idn->orgs != NULL) {
+		char org[ORGS_ID_BUF];
+
+		if (orgs_camera_org(rq->srv->idn->orgs, camh, org) == 0)
+			webhook_notify_event(rq->srv->wh, org, camh, idh, start, end);
+	}
 	ret = http_json(rq, r == 1 ? 201 : 200, json_pack("{s:s}", "id", idh));
 out:
 	free(payload);

@@ -94,6 +94,8 @@ json_t *orgs_gateways_json(struct orgs *o, const char *org);
 int orgs_gateway_org(struct orgs *o, const char *gw, int64_t now, char org_out[ORGS_ID_BUF]);
 /* The gateway camera cam is registered to: 0, ORGS_E_NOTFOUND. */
 int orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF]);
+/* The org a registered camera belongs to. 0 or ORGS_E_NOTFOUND. */
+int orgs_camera_org(struct orgs *o, const char *cam, char org_out[ORGS_ID_BUF]);
 
 /* Gateway configuration (orgs_site.c). */
 int orgs_gwconfig_put(struct orgs *o, const char *org, const char *gw, const uint8_t *stmt,

@@ -205,6 +205,26 @@ orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF])
 }
 
 int
+orgs_camera_org(struct orgs *o, const char *cam, char org_out[ORGS_ID_BUF])
+{
+	sqlite3_stmt *st = NULL;
+	int r = ORGS_E_NOTFOUND;
+
+	org_out[0] = '\0';
+	pthread_mutex_lock(&o->mu);
+	if (orgs_prep(o, "SELECT org FROM org_cameras WHERE id=?", &st) == 0) {
+		orgs_bind_text(st, 1, cam);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			orgs_col_text(st, 0, org_out, ORGS_ID_BUF);
+			r = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&o->mu);
+	return r;
+}
+
+int
 orgs_support_grant(struct orgs *o, const char *org, const char *user_id, int64_t expires_us,
     const char *by)
 {
