@@ -48,7 +48,8 @@ else
 fi
 grep -q 'status=503' "$T/gateway.log" && pass gateway_saw_503 ||
 	fail gateway_saw_503 "the gateway never logged a 503"
-[ "$slow_ms" -lt 1000 ] && pass responsive_while_shedding ||
+# Loose on a shared machine: a blocked HTTP thread would not answer within curl's 3 s.
+[ "$slow_ms" -lt 2500 ] && pass responsive_while_shedding ||
 	fail responsive_while_shedding "/healthz took $slow_ms ms"
 held=$(spool_links)
 [ "$held" -gt "$CAMERAS" ] && pass gateway_spools "($held links held)" ||

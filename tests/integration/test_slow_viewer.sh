@@ -64,11 +64,12 @@ start_bg viewB curl -sS -N -H "$AUTH" --max-time "$WATCH" -o "$T/b.bin" \
 
 sleep 8
 RSS0=$(rss_kib "$SERVER_PID")
-# The server answers at once with the stalled readers connected.
+# The server still answers with the stalled readers connected (a blocked HTTP thread would
+# not answer at all; the bound is loose because the machine is shared).
 t0=${EPOCHREALTIME/./}
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/healthz")
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/healthz")
 t1=${EPOCHREALTIME/./}
-if [ "$code" = 200 ] && [ $(((t1 - t0) / 1000)) -lt 500 ]; then
+if [ "$code" = 200 ] && [ $(((t1 - t0) / 1000)) -lt 3000 ]; then
 	pass healthz_while_stalled
 else
 	fail healthz_while_stalled "status $code after $(((t1 - t0) / 1000)) ms"
