@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run-all.sh - runs every benchmark (gateway vs ffmpeg, server ingest vs disk, archive serving vs nginx, timeline and index) and prints the machine and the tables.
+# bench/run-all.sh - runs every benchmark (gateway vs ffmpeg, ingest vs disk, archive serving vs nginx, timeline and index, idle connections, live fan-out vs nginx-rtmp, motion vs Motion) and prints the machine and the tables.
 #
 # Usage: bench/run-all.sh        (what `make bench` runs, after building)
 # The environment of bench/gateway.sh (NS, DURATION, RUNS, WARMUP) and bench/ingest.sh
@@ -28,6 +28,18 @@ bench/archive.sh || { status=1; echo; echo "archive benchmark FAILED (see the me
 echo
 echo "## Timeline and index (DAYS=${DAYS:-365})"
 bench/index.sh || { status=1; echo; echo "index benchmark FAILED (see the messages above)"; }
+
+echo
+echo "## Idle gateway connections (NS=\"${NS_CONNS:-1000 10000}\")"
+NS=${NS_CONNS:-1000 10000} bench/conns.sh || { status=1; echo; echo "connections benchmark FAILED (see the messages above)"; }
+
+echo
+echo "## Live fan-out: vigil-server vs nginx-rtmp"
+bench/live.sh || { status=1; echo; echo "live benchmark FAILED (see the messages above)"; }
+
+echo
+echo "## Motion detection: the gateway vs Debian's motion"
+bench/motion.sh || { status=1; echo; echo "motion benchmark FAILED (see the messages above)"; }
 
 echo
 echo "  load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the end)"
