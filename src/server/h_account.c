@@ -222,10 +222,17 @@ h_users_lookup(struct req *rq)
 	char id[ACCOUNTS_ID_BUF], box[65], sign[65];
 	int r;
 
-	/* Only owners and admins of some org add people; others learn nothing here. */
+	/* Only owners and admins of some org add people, and like every owner or admin
+	 * action it needs their second factor; others learn nothing here. */
 	if (!orgs_is_admin_somewhere(idn->orgs, rq->who.user_id))
 		return http_error(rq, 403, "only organization owners and admins may look users up", 0);
-	if (name == NULL || (u = sodium_malloc(sizeof(*u))) == NULL) {
+	if ((u = sodium_malloc(sizeof(*u))) == NULL)
+		return http_error(rq, 503, "out of memory", 0);
+	if (accounts_get(idn->acc, rq->who.user_id, u) != 0 || !u->totp_enabled) {
+		r = http_error(rq, 403, "enable a second factor (TOTP) for this role", 0);
+		goto out;
+	}
+	if (name == NULL) {
 		r = http_error(rq, 400, "username required", 0);
 		goto out;
 	}

@@ -250,14 +250,32 @@ path_org(const struct route_match *m, char org[65])
 	return 0;
 }
 
+/* Owners and admins act only with a second factor on their account: 0, or -1 with the
+ * reason in who->deny. Other roles pass. */
+static int
+role_second_factor(struct server *srv, uint8_t role, struct principal *who)
+{
+	struct accounts_user *u;
+	int totp;
+
+	if (role != STMT_ROLE_OWNER && role != STMT_ROLE_ADMIN)
+		return 0;
+	if ((u = sodium_malloc(sizeof(*u))) == NULL)
+		return -1;
+	totp = accounts_get(srv->idn->acc, who->user_id, u) == 0 && u->totp_enabled;
+	sodium_free(u);
+	if (totp)
+		return 0;
+	who->deny = "enable a second factor (TOTP) for this role";
+	return -1;
+}
+
 /* POLICY_ORG for an authenticated session: membership, role mask, TOTP, step-up. */
 static int
 org_decide(struct server *srv, const struct route_match *m, int64_t now, struct principal *who)
 {
-	struct accounts_user *u;
 	struct orgs_member mem;
 	char org[65];
-	int totp;
 
 	if (path_org(m, org) != 0 || srv->idn->orgs == NULL ||
 	    orgs_membership(srv->idn->orgs, org, who->user_id, now, &mem) != 0)
@@ -266,16 +284,8 @@ org_decide(struct server *srv, const struct route_match *m, int64_t now, struct 
 		who->deny = "your role in this organization does not allow this";
 		return -403;
 	}
-	if (mem.role == STMT_ROLE_OWNER || mem.role == STMT_ROLE_ADMIN) {
-		if ((u = sodium_malloc(sizeof(*u))) == NULL)
-			return -403;
-		totp = accounts_get(srv->idn->acc, who->user_id, u) == 0 && u->totp_enabled;
-		sodium_free(u);
-		if (!totp) {
-			who->deny = "enable a second factor (TOTP) for this role";
-			return -403;
-		}
-	}
+	if (role_second_factor(srv, mem.role, who) != 0)
+		return -403;
 	if ((m->route->roles & ORG_STEP_UP) != 0 && !who->step_up_fresh) {
 		who->deny = "step-up required: POST /api/v1/auth/step-up";
 		return -403;
@@ -345,6 +355,15 @@ authorize_route(struct server *srv, const struct route_match *m, const char *aut
 		if (m->nparams < 1 || srv->idn->orgs == NULL ||
 		    orgs_camera_view(srv->idn->orgs, m->params[0], who->user_id, now, who->org) != 0)
 			return -404;
+		/* Footage is an owner's or admin's role too: the same second factor applies. */
+		{
+			struct orgs_member mem;
+
+			if (orgs_membership(srv->idn->orgs, who->org, who->user_id, now, &mem) != 0)
+				return -404;
+			if (role_second_factor(srv, mem.role, who) != 0)
+				return -403;
+		}
 		who->kind = POLICY_CAMERA_VIEW;
 		return 0;
 	case POLICY_NONE:

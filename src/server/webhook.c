@@ -32,7 +32,8 @@ static const char *const schema[] = {
 	"PRAGMA synchronous=FULL",
 	"CREATE TABLE IF NOT EXISTS webhooks (org VARCHAR(64) PRIMARY KEY, url TEXT NOT NULL, "
 	    "secret BLOB NOT NULL, created_us BIGINT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, org VARCHAR(64) NOT NULL, "
+	"CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+	    "org VARCHAR(64) NOT NULL, "
 	    "body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_us BIGINT NOT NULL)",
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_us)",
 };

@@ -226,6 +226,10 @@ test_webhooks(void **state)
 	rx_start(&rx, port);
 	assert_true(rx_wait(&rx, 5, 5000));
 	check_delivery(&rx.got[4], secret, ev[4]);
+	/* Delivery ids are never reused, even after the outbox emptied (receivers drop
+	 * duplicates by them). */
+	for (i = 0; i < 4; i++)
+		assert_string_not_equal(rx.got[4].id, rx.got[i].id);
 	usleep(300000);
 	assert_int_equal(rx_count(&rx), 5);
 	webhook_stats(w, &delivered, &dropped, &queued);
