@@ -12,6 +12,8 @@
 
 #define PATH_BUF 512
 #define WAIT_DEFAULT 0
+/* A camera's detection object (the gateway's motion_config.h allows 16 KiB). */
+#define DETECTION_MAX (16u * 1024u)
 #define GRANTS_MAX 4096
 
 static const char USAGE_GW[] =
@@ -26,11 +28,15 @@ static const char USAGE_GW[] =
 
 static const char USAGE_CAM[] =
     "usage: vigil camera add --org ORG --name NAME --gateway GW --url RTSP_URL\n"
-    "                        [--url1 SUBSTREAM_URL]                COMMON\n"
+    "                        [--url1 SUBSTREAM_URL] [--detection FILE]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
     "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
     "(and viewer in scope) whose signed member statement verifies, and sends the gateway a\n"
-    "new signed config sealed to it (camera URLs never reach the server in the clear).\n";
+    "new signed config sealed to it (camera URLs never reach the server in the clear).\n"
+    "--detection FILE: the camera's motion settings, a JSON object such as\n"
+    "{\"sensitivity\":50,\"min_duration_ms\":300,\"zones\":[{\"name\":\"door\",\"rect\":[x,y,w,h]}],\n"
+    "\"masks\":[[x,y,w,h]]} (per-mille of the frame); the gateway refuses the whole\n"
+    "configuration when it is invalid, keeping its last good one.\n";
 
 static int
 usage(const char *u, int help)
@@ -246,6 +252,7 @@ struct cam_edit {
 	uint8_t id[STMT_ID_LEN];
 	uint32_t epoch;
 	uint8_t pk[STMT_KEY_LEN];
+	json_t *detection;          /* NULL: the gateway's defaults */
 };
 
 static int
@@ -270,7 +277,41 @@ add_camera_json(json_t *doc, void *ctx)
 	cam = json_pack("{s:s,s:o,s:I,s:o,s:o}", "name", c->name,
 	    "id", orgc_hex_json(c->id, STMT_ID_LEN), "epoch", (json_int_t)c->epoch,
 	    "epoch_public_key", orgc_hex_json(c->pk, STMT_KEY_LEN), "streams", streams);
+	if (cam != NULL && c->detection != NULL &&
+	    json_object_set(cam, "detection", c->detection) != 0) {
+		json_decref(cam);
+		return -1;
+	}
 	return cam != NULL && json_array_append_new(cams, cam) == 0 ? 0 : -1;
+}
+
+/* Read a --detection file: a JSON object of at most DETECTION_MAX bytes. The gateway
+ * checks its fields (motion_config.c). 0 or -1 (message printed). */
+static int
+detection_load(const char *path, json_t **out)
+{
+	struct buf b;
+	json_error_t je;
+	int ret = -1;
+
+	*out = NULL;
+	buf_init(&b, DETECTION_MAX + 1);
+	if (file_read(path, &b, DETECTION_MAX + 1) != 0 || b.len > DETECTION_MAX) {
+		fprintf(stderr, "vigil: cannot read --detection file (at most %u bytes)\n",
+		    DETECTION_MAX);
+		goto out;
+	}
+	*out = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &je);
+	if (*out == NULL || !json_is_object(*out)) {
+		fprintf(stderr, "vigil: --detection file is not a JSON object\n");
+		json_decref(*out);
+		*out = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_free(&b);
+	return ret;
 }
 
 static int
@@ -298,6 +339,9 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 		rc = usage(USAGE_CAM, 0);
 		goto out;
 	}
+	if (orgargs_get(a, "detection") != NULL &&
+	    detection_load(orgargs_get(a, "detection"), &ce.detection) != 0)
+		goto out;
 	if (!oc->have_root) {
 		fprintf(stderr, "vigil: adding a camera needs the org root (owners hold it)\n");
 		goto out;
@@ -373,6 +417,7 @@ out:
 			buf_free(&st[i]);
 	free(st);
 	free(ms);
+	json_decref(ce.detection);
 	json_decref(req);
 	json_decref(ans);
 	return rc;
@@ -390,7 +435,7 @@ cmd_camera(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(USAGE_CAM, 0);
-	if (orgargs_parse(argc, argv, 2, "name gateway url url1", &a) != 0)
+	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection", &a) != 0)
 		return EXIT_USAGE;
 	if (a.help)
 		return usage(USAGE_CAM, 1);

@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/util.h"
+#include "gateway/motion_config.h"
 
 #define SPOOL_MIN_BYTES (1024u * 1024u)
 #define SPOOL_MAX_BYTES (UINT64_C(1) << 52)
@@ -165,11 +166,11 @@ static int parse_stream(json_t *js, const char *where, struct config_stream *st,
 static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "id", "epoch", "epoch_public_key", "streams",
-		NULL };
+		"detection", NULL };
 	char where[64], w[96];
 	const char *name;
 	json_int_t epoch;
-	json_t *jss;
+	json_t *jss, *jd;
 	size_t i, j;
 
 	snprintf(where, sizeof(where), "cameras[%zu]", ci);
@@ -211,6 +212,17 @@ static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *
 				errf(err, errlen, "%s.index: repeats streams[%zu].index", sw, j);
 				return -1;
 			}
+	}
+	/* Zones, masks, sensitivity and durations: refused with the whole configuration when
+	 * invalid, so that a broken mask never silently watches what it should hide. */
+	motion_params_default(&cam->detection);
+	if ((jd = json_object_get(jc, "detection")) != NULL) {
+		char derr[200];
+		if (motion_config_from_json(jd, &cam->detection, derr, sizeof(derr)) != 0) {
+			errf(err, errlen, "%s%s", w, derr);
+			return -1;
+		}
+		cam->has_detection = 1;
 	}
 	/* Unknown fields last, so that a missing or wrong known field is named first. */
 	return only_keys(jc, keys, where, err, errlen);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/segment.h"
+#include "gateway/motion.h"
 
 #define CONFIG_MAX_BYTES (256u * 1024u)
 #define CONFIG_MAX_CAMERAS 256
@@ -25,6 +26,10 @@ struct config_camera {
 	uint8_t epoch_pk[EPOCH_PK_LEN];
 	size_t nstreams;
 	struct config_stream streams[CONFIG_MAX_STREAMS];
+	/* The camera's "detection" object (motion_config.h), or motion_params_default()
+	 * when it has none (has_detection 0). */
+	int has_detection;
+	struct motion_params detection;
 };
 
 struct config {

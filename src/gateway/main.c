@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/enrollc.h"
 #include "gateway/events.h"
+#include "gateway/motion_tap.h"
 #include "gateway/recorder.h"
 #include "gateway/spool.h"
 #include "gateway/uploader.h"
@@ -117,6 +118,8 @@ struct stream_run {
 	int active;
 	struct recorder *rec;
 	struct uploader *up;
+	int det_set;                  /* det was handed to motion_tap for this camera */
+	struct motion_params det;
 };
 
 struct runs {
@@ -177,8 +180,60 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	return 0;
 }
 
+static int rect_same(const struct motion_rect *a, const struct motion_rect *b)
+{
+	return a->x == b->x && a->y == b->y && a->w == b->w && a->h == b->h;
+}
+
+static int detection_same(const struct motion_params *a, const struct motion_params *b)
+{
+	size_t i;
+
+	if (a->enabled != b->enabled || a->sensitivity != b->sensitivity ||
+	    a->min_duration_ms != b->min_duration_ms || a->end_hold_ms != b->end_hold_ms ||
+	    a->nzones != b->nzones || a->nmasks != b->nmasks)
+		return 0;
+	for (i = 0; i < a->nzones; i++)
+		if (strcmp(a->zones[i].name, b->zones[i].name) != 0 ||
+		    !rect_same(&a->zones[i].r, &b->zones[i].r))
+			return 0;
+	for (i = 0; i < a->nmasks; i++)
+		if (!rect_same(&a->masks[i], &b->masks[i]))
+			return 0;
+	return 1;
+}
+
+/* Hand a camera's detection settings to its motion taps, only when they changed: a new
+ * setting restarts the camera's detector (and ends an open event). */
+static void runs_detection(struct runs *rs, const struct config_camera *cam)
+{
+	size_t i;
+	int same = 0;
+
+	for (i = 0; i < rs->n; i++)
+		if (memcmp(rs->v[i].camera_id, cam->id, CAMERA_ID_LEN) == 0 && rs->v[i].det_set &&
+		    detection_same(&rs->v[i].det, &cam->detection))
+			same = 1;
+	if (same)
+		return;
+	if (motion_tap_configure(cam->id, &cam->detection) != 0) {
+		log_warn("gateway", "event=detection_not_applied camera=%s", cam->name);
+		return;
+	}
+	log_info("gateway", "event=detection_configured camera=%s own=%d enabled=%d "
+	    "sensitivity=%u min_duration_ms=%u zones=%zu masks=%zu", cam->name, cam->has_detection,
+	    cam->detection.enabled, cam->detection.sensitivity, cam->detection.min_duration_ms,
+	    cam->detection.nzones, cam->detection.nmasks);
+	for (i = 0; i < rs->n; i++)
+		if (memcmp(rs->v[i].camera_id, cam->id, CAMERA_ID_LEN) == 0) {
+			rs->v[i].det = cam->detection;
+			rs->v[i].det_set = 1;
+		}
+}
+
 /* Make the running streams those of cfg: new ones start, kept ones take the new address,
- * epoch key (from their next segment) and segment length, dropped ones idle. 0 or -1
+ * epoch key (from their next segment), segment length and detection settings, dropped
+ * ones idle. 0 or -1
  * (a stream that could not start; the others run). */
 static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cfg,
     const uint8_t *sk)
@@ -211,6 +266,7 @@ static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cf
 				    run->stream);
 			run->active = 1;
 		}
+		runs_detection(rs, cam);
 	}
 	/* Streams past n0 were started just now: all in cfg. */
 	for (i = 0; i < n0; i++) {

@@ -200,8 +200,9 @@ static int take_settings(json_t *doc, struct sigconfig_settings *st, char *err, 
 	json_t *v, *d;
 
 	st->retention_days = 0;
-	st->detection_enabled = 0;
-	st->detection_sensitivity = 50;
+	st->detection_given = 0;
+	st->detection_enabled = 1;
+	st->detection_sensitivity = MOTION_SENS_DEFAULT;
 	if ((v = json_object_get(doc, "retention_days")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > SIGCONFIG_RETENTION_MAX) {
@@ -217,6 +218,7 @@ static int take_settings(json_t *doc, struct sigconfig_settings *st, char *err, 
 			errf(err, errlen, "detection: must be an object with enabled and sensitivity");
 			return -1;
 		}
+		st->detection_given = 1;
 		if ((v = json_object_get(d, "enabled")) != NULL) {
 			if (!json_is_boolean(v)) {
 				errf(err, errlen, "detection.enabled: must be true or false");
@@ -235,6 +237,21 @@ static int take_settings(json_t *doc, struct sigconfig_settings *st, char *err, 
 		json_object_del(doc, "detection");
 	}
 	return 0;
+}
+
+/* Cameras without a "detection" object of their own take the top-level one. */
+static void detection_defaults(struct config *c, const struct sigconfig_settings *st)
+{
+	size_t i;
+
+	if (!st->detection_given)
+		return;
+	for (i = 0; i < c->ncameras; i++) {
+		if (c->cameras[i].has_detection)
+			continue;
+		c->cameras[i].detection.enabled = st->detection_enabled;
+		c->cameras[i].detection.sensitivity = st->detection_sensitivity;
+	}
 }
 
 /* Turn the opened body into a struct config through config_parse, so that a signed
@@ -279,6 +296,7 @@ static int body_to_config(const uint8_t *plain, size_t len, const struct config 
 	ret = STMT_E_CONFIG;
 	if (config_parse(text, tlen, out, err, errlen) != 0)
 		goto out;
+	detection_defaults(*out, st);
 	ret = STMT_OK;
 out:
 	if (text != NULL) {

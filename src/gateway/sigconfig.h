@@ -9,10 +9,15 @@
 
 /*
  * The sealed body of a gateway.config statement is JSON:
- *   {"cameras":[...as in config.h, stream URLs may carry user:password...],
+ *   {"cameras":[...as in config.h, stream URLs may carry user:password; each camera may
+ *               carry its own "detection" object (motion_config.h: zones, masks,
+ *               sensitivity, min_duration_ms, end_hold_ms)...],
  *    "segment_target_ms":2000,            (optional, else the local value)
  *    "retention_days":30,                 (optional, 0..3650, 0 = until quota)
  *    "detection":{"enabled":true,"sensitivity":50}}   (optional, sensitivity 1..100)
+ * The top-level "detection" is the default of cameras without their own object (which
+ * replaces it whole for that camera); an invalid camera object refuses the configuration
+ * (STMT_E_CONFIG). Each returned camera's detection field holds its effective parameters.
  * server, key_file, spool_dir and spool_max_bytes stay local: the org cannot redirect
  * a gateway's uploads or files with a configuration.
  * A gateway.command body is {"command":"name"[,"camera":"32 hex"]}.
@@ -29,7 +34,8 @@ struct sigconfig;
 /* Settings of a signed configuration that struct config does not carry. */
 struct sigconfig_settings {
 	uint32_t retention_days;        /* 0 = keep until the quota */
-	int detection_enabled;
+	int detection_given;            /* the top-level "detection" object was present */
+	int detection_enabled;          /* 1 when not given */
 	uint32_t detection_sensitivity; /* 1..100, 50 when not given */
 };
 

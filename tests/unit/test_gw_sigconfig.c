@@ -13,6 +13,8 @@
 #include "common/orgkeys.h"
 #include "common/statement.h"
 #include "gateway/config.h"
+#include "gateway/motion.h"
+#include "gateway/motion_tap.h"
 #include "gateway/sigconfig.h"
 
 #define NOW INT64_C(1700000000000000)
@@ -385,6 +387,122 @@ static void test_state_file(void **state)
 	buf_free(&ob);
 }
 
+#define ID2 "ffeeddccbbaa99887766554433221100"
+#define CAM_JSON(name, id, det) "{\"name\":\"" name "\",\"id\":\"" id "\",\"epoch\":1," \
+    "\"epoch_public_key\":\"" PK1 "\",\"streams\":[{\"index\":0,\"url\":\"rtsp://h/m\"}]" det "}"
+#define DET_MASK ",\"detection\":{\"sensitivity\":60,\"min_duration_ms\":500," \
+    "\"zones\":[{\"name\":\"yard\",\"rect\":[0,0,1000,1000]}],\"masks\":[[720,0,280,360]]}"
+
+#define DW 320
+#define DH 180
+
+/* Events a detector with p opens on 30 s of a still textured scene whose top-right
+ * corner flickers by 50 grey levels every 4 frames (15 fps) from 5 s on. */
+static int flicker_events(const struct motion_params *p)
+{
+	static uint8_t img[DW * DH];
+	struct motion_det *d = NULL;
+	struct motion_step st;
+	uint64_t rng = 7;
+	int64_t t;
+	int i, x, y, starts = 0;
+
+	assert_int_equal(motion_det_new(&d, p), 0);
+	for (i = 0, t = 1000000; i < 30 * 15; i++, t += 1000000 / 15) {
+		int flick = i > 5 * 15 && (i / 4) % 2 ? 50 : 0;
+		for (y = 0; y < DH; y++)
+			for (x = 0; x < DW; x++) {
+				int v;
+				rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+				v = 80 + ((x / 20 + y / 20) & 1) * 30 + x / 8 + (int)((rng >> 33) % 9) - 4;
+				if (x >= 240 && y < 60)
+					v += flick;
+				img[y * DW + x] = (uint8_t)(v > 255 ? 255 : v);
+			}
+		assert_int_equal(motion_det_feed(d, img, DW, DH, DW, t, &st), 0);
+		if (st.change == MOTION_START)
+			starts++;
+	}
+	motion_det_free(d);
+	return starts;
+}
+
+/* A camera's own detection object (zones, a mask, sensitivity, minimum duration) comes out
+ * of the signed configuration as the detector's parameters; a camera without one takes
+ * the defaults with the top-level sensitivity; the mask really hides the flicker. */
+static void test_detection(void **state)
+{
+	struct fx *f = *state;
+	struct config *c = NULL;
+	struct motion_params def;
+	struct buf b;
+	char err[256];
+
+	buf_init(&b, STMT_MAX_LEN);
+	make_config(&f->admin, f->gpk, 1, 0, "{\"detection\":{\"sensitivity\":40},\"cameras\":["
+	    CAM_JSON("gate", ID1, DET_MASK) "," CAM_JSON("hall", ID2, "") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->ncameras, 2);
+	assert_int_equal(c->cameras[0].has_detection, 1);
+	assert_int_equal(c->cameras[0].detection.enabled, 1);
+	assert_int_equal(c->cameras[0].detection.sensitivity, 60);
+	assert_int_equal(c->cameras[0].detection.min_duration_ms, 500);
+	assert_int_equal(c->cameras[0].detection.nzones, 1);
+	assert_string_equal(c->cameras[0].detection.zones[0].name, "yard");
+	assert_int_equal(c->cameras[0].detection.nmasks, 1);
+	assert_int_equal(c->cameras[0].detection.masks[0].x, 720);
+	assert_int_equal(c->cameras[0].detection.masks[0].w, 280);
+	assert_int_equal(c->cameras[0].detection.masks[0].h, 360);
+	assert_int_equal(c->cameras[1].has_detection, 0);
+	assert_int_equal(c->cameras[1].detection.sensitivity, 40);
+	assert_int_equal(c->cameras[1].detection.nmasks, 0);
+	/* What runs_apply hands to the taps is accepted there. */
+	assert_int_equal(motion_tap_configure(c->cameras[0].id, &c->cameras[0].detection), 0);
+	assert_int_equal(motion_tap_configure(c->cameras[1].id, &c->cameras[1].detection), 0);
+	/* The flicker opens events with the defaults and none under the signed mask. */
+	motion_params_default(&def);
+	assert_true(flicker_events(&def) >= 1);
+	assert_int_equal(flicker_events(&c->cameras[0].detection), 0);
+	config_free(c);
+	c = NULL;
+
+	/* Without any detection object a camera keeps the defaults. */
+	make_config(&f->admin, f->gpk, 2, 0, "{\"cameras\":[" CAM_JSON("gate", ID1, "") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->cameras[0].detection.enabled, def.enabled);
+	assert_int_equal(c->cameras[0].detection.sensitivity, def.sensitivity);
+	assert_int_equal(c->cameras[0].detection.min_duration_ms, def.min_duration_ms);
+	assert_int_equal(c->cameras[0].detection.nmasks, 0);
+	config_free(c);
+	c = NULL;
+
+	/* An invalid detection object refuses the whole configuration; the seq stays. */
+	{
+		static const char *const bad[] = {
+			",\"detection\":{\"masks\":[[900,0,200,100]]}",     /* outside the frame */
+			",\"detection\":{\"mask\":[[0,0,10,10]]}",          /* a typo, not ignored */
+			",\"detection\":{\"sensitivity\":101}",
+			",\"detection\":{\"zones\":[{\"name\":\"a/b\",\"rect\":[0,0,9,9]}]}",
+			",\"detection\":[]",
+		};
+		char body[1024];
+		size_t i;
+		int has;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			int n = snprintf(body, sizeof(body), "{\"cameras\":[{\"name\":\"gate\",\"id\":"
+			    "\"" ID1 "\",\"epoch\":1,\"epoch_public_key\":\"" PK1 "\",\"streams\":"
+			    "[{\"index\":0,\"url\":\"rtsp://h/m\"}]%s}]}", bad[i]);
+			assert_true(n > 0 && (size_t)n < sizeof(body));
+			make_config(&f->admin, f->gpk, 3 + i, 0, body, &b);
+			assert_int_equal(apply(f, &b, &c, err, sizeof(err)), STMT_E_CONFIG);
+			assert_non_null(strstr(err, "cameras[0].detection"));
+			assert_int_equal(sigconfig_last_seq(f->sc, &has), 2);
+		}
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detection, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
