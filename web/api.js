@@ -97,3 +97,40 @@ export const orgs = () => call('GET', '/api/v1/orgs');
 export const org = (id) => call('GET', orgPath(id));
 export const orgKeys = (id) => call('GET', orgPath(id) + '/keys');
 export const orgCameras = (id) => call('GET', orgPath(id) + '/cameras');
+
+// Recorded footage of one camera stream (docs/api/http.md, "Footage"); times in µs.
+function camPath(cameraId, stream) {
+	if (typeof cameraId !== 'string' || !/^[0-9a-f]{32}$/.test(cameraId) || !Number.isInteger(stream) || stream < 0 || stream > 255)
+		throw new ApiError(400, 'bad camera');
+	return `/api/v1/cameras/${cameraId}/streams/${stream}`;
+}
+const us = (x) => String(Math.max(0, Math.floor(x)));
+export const timeline = (id, s, from, to) =>
+	call('GET', `${camPath(id, s)}/timeline?from=${us(from)}&to=${us(to)}`, undefined, footageHeaders());
+export const segments = (id, s, from, to) =>
+	call('GET', `${camPath(id, s)}/segments?from=${us(from)}&to=${us(to)}`, undefined, footageHeaders());
+export const events = (id, from, to) => {
+	camPath(id, 0);
+	return call('GET', `/api/v1/cameras/${id}/events?from=${us(from)}&to=${us(to)}`, undefined, footageHeaders());
+};
+
+// One link's records (a whole segment or a gap) as bytes.
+export async function segmentBytes(cameraId, stream, seq, signal) {
+	if (!Number.isSafeInteger(seq) || seq < 0)
+		throw new ApiError(400, 'bad sequence number');
+	let resp;
+	try {
+		resp = await fetch(`${camPath(cameraId, stream)}/segments/${seq}`, {
+			credentials: 'same-origin', cache: 'no-store', headers: footageHeaders(), signal,
+		});
+	} catch (e) {
+		if (e.name === 'AbortError')
+			throw e;
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	if (!resp.ok) {
+		const j = await jsonOf(resp);
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	}
+	return new Uint8Array(await resp.arrayBuffer());
+}

@@ -4,9 +4,11 @@ import * as keys from './keys.js';
 import { signIn, unlock } from './login.js';
 import { Grid } from './grid.js';
 import { openOrg } from './orgs.js';
+import { CameraView } from './player.js';
 
 const $ = (id) => document.getElementById(id);
 let grid = null;
+let camView = null;
 
 function show(view) {
 	$('view-signin').hidden = view !== 'signin';
@@ -25,8 +27,11 @@ let myOrgs = [];
 // The grid for the selected organization; without any, the interim token path (or its
 // empty state).
 async function startGrid() {
-	if (grid === null)
+	if (grid === null) {
 		grid = new Grid($('grid'));
+		grid.onOpen = (cam) => openCamera(cam);
+	}
+	closeCamera();
 	const sel = $('org-select');
 	if (myOrgs.length === 0) {
 		await grid.start();
@@ -40,6 +45,29 @@ async function startGrid() {
 		grid.stop();
 		grid.empty('Cameras cannot be shown', e.message);
 	}
+}
+
+// The single-camera view replaces the grid (whose streams it stops: 6 connections per origin).
+function openCamera(cam) {
+	if (camView === null) {
+		camView = new CameraView();
+		camView.onClose = () => {
+			closeCamera();
+			startGrid();
+		};
+	}
+	grid.stop();
+	$('grid').replaceChildren();
+	document.querySelector('section.live').hidden = true;
+	$('view-camera').hidden = false;
+	camView.open(cam);
+}
+
+function closeCamera() {
+	if (camView !== null && camView.cam !== null)
+		camView.close();
+	$('view-camera').hidden = true;
+	document.querySelector('section.live').hidden = false;
 }
 
 // Keys are in this tab's memory only: after a reload the session lives on but they do not.
@@ -121,6 +149,7 @@ async function onSubmit(ev) {
 async function onSignOut() {
 	if (grid !== null)
 		grid.stop();
+	closeCamera();
 	try {
 		await api.logout();
 	} catch (e) {

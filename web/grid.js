@@ -38,7 +38,7 @@ function el(tag, cls, text) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class Tile {
-	constructor(cam, na) {
+	constructor(cam, na, onOpen) {
 		this.cam = cam;
 		this.na = na;
 		this.stopped = false;
@@ -60,6 +60,14 @@ class Tile {
 		screen.append(this.video, this.overlay);
 		this.foot = el('footer', 'tile-foot', '');
 		this.root.append(head, screen, this.foot);
+		// Click or Enter opens the camera view (player.js).
+		this.root.tabIndex = 0;
+		this.root.title = `Open ${cam.name}: live, recordings and timeline`;
+		this.root.addEventListener('click', () => onOpen(cam));
+		this.root.addEventListener('keydown', (e) => {
+			if (e.key === 'Enter')
+				onOpen(cam);
+		});
 		this.timer = setInterval(() => this.tick(), 1000);
 	}
 
@@ -194,6 +202,7 @@ export class Grid {
 	constructor(container) {
 		this.container = container;
 		this.tiles = [];
+		this.onOpen = () => {};
 	}
 
 	// Starts a tile per camera: orgCams from orgs.js (a session's organization), or, without
@@ -222,10 +231,11 @@ export class Grid {
 			this.empty('Cameras could not be listed', e.message);
 			return;
 		}
-		const byId = new Map();
+		const byId = new Map(), streamsOf = new Map();
 		for (const c of Array.isArray(list) ? list : []) {
 			if (typeof c.id !== 'string' || !/^[0-9a-f]{32}$/.test(c.id) || !Number.isInteger(c.stream))
 				continue;
+			streamsOf.set(c.id, (streamsOf.get(c.id) || []).concat([c.stream]));
 			const prev = byId.get(c.id);
 			// The grid prefers the substream (stream 1): smaller, always H.264.
 			if (prev === undefined || (c.stream === 1 && prev.stream !== 1))
@@ -238,6 +248,7 @@ export class Grid {
 		const cams = [...byId.values()].map((c) => ({
 			id: c.id,
 			stream: c.stream,
+			streams: streamsOf.get(c.id),
 			streamLabel: c.stream === 1 ? 'substream' : 'main stream',
 			name: keys.cameraName(c.id) || 'camera ' + c.id.slice(0, 8),
 			hasKey: keys.hasCamera(c.id),
@@ -250,7 +261,7 @@ export class Grid {
 		this.container.replaceChildren();
 		this.container.dataset.count = String(cams.length);
 		for (const cam of cams) {
-			const t = new Tile(cam, na);
+			const t = new Tile(cam, na, (c) => this.onOpen(c));
 			this.tiles.push(t);
 			this.container.append(t.root);
 			t.run();

@@ -64,6 +64,7 @@ export async function openOrg(orgId) {
 		cams.push({
 			id: c.id,
 			stream,
+			streams,
 			streamLabel: stream === 1 ? 'substream' : 'main stream',
 			name: typeof c.name === 'string' && c.name ? c.name.slice(0, 64) : 'camera ' + c.id.slice(0, 8),
 			hasKey: keys.hasCamera(c.id),

@@ -85,8 +85,10 @@ enable_totp(struct demoorg *o, const char *url)
 	    totp_b32_decode(secret, key, sizeof(key), &klen) != 0 || klen == 0)
 		goto out;
 	snprintf(o->totp, sizeof(o->totp), "%s", secret);
+	/* Confirm with the previous step's code (accepted: one step of skew) so that the code
+	 * a person reads off an authenticator right after the demo starts is not a replay. */
 	snprintf(code, sizeof(code), "%06u",
-	    (unsigned)totp_hotp(key, klen, (uint64_t)totp_step(now_us()), 6));
+	    (unsigned)totp_hotp(key, klen, (uint64_t)totp_step(now_us()) - 1, 6));
 	json_decref(ans);
 	ans = NULL;
 	if ((body = json_pack("{s:s}", "code", code)) == NULL ||

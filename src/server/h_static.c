@@ -41,6 +41,11 @@ static struct console_file files[] = {
 	{ "/grid.js", "grid.js", JS, { 0 }, "", "", "", 0 },
 	{ "/statements.js", "statements.js", JS, { 0 }, "", "", "", 0 },
 	{ "/orgs.js", "orgs.js", JS, { 0 }, "", "", "", 0 },
+	{ "/livefeed.js", "livefeed.js", JS, { 0 }, "", "", "", 0 },
+	{ "/archive.js", "archive.js", JS, { 0 }, "", "", "", 0 },
+	{ "/timeline.js", "timeline.js", JS, { 0 }, "", "", "", 0 },
+	{ "/events.js", "events.js", JS, { 0 }, "", "", "", 0 },
+	{ "/player.js", "player.js", JS, { 0 }, "", "", "", 0 },
 	{ "/vendor/libsodium-wrappers.js", "vendor/libsodium-wrappers.js", JS, { 0 }, "", "", "", 0 },
 	{ "/vendor/libsodium-sumo.js", "vendor/libsodium-sumo.js", JS, { 0 }, "", "", "", 0 },
 };

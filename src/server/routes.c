@@ -111,6 +111,11 @@ static const struct route table[] = {
 	{ "GET", "/grid.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/statements.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/orgs.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/livefeed.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/archive.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/timeline.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/events.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/player.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/vendor/libsodium-wrappers.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/vendor/libsodium-sumo.js", POLICY_PUBLIC, BODY_NONE, h_static },
 };

@@ -22,6 +22,8 @@ try {
 	// The owner has TOTP: the page asks for the code after the password.
 	await page.waitForSelector('#totp', { state: 'visible', timeout: 30000 });
 	pass('asks_second_factor');
+	// A newcomer types the current code at once: it must be accepted (the demo confirmed
+	// TOTP with an older step's code, so this one is not a replay).
 	const code = execFileSync(process.env.VIGIL_TOTP_TOOL, [demo.totp_secret]).toString().trim();
 	await page.fill('#totp', code);
 	await page.click('#signin-submit');
