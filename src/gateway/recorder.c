@@ -518,10 +518,15 @@ int recorder_update(struct recorder *r, const char *url, uint32_t epoch,
 	if (url != NULL && (u = strdup(url)) == NULL)
 		return -1;
 	pthread_mutex_lock(&r->mu);
-	r->pend_keys = 1;
-	r->pend_epoch = epoch;
-	memcpy(r->pend_epoch_pk, epoch_pk, EPOCH_PK_LEN);
-	r->pend_target_ms = segment_target_ms;
+	/* A removal (url NULL) carries no keys: the segment in progress, or one that begins
+	 * before the thread sees the removal, keeps the current epoch key. Taking the
+	 * placeholder key here sealed that segment to nothing and stopped the stream. */
+	if (url != NULL) {
+		r->pend_keys = 1;
+		r->pend_epoch = epoch;
+		memcpy(r->pend_epoch_pk, epoch_pk, EPOCH_PK_LEN);
+		r->pend_target_ms = segment_target_ms;
+	}
 	/* Compare with what the thread will use next: a pending address, else its own. */
 	{
 		const char *cur = r->pend_url_set ? r->pend_url : r->url;

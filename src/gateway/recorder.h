@@ -34,7 +34,9 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
  * recording and idle until a url is given again) replaces the camera's address: the
  * open segment is closed, signed, and the recorder reconnects. epoch and epoch_pk apply
  * from the next segment on (the open one keeps the key it was sealed to, so nothing
- * recorded is lost or sealed twice). segment_target_ms 0 keeps the current value.
+ * recorded is lost or sealed twice); with url NULL they are ignored (a removed camera
+ * keeps its key until a configuration brings it back). segment_target_ms 0 keeps the
+ * current value.
  * Thread-safe; the change is picked up by the recording thread. 0 or -1. */
 int recorder_update(struct recorder *r, const char *url, uint32_t epoch,
     const uint8_t epoch_pk[EPOCH_PK_LEN], uint32_t segment_target_ms);
