@@ -528,7 +528,8 @@ main(int argc, char **argv)
 	size_t nv, k;
 	double cpu0 = 0, cpu1;
 
-	for (i = 1; i < argc; i++) {
+	/* Options come in pairs: NAME VALUE. */
+	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (v == NULL)
@@ -579,7 +580,6 @@ main(int argc, char **argv)
 		} else {
 			usage();
 		}
-		i++;
 	}
 	if (port == 0 || ncams == 0 || m == 0)
 		usage();

@@ -13,8 +13,8 @@
 #define SPAN_SLACK_US 1000000LL
 
 const char *const index_spans_schema[] = {
-	"CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, camera VARCHAR(32) NOT NULL, "
-	    "stream INTEGER NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL)",
+	("CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, camera VARCHAR(32) NOT NULL, "
+	    "stream INTEGER NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL)"),
 	"CREATE INDEX IF NOT EXISTS spans_start ON spans (camera, stream, start_us)",
 	"CREATE INDEX IF NOT EXISTS spans_end ON spans (camera, stream, end_us)",
 };
