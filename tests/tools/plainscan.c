@@ -49,7 +49,9 @@ scan_file(const char *path)
 		hits++;
 		goto out;
 	}
-	for (k = 0; k < npats; k++) {
+	/* An empty file has no buffer at all: nothing to scan (and no pointer arithmetic on
+	 * NULL). */
+	for (k = 0; b.data != NULL && k < npats; k++) {
 		const uint8_t *p = b.data, *end = b.data + b.len;
 
 		while (p != NULL && (size_t)(end - p) >= pats[k].len) {
