@@ -184,18 +184,19 @@ orgs_gateway_org(struct orgs *o, const char *gw, int64_t now, char org_out[ORGS_
 	return r;
 }
 
-int
-orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF])
+/* One text column of a registered camera's row (sql selects it by id). */
+static int
+camera_field(struct orgs *o, const char *sql, const char *cam, char out[ORGS_ID_BUF])
 {
 	sqlite3_stmt *st = NULL;
 	int r = ORGS_E_NOTFOUND;
 
-	gw_out[0] = '\0';
+	out[0] = '\0';
 	pthread_mutex_lock(&o->mu);
-	if (orgs_prep(o, "SELECT gateway FROM org_cameras WHERE id=?", &st) == 0) {
+	if (orgs_prep(o, sql, &st) == 0) {
 		orgs_bind_text(st, 1, cam);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			orgs_col_text(st, 0, gw_out, ORGS_ID_BUF);
+			orgs_col_text(st, 0, out, ORGS_ID_BUF);
 			r = 0;
 		}
 	}
@@ -205,23 +206,15 @@ orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF])
 }
 
 int
+orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF])
+{
+	return camera_field(o, "SELECT gateway FROM org_cameras WHERE id=?", cam, gw_out);
+}
+
+int
 orgs_camera_org(struct orgs *o, const char *cam, char org_out[ORGS_ID_BUF])
 {
-	sqlite3_stmt *st = NULL;
-	int r = ORGS_E_NOTFOUND;
-
-	org_out[0] = '\0';
-	pthread_mutex_lock(&o->mu);
-	if (orgs_prep(o, "SELECT org FROM org_cameras WHERE id=?", &st) == 0) {
-		orgs_bind_text(st, 1, cam);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			orgs_col_text(st, 0, org_out, ORGS_ID_BUF);
-			r = 0;
-		}
-	}
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&o->mu);
-	return r;
+	return camera_field(o, "SELECT org FROM org_cameras WHERE id=?", cam, org_out);
 }
 
 int
