@@ -46,6 +46,13 @@ static struct console_file files[] = {
 	{ "/timeline.js", "timeline.js", JS, { 0 }, "", "", "", 0 },
 	{ "/events.js", "events.js", JS, { 0 }, "", "", "", 0 },
 	{ "/player.js", "player.js", JS, { 0 }, "", "", "", 0 },
+	{ "/export.js", "export.js", JS, { 0 }, "", "", "", 0 },
+	{ "/share.js", "share.js", JS, { 0 }, "", "", "", 0 },
+	{ "/shareview.js", "shareview.js", JS, { 0 }, "", "", "", 0 },
+	{ "/admin.js", "admin.js", JS, { 0 }, "", "", "", 0 },
+	{ "/adminops.js", "adminops.js", JS, { 0 }, "", "", "", 0 },
+	/* A share link (/s/ID#K) opens the same page, which shows only the shared clip. */
+	{ "/s/{id}", "index.html", "text/html; charset=utf-8", { 0 }, "", "", "", 0 },
 	{ "/vendor/libsodium-wrappers.js", "vendor/libsodium-wrappers.js", JS, { 0 }, "", "", "", 0 },
 	{ "/vendor/libsodium-sumo.js", "vendor/libsodium-sumo.js", JS, { 0 }, "", "", "", 0 },
 };

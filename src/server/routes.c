@@ -116,6 +116,12 @@ static const struct route table[] = {
 	{ "GET", "/timeline.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/events.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/player.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/export.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/share.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/shareview.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/admin.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/adminops.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/s/{id}", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/vendor/libsodium-wrappers.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/vendor/libsodium-sumo.js", POLICY_PUBLIC, BODY_NONE, h_static },
 };
