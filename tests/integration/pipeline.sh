@@ -31,9 +31,10 @@ pipe_server() {
 	# PIPE_ORG=1: accounts are made with the minimum Argon2id cost (tests only) and footage
 	# is read through sessions and grants. Otherwise (keys.json, the interim path) the admin
 	# token reads footage: --test-operator-footage, a loopback-only test mode.
+	local mode=--test-operator-footage
+	[ -n "${PIPE_ORG:-}" ] && mode=--insecure-test-auth
 	start_bg server "$BIN/vigil-server" --listen "127.0.0.1:$port" --data "$T/server" \
-		--admin-token-file "$T/admin.token" ${PIPE_ORG:+--insecure-test-auth} \
-		${PIPE_ORG:---test-operator-footage}
+		--admin-token-file "$T/admin.token" "$mode"
 	SERVER_URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$LAST_PID") || return 1
 }
 
@@ -67,6 +68,7 @@ pipe_gateway() {
 # enrolled with a one-time code (vigil-gateway enroll --dir $T/site writes gateway.json),
 # cameras cam1..camN added with signed epoch keys and a signed gateway config. Sets
 # PIPE_ORG_ID, PIPE_SAFETY, PIPE_GATEWAY_ID and PIPE_ORGARGS (for vigil org commands).
+# PIPE_CAM_USERINFO=user:pass puts camera credentials in the RTSP URLs (camsim ignores them).
 pipe_provision_org() {
 	local n=${1:-2} i code ck secret inv enr gwe
 	export VIGIL_PASSWORD=${VIGIL_PASSWORD:-Pipeline-owner-passw0rd-42}
@@ -101,7 +103,7 @@ pipe_provision_org() {
 	stop_bg gwenroll >/dev/null || return 1
 	for i in $(seq 1 "$n"); do
 		"$BIN/vigil" camera add --org "$PIPE_ORG_ID" --name "cam$i" --gateway "$PIPE_GATEWAY_ID" \
-			--url "rtsp://127.0.0.1:$CAMSIM_PORT/cam$i/main" "${PIPE_ORGARGS[@]}" \
+			--url "rtsp://${PIPE_CAM_USERINFO:+$PIPE_CAM_USERINFO@}127.0.0.1:$CAMSIM_PORT/cam$i/main" "${PIPE_ORGARGS[@]}" \
 			>>"$T/site/cameras.out" || return 1
 	done
 	[ -f "$T/site/gateway.json" ] && [ -f "$T/site/org.pin" ]
