@@ -96,6 +96,12 @@ export function pinnedGateways() {
 	return gateways;
 }
 
+// The gateway public keys (Uint8Array(32)) whose signatures are trusted: the org root's
+// gateway.cert statements, verified by statements.js.
+export function setGateways(list) {
+	gateways = list.slice();
+}
+
 function wipeUser() {
 	if (user === null)
 		return;

@@ -54,6 +54,7 @@ export async function openOrg(orgId) {
 	}
 	keys.clearCameraKeys();
 	keys.addEpochKeys(opened.keys);
+	keys.setGateways(opened.gateways || []);
 	const list = (await api.orgCameras(orgId)).cameras;
 	const cams = [];
 	for (const c of Array.isArray(list) ? list : []) {

@@ -109,7 +109,8 @@ function concat(...parts) {
 }
 
 // Reads one (camera, stream)'s records in order, verifying as it decrypts.
-//   na: libsodium; keyFor(camera, epoch) -> { pk, sk } | null; pins: gateway public keys (empty: any)
+//   na: libsodium; keyFor(camera, epoch) -> { pk, sk } | null; pins: the trusted gateway public
+//   keys (a link signed by any other key is refused; an empty list trusts none)
 //   onChunk(chunk, header): each decrypted chunk as it arrives (before the segment's signature
 //   is checked: live view shows frames at once; a later failure stops the stream)
 //   onLink(info): a link verified ({ kind: 'segment'|'gap', seq, chained })
@@ -130,7 +131,7 @@ export class SegmentReader {
 	checkLink(camera, stream, gateway, seq, prevHash) {
 		if (camera !== this.camera || stream !== this.stream)
 			throw new SegmentError('camera', 'a link of another camera or stream');
-		if (this.pins.length > 0 && !this.pins.some((k) => this.na.memcmp(k, gateway)))
+		if (!this.pins.some((k) => this.na.memcmp(k, gateway)))
 			throw new SegmentError('gateway', 'signed by a gateway this viewer does not trust');
 		if (this.next === null || seq !== this.next.seq)
 			return false; // first link, or the relay skipped ahead: a new starting point

@@ -232,5 +232,15 @@ export function openOrgKeys(na, doc, rootPk, me, nowUs) {
 			refused.push({ index, code: err.code || 'format' });
 		}
 	});
-	return { name: root.u.name, keys, refused };
+	// The gateways the org root certified: the only signers whose footage is accepted (a
+	// cert that does not verify is left out, so its footage is refused).
+	const gateways = [];
+	for (const h of Array.isArray(doc.gateway_certs) ? doc.gateway_certs : []) {
+		try {
+			gateways.push(verifyStatement(na, fromHex(h), t, STMT.GATEWAY_CERT, nowUs).u.gatewayPk);
+		} catch (err) {
+			// skipped
+		}
+	}
+	return { name: root.u.name, keys, refused, gateways };
 }

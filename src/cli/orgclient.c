@@ -319,6 +319,7 @@ orgc_close(struct orgc *oc)
 		free(oc->epochs[i].raw);
 	free(oc->epochs);
 	sodium_free(oc->keys);
+	free(oc->gateways);
 	free(oc);
 }
 
@@ -423,6 +424,45 @@ load_epochs(struct orgc *oc, const json_t *arr, int64_t now)
 		}
 		if (orgpin_see(oc->pin, key, l->epoch) != 0)
 			goto out;
+	}
+	r = 0;
+out:
+	statement_free(s);
+	free(raw);
+	return r;
+}
+
+/* Keep the key of every served gateway.cert the org root signed: only footage signed by
+ * one of them verifies (a server cannot pass off footage under a gateway key of its own).
+ * A cert that does not verify is left out with a warning; its footage is then refused. */
+static int
+load_gateways(struct orgc *oc, const json_t *arr, int64_t now)
+{
+	struct stmt *s = NULL;
+	uint8_t *raw = NULL;
+	size_t i, n, len;
+	int r = -1;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || (n = json_array_size(arr)) > STMTS_MAX) {
+		fprintf(stderr, "refused: malformed gateway certificate list\n");
+		goto out;
+	}
+	if (n > 0 && (oc->gateways = calloc(n, sizeof(*oc->gateways))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		free(raw);
+		raw = NULL;
+		if (orgc_hex_alloc(json_array_get(arr, i), STMT_MAX_LEN, &raw, &len) != 0 ||
+		    statement_verify(raw, len, &oc->trust, STMT_GATEWAY_CERT, now, &s) != 0) {
+			fprintf(stderr, "vigil: warning: ignored gateway.cert #%zu (not signed by the "
+			    "org root)\n", i);
+			continue;
+		}
+		memcpy(oc->gateways[oc->ngateways++], s->u.gateway_cert.gateway_pk, STMT_KEY_LEN);
+		statement_free(s);
+		s = NULL;
 	}
 	r = 0;
 out:
@@ -561,6 +601,7 @@ orgc_org_load(struct orgc *oc, const char *org_hex)
 	}
 	if (load_epochs(oc, json_object_get(ans, "epochs"), now) != 0 ||
 	    load_grants(oc, json_object_get(ans, "grants"), now) != 0 ||
+	    load_gateways(oc, json_object_get(ans, "gateway_certs"), now) != 0 ||
 	    load_signer(oc, json_object_get(ans, "sealed_root")) != 0)
 		goto out;
 	r = 0;

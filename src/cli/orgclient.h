@@ -56,6 +56,8 @@ struct orgc {
 	size_t nepochs;
 	struct orgkeys_epoch_key *keys;     /* my opened grants; sodium_malloc'd */
 	size_t nkeys;
+	uint8_t (*gateways)[STMT_KEY_LEN];  /* gateways the org root certified (gateway.cert) */
+	size_t ngateways;
 };
 
 /* Sign in: read the session cookie, GET /api/v1/auth/keys, read the password

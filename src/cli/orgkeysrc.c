@@ -68,10 +68,13 @@ orgkeysrc_build(struct orgc *oc, struct keysfile **out)
 				goto out;
 			}
 		}
-		if (added && !keysfile_has_gateway(k, cams[i].gateway) &&
-		    keysfile_add_gateway(k, cams[i].gateway) != 0)
-			goto out;
 	}
+	/* The pinned signers are the gateways the org root certified, never the gateway the
+	 * (unsigned) camera list names: a link signed by any other key is refused. */
+	for (i = 0; i < oc->ngateways; i++)
+		if (!keysfile_has_gateway(k, oc->gateways[i]) &&
+		    keysfile_add_gateway(k, oc->gateways[i]) != 0)
+			goto out;
 	*out = k;
 	k = NULL;
 	r = 0;

@@ -6,8 +6,8 @@
 #include "cli/orgclient.h"
 
 /* From a loaded org (orgc_org_load opened my grants): every camera I hold a key for, with
- * all its epochs, named as the server lists it, and the gateway that camera is bound to
- * (from the camera list: see docs/design/cli.md for why that is acceptable for now).
+ * all its epochs, named as the server lists it, and as trusted signers every gateway the
+ * org root certified (gateway.cert statements; the camera list's gateway is not used).
  * *out receives the set (keysfile_free). 0 or -1 (printed). */
 int orgkeysrc_build(struct orgc *oc, struct keysfile **out);
 

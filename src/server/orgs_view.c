@@ -96,11 +96,12 @@ json_t *
 orgs_keys_json(struct orgs *o, const char *org, const char *user_id, int with_sealed)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *j = NULL, *root = NULL, *sealed = NULL;
+	json_t *j = NULL, *root = NULL, *sealed = NULL, *h;
 	json_t *certs = json_array(), *epochs = json_array(), *grants = json_array();
+	json_t *gws = json_array();
 
 	pthread_mutex_lock(&o->mu);
-	if (certs == NULL || epochs == NULL || grants == NULL ||
+	if (certs == NULL || epochs == NULL || grants == NULL || gws == NULL ||
 	    orgs_prep(o, "SELECT root_stmt FROM orgs WHERE id=?", &st) != 0)
 		goto out;
 	orgs_bind_text(st, 1, org);
@@ -124,8 +125,17 @@ orgs_keys_json(struct orgs *o, const char *org, const char *user_id, int with_se
 				goto out;
 		}
 	}
-	j = json_pack("{s:O,s:O,s:O,s:O,s:O}", "org_root", root, "admin_certs", certs, "epochs",
-	    epochs, "grants", grants, "sealed_root", sealed);
+	sqlite3_finalize(st);
+	st = NULL;
+	/* The gateways the org root certified: the only keys whose footage viewers accept. */
+	if (orgs_prep(o, "SELECT cert FROM org_gateways WHERE org=? ORDER BY enrolled_us", &st) != 0)
+		goto out;
+	orgs_bind_text(st, 1, org);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if ((h = orgs_col_hex(st, 0)) == NULL || json_array_append_new(gws, h) != 0)
+			goto out;
+	j = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "org_root", root, "admin_certs", certs, "epochs",
+	    epochs, "grants", grants, "sealed_root", sealed, "gateway_certs", gws);
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&o->mu);
@@ -134,6 +144,7 @@ out:
 	json_decref(certs);
 	json_decref(epochs);
 	json_decref(grants);
+	json_decref(gws);
 	return j;
 }
 

@@ -68,6 +68,23 @@ try {
 	!stored.includes(demo.password) && !/"sk"|secret/i.test(stored) ? pass('no_secret_in_storage') :
 		fail('no_secret_in_storage', 'storage holds key material');
 	problems.length === 0 ? pass('no_page_errors') : fail('no_page_errors', problems.join('; '));
+	// A hostile server that stops serving the gateway's certificate (as it would to pass off
+	// footage signed by a gateway key of its own) gets every tile refused: the page trusts
+	// only gateways the org root certified, not the gateway the camera list names.
+	await page.route(/\/api\/v1\/orgs\/[0-9a-f]{64}\/keys$/, async (route) => {
+		const r = await route.fetch();
+		const doc = await r.json();
+		delete doc.gateway_certs;
+		await route.fulfill({ response: r, body: JSON.stringify(doc) });
+	});
+	await page.evaluate(() => globalThis.vigilInterim.refreshGrid());
+	await page.waitForFunction((n) => document.querySelectorAll('#grid .tile[data-state="tamper"]').length >= n,
+		NCAM, { timeout: 30000 }).then(() => pass('uncertified_gateway_refused'),
+		async () => fail('uncertified_gateway_refused', JSON.stringify(await page.$$eval('#grid .tile',
+			(ts) => ts.map((t) => t.dataset.state + ':' + t.querySelector('.overlay, .tile-overlay')?.textContent)))));
+	if (ART)
+		await page.screenshot({ path: `${ART}/demo-grid-uncertified-gateway.png` });
+	await page.unroute(/\/api\/v1\/orgs\/[0-9a-f]{64}\/keys$/);
 } catch (e) {
 	fail('demo_browser', e.message);
 } finally {
