@@ -6,8 +6,16 @@
 #include "common/segment.h"
 
 struct req;
+struct index_link;
 
 /* Decode {id} (and {s} when stream is not NULL) from the matched path. 0 or -1. */
 int archive_params(struct req *rq, uint8_t cam[CAMERA_ID_LEN], uint8_t *stream);
+
+/* Answer rq with the stored records of link l of (cam, stream): the whole link, or one
+ * byte range of it (Range:, 206; 416 when unsatisfiable), application/octet-stream, sent
+ * from the blob file; 404 when its blob is gone. *sent is 1 when bytes were queued (for
+ * the caller's audit), 0 after an error answer. Returns an MHD_Result. */
+int archive_serve_link(struct req *rq, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    const struct index_link *l, int *sent);
 
 #endif

@@ -99,25 +99,16 @@ h_segments_list(struct req *rq)
 }
 
 int
-h_segment_get(struct req *rq)
+archive_serve_link(struct req *rq, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    const struct index_link *lp, int *sent)
 {
-	uint8_t cam[CAMERA_ID_LEN], stream;
-	struct index_link l;
+	struct index_link l = *lp;
 	struct MHD_Response *resp = NULL;
-	uint64_t start = 0, len, seq;
-	int64_t v;
+	uint64_t start = 0, len;
 	char cr[96];
 	int fd = -1, rr, r, status = 200;
 
-	if (archive_params(rq, cam, &stream) != 0 || rq->m.nparams < 3 ||
-	    parse_i64(rq->m.params[2], 0, INT64_MAX, &v) != 0)
-		return http_error(rq, 400, "bad camera id, stream or seq", 0);
-	seq = (uint64_t)v;
-	r = index_link_get(rq->srv->ix, cam, stream, seq, &l);
-	if (r == INDEX_E_NOTFOUND)
-		return http_error(rq, 404, "no such segment", 0);
-	if (r != 0)
-		return http_error(rq, 500, "index error", 0);
+	*sent = 0;
 	len = l.length;
 	rr = range_parse(http_header(rq, MHD_HTTP_HEADER_RANGE), l.length, &start, &len);
 	if (rr == RANGE_UNSATISFIABLE) {
@@ -157,7 +148,28 @@ h_segment_get(struct req *rq)
 	r = MHD_queue_response(rq->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	rq->responded = 1;
-	if (rq->who.kind == POLICY_CAMERA_VIEW)
+	*sent = 1;
+	return r;
+}
+
+int
+h_segment_get(struct req *rq)
+{
+	uint8_t cam[CAMERA_ID_LEN], stream;
+	struct index_link l;
+	int64_t v;
+	int r, sent;
+
+	if (archive_params(rq, cam, &stream) != 0 || rq->m.nparams < 3 ||
+	    parse_i64(rq->m.params[2], 0, INT64_MAX, &v) != 0)
+		return http_error(rq, 400, "bad camera id, stream or seq", 0);
+	r = index_link_get(rq->srv->ix, cam, stream, (uint64_t)v, &l);
+	if (r == INDEX_E_NOTFOUND)
+		return http_error(rq, 404, "no such segment", 0);
+	if (r != 0)
+		return http_error(rq, 500, "index error", 0);
+	r = archive_serve_link(rq, cam, stream, &l, &sent);
+	if (sent && rq->who.kind == POLICY_CAMERA_VIEW)
 		orgaudit_archive_read(rq, rq->who.org, rq->m.params[0]);
 	return r;
 }

@@ -21,6 +21,7 @@
 #include "server/retention.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "server/shares.h"
 #include "server/store.h"
 #include "server/syncer.h"
 #include "server/webhook.h"
@@ -421,6 +422,10 @@ main(int argc, char **argv)
 		if (webhook_open(&srv.wh, &wc) != 0 || webhook_start(srv.wh) != 0)
 			goto out;
 	}
+	/* Share links live beside the organizations they belong to (accounts.db). */
+	if (snprintf(path, sizeof(path), "%s/accounts.db", o.data) >= (int)sizeof(path) ||
+	    shares_open(&srv.sh, path) != 0)
+		goto out;
 	if (open_console(o.web, argv[0]) != 0)
 		goto out;
 	if (http_start(&http, &srv, o.addr, o.port, o.tls_cert, o.tls_key, &port) != 0)
@@ -448,6 +453,7 @@ out:
 	}
 	retention_stop(ret);
 	webhook_close(srv.wh);
+	shares_close(srv.sh);
 	identity_close(srv.idn);
 	syncer_free(srv.sy);
 	blobpool_free(srv.bp);

@@ -37,6 +37,9 @@ static const struct desc counter_desc[MC_COUNTER_N] = {
 	[MC_AUTH_FAIL_LOGIN] = { "vigil_auth_failures_total", "Failed authentications.", "kind=\"login\"" },
 	[MC_AUTH_FAIL_GATEWAY] = { "vigil_auth_failures_total", NULL, "kind=\"gateway\"" },
 	[MC_AUTH_FAIL_SESSION] = { "vigil_auth_failures_total", NULL, "kind=\"session\"" },
+	[MC_SHARE_CREATED] = { "vigil_share_events_total", "Share links created, opened (a view counted) and opens refused.", "kind=\"created\"" },
+	[MC_SHARE_OPENED] = { "vigil_share_events_total", NULL, "kind=\"opened\"" },
+	[MC_SHARE_REFUSED] = { "vigil_share_events_total", NULL, "kind=\"refused\"" },
 };
 
 static const struct desc gauge_desc[MG_GAUGE_N] = {

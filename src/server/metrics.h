@@ -23,6 +23,9 @@ enum metrics_counter {
 	MC_AUTH_FAIL_LOGIN,       /* failed account logins (wrong key, TOTP, throttled) */
 	MC_AUTH_FAIL_GATEWAY,     /* failed gateway challenge answers */
 	MC_AUTH_FAIL_SESSION,     /* requests with a missing, expired or revoked session */
+	MC_SHARE_CREATED,         /* share links created */
+	MC_SHARE_OPENED,          /* share links opened (a view counted) */
+	MC_SHARE_REFUSED,         /* opens refused: unknown, expired, revoked or used up */
 	MC_COUNTER_N
 };
 

@@ -27,6 +27,13 @@ static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
 void
 orgaudit_event(struct req *rq, const char *org, const char *action, const char *target)
 {
+	orgaudit_event_detail(rq, org, action, target, NULL);
+}
+
+void
+orgaudit_event_detail(struct req *rq, const char *org, const char *action, const char *target,
+    const json_t *detail)
+{
 	struct auditlog_event ev;
 	struct reqinfo ri;
 	char gw[2 * GATEWAY_ID_LEN + 1];
@@ -54,6 +61,7 @@ orgaudit_event(struct req *rq, const char *org, const char *action, const char *
 	ev.target = target;
 	ev.address = ri.addr;
 	ev.request_id = ri.rid;
+	ev.detail = detail;
 	if (audit_append(rq->srv->idn->aud, org, &ev, NULL) != 0)
 		log_err("audit", "op=append org=%s action=%s rid=%s err=failed", org, action, ri.rid);
 }

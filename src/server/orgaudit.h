@@ -3,6 +3,7 @@
 #define VIGIL_SERVER_ORGAUDIT_H
 
 #include <stdint.h>
+#include <jansson.h>
 
 struct req;
 
@@ -13,6 +14,9 @@ struct req;
 /* Append action (target may be NULL) to org's log, the actor being rq's principal (user,
  * support or gateway). Failures are logged, never answered. */
 void orgaudit_event(struct req *rq, const char *org, const char *action, const char *target);
+/* The same with detail (NULL, or a flat object of string and integer values; borrowed). */
+void orgaudit_event_detail(struct req *rq, const char *org, const char *action, const char *target,
+    const json_t *detail);
 /* An archive read of camera cam by rq's session: one entry per session and camera per
  * ORGAUDIT_READ_WINDOW_S. */
 void orgaudit_archive_read(struct req *rq, const char *org, const char *cam);

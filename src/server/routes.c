@@ -5,6 +5,8 @@
 #include "common/util.h"
 #include "server/accounts.h"
 #include "server/auth.h"
+#include "server/h_livemux.h"
+#include "server/h_share.h"
 #include "server/http.h"
 #include "server/identity.h"
 #include "server/orgs.h"
@@ -29,6 +31,8 @@ static const struct route table[] = {
 	{ "GET", "/api/v1/cameras/{id}/streams/{s}/segments/{seq}", POLICY_CAMERA_VIEW, BODY_NONE,
 	    h_segment_get },
 	{ "GET", "/api/v1/cameras/{id}/streams/{s}/live", POLICY_CAMERA_VIEW, BODY_NONE, h_live },
+	/* Many cameras over one response (the grid): each camera authorized inside the stream. */
+	{ "GET", "/api/v1/live", POLICY_SESSION, BODY_NONE, h_livemux },
 	{ "GET", "/api/v1/cameras/{id}/streams/{s}/timeline", POLICY_CAMERA_VIEW, BODY_NONE,
 	    h_timeline },
 	{ "POST", "/api/v1/events", POLICY_GATEWAY, BODY_JSON, h_events_post },
@@ -92,6 +96,15 @@ static const struct route table[] = {
 	    ORG_ROLE_MANAGE },
 	{ "POST", "/api/v1/orgs/{org}/invitations/{id}/accept", POLICY_ORG, BODY_JSON,
 	    h_invite_accept, ORG_ROLE_MANAGE },
+	/* Share links (h_share.c, docs/design/shares.md): a viewer in scope may share; the
+	 * recipient's two routes are public and checked by the handler (token, expiry). */
+	{ "POST", "/api/v1/orgs/{org}/shares", POLICY_ORG, BODY_STREAM, h_share_create,
+	    ORG_ROLE_MANAGE | ORG_ROLE_VIEWER | ORG_STEP_UP },
+	{ "GET", "/api/v1/orgs/{org}/shares", POLICY_ORG, BODY_NONE, h_shares_list, ORG_ROLE_MANAGE },
+	{ "DELETE", "/api/v1/orgs/{org}/shares/{id}", POLICY_ORG, BODY_NONE, h_share_revoke,
+	    ORG_ROLE_MANAGE | ORG_ROLE_VIEWER },
+	{ "POST", "/api/v1/shares/{id}/open", POLICY_PUBLIC, BODY_NONE, h_share_open },
+	{ "GET", "/api/v1/shares/{id}/segments/{seq}", POLICY_PUBLIC, BODY_NONE, h_share_segment },
 	{ "POST", "/api/v1/enroll", POLICY_ENROLL, BODY_JSON, h_enroll },
 	{ "POST", "/api/v1/enroll/{id}/result", POLICY_ENROLL, BODY_JSON, h_enroll_result },
 	{ "GET", "/api/v1/gateway/config", POLICY_GATEWAY, BODY_NONE, h_gateway_config },

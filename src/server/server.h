@@ -12,6 +12,7 @@ struct blobpool;
 struct syncer;
 struct identity;
 struct webhook;
+struct shares;
 
 struct server {
 	struct index *ix;
@@ -25,6 +26,7 @@ struct server {
 	struct identity *idn;  /* accounts, sessions, throttle, audit (identity.h) */
 	const char *data_dir;  /* --data (metrics: free space) */
 	struct webhook *wh;    /* organizations' webhook outbox (webhook.h) */
+	struct shares *sh;     /* share links (shares.h) */
 	int test_operator_footage; /* tests on loopback: the admin token reads footage routes */
 	char metrics_allow[64]; /* --metrics-allow: a peer address that may read /metrics ("" none) */
 };

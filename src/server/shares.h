@@ -1,0 +1,107 @@
+/* shares.h - share links on the server: opaque sealed manifests, expiry, view limits, revocation and the hashed segment tokens a recipient's open hands out. */
+#ifndef VIGIL_SERVER_SHARES_H
+#define VIGIL_SERVER_SHARES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/*
+ * A share (docs/design/shares.md) is a row naming one camera stream and a time range of
+ * an org, with an expiry, a view limit and the sharer's manifest sealed under a key K
+ * the server never sees: the module stores those bytes and never reads them. Opening a
+ * share counts one view and issues a random token whose BLAKE2b-256 hash alone is
+ * stored; the token lets the segment route serve ciphertext without counting views.
+ * Ids are lowercase hex: share 32, org 64, camera and user 32. Every function is
+ * thread-safe (one mutex around a connection of the module's own).
+ */
+
+#define SHARES_ID_LEN 16                      /* random bytes of a share id */
+#define SHARES_ID_BUF (2 * SHARES_ID_LEN + 1)
+#define SHARES_TOKEN_LEN 32
+#define SHARES_MANIFEST_MAX (512u * 1024u)    /* sealed bytes: 1 MiB of hex */
+#define SHARES_RANGE_MAX_US (INT64_C(24) * 3600 * 1000000)
+#define SHARES_EXPIRY_MAX_US (INT64_C(30) * 24 * 3600 * 1000000)
+#define SHARES_VIEWS_MAX 1000
+#define SHARES_TOKEN_TTL_US (INT64_C(3600) * 1000000)
+#define SHARES_LIST_MAX 500
+
+#define SHARES_E_IO (-1)
+#define SHARES_E_NOTFOUND (-2)    /* unknown id (or foreign org, or not the creator) */
+#define SHARES_E_INVAL (-3)       /* an argument breaks a rule (range, expiry, views, size) */
+#define SHARES_E_EXPIRED (-4)     /* the link's expiry has passed */
+#define SHARES_E_REVOKED (-5)
+#define SHARES_E_EXHAUSTED (-6)   /* every allowed view was used */
+
+struct shares;
+
+/* What a new share holds; the strings are borrowed ids (see above). */
+struct shares_new {
+	const char *org;
+	const char *camera;
+	uint8_t stream;
+	int64_t from_us, to_us, expires_us;
+	int64_t max_views;
+	const char *created_by;
+	const uint8_t *manifest;          /* sealed, opaque */
+	size_t manifest_len;
+};
+
+/* One share as stored (no manifest). */
+struct shares_info {
+	char id[SHARES_ID_BUF];
+	char org[65];
+	char camera[33];
+	uint8_t stream;
+	int64_t from_us, to_us, expires_us;
+	int64_t max_views, views;
+	char created_by[33];
+	int64_t created_us;
+	int revoked;
+};
+
+/* Open (creating the tables) on db_path with a WAL connection of the module's own. 0 or
+ * SHARES_E_IO; *out owned by the caller. */
+int shares_open(struct shares **out, const char *db_path);
+/* Close; NULL-safe. */
+void shares_close(struct shares *s);
+
+/* 0 when n obeys the rules at time now (0 < to-from <= 24 h, now < expires <= now + 30 d,
+ * 1 <= max_views <= 1000, 1..SHARES_MANIFEST_MAX manifest bytes, well-formed ids), else
+ * SHARES_E_INVAL. */
+int shares_check_new(const struct shares_new *n, int64_t now);
+/* Store a new share (shares_check_new first) with a fresh random id into id_out. 0,
+ * SHARES_E_INVAL or SHARES_E_IO. */
+int shares_create(struct shares *s, const struct shares_new *n, int64_t now,
+    char id_out[SHARES_ID_BUF]);
+/* One share by id (any org): 0, SHARES_E_NOTFOUND, SHARES_E_IO. */
+int shares_get(struct shares *s, const char *id, struct shares_info *out);
+/* org's shares newest first, at most SHARES_LIST_MAX, as the JSON array of GET
+ * /api/v1/orgs/{org}/shares (new reference, NULL on failure). */
+json_t *shares_list_json(struct shares *s, const char *org);
+/* Revoke share id of org (and end its tokens). creator NULL: any share of org; else only
+ * one that creator made. 0 (also when already revoked), SHARES_E_NOTFOUND, SHARES_E_IO. */
+int shares_revoke(struct shares *s, const char *org, const char *id, const char *creator,
+    int64_t now);
+
+/* A recipient opens share id: in one transaction, refuse a revoked (SHARES_E_REVOKED),
+ * expired (SHARES_E_EXPIRED) or used-up (SHARES_E_EXHAUSTED) share, else count a view,
+ * draw a token into token (its hash is stored, valid until *token_exp = min(expiry, now +
+ * 1 h)), fill info (views after this one) and hand the sealed manifest over in *manifest
+ * (malloc'd, the caller frees) and *manifest_len. SHARES_E_NOTFOUND, SHARES_E_IO. The
+ * token is wiped on failure. */
+int shares_open_view(struct shares *s, const char *id, int64_t now, struct shares_info *info,
+    uint8_t token[SHARES_TOKEN_LEN], int64_t *token_exp, uint8_t **manifest,
+    size_t *manifest_len);
+/* May token fetch segments of share id at now? 0 (info filled) when the share exists, is
+ * neither revoked nor expired, and token is one it issued and unexpired (hashes compared
+ * in constant time); SHARES_E_NOTFOUND for every other case; SHARES_E_IO. */
+int shares_token_check(struct shares *s, const char *id, const uint8_t token[SHARES_TOKEN_LEN],
+    int64_t now, struct shares_info *info);
+
+/* "main" (0) and "sub" (1): the stream number of a name, or -1; the name of a number, or
+ * NULL. */
+int shares_stream_parse(const char *name);
+const char *shares_stream_name(uint8_t stream);
+
+#endif

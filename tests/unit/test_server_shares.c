@@ -1,0 +1,473 @@
+/* test_server_shares.c - share links: creation rules, listing, counted opens and the view limit, expiry, revocation, hashed tokens, persistence, and the create body's parser. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include "common/util.h"
+#include "server/h_share.h"
+#include "server/shares.h"
+
+#define SEC INT64_C(1000000)
+#define T0 (INT64_C(1800000000) * SEC)
+#define ORG_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ORG_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define CAM "0123456789abcdef0123456789abcdef"
+#define ALICE "11111111111111111111111111111111"
+#define BOB "22222222222222222222222222222222"
+
+struct fx {
+	char dir[64], path[128];
+	struct shares *s;
+	uint8_t manifest[300];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || sodium_init() < 0)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vigil-shares.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/accounts.db", f->dir);
+	if (shares_open(&f->s, f->path) != 0)
+		return -1;
+	randombytes_buf(f->manifest, sizeof(f->manifest));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	shares_close(f->s);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A valid new share of org ORG_A made by ALICE, expiring in a day, views max. */
+static struct shares_new
+good(struct fx *f, int64_t max)
+{
+	struct shares_new n;
+
+	memset(&n, 0, sizeof(n));
+	n.org = ORG_A;
+	n.camera = CAM;
+	n.stream = 0;
+	n.from_us = T0 - 60 * SEC;
+	n.to_us = T0;
+	n.expires_us = T0 + 86400 * SEC;
+	n.max_views = max;
+	n.created_by = ALICE;
+	n.manifest = f->manifest;
+	n.manifest_len = sizeof(f->manifest);
+	return n;
+}
+
+static void
+make(struct fx *f, const struct shares_new *n, char id[SHARES_ID_BUF])
+{
+	assert_int_equal(shares_create(f->s, n, T0, id), 0);
+	assert_int_equal(strlen(id), 32);
+}
+
+/* Open at now, expecting success; the token into tok. */
+static void
+open_ok(struct fx *f, const char *id, int64_t now, uint8_t tok[SHARES_TOKEN_LEN],
+    struct shares_info *i)
+{
+	uint8_t *m = NULL;
+	size_t n = 0;
+	int64_t texp = 0;
+
+	assert_int_equal(shares_open_view(f->s, id, now, i, tok, &texp, &m, &n), 0);
+	assert_int_equal(n, sizeof(f->manifest));
+	assert_memory_equal(m, f->manifest, n);
+	assert_true(texp > now);
+	free(m);
+}
+
+static int
+open_err(struct fx *f, const char *id, int64_t now)
+{
+	struct shares_info i;
+	uint8_t tok[SHARES_TOKEN_LEN], zero[SHARES_TOKEN_LEN] = { 0 };
+	uint8_t *m = NULL;
+	size_t n = 1;
+	int64_t texp = 1;
+	int r;
+
+	r = shares_open_view(f->s, id, now, &i, tok, &texp, &m, &n);
+	assert_null(m);
+	assert_int_equal(n, 0);
+	/* No token survives a refusal. */
+	assert_memory_equal(tok, zero, sizeof(zero));
+	return r;
+}
+
+static void
+test_create_get_list(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 3);
+	struct shares_info i;
+	char id1[SHARES_ID_BUF], id2[SHARES_ID_BUF], *s;
+	json_t *arr;
+
+	make(f, &n, id1);
+	n.stream = 1;
+	make(f, &n, id2);
+	assert_string_not_equal(id1, id2);
+	assert_int_equal(shares_get(f->s, id1, &i), 0);
+	assert_string_equal(i.org, ORG_A);
+	assert_string_equal(i.camera, CAM);
+	assert_string_equal(i.created_by, ALICE);
+	assert_int_equal(i.stream, 0);
+	assert_int_equal(i.max_views, 3);
+	assert_int_equal(i.views, 0);
+	assert_int_equal(i.revoked, 0);
+	assert_true(i.from_us == n.from_us && i.to_us == n.to_us && i.expires_us == n.expires_us);
+	assert_int_equal(shares_get(f->s, "00000000000000000000000000000000", &i), SHARES_E_NOTFOUND);
+	assert_int_equal(shares_get(f->s, "not-an-id", &i), SHARES_E_NOTFOUND);
+
+	arr = shares_list_json(f->s, ORG_A);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), 2);
+	s = json_dumps(arr, JSON_COMPACT);
+	assert_non_null(s);
+	assert_non_null(strstr(s, id1));
+	assert_non_null(strstr(s, "\"stream\":\"sub\""));
+	assert_null(strstr(s, "manifest"));
+	free(s);
+	json_decref(arr);
+	arr = shares_list_json(f->s, ORG_B);
+	assert_int_equal(json_array_size(arr), 0);
+	json_decref(arr);
+}
+
+static void
+test_rules(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n;
+	char id[SHARES_ID_BUF];
+	uint8_t *big;
+
+	/* The edges are accepted. */
+	n = good(f, SHARES_VIEWS_MAX);
+	n.to_us = n.from_us + SHARES_RANGE_MAX_US;
+	n.expires_us = T0 + SHARES_EXPIRY_MAX_US;
+	assert_int_equal(shares_check_new(&n, T0), 0);
+	/* Each rule, broken once. */
+	n = good(f, 1); n.to_us = n.from_us;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.to_us = n.from_us + SHARES_RANGE_MAX_US + 1;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.from_us = -5; n.to_us = 5;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.from_us = INT64_MIN; n.to_us = INT64_MAX;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.expires_us = T0;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.expires_us = T0 + SHARES_EXPIRY_MAX_US + 1;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.expires_us = INT64_MIN;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 0);
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, SHARES_VIEWS_MAX + 1);
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.manifest_len = 0;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.stream = 2;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.camera = "0123456789ABCDEF0123456789ABCDEF";
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.org = "x";
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	n = good(f, 1); n.created_by = NULL;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	/* Manifest size: the maximum goes in, one byte more does not. */
+	big = calloc(1, SHARES_MANIFEST_MAX + 1);
+	assert_non_null(big);
+	n = good(f, 1);
+	n.manifest = big;
+	n.manifest_len = SHARES_MANIFEST_MAX;
+	assert_int_equal(shares_create(f->s, &n, T0, id), 0);
+	n.manifest_len = SHARES_MANIFEST_MAX + 1;
+	assert_int_equal(shares_create(f->s, &n, T0, id), SHARES_E_INVAL);
+	assert_string_equal(id, "");
+	free(big);
+}
+
+static void
+test_views_and_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 2);
+	struct shares_info i;
+	uint8_t t1[SHARES_TOKEN_LEN], t2[SHARES_TOKEN_LEN], bad[SHARES_TOKEN_LEN];
+	char id[SHARES_ID_BUF], other[SHARES_ID_BUF];
+
+	make(f, &n, id);
+	make(f, &n, other);
+	open_ok(f, id, T0 + SEC, t1, &i);
+	assert_int_equal(i.views, 1);
+	open_ok(f, id, T0 + 2 * SEC, t2, &i);
+	assert_int_equal(i.views, 2);
+	assert_memory_not_equal(t1, t2, sizeof(t1));
+	/* The limit: a third open is refused and counts nothing. */
+	assert_int_equal(open_err(f, id, T0 + 3 * SEC), SHARES_E_EXHAUSTED);
+	assert_int_equal(shares_get(f->s, id, &i), 0);
+	assert_int_equal(i.views, 2);
+	/* Tokens issued before the limit keep fetching. */
+	assert_int_equal(shares_token_check(f->s, id, t1, T0 + 4 * SEC, &i), 0);
+	assert_string_equal(i.camera, CAM);
+	assert_int_equal(shares_token_check(f->s, id, t2, T0 + 4 * SEC, &i), 0);
+	/* A token opens only its own share; a wrong one nothing. */
+	assert_int_equal(shares_token_check(f->s, other, t1, T0 + 4 * SEC, &i), SHARES_E_NOTFOUND);
+	memcpy(bad, t1, sizeof(bad));
+	bad[0] ^= 1;
+	assert_int_equal(shares_token_check(f->s, id, bad, T0 + 4 * SEC, &i), SHARES_E_NOTFOUND);
+	assert_int_equal(shares_token_check(f->s, "zz", t1, T0 + 4 * SEC, &i), SHARES_E_NOTFOUND);
+	assert_int_equal(open_err(f, "00000000000000000000000000000000", T0), SHARES_E_NOTFOUND);
+	assert_int_equal(open_err(f, "", T0), SHARES_E_NOTFOUND);
+}
+
+static void
+test_expiry(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 10);
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN], ts[SHARES_TOKEN_LEN];
+	char id[SHARES_ID_BUF], sid[SHARES_ID_BUF];
+	uint8_t *m = NULL;
+	size_t ml = 0;
+	int64_t texp = 0;
+
+	make(f, &n, id);        /* expires T0 + 1 day: tokens last one hour */
+	open_ok(f, id, T0, t, &i);
+	assert_int_equal(shares_token_check(f->s, id, t, T0 + SHARES_TOKEN_TTL_US - 1, &i), 0);
+	assert_int_equal(shares_token_check(f->s, id, t, T0 + SHARES_TOKEN_TTL_US, &i),
+	    SHARES_E_NOTFOUND);
+	/* A share ending sooner than an hour: the token ends with it. */
+	n.expires_us = T0 + 10 * SEC;
+	make(f, &n, sid);
+	assert_int_equal(shares_open_view(f->s, sid, T0, &i, ts, &texp, &m, &ml), 0);
+	free(m);
+	assert_true(texp == T0 + 10 * SEC);
+	assert_int_equal(shares_token_check(f->s, sid, ts, T0 + 10 * SEC - 1, &i), 0);
+	assert_int_equal(shares_token_check(f->s, sid, ts, T0 + 10 * SEC, &i), SHARES_E_NOTFOUND);
+	assert_int_equal(open_err(f, sid, T0 + 10 * SEC), SHARES_E_EXPIRED);
+	assert_int_equal(open_err(f, sid, T0 + 11 * SEC), SHARES_E_EXPIRED);
+}
+
+static void
+test_revoke(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 10);
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN];
+	char id[SHARES_ID_BUF];
+	json_t *arr;
+
+	make(f, &n, id);
+	open_ok(f, id, T0, t, &i);
+	/* Another org, and another member of this one, see no such share. */
+	assert_int_equal(shares_revoke(f->s, ORG_B, id, NULL, T0), SHARES_E_NOTFOUND);
+	assert_int_equal(shares_revoke(f->s, ORG_A, id, BOB, T0), SHARES_E_NOTFOUND);
+	assert_int_equal(shares_revoke(f->s, ORG_A, "00000000000000000000000000000000", NULL, T0),
+	    SHARES_E_NOTFOUND);
+	assert_int_equal(shares_token_check(f->s, id, t, T0 + SEC, &i), 0);
+	/* The creator may. */
+	assert_int_equal(shares_revoke(f->s, ORG_A, id, ALICE, T0), 0);
+	assert_int_equal(shares_token_check(f->s, id, t, T0 + SEC, &i), SHARES_E_NOTFOUND);
+	assert_int_equal(open_err(f, id, T0 + SEC), SHARES_E_REVOKED);
+	/* Revocation is the reason given even once the link has also expired. */
+	assert_int_equal(open_err(f, id, n.expires_us + SEC), SHARES_E_REVOKED);
+	/* Twice is fine; an owner (creator NULL) may too. */
+	assert_int_equal(shares_revoke(f->s, ORG_A, id, NULL, T0), 0);
+	arr = shares_list_json(f->s, ORG_A);
+	assert_non_null(arr);
+	assert_true(json_is_true(json_object_get(json_array_get(arr, 0), "revoked")));
+	json_decref(arr);
+}
+
+static void
+test_persistence(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 5);
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN];
+	char id[SHARES_ID_BUF];
+
+	make(f, &n, id);
+	open_ok(f, id, T0, t, &i);
+	shares_close(f->s);
+	f->s = NULL;
+	assert_int_equal(shares_open(&f->s, f->path), 0);
+	assert_int_equal(shares_get(f->s, id, &i), 0);
+	assert_int_equal(i.views, 1);
+	assert_int_equal(shares_token_check(f->s, id, t, T0 + SEC, &i), 0);
+}
+
+/* The stored token column holds hashes only: no row equals a token handed out. */
+static void
+test_tokens_stored_hashed(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 5);
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN], h[crypto_generichash_BYTES];
+	char id[SHARES_ID_BUF];
+	struct buf b;
+	size_t k;
+	int found_token = 0, found_hash = 0;
+
+	make(f, &n, id);
+	open_ok(f, id, T0, t, &i);
+	shares_close(f->s);
+	f->s = NULL;
+	crypto_generichash(h, sizeof(h), t, sizeof(t), NULL, 0);
+	/* Scan the database file and its WAL for the raw token and for its hash. */
+	buf_init(&b, 64u << 20);
+	for (int w = 0; w < 2; w++) {
+		char p[160];
+
+		snprintf(p, sizeof(p), w ? "%s-wal" : "%s", f->path);
+		buf_reset(&b);
+		if (file_read(p, &b, 64u << 20) != 0)
+			continue;
+		for (k = 0; k + sizeof(t) <= b.len; k++) {
+			found_token |= memcmp(b.data + k, t, sizeof(t)) == 0;
+			found_hash |= memcmp(b.data + k, h, sizeof(h)) == 0;
+		}
+	}
+	buf_free(&b);
+	assert_false(found_token);
+	assert_true(found_hash);
+	assert_int_equal(shares_open(&f->s, f->path), 0);
+}
+
+static void
+test_body_parse(void **state)
+{
+	struct share_body b;
+	uint8_t tok[SHARES_TOKEN_LEN];
+	char good_body[512], *s;
+	static const char *const bad[] = {
+		"", "[]", "{}", "not json",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"side\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":0,\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcde\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1.5,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"0\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\",\"x\":{}}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\",\"max_views\":2}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\\u0000\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\"}",
+	};
+	size_t k, big_n;
+
+	(void)state;
+	snprintf(good_body, sizeof(good_body), "{\"camera\":\"0123456789ABCDEF0123456789abcdef\","
+	    "\"stream\":\"sub\",\"from_us\":10,\"to_us\":20,\"expires_us\":30,\"max_views\":4,"
+	    "\"manifest\":\"00ff\"}");
+	assert_int_equal(share_body_parse((const uint8_t *)good_body, strlen(good_body), &b), 0);
+	assert_string_equal(b.camera, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(b.stream, 1);
+	assert_true(b.from_us == 10 && b.to_us == 20 && b.expires_us == 30 && b.max_views == 4);
+	assert_int_equal(b.manifest_len, 2);
+	assert_int_equal(b.manifest[0], 0);
+	assert_int_equal(b.manifest[1], 0xff);
+	share_body_free(&b);
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		assert_int_equal(share_body_parse((const uint8_t *)bad[k], strlen(bad[k]), &b), -1);
+		assert_null(b.manifest);
+	}
+	/* A manifest of exactly the maximum parses; one byte more does not. */
+	big_n = 2 * SHARES_MANIFEST_MAX + 300;
+	s = malloc(big_n);
+	assert_non_null(s);
+	for (int extra = 0; extra < 2; extra++) {
+		size_t hexn = 2 * (SHARES_MANIFEST_MAX + (size_t)extra), off;
+
+		off = (size_t)snprintf(s, big_n, "{\"camera\":\"0123456789abcdef0123456789abcdef\","
+		    "\"stream\":\"main\",\"from_us\":1,\"to_us\":2,\"expires_us\":3,\"max_views\":1,"
+		    "\"manifest\":\"");
+		if (off + hexn + 3 > big_n)
+			break;
+		memset(s + off, 'a', hexn);
+		memcpy(s + off + hexn, "\"}", 2);
+		assert_int_equal(share_body_parse((const uint8_t *)s, off + hexn + 2, &b), extra ? -1 : 0);
+		if (!extra)
+			assert_int_equal(b.manifest_len, SHARES_MANIFEST_MAX);
+		share_body_free(&b);
+	}
+	free(s);
+	/* The Authorization header. */
+	assert_int_equal(share_auth_token("Share 000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f", tok), 0);
+	assert_int_equal(tok[31], 0x1f);
+	assert_int_equal(share_auth_token(NULL, tok), -1);
+	assert_int_equal(share_auth_token("Bearer 000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f", tok), -1);
+	assert_int_equal(share_auth_token("Share 00", tok), -1);
+	assert_int_equal(share_auth_token("Share 000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f00", tok), -1);
+	assert_int_equal(share_auth_token("Share zz0102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f", tok), -1);
+	assert_int_equal(shares_stream_parse("main"), 0);
+	assert_int_equal(shares_stream_parse("sub"), 1);
+	assert_int_equal(shares_stream_parse("Main"), -1);
+	assert_null(shares_stream_name(7));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_views_and_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_stored_hashed, setup, teardown),
+		cmocka_unit_test(test_body_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
