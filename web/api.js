@@ -87,6 +87,29 @@ export async function liveStream(cameraId, stream, signal) {
 	return resp.body.getReader();
 }
 
+// Opens the grid's one live connection for [{id, stream}] (1..64): a reader of mux
+// messages (GET /api/v1/live, session only; livefeed.js LiveMux parses them).
+export async function liveMux(pairs, signal) {
+	if (!Array.isArray(pairs) || pairs.length < 1 || pairs.length > 64 ||
+		pairs.some((p) => !/^[0-9a-f]{32}$/.test(p.id) || !Number.isInteger(p.stream) || p.stream < 0 || p.stream > 255))
+		throw new ApiError(400, 'bad camera list');
+	let resp;
+	try {
+		resp = await fetch('/api/v1/live?cameras=' + pairs.map((p) => `${p.id}:${p.stream}`).join(','), {
+			credentials: 'same-origin', cache: 'no-store', signal,
+		});
+	} catch (e) {
+		if (e.name === 'AbortError')
+			throw e;
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	if (!resp.ok) {
+		const j = await jsonOf(resp);
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	}
+	return resp.body.getReader();
+}
+
 // Organizations (docs/api/http.md, "Organizations, keys and enrollment").
 const orgPath = (org) => {
 	if (typeof org !== 'string' || !/^[0-9a-f]{64}$/.test(org))
@@ -122,6 +145,61 @@ export async function segmentBytes(cameraId, stream, seq, signal) {
 	try {
 		resp = await fetch(`${camPath(cameraId, stream)}/segments/${seq}`, {
 			credentials: 'same-origin', cache: 'no-store', headers: footageHeaders(), signal,
+		});
+	} catch (e) {
+		if (e.name === 'AbortError')
+			throw e;
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	if (!resp.ok) {
+		const j = await jsonOf(resp);
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	}
+	return new Uint8Array(await resp.arrayBuffer());
+}
+
+// The first n bytes of a link (Range), e.g. a segment's header record to open its key.
+export async function segmentHead(cameraId, stream, seq, n, signal) {
+	if (!Number.isSafeInteger(seq) || seq < 0 || !Number.isInteger(n) || n < 1)
+		throw new ApiError(400, 'bad sequence number');
+	let resp;
+	try {
+		resp = await fetch(`${camPath(cameraId, stream)}/segments/${seq}`, {
+			credentials: 'same-origin', cache: 'no-store', signal,
+			headers: Object.assign({ Range: `bytes=0-${n - 1}` }, footageHeaders()),
+		});
+	} catch (e) {
+		if (e.name === 'AbortError')
+			throw e;
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	if (!resp.ok) {
+		const j = await jsonOf(resp);
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	}
+	return new Uint8Array(await resp.arrayBuffer()).subarray(0, n);
+}
+
+// Share links (docs/api/http.md, "Shares"): the sharer's routes, then the recipient's public ones.
+const shareId = (id) => {
+	if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))
+		throw new ApiError(404, 'no such share');
+	return id;
+};
+export const stepUp = (body) => call('POST', '/api/v1/auth/step-up', body);
+export const createShare = (org, body) => call('POST', orgPath(org) + '/shares', body);
+export const listShares = (org) => call('GET', orgPath(org) + '/shares');
+export const revokeShare = (org, id) => call('DELETE', `${orgPath(org)}/shares/${shareId(id)}`);
+export const openShare = (id) => call('POST', `/api/v1/shares/${shareId(id)}/open`);
+
+// One segment of a share, with the token its open answer gave (no cookie is needed).
+export async function shareSegmentBytes(id, seq, token, signal) {
+	if (!Number.isSafeInteger(seq) || seq < 0 || typeof token !== 'string' || !/^[0-9a-f]{64}$/.test(token))
+		throw new ApiError(400, 'bad sequence number');
+	let resp;
+	try {
+		resp = await fetch(`/api/v1/shares/${shareId(id)}/segments/${seq}`, {
+			credentials: 'omit', cache: 'no-store', headers: { Authorization: 'Share ' + token }, signal,
 		});
 	} catch (e) {
 		if (e.name === 'AbortError')

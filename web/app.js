@@ -5,10 +5,13 @@ import { signIn, unlock } from './login.js';
 import { Grid } from './grid.js';
 import { openOrg } from './orgs.js';
 import { CameraView } from './player.js';
+import { startShareView } from './shareview.js';
+import { AdminView } from './admin.js';
 
 const $ = (id) => document.getElementById(id);
 let grid = null;
 let camView = null;
+let admin = null; // the administration view (admin.js), made at boot
 
 function show(view) {
 	$('view-signin').hidden = view !== 'signin';
@@ -60,7 +63,7 @@ function openCamera(cam) {
 	$('grid').replaceChildren();
 	document.querySelector('section.live').hidden = true;
 	$('view-camera').hidden = false;
-	camView.open(cam);
+	camView.open(Object.assign({ org: myOrgs.length > 0 ? $('org-select').value : null }, cam));
 }
 
 function closeCamera() {
@@ -116,6 +119,7 @@ async function enterApp(me) {
 		return opt;
 	}));
 	$('org-label').hidden = myOrgs.length === 0;
+	adminSetOrg();
 	await startGrid();
 }
 
@@ -146,7 +150,17 @@ async function onSubmit(ev) {
 	}
 }
 
+// The administration button follows the selected organization and my role in it.
+function adminSetOrg() {
+	if (admin === null)
+		return;
+	const o = myOrgs.find((x) => x.org === $('org-select').value);
+	admin.setOrg(o ? o.org : null, o ? o.role : null);
+}
+
 async function onSignOut() {
+	if (admin !== null)
+		admin.wipe();
 	if (grid !== null)
 		grid.stop();
 	closeCamera();
@@ -180,9 +194,35 @@ globalThis.vigilInterim = Object.freeze({
 });
 
 async function boot() {
+	// A share link (/s/ID#K): the clip alone, no sign-in (shareview.js).
+	if (location.pathname.startsWith('/s/')) {
+		show('share');
+		await startShareView();
+		document.body.dataset.ready = '1';
+		return;
+	}
 	$('signin-form').addEventListener('submit', onSubmit);
 	$('signout').addEventListener('click', onSignOut);
-	$('org-select').addEventListener('change', () => startGrid());
+	$('org-select').addEventListener('change', () => {
+		const inAdmin = admin !== null && admin.active;
+		adminSetOrg(); // leaving the view (an org where I am not admin) restarts the grid itself
+		if (!inAdmin)
+			startGrid();
+	});
+	admin = new AdminView({
+		onEnter() {
+			if (grid !== null)
+				grid.stop();
+			closeCamera();
+			$('grid').replaceChildren();
+			document.querySelector('section.live').hidden = true;
+		},
+		onLeave() {
+			document.querySelector('section.live').hidden = false;
+			startGrid();
+		},
+		onSignedOut: () => onSignOut(),
+	});
 	$('unlock-form').addEventListener('submit', onUnlock);
 	try {
 		await enterApp(await api.me());

@@ -1,10 +1,11 @@
-// grid.js - the live grid: one tile per camera, each decrypting its live stream into a player, with a clear state when it cannot.
+// grid.js - the live grid: one tile per camera, all fed by one multiplexed live connection (livefeed.js LiveMux), each decrypting its camera into a player, with a clear state when it cannot.
 import * as api from './api.js';
 import { sodium } from './sodium.js';
 import * as keys from './keys.js';
 import { RecordParser } from './records.js';
 import { SegmentReader, SegmentError } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
+import { LiveMux, MUX_DENIED } from './livefeed.js';
 
 const OFFLINE_AFTER_MS = 10000;
 const RETRY_MIN_MS = 500;
@@ -44,6 +45,9 @@ class Tile {
 		this.stopped = false;
 		this.abort = null;
 		this.player = null;
+		this.parser = null;     // mux: this camera's record framing on the current connection
+		this.reader = null;
+		this.final = null;      // mux: a state that ends this tile's streaming (denied, tamper, ...)
 		this.decoded = 0;
 		this.lastFrameAt = 0;
 		this.root = el('article', 'tile');
@@ -99,6 +103,149 @@ class Tile {
 			: this.cam.streamLabel;
 	}
 
+	// A fresh player and segment reader for this tile; onSoft(err) on a player error.
+	makeReader(onSoft) {
+		const player = new LivePlayer(this.video);
+		this.player = player;
+		player.onError = (e) => onSoft(e, player);
+		return new SegmentReader(this.na, {
+			camera: this.cam.id,
+			stream: this.cam.stream,
+			keyFor: (cam, epoch) => keys.epochKey(cam, epoch),
+			pins: keys.pinnedGateways(),
+			onChunk: (c) => {
+				if (this.player === null)
+					return;
+				if (c.kind === 1) {
+					this.player.init(c.codec, c.body);
+					return;
+				}
+				this.player.media(c.body, (c.flags & 1) !== 0, c.wallUs);
+				this.decoded++;
+				this.lastFrameAt = Date.now();
+				if (this.state !== 'live')
+					this.setState('live');
+			},
+			onLink: () => {
+				this.verified = (this.verified || 0) + 1;
+			},
+		});
+	}
+
+	closePlayer() {
+		if (this.player !== null)
+			this.player.close();
+		this.player = null;
+	}
+
+	// Shows what a stream error means: 'soft' (start the stream again), 'final' (stays), or
+	// null for an error that is not the stream's (network, HTTP).
+	fault(e) {
+		if (e instanceof SegmentError) {
+			if (e.code === 'key') {
+				this.setState('nokey');
+				return 'final';
+			}
+			if (e.code === 'format' || e.code === 'decrypt') {
+				this.setState('error', 'Stream error: ' + e.message + '; reconnecting…');
+				return 'soft';
+			}
+			this.setState('tamper', 'Verification failed: ' + e.message);
+			return 'final';
+		}
+		if (e instanceof PlayerError) {
+			this.setState(e.code === 'codec' ? 'codec' : 'error', e.message);
+			return e.code === 'codec' ? 'final' : 'soft';
+		}
+		return null;
+	}
+
+	// --- Fed by the grid's one connection (livefeed.js LiveMux) ---
+
+	done() {
+		return this.stopped || this.final !== null;
+	}
+
+	// A new connection: the camera's records start at a record boundary.
+	open() {
+		this.closePlayer();
+		this.parser = new RecordParser();
+		this.reader = this.makeReader((e, p) => this.playerFailed(e, p));
+		this.setState('connecting');
+	}
+
+	// The player failed (from its own event handler): restart this tile's reader and player
+	// once that handler has returned, unless a newer player took over meanwhile.
+	playerFailed(e, player) {
+		setTimeout(() => {
+			if (this.player === player)
+				this.restart('error', e.message);
+		}, 0);
+	}
+
+	// A new reader and player within the same connection: the reader waits for the next
+	// segment header (the record framing, kept by the parser, is intact).
+	restart(state, detail) {
+		if (this.done())
+			return;
+		if (state)
+			this.setState(state, detail);
+		this.closePlayer();
+		this.reader = this.makeReader((e, p) => this.playerFailed(e, p));
+	}
+
+	data(bytes) {
+		if (this.done() || this.parser === null)
+			return;
+		try {
+			this.parser.feed(bytes);
+			let rec;
+			while ((rec = this.parser.next()) !== null)
+				this.reader.record(rec);
+		} catch (e) {
+			const f = this.fault(e);
+			if (f === 'final') {
+				this.finish();
+			} else if (f === 'soft') {
+				this.restart();
+			} else {
+				// The framing itself is lost: wait for the next connection.
+				this.setState('error', 'Stream error: ' + e.message + '; reconnecting…');
+				this.closePlayer();
+				this.parser = null;
+			}
+		}
+	}
+
+	// A STATE message: denied is final, and no byte after it is decrypted.
+	muxState(st) {
+		if (st === MUX_DENIED) {
+			this.finish();
+			this.final = 'denied';
+			this.setState('denied');
+		}
+	}
+
+	// Stops for good in the state shown now.
+	finish() {
+		this.final = this.state;
+		this.parser = null;
+		this.reader = null;
+		this.closePlayer();
+	}
+
+	// The connection ended; the grid reconnects.
+	down(e) {
+		if (this.done())
+			return;
+		this.closePlayer();
+		this.parser = null;
+		this.setState('error', e && e.status === 0 ? 'Server unreachable, reconnecting…'
+			: 'Live connection ended, reconnecting…');
+	}
+
+	// --- Interim path (the demo's footage token, no session): one request per tile ---
+
 	async run() {
 		if (!this.cam.hasKey) {
 			this.setState('nokey');
@@ -120,34 +267,14 @@ class Tile {
 	// One connection; resolves to whether to reconnect.
 	async once() {
 		this.abort = new AbortController();
-		this.player = new LivePlayer(this.video);
-		this.player.onError = (e) => {
+		const abort = this.abort;
+		const reader = this.makeReader((e) => {
 			this.setState('error', e.message);
-			this.abort.abort();
-		};
-		const reader = new SegmentReader(this.na, {
-			camera: this.cam.id,
-			stream: this.cam.stream,
-			keyFor: (cam, epoch) => keys.epochKey(cam, epoch),
-			pins: keys.pinnedGateways(),
-			onChunk: (c) => {
-				if (c.kind === 1) {
-					this.player.init(c.codec, c.body);
-					return;
-				}
-				this.player.media(c.body, (c.flags & 1) !== 0, c.wallUs);
-				this.decoded++;
-				this.lastFrameAt = Date.now();
-				if (this.state !== 'live')
-					this.setState('live');
-			},
-			onLink: () => {
-				this.verified = (this.verified || 0) + 1;
-			},
+			abort.abort();
 		});
 		const parser = new RecordParser();
 		try {
-			const rd = await api.liveStream(this.cam.id, this.cam.stream, this.abort.signal);
+			const rd = await api.liveStream(this.cam.id, this.cam.stream, abort.signal);
 			for (;;) {
 				const { value, done } = await rd.read();
 				if (done)
@@ -161,21 +288,9 @@ class Tile {
 		} catch (e) {
 			if (this.stopped)
 				return false;
-			if (e instanceof SegmentError) {
-				if (e.code === 'key') {
-					this.setState('nokey');
-					return false;
-				}
-				if (e.code === 'format' || e.code === 'decrypt')
-					this.setState('error', 'Stream error: ' + e.message + '; reconnecting…');
-				else
-					this.setState('tamper', 'Verification failed: ' + e.message);
-				return e.code === 'format' || e.code === 'decrypt';
-			}
-			if (e instanceof PlayerError) {
-				this.setState(e.code === 'codec' ? 'codec' : 'error', e.message);
-				return e.code !== 'codec';
-			}
+			const f = this.fault(e);
+			if (f !== null)
+				return f === 'soft';
 			if (e.status === 401 || e.status === 403 || e.status === 404) {
 				this.setState('denied');
 				return false;
@@ -184,9 +299,7 @@ class Tile {
 				this.setState('error', e.status === 0 ? 'Server unreachable, reconnecting…' : undefined);
 			return true;
 		} finally {
-			if (this.player !== null)
-				this.player.close();
-			this.player = null;
+			this.closePlayer();
 		}
 	}
 
@@ -195,6 +308,7 @@ class Tile {
 		clearInterval(this.timer);
 		if (this.abort !== null)
 			this.abort.abort();
+		this.closePlayer();
 	}
 }
 
@@ -202,6 +316,7 @@ export class Grid {
 	constructor(container) {
 		this.container = container;
 		this.tiles = [];
+		this.muxes = [];
 		this.onOpen = () => {};
 	}
 
@@ -216,7 +331,7 @@ export class Grid {
 				this.empty('No cameras to show yet', 'This organization has no camera you may see. An admin adds cameras and grants access to them.');
 				return;
 			}
-			this.show(na, orgCams);
+			this.show(na, orgCams, true);
 			return;
 		}
 		if (!api.haveFootageAccess()) {
@@ -253,10 +368,13 @@ export class Grid {
 			name: keys.cameraName(c.id) || 'camera ' + c.id.slice(0, 8),
 			hasKey: keys.hasCamera(c.id),
 		}));
-		this.show(na, cams);
+		this.show(na, cams, false);
 	}
 
-	show(na, list) {
+	// Tiles for list. With a session (mux) every tile is fed by one live connection per 64
+	// cameras (browsers allow six connections per origin: DESIGN §4); on the interim token
+	// path each tile opens its own.
+	show(na, list, mux) {
 		const cams = list.slice().sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
 		this.container.replaceChildren();
 		this.container.dataset.count = String(cams.length);
@@ -264,7 +382,25 @@ export class Grid {
 			const t = new Tile(cam, na, (c) => this.onOpen(c));
 			this.tiles.push(t);
 			this.container.append(t.root);
-			t.run();
+			if (!mux)
+				t.run();
+		}
+		if (!mux)
+			return;
+		const sinks = [];
+		for (const t of this.tiles) {
+			if (t.cam.hasKey) {
+				sinks.push(t);
+			} else {
+				// No key: "no permission" without ever asking for the camera's video.
+				t.setState('nokey');
+				t.final = 'nokey';
+			}
+		}
+		for (let i = 0; i < sinks.length; i += 64) {
+			const m = new LiveMux(sinks.slice(i, i + 64));
+			this.muxes.push(m);
+			m.run();
 		}
 	}
 
@@ -276,6 +412,9 @@ export class Grid {
 	}
 
 	stop() {
+		for (const m of this.muxes)
+			m.stop();
+		this.muxes = [];
 		for (const t of this.tiles)
 			t.stop();
 		this.tiles = [];

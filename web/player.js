@@ -2,9 +2,11 @@
 import * as api from './api.js';
 import { sodium } from './sodium.js';
 import { LiveFeed } from './livefeed.js';
-import { ArchivePlayer, warmSegments, forgetSegments } from './archive.js';
+import { ArchivePlayer, warmSegments, forgetSegments, prefetchAt } from './archive.js';
 import { Timeline, clockText, dateText } from './timeline.js';
 import { listEvents } from './events.js';
+import { ExportDialog } from './export.js';
+import { ShareDialog } from './share.js';
 
 const SPEEDS = [0.5, 1, 2, 4, 8, 16];
 const REFRESH_MS = 5000;
@@ -33,11 +35,13 @@ export class CameraView {
 		this.timer = null;
 		this.refreshTimer = null;
 		this.viewTimer = null;
+		this.aimTimer = null;
 		this.onClose = () => {};
 		this.liveVideo = $('cam-live');
 		this.archVideo = $('cam-archive');
 		this.timeline = new Timeline($('timeline'), {
 			onPick: (us) => this.pick(us),
+			onAim: (us, pressed) => this.aim(us, pressed),
 			onView: () => this.viewChanged(),
 		});
 		$('cam-back').addEventListener('click', () => this.onClose());
@@ -62,6 +66,37 @@ export class CameraView {
 			this.jumpTo($('cam-when').value);
 		});
 		document.addEventListener('keydown', (e) => this.key(e));
+		// Export and share (export.js, share.js): dialogs around the playhead.
+		this.exportDlg = null;
+		this.shareDlg = null;
+		for (const [id, text, title, fn] of [['cam-export', 'Export', 'Export a clip as .mp4 (E)', () => this.openExport()],
+			['cam-share', 'Share', 'Share a clip by link (S)', () => this.openShare()]]) {
+			const b = document.createElement('button');
+			Object.assign(b, { id, type: 'button', textContent: text, title });
+			b.addEventListener('click', fn);
+			document.querySelector('#view-camera .controls').append(b);
+		}
+	}
+
+	// The moment export and share center on: the frame on screen in the archive, else now.
+	dialogCenter() {
+		return this.mode === 'archive' ? this.currentWall() : null;
+	}
+
+	openExport() {
+		if (this.cam === null)
+			return;
+		if (this.exportDlg === null)
+			this.exportDlg = new ExportDialog();
+		this.exportDlg.open(this.na, this.cam, this.stream, this.dialogCenter());
+	}
+
+	openShare() {
+		if (this.cam === null)
+			return;
+		if (this.shareDlg === null)
+			this.shareDlg = new ShareDialog();
+		this.shareDlg.open(this.na, this.cam, this.stream, this.dialogCenter());
 	}
 
 	// Opens cam ({ id, name, streams, stream, hasKey }) live on its main stream.
@@ -141,6 +176,20 @@ export class CameraView {
 		this.feed.run();
 	}
 
+	// The pointer presses, or rests 80 ms on, a past moment: fetch its segment ahead. Resting
+	// counts only while the archive already plays (the server audits archive reads: merely
+	// moving over the timeline of a live view must not read the archive).
+	aim(us, pressed) {
+		clearTimeout(this.aimTimer);
+		if (this.cam === null || !this.cam.hasKey || us >= Date.now() * 1000 - 1e6 || (!pressed && this.mode !== 'archive'))
+			return;
+		const cam = this.cam, stream = this.stream;
+		if (pressed)
+			prefetchAt(cam.id, stream, us);
+		else
+			this.aimTimer = setTimeout(() => prefetchAt(cam.id, stream, us), 80);
+	}
+
 	// Plays the archive from wall time us (a moment in the last second is live).
 	pick(us) {
 		if (this.cam === null)
@@ -165,6 +214,7 @@ export class CameraView {
 		}
 		const view = $('view-camera');
 		delete view.dataset.firstFrameMs;
+		delete view.dataset.firstFrameAt;
 		delete view.dataset.timing;
 		view.dataset.pickedUs = String(Math.round(us));
 		$('cam-play').textContent = this.archive.wantPaused ? 'Play' : 'Pause';
@@ -230,7 +280,7 @@ export class CameraView {
 	}
 
 	key(e) {
-		if (this.cam === null || $('view-camera').hidden || e.ctrlKey || e.metaKey || e.altKey)
+		if (this.cam === null || $('view-camera').hidden || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('dialog[open]'))
 			return;
 		const tag = e.target && e.target.tagName;
 		if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || (tag === 'BUTTON' && (e.key === ' ' || e.key === 'Enter')))
@@ -259,6 +309,14 @@ export class CameraView {
 		case 'l':
 		case 'L':
 			this.goLive();
+			break;
+		case 'e':
+		case 'E':
+			this.openExport();
+			break;
+		case 's':
+		case 'S':
+			this.openShare();
 			break;
 		case '+':
 		case '=':
@@ -305,10 +363,13 @@ export class CameraView {
 				this.timeline.follow(Date.now() * 1000);
 		}
 		if (this.archive !== null) {
-			if (this.archive.firstFrameMs !== null)
+			if (this.archive.firstFrameMs !== null) {
 				view.dataset.firstFrameMs = this.archive.firstFrameMs.toFixed(1);
-			else
+				view.dataset.firstFrameAt = this.archive.firstFrameAt.toFixed(1);
+			} else {
 				delete view.dataset.firstFrameMs;
+				delete view.dataset.firstFrameAt;
+			}
 			const v = this.archVideo, b = v.buffered;
 			view.dataset.timing = JSON.stringify(Object.assign({}, this.archive.timing, {
 				rs: v.readyState, ct: Number(v.currentTime.toFixed(3)), await: this.archive.awaitT,

@@ -1,5 +1,5 @@
 // segment.js - chain links in the browser: decodes segment headers/ends/gaps, opens the sealed segment key, decrypts chunks, checks ct_hash, the signature and the chain.
-import { REC } from './records.js';
+import { REC, RecordParser } from './records.js';
 
 const SEG_DOMAIN = new TextEncoder().encode('vigil-segment-v1');
 const GAP_DOMAIN = (() => {
@@ -108,14 +108,60 @@ function concat(...parts) {
 	return out;
 }
 
+// The secretstream key of a segment (header h): its sealed key opened with the camera epoch
+// key keyFor(camera, epoch) names. A fresh Uint8Array(32) the caller wipes; throws
+// SegmentError('key') when the viewer holds no key or it does not open.
+export function openSegmentKey(na, h, keyFor) {
+	const k = keyFor(h.camera, h.epoch);
+	if (k === null)
+		throw new SegmentError('key', `no key for epoch ${h.epoch} of this camera`);
+	try {
+		return na.crypto_box_seal_open(h.sealedKey, k.pk, k.sk);
+	} catch (e) {
+		throw new SegmentError('key', 'the segment key does not open with this camera key');
+	}
+}
+
+// Feeds one whole link's bytes (GET …/segments/{seq}) through reader. Resolves to
+// { kind, info, chunks } once the link verified (every chunk but the end chunk, in order),
+// or { incomplete: true } for a link not closed yet (the reader's chain state is kept, so
+// the same link can be read again later). Verification failures throw SegmentError.
+export function readLink(reader, bytes) {
+	const saved = { onChunk: reader.onChunk, onLink: reader.onLink, next: reader.next };
+	const chunks = [];
+	let done = null;
+	reader.onChunk = (c) => chunks.push(c);
+	reader.onLink = (info) => {
+		done = info;
+	};
+	try {
+		const parser = new RecordParser();
+		parser.feed(bytes);
+		let rec;
+		while ((rec = parser.next()) !== null)
+			reader.record(rec);
+		if (done === null || parser.pending() !== 0) {
+			reader.cur = null;
+			reader.next = saved.next;
+			return { incomplete: true };
+		}
+	} finally {
+		reader.onChunk = saved.onChunk;
+		reader.onLink = saved.onLink;
+	}
+	return { kind: done.kind, info: done, chunks };
+}
+
 // Reads one (camera, stream)'s records in order, verifying as it decrypts.
 //   na: libsodium; keyFor(camera, epoch) -> { pk, sk } | null; pins: the trusted gateway public
 //   keys (a link signed by any other key is refused; an empty list trusts none)
 //   onChunk(chunk, header): each decrypted chunk as it arrives (before the segment's signature
 //   is checked: live view shows frames at once; a later failure stops the stream)
 //   onLink(info): a link verified ({ kind: 'segment'|'gap', seq, chained })
+//   segKey(header): optional, instead of keyFor: the segment's secretstream key itself (a copy
+//   the reader wipes), or null; a share link's manifest carries these (share.js, shareview.js)
 export class SegmentReader {
-	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink }) {
+	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink, segKey }) {
 		this.na = na;
 		this.camera = camera;
 		this.stream = stream;
@@ -123,6 +169,7 @@ export class SegmentReader {
 		this.pins = pins || [];
 		this.onChunk = onChunk || (() => {});
 		this.onLink = onLink || (() => {});
+		this.segKey = segKey || null;
 		this.cur = null;       // the open segment
 		this.next = null;      // { seq, hash } the next link must continue, once known
 		this.stats = { segments: 0, gaps: 0, chunks: 0, restarts: 0 };
@@ -150,14 +197,13 @@ export class SegmentReader {
 				this.abandon();
 			const h = decodeSegHeader(rec.payload);
 			const chained = this.checkLink(h.camera, h.stream, h.gateway, h.seq, h.prevHash);
-			const k = this.keyFor(h.camera, h.epoch);
-			if (k === null)
-				throw new SegmentError('key', `no key for epoch ${h.epoch} of this camera`);
 			let key;
-			try {
-				key = na.crypto_box_seal_open(h.sealedKey, k.pk, k.sk);
-			} catch (e) {
-				throw new SegmentError('key', 'the segment key does not open with this camera key');
+			if (this.segKey !== null) {
+				key = this.segKey(h);
+				if (!(key instanceof Uint8Array) || key.length !== 32)
+					throw new SegmentError('key', `no key for segment ${h.seq}`);
+			} else {
+				key = openSegmentKey(na, h, this.keyFor);
 			}
 			const st = na.crypto_secretstream_xchacha20poly1305_init_pull(h.ssHeader, key);
 			key.fill(0);

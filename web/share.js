@@ -1,2 +1,381 @@
 // share.js - creates share links for a clip: segment keys re-wrapped under a random key that only the link's #fragment carries.
-export {};
+import * as api from './api.js';
+import * as keys from './keys.js';
+import { decodeSegHeader, openSegmentKey, toHex } from './segment.js';
+import { localInput, parseLocal } from './export.js';
+
+const HEAD_BYTES = 5 + 208;        // u32 len | u8 type | SEG_HEADER payload
+const MAX_RANGE_US = 86400e6;      // the server's limit on a share's range
+const MAX_EXPIRY_US = 30 * 86400e6;
+export const STREAM_NAME = { 0: 'main', 1: 'sub' };
+
+export class ShareError extends Error {}
+
+// The manifest (docs/design/console.md, "Shares") of [fromUs, toUs) of (cam, stream): each
+// segment's header is fetched (a Range of its first record), its sealed key opened with the
+// epoch key this tab holds. All segments must be signed by one gateway this tab trusts.
+// Resolves to the plaintext bytes (the caller wipes them).
+export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
+	const list = await api.segments(cam.id, stream, fromUs, toUs);
+	const links = (Array.isArray(list.segments) ? list.segments : [])
+		.filter((l) => l.kind === 'segment' && Number.isSafeInteger(l.seq) && l.start_us < toUs && l.end_us > fromUs)
+		.sort((a, b) => a.seq - b.seq);
+	if (links.length === 0)
+		throw new ShareError('Nothing was recorded in this range.');
+	const pins = keys.pinnedGateways();
+	const segs = [];
+	let gateway = null;
+	for (const l of links) {
+		const b = await api.segmentHead(cam.id, stream, l.seq, HEAD_BYTES, signal);
+		const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+		if (b.length !== HEAD_BYTES || dv.getUint32(0) !== 208 || b[4] !== 1)
+			throw new ShareError(`segment ${l.seq} does not start with a segment header`);
+		const h = decodeSegHeader(b.slice(5));
+		if (h.camera !== cam.id || h.stream !== stream || h.seq !== l.seq)
+			throw new ShareError(`segment ${l.seq} is not the one asked for`);
+		if (!pins.some((k) => na.memcmp(k, h.gateway)))
+			throw new ShareError(`segment ${l.seq} is signed by a gateway this organization does not trust`);
+		if (gateway !== null && !na.memcmp(gateway, h.gateway))
+			throw new ShareError('the range spans two gateways: share each part separately');
+		gateway = h.gateway;
+		const k = openSegmentKey(na, h, (c, e) => keys.epochKey(c, e));
+		segs.push({ seq: h.seq, key: toHex(k) });
+		k.fill(0);
+	}
+	const doc = {
+		v: 1, camera: cam.id, camera_name: String(cam.name || '').slice(0, 64), stream: STREAM_NAME[stream],
+		from_us: fromUs, to_us: toUs, gateway_pk: toHex(gateway), segments: segs,
+	};
+	return new TextEncoder().encode(JSON.stringify(doc));
+}
+
+// nonce(24) || crypto_secretbox_easy(plain, nonce, K) under a fresh K. Resolves to
+// { sealedHex, k }; the caller keeps K only for the link and wipes it.
+export function sealManifest(na, plain) {
+	const k = na.randombytes_buf(32);
+	const nonce = na.randombytes_buf(na.crypto_secretbox_NONCEBYTES);
+	const ct = na.crypto_secretbox_easy(plain, nonce, k);
+	const sealed = new Uint8Array(nonce.length + ct.length);
+	sealed.set(nonce, 0);
+	sealed.set(ct, nonce.length);
+	return { sealedHex: toHex(sealed), k };
+}
+
+// The link a recipient opens: the key travels only in the #fragment, which browsers never send.
+export function shareLink(na, url, k) {
+	return location.origin + url + '#' + na.to_base64(k, na.base64_variants.URLSAFE_NO_PADDING);
+}
+
+function hexBytes(s) {
+	if (typeof s !== 'string' || s.length % 2 !== 0 || !/^[0-9a-f]*$/.test(s))
+		throw new Error('the server sent malformed data');
+	const out = new Uint8Array(s.length / 2);
+	for (let i = 0; i < out.length; i++)
+		out[i] = parseInt(s.substr(2 * i, 2), 16);
+	return out;
+}
+
+// A fresh password proof for step-up routes: Argon2id in the sign-in worker script, the auth
+// key to POST /auth/step-up; the wrap key is wiped at once.
+let worker = null;
+function deriveAuth(password, salt, ops, mem) {
+	if (worker === null)
+		worker = new Worker('/kdf-worker.js', { type: 'module', name: 'vigil-kdf-stepup' });
+	const id = Math.floor(Math.random() * 2 ** 31);
+	return new Promise((resolve, reject) => {
+		const onMsg = (ev) => {
+			if (!ev.data || ev.data.id !== id)
+				return;
+			worker.removeEventListener('message', onMsg);
+			if (ev.data.error) {
+				reject(new Error(ev.data.error));
+				return;
+			}
+			ev.data.wrap.fill(0);
+			resolve(ev.data.auth);
+		};
+		worker.addEventListener('message', onMsg);
+		worker.postMessage({ id, password, salt, ops, mem });
+	});
+}
+
+export async function stepUpWithPassword(password) {
+	const k = await api.call('GET', '/api/v1/auth/keys');
+	const auth = await deriveAuth(password, hexBytes(k.salt), k.kdf_ops, k.kdf_mem);
+	try {
+		await api.stepUp({ auth_key: toHex(auth) });
+	} catch (e) {
+		if (e.status === 401)
+			throw new Error('Wrong password.');
+		throw e;
+	} finally {
+		auth.fill(0);
+	}
+}
+
+const el = (tag, props, ...kids) => {
+	const e = document.createElement(tag);
+	Object.assign(e, props || {});
+	e.append(...kids);
+	return e;
+};
+
+const EXPIRY = [['3600', '1 hour'], ['86400', '24 hours'], ['604800', '7 days'], ['custom', 'Custom…']];
+const UNITS = [['1', 'seconds'], ['60', 'minutes'], ['3600', 'hours'], ['86400', 'days']];
+const when = (us) => new Date(us / 1000).toLocaleString();
+
+// The player's "Share" dialog: range, expiry, view limit, the link with a copy button, and
+// this camera's links with revoke.
+export class ShareDialog {
+	constructor() {
+		this.busy = false;
+		this.pending = null; // a sealed manifest waiting for step-up: { body, k }
+		this.from = el('input', { id: 'share-from', type: 'datetime-local', step: 1 });
+		this.to = el('input', { id: 'share-to', type: 'datetime-local', step: 1 });
+		this.expiry = el('select', { id: 'share-expiry' }, ...EXPIRY.map(([v, t]) => el('option', { value: v, textContent: t })));
+		this.customN = el('input', { id: 'share-custom-n', type: 'number', min: 1, value: 2 });
+		this.customUnit = el('select', { id: 'share-custom-unit' }, ...UNITS.map(([v, t]) => el('option', { value: v, textContent: t, selected: v === '3600' })));
+		this.custom = el('span', { className: 'share-custom', hidden: true }, this.customN, this.customUnit);
+		this.views = el('input', { id: 'share-views', type: 'number', min: 1, max: 1000, value: 10 });
+		this.go = el('button', { id: 'share-go', type: 'submit', textContent: 'Create link' });
+		this.closeBtn = el('button', { id: 'share-close', type: 'button', textContent: 'Close', className: 'ghost' });
+		this.status = el('p', { id: 'share-status', className: 'status' });
+		this.status.setAttribute('role', 'status');
+		this.link = el('input', { id: 'share-link', readOnly: true, spellcheck: false });
+		this.copy = el('button', { id: 'share-copy', type: 'button', textContent: 'Copy' });
+		this.result = el('div', { id: 'share-result', className: 'share-result', hidden: true }, this.link, this.copy);
+		this.pw = el('input', { id: 'share-password', type: 'password', autocomplete: 'current-password' });
+		this.pwGo = el('button', { id: 'share-password-go', type: 'button', textContent: 'Confirm' });
+		this.stepBox = el('div', { id: 'share-stepup', className: 'share-stepup', hidden: true },
+			el('label', { htmlFor: 'share-password', textContent: 'Sharing needs a recent sign-in. Your password (it stays on this device):' }),
+			this.pw, this.pwGo);
+		this.list = el('ul', { id: 'share-list', className: 'share-list' });
+		this.listNote = el('p', { className: 'muted' });
+		const form = el('form', { className: 'dlg-form' },
+			el('h2', { textContent: 'Share a clip' }),
+			el('p', { className: 'muted', textContent: 'Anyone with the link can watch this clip, and only it, until it expires. Its key is in the part after #, which never reaches the server.' }),
+			el('label', { htmlFor: 'share-from', textContent: 'From' }), this.from,
+			el('label', { htmlFor: 'share-to', textContent: 'To' }), this.to,
+			el('label', { htmlFor: 'share-expiry', textContent: 'Expires after' }), el('span', {}, this.expiry, ' ', this.custom),
+			el('label', { htmlFor: 'share-views', textContent: 'View limit' }), this.views,
+			this.stepBox, this.status, this.result,
+			el('div', { className: 'dlg-buttons' }, this.go, this.closeBtn),
+			el('h3', { textContent: 'Links to this camera' }), this.listNote, this.list);
+		this.dlg = el('dialog', { id: 'share-dialog', className: 'dlg' }, form);
+		form.addEventListener('submit', (e) => {
+			e.preventDefault();
+			this.create();
+		});
+		this.expiry.addEventListener('change', () => {
+			this.custom.hidden = this.expiry.value !== 'custom';
+		});
+		this.pwGo.addEventListener('click', () => this.confirmStepUp());
+		this.pw.addEventListener('keydown', (e) => {
+			if (e.key === 'Enter') {
+				e.preventDefault();
+				this.confirmStepUp();
+			}
+		});
+		this.copy.addEventListener('click', () => this.copyLink());
+		this.closeBtn.addEventListener('click', () => this.dlg.close());
+		this.dlg.addEventListener('close', () => this.forget());
+		document.body.append(this.dlg);
+	}
+
+	// Opens for cam ({ id, name, org }) on stream, around centerUs (the playhead; null: live).
+	open(na, cam, stream, centerUs) {
+		this.na = na;
+		this.cam = cam;
+		this.stream = stream;
+		const now = Date.now() * 1000;
+		const mid = centerUs !== null ? centerUs : now;
+		const end = Math.min(now, mid + 30e6);
+		this.from.value = localInput(end - 60e6);
+		this.to.value = localInput(end);
+		this.expiry.value = '86400';
+		this.custom.hidden = true;
+		this.forget();
+		this.setStatus(cam.org ? '' : 'Sharing needs an organization: this camera is not in one.', !cam.org);
+		this.go.disabled = !cam.org;
+		this.dlg.dataset.state = 'idle';
+		if (!this.dlg.open)
+			this.dlg.showModal();
+		this.refreshList();
+	}
+
+	setStatus(text, isError) {
+		this.status.textContent = text;
+		this.status.classList.toggle('error', !!isError);
+	}
+
+	// Drops the link, K and any manifest waiting for step-up.
+	forget() {
+		if (this.pending !== null)
+			this.pending.k.fill(0);
+		this.pending = null;
+		this.link.value = '';
+		this.result.hidden = true;
+		this.stepBox.hidden = true;
+		this.pw.value = '';
+	}
+
+	expirySeconds() {
+		if (this.expiry.value !== 'custom')
+			return Number(this.expiry.value);
+		return Number(this.customN.value) * Number(this.customUnit.value);
+	}
+
+	async create() {
+		if (this.busy)
+			return;
+		const na = this.na;
+		const fromUs = parseLocal(this.from.value), toUs = parseLocal(this.to.value);
+		const now = Date.now() * 1000;
+		const expS = this.expirySeconds(), views = Number(this.views.value);
+		if (fromUs === null || toUs === null || toUs <= fromUs)
+			return this.setStatus('Choose a start and an end after it.', true);
+		if (toUs - fromUs > MAX_RANGE_US)
+			return this.setStatus('A link can share at most 24 hours.', true);
+		if (!Number.isFinite(expS) || expS < 1 || expS * 1e6 > MAX_EXPIRY_US)
+			return this.setStatus('The expiry must be between 1 second and 30 days.', true);
+		if (!Number.isInteger(views) || views < 1 || views > 1000)
+			return this.setStatus('The view limit must be 1 to 1000.', true);
+		this.busy = true;
+		this.go.disabled = true;
+		this.forget();
+		this.dlg.dataset.state = 'running';
+		let plain = null;
+		try {
+			this.setStatus('Opening the segment keys of this range…');
+			plain = await buildManifest(na, this.cam, this.stream, Math.floor(fromUs), Math.floor(toUs));
+			const { sealedHex, k } = sealManifest(na, plain);
+			this.pending = {
+				k,
+				body: {
+					camera: this.cam.id, stream: STREAM_NAME[this.stream], from_us: Math.floor(fromUs), to_us: Math.floor(toUs),
+					expires_us: Math.floor(Date.now() * 1000 + expS * 1e6), max_views: views, manifest: sealedHex,
+				},
+				expS,
+			};
+			await this.post();
+		} catch (e) {
+			this.failed(e);
+		} finally {
+			if (plain !== null)
+				plain.fill(0);
+			this.busy = false;
+			this.go.disabled = false;
+		}
+		return undefined;
+	}
+
+	async post() {
+		const p = this.pending;
+		// The expiry counts from now, not from when the manifest was built (or a step-up asked).
+		p.body.expires_us = Math.floor(Date.now() * 1000 + p.expS * 1e6);
+		let r;
+		try {
+			r = await api.createShare(this.cam.org, p.body);
+		} catch (e) {
+			if (e.status === 403 && /step-up/i.test(e.message)) {
+				this.stepBox.hidden = false;
+				this.pw.focus();
+				this.setStatus('Confirm your password to create the link.');
+				this.dlg.dataset.state = 'stepup';
+				return;
+			}
+			throw e;
+		}
+		if (typeof r.url !== 'string' || !/^\/s\/[0-9a-f]{32}$/.test(r.url))
+			throw new Error('the server answered with a malformed link');
+		this.link.value = shareLink(this.na, r.url, p.k);
+		p.k.fill(0);
+		this.pending = null;
+		this.result.hidden = false;
+		this.stepBox.hidden = true;
+		this.setStatus(`Link created: ${r.max_views} views, until ${when(r.expires_us)}. Anyone with it can watch this clip.`);
+		this.dlg.dataset.state = 'done';
+		this.dlg.dataset.shareId = r.url.slice(3);
+		this.link.select();
+		this.refreshList();
+	}
+
+	async confirmStepUp() {
+		if (this.pending === null || this.busy)
+			return;
+		this.busy = true;
+		this.pwGo.disabled = true;
+		try {
+			this.setStatus('Checking your password…');
+			await stepUpWithPassword(this.pw.value);
+			this.pw.value = '';
+			this.stepBox.hidden = true;
+			await this.post();
+		} catch (e) {
+			this.failed(e);
+		} finally {
+			this.busy = false;
+			this.pwGo.disabled = false;
+		}
+	}
+
+	failed(e) {
+		this.dlg.dataset.state = 'error';
+		if (e.status === 404)
+			this.setStatus('No permission to share this camera.', true);
+		else
+			this.setStatus(e.message || String(e), true);
+	}
+
+	async copyLink() {
+		try {
+			await navigator.clipboard.writeText(this.link.value);
+			this.setStatus('Link copied.');
+		} catch (e) {
+			this.link.select();
+			this.setStatus('Press Ctrl+C to copy the selected link.');
+		}
+	}
+
+	async refreshList() {
+		const cam = this.cam;
+		this.list.replaceChildren();
+		this.listNote.textContent = '';
+		if (!cam.org)
+			return;
+		let r;
+		try {
+			r = await api.listShares(cam.org);
+		} catch (e) {
+			this.listNote.textContent = e.status === 403 ? 'Only owners and admins see the list of links.' : 'Links cannot be listed: ' + e.message;
+			return;
+		}
+		if (cam !== this.cam)
+			return;
+		const mine = (Array.isArray(r.shares) ? r.shares : []).filter((s) => s.camera === cam.id && typeof s.id === 'string');
+		this.listNote.textContent = mine.length === 0 ? 'No links to this camera yet.' : '';
+		const now = Date.now() * 1000;
+		for (const s of mine) {
+			const state = s.revoked ? 'revoked' : s.expires_us <= now ? 'expired' : s.views >= s.max_views ? 'used up' : 'active';
+			const li = el('li', { className: 'share-item' },
+				el('span', { textContent: `${when(s.from_us)} – ${new Date(s.to_us / 1000).toLocaleTimeString()} · ${s.views} of ${s.max_views} views · ${state === 'active' ? 'until ' + when(s.expires_us) : state}` }));
+			li.dataset.id = s.id;
+			li.dataset.state = state;
+			if (state === 'active') {
+				const b = el('button', { type: 'button', className: 'ghost', textContent: 'Revoke' });
+				b.addEventListener('click', async () => {
+					b.disabled = true;
+					try {
+						await api.revokeShare(cam.org, s.id);
+						this.refreshList();
+					} catch (e) {
+						b.disabled = false;
+						this.setStatus('Revoke failed: ' + e.message, true);
+					}
+				});
+				li.append(' ', b);
+			}
+			this.list.append(li);
+		}
+	}
+}

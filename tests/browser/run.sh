@@ -53,7 +53,7 @@ HJ=$(curl -s -m 10 "$SERVER_URL/api/v1/console/hashes")
 SHA=$(sha256sum "$WEB/app.js" | cut -d' ' -f1)
 check hashes_published grep -q "\"path\":\"/app.js\",\"sha256\":\"$SHA\"" <<<"$HJ"
 SRI=sha256-$(openssl dgst -sha256 -binary "$WEB/app.js" | base64 -w0)
-check index_carries_sri grep -qF "src=\"app.js\" integrity=\"$SRI\"" "$WEB/index.html"
+check index_carries_sri grep -qF "src=\"/app.js\" integrity=\"$SRI\"" "$WEB/index.html"
 
 # ---- an account, cameras, a gateway ----
 ADMIN=$(cat "$T/admin.token")

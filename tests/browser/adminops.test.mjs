@@ -1,0 +1,178 @@
+// adminops.test.mjs - the console's admin cryptography (web/adminops.js, in node) against bytes the C library made from fixed keys (tests/tools/stmt_vectors): statements byte for byte, enrollment MACs, the audit log verifier.
+// Usage: node adminops.test.mjs WEBDIR VECTORS.json   (prints PASS/FAIL lines)
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [webDir, vecFile] = process.argv.slice(2);
+const imp = (f) => import(pathToFileURL(`${webDir}/${f}`).href);
+const ops = await imp('adminops.js');
+const { parseStatement, verifyStatement, trustNew, STMT } = await imp('statements.js');
+const na = (await imp('vendor/libsodium-wrappers.js')).default;
+await na.ready;
+const v = JSON.parse(readFileSync(vecFile, 'utf8'));
+const hex = (h) => Uint8Array.from((h.match(/../g) || []).map((x) => parseInt(x, 16)));
+const toHex = ops.toHex;
+const NOW = 1700000000000000;
+
+let failures = 0;
+const pass = (n) => console.log(`PASS ${n}`);
+const fail = (n, why) => { failures++; console.log(`FAIL ${n}: ${String(why).replace(/\n/g, ' ')}`); };
+function t(name, fn) {
+	try {
+		const r = fn();
+		r === true ? pass(name) : fail(name, String(r));
+	} catch (e) {
+		fail(name, e.stack);
+	}
+}
+
+const kp = na.crypto_sign_seed_keypair(hex(v.root_seed));
+const signer = { pk: kp.publicKey, sk: kp.privateKey, orgId: na.crypto_generichash(32, kp.publicKey, null) };
+const trust = trustNew(na, kp.publicKey);
+
+// signStatement over the C tool's target, seq, time and body gives the C bytes exactly.
+for (const name of ['member_add', 'member_role', 'member_remove', 'camera_epoch', 'gateway_cert']) {
+	const x = v[name];
+	t(`sign_${name}_byte_identical`, () => {
+		const mine = ops.signStatement(na, signer, x.type, hex(x.target), x.seq, NOW, 0, hex(x.body));
+		return toHex(mine) === x.bytes || `js ${toHex(mine).slice(0, 80)}… c ${x.bytes.slice(0, 80)}…`;
+	});
+}
+
+// The body encoders give the C bodies for the same fields.
+const c = (a, b) => toHex(a) === b || `js ${toHex(a)} c ${b}`;
+const m = parseStatement(na, hex(v.member_add.bytes)).u;
+const scope = [hex(v.member_add.body).subarray(83, 99), hex(v.member_add.body).subarray(99, 115)];
+t('member_body_layout', () => c(ops.memberBody(m.userId, m.signPk, m.boxPk, ops.ROLE.viewer, scope), v.member_add.body));
+t('member_role_body_layout', () => c(ops.memberBody(m.userId, m.signPk, m.boxPk, ops.ROLE.admin, []), v.member_role.body));
+t('member_remove_body_layout', () => c(ops.memberBody(m.userId, m.signPk, m.boxPk, ops.ROLE.none, []), v.member_remove.body));
+const e = parseStatement(na, hex(v.camera_epoch.bytes)).u;
+t('epoch_body_layout', () => c(ops.epochBody(e.cameraId, e.epoch, e.epochPk), v.camera_epoch.body));
+const g = parseStatement(na, hex(v.gateway_cert.bytes)).u;
+t('gateway_cert_body_layout', () => c(ops.gatewayCertBody(g.gatewayPk, g.siteId), v.gateway_cert.body));
+t('target_of_id', () => c(ops.targetOfId(m.userId), v.member_add.target));
+
+// A grant and an epoch the page makes verify and open with statements.js (the viewer's path).
+t('epoch_and_grant_open', () => {
+	const cam = na.randombytes_buf(16);
+	const who = na.crypto_box_keypair(), uid = na.randombytes_buf(16);
+	const ep = ops.epochCreate(na, signer, cam, 1);
+	const gr = ops.grantStatement(na, signer, cam, 1, ep.pk, ep.sk, uid, who.publicKey);
+	verifyStatement(na, ep.stmt, trust, STMT.CAMERA_EPOCH, Date.now() * 1000);
+	const s = verifyStatement(na, gr, trust, STMT.GRANT, Date.now() * 1000);
+	const sk = na.crypto_box_seal_open(s.u.sealedSk, who.publicKey, who.privateKey);
+	return toHex(sk) === toHex(ep.sk) || 'the granted key is not the epoch key';
+});
+t('grant_refuses_wrong_secret', () => {
+	const ep = ops.epochCreate(na, signer, na.randombytes_buf(16), 1);
+	try {
+		ops.grantStatement(na, signer, na.randombytes_buf(16), 1, ep.pk, na.randombytes_buf(32), na.randombytes_buf(16), ep.pk);
+		return 'accepted a secret that is not the epoch key';
+	} catch (err) {
+		return true;
+	}
+});
+
+// Enrollment: the invitation's verifier and the safety number match C; the C request checks
+// out, and any changed byte of it is refused.
+const inv = ops.invitationFrom(na, ops.ENROLL.GATEWAY, kp.publicKey, hex(v.invite_id), hex(v.invite_secret));
+t('safety_number_matches_c', () => inv.fingerprint === v.fingerprint || `${inv.fingerprint} vs ${v.fingerprint}`);
+t('invite_verifier_matches_c', () => c(inv.verifier, v.invite_verifier));
+t('invite_code_roundtrip', () => {
+	const raw = na.from_base64(inv.code, na.base64_variants.URLSAFE_NO_PADDING);
+	return (inv.code.length === 64 && toHex(raw) === v.invite_id + v.invite_secret) || inv.code;
+});
+const req = hex(v.enroll_request);
+t('enroll_request_accepted', () => {
+	const r = ops.checkEnrollRequest(na, inv, req);
+	return toHex(r.signPk) === toHex(g.gatewayPk) || 'wrong gateway key';
+});
+t('enroll_request_any_change_refused', () => {
+	let accepted = 0;
+	for (let i = 0; i < req.length; i++) {
+		const bad = req.slice();
+		bad[i] ^= 0x01;
+		try {
+			ops.checkEnrollRequest(na, inv, bad);
+			accepted++;
+		} catch (err) {
+			// refused, as it must be
+		}
+	}
+	// The token (bytes 82..113) is for the server; the MAC does not cover it.
+	return accepted === 32 || `${accepted} changed requests accepted`;
+});
+t('enroll_other_fingerprint_refused', () => {
+	const other = Object.assign({}, inv, { fingerprint: '00000-00000-00000-00000-00000-00000-00000-00000' });
+	try {
+		ops.checkEnrollRequest(na, other, req);
+		return 'accepted';
+	} catch (err) {
+		return true;
+	}
+});
+t('gateway_cert_from_request_verifies', () => {
+	const cert = ops.gatewayCert(na, signer, g.gatewayPk, g.siteId);
+	const s = verifyStatement(na, cert, trust, STMT.GATEWAY_CERT, Date.now() * 1000);
+	return toHex(s.u.gatewayPk) === toHex(g.gatewayPk) || 'wrong key';
+});
+
+// Sealed gateway config and admin copy: the gateway's X25519 key opens the first, the root the second.
+t('gateway_config_sealed_and_copy', () => {
+	const gw = na.crypto_sign_keypair();
+	const json = JSON.stringify({ cameras: [{ name: 'x', streams: [{ index: 0, url: 'rtsp://u:p@h/s' }] }] });
+	const st = ops.gatewaySealed(na, signer, STMT.GATEWAY_CONFIG, gw.publicKey, 5, json);
+	const s = parseStatement(na, st);
+	const plain = na.crypto_box_seal_open(s.body, na.crypto_sign_ed25519_pk_to_curve25519(gw.publicKey), na.crypto_sign_ed25519_sk_to_curve25519(gw.privateKey));
+	const copy = ops.adminCopySeal(na, signer, kp.publicKey, gw.publicKey, 5, json);
+	const back = ops.adminCopyOpen(na, (pk) => toHex(pk) === toHex(kp.publicKey), kp.privateKey, gw.publicKey, 5, copy);
+	let wrongSeq = false;
+	try {
+		ops.adminCopyOpen(na, (pk) => toHex(pk) === toHex(kp.publicKey), kp.privateKey, gw.publicKey, 6, copy);
+	} catch (err) {
+		wrongSeq = true;
+	}
+	return (new TextDecoder().decode(plain) === json && back === json && wrongSeq) || 'mismatch';
+});
+
+// The audit log the C library wrote verifies; each kind of tampering is named.
+const log = hex(v.audit_log), akey = hex(v.audit_key);
+const text = new TextDecoder().decode(log);
+const lines = text.split('\n');
+const run = (s) => ops.verifyAuditLog(na, new TextEncoder().encode(s), akey);
+t('audit_c_log_verifies', () => {
+	const r = ops.verifyAuditLog(na, log, akey);
+	return (r.ok && r.entries === 3 && r.checkpoints === 1 && r.headTimeUs === NOW + 10) || JSON.stringify(r);
+});
+const expect = (name, s, re) => t(name, () => {
+	const r = run(s);
+	return (!r.ok && re.test(r.msg)) || JSON.stringify({ ok: r.ok, msg: r.msg });
+});
+expect('audit_changed_detail', text.replace('"count":3', '"count":4'), /^entry seq 1 changed$/);
+expect('audit_noncanonical', text.replace('"count":3', '"count": 3'), /entry seq 1 changed \(line 1 is not in canonical form\)/);
+expect('audit_missing', [lines[0], lines[2], lines[3], ''].join('\n'), /entry missing after seq 1/);
+expect('audit_reordered', [lines[1], lines[0], lines[2], lines[3], ''].join('\n'), /reordered/);
+expect('audit_inserted', [lines[0], lines[0], lines[1], lines[2], lines[3], ''].join('\n'), /inserted entry \(seq 1 appears twice/);
+expect('audit_truncated', [lines[0], lines[1], lines[2], ''].join('\n'), /tail truncated after seq 3/);
+expect('audit_cut_line', text.slice(0, text.length - 20), /tail truncated after seq 3 \(line 4 is cut off\)/);
+expect('audit_bad_signature', text.replace(/"sig":"(.)/, (m0, ch) => `"sig":"${ch === '0' ? '1' : '0'}`), /bad checkpoint signature \(line 4\)/);
+t('audit_other_key', () => {
+	const r = ops.verifyAuditLog(na, log, na.crypto_sign_keypair().publicKey);
+	return (!r.ok && /not the server key/.test(r.msg)) || r.msg;
+});
+expect('audit_not_json', 'garbage\n', /line 1: not a JSON object/);
+t('audit_random_bytes_never_throw', () => {
+	for (let i = 0; i < 300; i++) {
+		const b = log.slice();
+		const n = 1 + (i % 5);
+		for (let k = 0; k < n; k++)
+			b[Math.floor(Math.random() * b.length)] = Math.floor(Math.random() * 256);
+		const r = ops.verifyAuditLog(na, b, akey);
+		if (r.ok && toHex(b) !== toHex(log))
+			return `a mutated log verified (round ${i})`;
+	}
+	return true;
+});
+
+console.log(`${failures === 0 ? 'all' : failures + ' failed of the'} adminops checks`);
+process.exit(failures === 0 ? 0 : 1);

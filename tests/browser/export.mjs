@@ -1,0 +1,387 @@
+// export.mjs - drives the console's export and share dialogs against a running `vigil demo`: the exported .mp4 checked with ffprobe, a share link opened in a fresh context (only its clip plays), a mangled link refused, and the link dead after expiry.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const demo = JSON.parse(readFileSync(process.env.VIGIL_DEMO_JSON, 'utf8'));
+const ART = process.env.VIGIL_ART;
+const OUT = process.env.VIGIL_OUT;
+const GOP_S = 2;          // the demo's camera: 2 s segments of one GOP
+const EXPIRY_S = 25;      // the share's custom expiry
+const pass = (n) => console.log(`PASS ${n}`);
+const fail = (n, why) => console.log(`FAIL ${n}: ${String(why).replace(/\n/g, ' ')}`);
+const check = (n, ok, why) => (ok ? pass(n) : fail(n, why));
+const problems = [];
+const started = Date.now();
+// Chromium logs every non-2xx fetch; the 401s of sign-in and the 404/410s this test provokes are expected.
+const expectedNoise = (t) => /status of (401|404|410)/.test(t);
+
+// Sets a datetime-local input to the local time `agoS` seconds before now (in the page's zone).
+async function setAgo(page, sel, agoS) {
+	await page.$eval(sel, (e, a) => {
+		const d = new Date(Date.now() - a * 1000);
+		const p = (n) => String(n).padStart(2, '0');
+		e.value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+		return Date.parse(e.value) * 1000;
+	}, agoS);
+	return page.$eval(sel, (e) => Date.parse(e.value) * 1000);
+}
+
+// ---- The page's parsers of untrusted bytes, in node: sealed manifests, link keys, fragments. ----
+{
+	const imp = (f) => import(pathToFileURL(`${process.env.VIGIL_WEB}/${f}`).href);
+	const { sealManifest } = await imp('share.js');
+	const { openManifest, keyOfFragment } = await imp('shareview.js');
+	const { rebaseFragment, ClipCut } = await imp('export.js');
+	const na = (await imp('vendor/libsodium-wrappers.js')).default;
+	await na.ready;
+	const hex = (b) => Buffer.from(b).toString('hex');
+	const doc = { v: 1, camera: 'ab'.repeat(16), camera_name: 'cam1', stream: 'main', from_us: 1000, to_us: 61000,
+		gateway_pk: 'cd'.repeat(32), segments: [{ seq: 7, key: '11'.repeat(32) }, { seq: 8, key: '22'.repeat(32) }] };
+	const seal = (d) => sealManifest(na, new TextEncoder().encode(typeof d === 'string' ? d : JSON.stringify(d)));
+	const outcome = (h, k) => {
+		try {
+			openManifest(na, h, k);
+			return 'opened';
+		} catch (e) {
+			return e.message;
+		}
+	};
+	const { sealedHex, k } = seal(doc);
+	const m = openManifest(na, sealedHex, k);
+	check('manifest_roundtrip', m.camera === doc.camera && m.stream === 0 && m.fromUs === 1000 && m.toUs === 61000 &&
+		m.seqs.join() === '7,8' && hex(m.segKeys.get(8)) === '22'.repeat(32) && hex(m.gateway) === doc.gateway_pk, JSON.stringify(m.seqs));
+	check('manifest_wrong_key_refused', outcome(sealedHex, na.randombytes_buf(32)) === 'badkey', 'opened with another key');
+	// Every bit of the sealed bytes flipped once: nothing opens.
+	const sealed = Buffer.from(sealedHex, 'hex');
+	let flips = 0, opened = 0;
+	for (let i = 0; i < sealed.length * 8; i++) {
+		const b = Buffer.from(sealed);
+		b[i >> 3] ^= 1 << (i & 7);
+		flips++;
+		if (outcome(b.toString('hex'), k) !== 'badkey')
+			opened++;
+	}
+	check('manifest_bitflips_refused', opened === 0, `${opened} of ${flips} flips not refused as badkey`);
+	// Well sealed but malformed manifests: refused as damaged, never half-used.
+	const bad = [
+		'not json', '[]', 'null', JSON.stringify({ ...doc, v: 2 }), JSON.stringify({ ...doc, camera: 'AB'.repeat(16) }),
+		JSON.stringify({ ...doc, stream: 0 }), JSON.stringify({ ...doc, to_us: 1000 }), JSON.stringify({ ...doc, segments: [] }),
+		JSON.stringify({ ...doc, segments: [{ seq: -1, key: '11'.repeat(32) }] }), JSON.stringify({ ...doc, segments: [{ seq: 1, key: '11' }] }),
+		JSON.stringify({ ...doc, gateway_pk: 'cd'.repeat(31) }), JSON.stringify({ ...doc, from_us: 1.5 }), '{"v":1}',
+	];
+	const badOut = bad.map((d) => {
+		const s = seal(d);
+		return outcome(s.sealedHex, s.k);
+	});
+	check('manifest_malformed_refused', badOut.every((o) => o === 'badmanifest'), badOut.join(','));
+	// Garbage instead of a manifest: only the two refusals, no other exception.
+	let odd = 0;
+	for (let i = 0; i < 2000; i++) {
+		const n = Math.floor(Math.random() * 120);
+		const g = i % 3 === 0 ? 'zz' + hex(na.randombytes_buf(n)) : i % 3 === 1 ? hex(na.randombytes_buf(n)) : hex(na.randombytes_buf(n)).slice(1);
+		const o = outcome(g, k);
+		if (o !== 'badkey' && o !== 'badmanifest')
+			odd++;
+	}
+	check('manifest_garbage_refused', odd === 0, `${odd} inputs gave another outcome`);
+	const kb = na.randombytes_buf(32);
+	const frag = '#' + na.to_base64(kb, na.base64_variants.URLSAFE_NO_PADDING);
+	const kf = keyOfFragment(na, frag);
+	check('fragment_key_read', kf !== null && hex(kf) === hex(kb), frag);
+	const badFrags = ['', '#', '#abc', frag + 'A', frag.slice(0, -1), frag + '=', frag.replace(/.$/, '+'), '#' + 'A'.repeat(42) + '.'];
+	check('fragment_bad_keys_refused', badFrags.every((f) => keyOfFragment(na, f) === null), badFrags.filter((f) => keyOfFragment(na, f) !== null).join(' '));
+	// A fragment moof[mfhd, traf[tfhd, tfdt]] + mdat with decode time t (version v).
+	const box = (type, ...parts) => {
+		const body = Buffer.concat(parts.map((p) => Buffer.from(p)));
+		const h = Buffer.alloc(8);
+		h.writeUInt32BE(8 + body.length);
+		h.write(type, 4, 'latin1');
+		return Buffer.concat([h, body]);
+	};
+	const fragOf = (t, v) => {
+		const tf = Buffer.alloc(v === 1 ? 12 : 8);
+		tf[0] = v;
+		if (v === 1)
+			tf.writeBigUInt64BE(BigInt(t), 4);
+		else
+			tf.writeUInt32BE(t, 4);
+		return new Uint8Array(Buffer.concat([box('moof', box('mfhd', Buffer.alloc(8)), box('traf', box('tfhd', Buffer.alloc(8)), box('tfdt', tf))), box('mdat', Buffer.from('frame'))]));
+	};
+	const timeOf = (f, v) => {
+		const b = Buffer.from(f);
+		const o = b.indexOf('tfdt') + 4 + 4;
+		return v === 1 ? Number(b.readBigUInt64BE(o)) : b.readUInt32BE(o);
+	};
+	const r0 = rebaseFragment(fragOf(900000, 0), null), r1 = rebaseFragment(fragOf(2 ** 40, 1), 2n ** 40n - 3600n);
+	check('fragment_rebased', r0 !== null && r0.time === 900000n && timeOf(r0.bytes, 0) === 0 &&
+		r1 !== null && timeOf(r1.bytes, 1) === 3600, JSON.stringify([r0 && String(r0.time), r1 && timeOf(r1.bytes, 1)]));
+	let threw = 0;
+	for (let i = 0; i < 3000; i++) {
+		const f = i % 2 ? na.randombytes_buf(Math.floor(Math.random() * 200)) : fragOf(5, i % 4 === 0 ? 1 : 0);
+		if (i % 2 === 0) {
+			f[Math.floor(Math.random() * f.length)] = Math.floor(Math.random() * 256);
+			if (i % 3 === 0)
+				f.subarray(Math.floor(Math.random() * f.length)).fill(0);
+		}
+		try {
+			rebaseFragment(i % 5 === 0 ? f.subarray(0, Math.floor(Math.random() * f.length)) : f, null);
+		} catch (e) {
+			threw++;
+		}
+	}
+	check('fragment_garbage_never_throws', threw === 0, `${threw} of 3000 threw`);
+	// 25 fps, a keyframe every 50 frames: the cut starts at the keyframe before `from`.
+	const cut = new ClipCut(3_030_000, 5_000_000);
+	const kept = [];
+	for (let i = 0; i < 200; i++) {
+		const out = cut.push({ wallUs: i * 40000, flags: i % 50 === 0 ? 1 : 0 });
+		if (out === null)
+			break;
+		kept.push(...out);
+	}
+	check('clip_cut_from_keyframe_to_end', kept.length > 0 && kept[0].wallUs === 2_000_000 && kept[kept.length - 1].wallUs === 4_960_000,
+		`${kept.length ? kept[0].wallUs : '-'}..${kept.length ? kept[kept.length - 1].wallUs : '-'}`);
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+	args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+try {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+	const page = await ctx.newPage();
+	page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
+	page.on('console', (m) => {
+		if (m.type() === 'error' && !expectedNoise(m.text()))
+			problems.push('console: ' + m.text());
+	});
+	await page.goto(demo.console + '/');
+	await page.evaluate(() => document.addEventListener('securitypolicyviolation', (e) => {
+		document.body.dataset.cspViolation = e.violatedDirective;
+	}));
+	await page.fill('#username', demo.username);
+	await page.fill('#password', demo.password);
+	await page.click('#signin-submit');
+	await page.waitForSelector('#totp', { state: 'visible', timeout: 30000 });
+	// `vigil demo` signs in with the current code itself: a replay is refused, so then wait
+	// for the next 30 s step.
+	for (let attempt = 1; attempt <= 2; attempt++) {
+		const code = execFileSync(process.env.VIGIL_TOTP_TOOL, [demo.totp_secret]).toString().trim();
+		await page.fill('#totp', code);
+		await page.click('#signin-submit');
+		const inApp = await page.waitForFunction(() => document.body.dataset.view === 'app'
+			|| (document.getElementById('signin-status').classList.contains('error') ? 'error' : false), null, { timeout: 30000 })
+			.then(async (h) => (await h.jsonValue()) === true, () => false);
+		if (inApp)
+			break;
+		const why = await page.textContent('#signin-status');
+		console.log(`sign-in attempt ${attempt} did not enter the console: ${why}`);
+		if (attempt === 2)
+			throw new Error('sign-in failed: ' + why);
+		await page.waitForTimeout(30000 - (Date.now() % 30000) + 500);
+	}
+	await page.waitForSelector('#grid .tile[data-state="live"]', { timeout: 60000 });
+	await page.click('#grid .tile[data-state="live"]');
+	await page.waitForFunction(() => document.getElementById('view-camera').dataset.state === 'live', null, { timeout: 20000 });
+	const camName = await page.textContent('#cam-name');
+
+	// Enough recording for "40 s ago".
+	const waitMs = 48000 - (Date.now() - started);
+	if (waitMs > 0)
+		await page.waitForTimeout(waitMs);
+
+	// (1) Export 40 s .. 10 s ago through the dialog; catch the download.
+	await page.click('#cam-export');
+	await page.waitForSelector('#export-dialog[open]', { timeout: 5000 });
+	const fromUs = await setAgo(page, '#export-from', 40);
+	const toUs = await setAgo(page, '#export-to', 10);
+	const askedS = (toUs - fromUs) / 1e6;
+	const t0 = Date.now();
+	const [dl] = await Promise.all([
+		page.waitForEvent('download', { timeout: 60000 }),
+		page.click('#export-go'),
+	]);
+	const file = `${OUT}/export.mp4`;
+	await dl.saveAs(file);
+	console.log(`export of ${askedS} s took ${Date.now() - t0} ms: ${dl.suggestedFilename()}`);
+	check('export_file_name', /^[A-Za-z0-9._-]+_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ_30s\.mp4$/.test(dl.suggestedFilename())
+		&& dl.suggestedFilename().startsWith(camName.replace(/[^A-Za-z0-9._-]+/g, '-')), dl.suggestedFilename());
+	await page.waitForFunction(() => document.getElementById('export-dialog').dataset.state === 'done', null, { timeout: 10000 })
+		.then(() => pass('export_dialog_done'), async () => fail('export_dialog_done', await page.textContent('#export-status')));
+	const exportStatus = await page.textContent('#export-status');
+	console.log(`export status: ${exportStatus}`);
+	const prog = await page.$eval('#export-progress', (p) => [p.value, p.max]);
+	check('export_progress_full', prog[1] > 1 && prog[0] === prog[1], `progress ${prog[0]}/${prog[1]}`);
+	if (ART)
+		await page.screenshot({ path: `${ART}/export-dialog.png` });
+	let probe = '';
+	try {
+		probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries',
+			'stream=nb_read_frames,codec_name:format=duration', '-of', 'default=nw=1', file]).toString();
+	} catch (e) {
+		probe = 'ffprobe failed: ' + e.message;
+	}
+	console.log('ffprobe: ' + probe.replace(/\n/g, ' '));
+	const field = (k) => {
+		const m = new RegExp(`^${k}=(.*)$`, 'm').exec(probe);
+		return m ? m[1] : null;
+	};
+	const nFrames = Number(field('nb_read_frames')), dur = Number(field('duration'));
+	check('export_decodes', nFrames > 0, probe);
+	check('export_h264', field('codec_name') === 'h264', probe);
+	// Starts at the keyframe at or before the start, ends with the last frame before the end.
+	check('export_covers_range', dur >= askedS - GOP_S && dur <= askedS + GOP_S + 1, `duration ${dur} s for ${askedS} s asked`);
+	check('export_frame_count', nFrames >= askedS - GOP_S, `${nFrames} frames for ${askedS} s`);
+	await page.click('#export-cancel');
+
+	// (2) A share of 40 s .. 10 s ago, view limit 3, custom expiry of EXPIRY_S seconds.
+	await page.click('#cam-share');
+	await page.waitForSelector('#share-dialog[open]', { timeout: 5000 });
+	const sFrom = await setAgo(page, '#share-from', 40);
+	const sTo = await setAgo(page, '#share-to', 10);
+	await page.selectOption('#share-expiry', 'custom');
+	await page.fill('#share-custom-n', String(EXPIRY_S));
+	await page.selectOption('#share-custom-unit', '1');
+	await page.fill('#share-views', '3');
+	await page.click('#share-go');
+	let st = await page.waitForFunction(() => {
+		const s = document.getElementById('share-dialog').dataset.state;
+		return s === 'done' || s === 'stepup' || s === 'error' ? s : false;
+	}, null, { timeout: 30000 }).then((h) => h.jsonValue());
+	if (st === 'stepup') {
+		console.log('the server asked for step-up: confirming the password');
+		await page.fill('#share-password', demo.password);
+		await page.click('#share-password-go');
+		st = await page.waitForFunction(() => {
+			const s = document.getElementById('share-dialog').dataset.state;
+			return s === 'done' || s === 'error' ? s : false;
+		}, null, { timeout: 30000 }).then((h) => h.jsonValue());
+	}
+	const createdAt = Date.now();
+	if (st !== 'done')
+		throw new Error('share not created: ' + await page.textContent('#share-status'));
+	pass('share_created');
+	const link = await page.inputValue('#share-link');
+	const u = new URL(link);
+	check('share_link_shape', /^\/s\/[0-9a-f]{32}$/.test(u.pathname) && /^#[A-Za-z0-9_-]{43}$/.test(u.hash), link.replace(/#.*/, '#…'));
+	await page.waitForSelector(`#share-list li[data-id="${u.pathname.slice(3)}"]`, { timeout: 10000 })
+		.then(() => pass('share_listed'), (e) => fail('share_listed', e.message));
+	if (ART)
+		await page.screenshot({ path: `${ART}/share-dialog.png` });
+
+	// (3) The link in a fresh context (no cookie, no key but the fragment).
+	const rctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	const r = await rctx.newPage();
+	r.on('pageerror', (e) => problems.push('share pageerror: ' + e.message));
+	r.on('console', (m) => {
+		if (m.type() === 'error' && !expectedNoise(m.text()))
+			problems.push('share console: ' + m.text());
+	});
+	let opened = null;
+	r.on('response', async (resp) => {
+		if (/\/api\/v1\/shares\/[0-9a-f]{32}\/open$/.test(resp.url()) && resp.status() === 200)
+			opened = await resp.json().catch(() => null);
+	});
+	await r.goto(link);
+	await r.waitForFunction(() => document.body.dataset.share === 'playing' && Number(document.body.dataset.presented) > 0,
+		null, { timeout: 20000 }).then(() => pass('share_plays'),
+		async () => fail('share_plays', `state ${await r.evaluate(() => document.body.dataset.share)}: ${await r.textContent('#view-share')}`));
+	const p1 = await r.evaluate(() => Number(document.body.dataset.presented));
+	await r.waitForTimeout(1500);
+	const p2 = await r.evaluate(() => Number(document.body.dataset.presented));
+	check('share_frames_presented', p2 > p1, `${p1} -> ${p2}`);
+	const scrub = await r.$eval('#share-scrub', (s) => ({ from: Number(s.dataset.from), to: Number(s.dataset.to), min: Number(s.min), max: Number(s.max) }));
+	check('share_timeline_is_the_clip', scrub.from === sFrom && scrub.to === sTo && scrub.min === sFrom && scrub.max === sTo,
+		JSON.stringify(scrub) + ` asked ${sFrom}..${sTo}`);
+	await r.waitForFunction(() => document.body.dataset.loaded === '1', null, { timeout: 20000 }).catch(() => {});
+	const wall = await r.evaluate(() => Number(document.body.dataset.wallUs || 0));
+	check('share_shows_clip_time', wall >= sFrom - GOP_S * 1e6 && wall < sTo, `shown ${wall} clip ${sFrom}..${sTo}`);
+	const info = await r.textContent('#share-info');
+	check('share_views_shown', /View 1 of 3/.test(info), info);
+	check('share_camera_named', (await r.textContent('#share-cam')) === camName, await r.textContent('#share-cam'));
+	if (ART)
+		await r.screenshot({ path: `${ART}/share-page.png` });
+
+	// (4) The share token fetches only the clip's segments.
+	if (opened === null || !Array.isArray(opened.segments) || opened.segments.length === 0) {
+		fail('share_open_answer', JSON.stringify(opened));
+	} else {
+		const seqs = opened.segments.map((s) => s.seq);
+		const id = u.pathname.slice(3);
+		const get = (seq, tok) => r.evaluate(async ([i, s, t]) => (await fetch(`/api/v1/shares/${i}/segments/${s}`,
+			{ headers: { Authorization: 'Share ' + t } })).status, [id, seq, tok]);
+		const inside = await get(seqs[0], opened.token);
+		const before = await get(Math.min(...seqs) - 3, opened.token);
+		const after = await get(Math.max(...seqs) + 3, opened.token);
+		check('share_token_fetches_clip', inside === 200, `inside ${inside}`);
+		check('share_token_refused_outside_clip', before === 404 && after === 404, `before ${before} after ${after}`);
+		const bad = await get(seqs[0], 'ab'.repeat(32));
+		check('share_wrong_token_refused', bad === 404, `wrong token ${bad}`);
+		globalThis.shareCheck = { get, seqs, token: opened.token };
+	}
+
+	// (5) A mangled key: refused in the page (counts a view: the server cannot tell).
+	const mctx = await browser.newContext();
+	const mp = await mctx.newPage();
+	const k = u.hash.slice(1);
+	const mangled = k.slice(0, 10) + (k[10] === 'A' ? 'B' : 'A') + k.slice(11);
+	await mp.goto(demo.console + u.pathname + '#' + mangled);
+	const mst = await mp.waitForFunction(() => ['badkey', 'badlink', 'playing', 'expired', 'error'].includes(document.body.dataset.share)
+		? document.body.dataset.share : false, null, { timeout: 15000 }).then((h) => h.jsonValue(), () => 'timeout');
+	check('share_mangled_key_refused', mst === 'badkey' && Number(await mp.evaluate(() => document.body.dataset.decrypted || 0)) === 0,
+		`${mst}: ${await mp.textContent('body')}`);
+	// Without the fragment: refused before any view is counted.
+	await mp.goto(demo.console + u.pathname);
+	const nst = await mp.waitForFunction(() => document.body.dataset.share && document.body.dataset.share !== 'loading'
+		? document.body.dataset.share : false, null, { timeout: 15000 }).then((h) => h.jsonValue(), () => 'timeout');
+	check('share_missing_key_refused', nst === 'badlink', nst);
+	await mctx.close();
+
+	// (5b) A second link (1 hour), revoked from the dialog's list: the recipient is told.
+	await page.selectOption('#share-expiry', '3600');
+	await page.click('#share-go');
+	await page.waitForFunction(() => document.getElementById('share-dialog').dataset.state === 'done'
+		&& document.getElementById('share-link').value !== '', null, { timeout: 30000 });
+	const link2 = new URL(await page.inputValue('#share-link'));
+	const id2 = link2.pathname.slice(3);
+	await page.click(`#share-list li[data-id="${id2}"] button`, { timeout: 10000 });
+	await page.waitForSelector(`#share-list li[data-id="${id2}"][data-state="revoked"]`, { timeout: 10000 })
+		.then(() => pass('share_revoked_in_list'), (e) => fail('share_revoked_in_list', e.message));
+	const vctx = await browser.newContext();
+	const vp = await vctx.newPage();
+	await vp.goto(link2.href);
+	const vst = await vp.waitForFunction(() => document.body.dataset.share && document.body.dataset.share !== 'loading'
+		? document.body.dataset.share : false, null, { timeout: 15000 }).then((h) => h.jsonValue(), () => 'timeout');
+	const vmsg = await vp.textContent('#share-msg').catch(() => '');
+	check('share_revoked_refused', vst === 'expired' && /revoked/i.test(vmsg), `${vst}: ${vmsg}`);
+	await vctx.close();
+
+	// (6) After expiry: a reload says so and decrypts nothing; the old token fetches nothing.
+	const left = createdAt + EXPIRY_S * 1000 + 1500 - Date.now();
+	console.log(`waiting ${Math.max(0, left)} ms for the link to expire`);
+	if (left > 0)
+		await r.waitForTimeout(left);
+	await r.reload();
+	const est = await r.waitForFunction(() => document.body.dataset.share && document.body.dataset.share !== 'loading'
+		? document.body.dataset.share : false, null, { timeout: 15000 }).then((h) => h.jsonValue(), () => 'timeout');
+	const dec = await r.evaluate(() => Number(document.body.dataset.decrypted || 0));
+	const msg = await r.textContent('#share-msg');
+	check('share_expired_after_expiry', est === 'expired' && /expired/i.test(msg), `${est}: ${msg}`);
+	check('share_expired_decrypts_nothing', dec === 0, `${dec} frames decrypted`);
+	if (ART)
+		await r.screenshot({ path: `${ART}/share-expired.png` });
+	if (globalThis.shareCheck) {
+		const c = globalThis.shareCheck;
+		const s = await c.get(c.seqs[0], c.token);
+		check('share_token_dead_after_expiry', s === 404, `status ${s}`);
+	}
+	await rctx.close();
+
+	const csp = await page.evaluate(() => document.body.dataset.cspViolation || '');
+	check('no_csp_violation', csp === '', csp);
+	check('no_page_errors', problems.length === 0, problems.join('; '));
+} catch (e) {
+	fail('export_browser', e.message + (problems.length ? ' | page: ' + problems.join('; ') : ''));
+} finally {
+	await browser.close();
+}
