@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run-all.sh - runs every benchmark (gateway vs ffmpeg, ingest vs disk, archive serving vs nginx, timeline and index, idle connections, live fan-out vs nginx-rtmp, motion vs Motion) and prints the machine and the tables.
+# bench/run-all.sh - runs every benchmark (gateway vs ffmpeg, ingest vs disk, archive serving vs nginx, timeline and index, idle connections, live fan-out vs nginx-rtmp, motion vs Motion, the console's live latency and click to first frame) and prints the machine and the tables.
 #
 # Usage: bench/run-all.sh        (what `make bench` runs, after building)
 # The environment of bench/gateway.sh (NS, DURATION, RUNS, WARMUP) and bench/ingest.sh
@@ -40,6 +40,10 @@ bench/live.sh || { status=1; echo; echo "live benchmark FAILED (see the messages
 echo
 echo "## Motion detection: the gateway vs Debian's motion"
 bench/motion.sh || { status=1; echo; echo "motion benchmark FAILED (see the messages above)"; }
+
+echo
+echo "## Console: live latency in the page (4 and 16 cameras) and click to first frame"
+NS=${NS_LATENCY:-4 16} bench/latency.sh || { status=1; echo; echo "console latency benchmark FAILED (see the messages above)"; }
 
 echo
 echo "  load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the end)"

@@ -21,6 +21,48 @@ export async function warmSegments(cameraId, stream, fromUs, toUs) {
 
 export function forgetSegments() {
 	listCache.clear();
+	byteCache.clear();
+}
+
+// Ciphertext of closed segments fetched ahead (the moment under the pointer, on hover and on
+// press), so that a click finds its segment's bytes on the way or here. Bytes as served:
+// nothing is decrypted or shown before the seek verifies the whole link.
+const BYTES_KEEP = 6;         // segments kept (about 1 MB each at 720p 3-4 Mbit/s)
+const BYTES_TTL_MS = 60000;
+const byteCache = new Map();  // "camera:stream:seq" -> { p: Promise<Uint8Array>, at }
+
+function cachedBytes(cameraId, stream, seq) {
+	const k = `${cameraId}:${stream}:${seq}`;
+	const e = byteCache.get(k);
+	if (e === undefined || performance.now() - e.at > BYTES_TTL_MS)
+		return null;
+	return e.p;
+}
+
+function fetchAhead(cameraId, stream, seq) {
+	const k = `${cameraId}:${stream}:${seq}`;
+	if (cachedBytes(cameraId, stream, seq) !== null)
+		return;
+	const p = api.segmentBytes(cameraId, stream, seq);
+	p.catch(() => byteCache.delete(k));
+	byteCache.delete(k);
+	byteCache.set(k, { p, at: performance.now() });
+	while (byteCache.size > BYTES_KEEP)
+		byteCache.delete(byteCache.keys().next().value);
+}
+
+// The closed segment covering wallUs in the warm list, or undefined.
+function listedAt(cameraId, stream, wallUs) {
+	const links = listCache.get(`${cameraId}:${stream}`) || [];
+	return links.find((l) => l.kind === 'segment' && Number.isSafeInteger(l.seq) && l.start_us <= wallUs && l.end_us > wallUs);
+}
+
+// Starts fetching the segment at wallUs (a moment the pointer rests on or presses) when the
+// warm list names it closed.
+export function prefetchAt(cameraId, stream, wallUs) {
+	const l = listedAt(cameraId, stream, wallUs);
+	if (l !== undefined)
+		fetchAhead(cameraId, stream, l.seq);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -48,11 +90,14 @@ export class ArchivePlayer {
 		this.wantPaused = false;
 		this.seekStarted = 0;    // performance.now() of the last seek
 		this.firstFrameMs = null; // seek -> first frame presented, for the last seek
+		this.firstFrameAt = null; // performance.now() when that frame was presented
 		this.shownWallUs = null; // wall clock of the frame on screen
 		this.stats = { segments: 0, gaps: 0, frames: 0 };
 		this.awaitT = null;       // media time of the first frame a seek waits for
 		this.timing = {};         // ms after the seek: list, fetched, verified, open, placed, frame
 		this.listedTo = -1;       // highest seq the last segment list named
+		this.base = 0;            // media time where the current seek's frames start
+		this.stale = 0;           // media before it belongs to earlier seeks (kept source)
 		this.watchFrames();
 	}
 
@@ -69,7 +114,8 @@ export class ArchivePlayer {
 			// previous source can still arrive after a seek).
 			if (this.awaitT !== null && Math.abs(md.mediaTime - this.awaitT) < 0.25) {
 				this.awaitT = null;
-				this.firstFrameMs = performance.now() - this.seekStarted;
+				this.firstFrameAt = performance.now();
+				this.firstFrameMs = this.firstFrameAt - this.seekStarted;
 				this.mark('frame');
 			}
 			if (this.awaitT === null && this.placed.length > 0) {
@@ -130,22 +176,38 @@ export class ArchivePlayer {
 	// Plays from wallUs (µs since the epoch). Resolves once the first frames are queued.
 	async seek(wallUs) {
 		const gen = ++this.gen;
-		this.reset();
 		this.seekStarted = performance.now();
+		// An open source is kept: a new one costs a media pipeline and a decoder set-up
+		// (tens of ms, hundreds on a loaded machine) on the way to the first frame.
+		const reuse = this.ms !== null && this.ms.readyState === 'open' && this.sb !== null;
+		this.reset(reuse);
 		this.firstFrameMs = null;
+		this.firstFrameAt = null;
 		this.awaitT = null;
 		this.timing = {};
 		this.shownWallUs = null;
 		this.abort = new AbortController();
 		this.onState('loading');
-		// Open the source while the segment list and the first segment load.
-		this.ms = new MediaSource();
-		const opened = waitEvent(this.ms, 'sourceopen');
-		this.video.src = URL.createObjectURL(this.ms);
-		this.watchFrames();
+		// The first segment's bytes are requested before anything else (a new source costs
+		// the main thread several ms); the source opens while they load.
+		const hit = listedAt(this.cam.id, this.stream, wallUs);
+		if (hit !== undefined)
+			fetchAhead(this.cam.id, this.stream, hit.seq);
+		let opened;
+		if (reuse) {
+			opened = this.emptySource();
+			opened.catch(() => {}); // awaited below; a seek that ends earlier drops it
+		} else {
+			this.base = 0;
+			this.stale = 0;
+			this.ms = new MediaSource();
+			opened = waitEvent(this.ms, 'sourceopen');
+			this.video.src = URL.createObjectURL(this.ms);
+			this.watchFrames();
+		}
 		try {
 			let links = listCache.get(`${this.cam.id}:${this.stream}`) || [];
-			if (!links.some((l) => l.kind === 'segment' && l.start_us <= wallUs && l.end_us > wallUs)) {
+			if (hit === undefined) {
 				const list = await api.segments(this.cam.id, this.stream, wallUs - LIST_BEFORE_US, wallUs + LIST_AFTER_US);
 				if (gen !== this.gen)
 					return;
@@ -206,7 +268,8 @@ export class ArchivePlayer {
 	async fetchLink(gen, seq) {
 		let bytes;
 		try {
-			bytes = await api.segmentBytes(this.cam.id, this.stream, seq, this.abort.signal);
+			const ahead = cachedBytes(this.cam.id, this.stream, seq);
+			bytes = await (ahead !== null ? ahead : api.segmentBytes(this.cam.id, this.stream, seq, this.abort.signal));
 		} catch (e) {
 			if (gen !== this.gen)
 				return null;
@@ -216,6 +279,8 @@ export class ArchivePlayer {
 		}
 		if (gen !== this.gen)
 			return null;
+		if (this.timing.fetched === undefined)
+			this.mark('fetched');
 		const r = this.reader;
 		const savedNext = r.next;
 		this.collect = [];
@@ -262,8 +327,10 @@ export class ArchivePlayer {
 			bytes.set(c.body, o);
 			o += c.body.length;
 		}
+		// In 'sequence' mode a seek's first frame starts at this.base (its timestampOffset),
+		// the next ones where the buffered media ends.
 		const b0 = this.sb.buffered;
-		const t0 = b0.length ? b0.end(b0.length - 1) : 0;
+		const t0 = this.placed.length === 0 || b0.length === 0 ? this.base : b0.end(b0.length - 1);
 		await this.appendBytes(bytes);
 		if (gen !== this.gen)
 			return null;
@@ -298,7 +365,9 @@ export class ArchivePlayer {
 			const b = this.sb !== null ? this.sb.buffered : null;
 			if (b === null || b.length === 0)
 				return;
-			const t0 = target !== null ? target : b.start(0);
+			// Without a target: the start of this seek's frames (the last range; a kept
+			// source may still hold earlier seeks' frames before it).
+			const t0 = target !== null ? target : b.start(b.length - 1);
 			this.video.currentTime = t0 + 0.001;
 			this.awaitT = t0;
 			this.mark('placed');
@@ -356,6 +425,11 @@ export class ArchivePlayer {
 	// Keeps fetching the following links while the playhead moves.
 	async loop(gen) {
 		try {
+			// The next link's fetch and decryption would compete with the first frame's
+			// decoding for the main thread: wait for that frame (or 1 s) first.
+			for (let i = 0; i < 10 && this.awaitT !== null && gen === this.gen; i++)
+				await sleep(100);
+			await this.dropStale(gen);
 			while (gen === this.gen) {
 				const v = this.video, b = this.sb ? this.sb.buffered : null;
 				const end = b && b.length ? b.end(b.length - 1) : 0;
@@ -380,7 +454,7 @@ export class ArchivePlayer {
 					await sleep(EDGE_RETRY_MS);
 					continue;
 				}
-				const firstMedia = this.sb === null;
+				const firstMedia = this.placed.length === 0;
 				await this.append(gen, link, firstMedia ? 0 : undefined);
 				if (gen === this.gen && link.kind === 'segment')
 					this.onState('playing');
@@ -421,15 +495,48 @@ export class ArchivePlayer {
 		this.gen++;
 	}
 
-	// Drops the source and any fetch in flight.
-	reset() {
+	// Readies the kept source for the next seek: the append in flight aborted, and the next
+	// frames placed from a media time past anything shown before (so that no late callback
+	// of an old frame passes for the first new one). The old frames are removed once the
+	// first new one is on screen (dropStale), off the path to it.
+	async emptySource() {
+		const sb = this.sb, v = this.video;
+		const was = sb.updating ? waitEvent(sb, 'updateend') : null;
+		sb.abort();
+		if (was !== null)
+			await was;
+		const b = sb.buffered;
+		const end = Math.max(b.length ? b.end(b.length - 1) : 0, v.currentTime, this.base);
+		this.base = Math.ceil(end) + 5;
+		sb.timestampOffset = this.base;
+		this.stale = this.base;
+	}
+
+	// Removes the frames of earlier seeks (media time before this.stale).
+	async dropStale(gen) {
+		const sb = this.sb;
+		if (this.stale === 0 || sb === null || sb.updating || gen !== this.gen)
+			return;
+		const b = sb.buffered;
+		if (b.length > 0 && b.start(0) < this.stale) {
+			const removed = waitEvent(sb, 'updateend');
+			sb.remove(0, this.stale);
+			await removed;
+		}
+		this.stale = 0;
+	}
+
+	// Drops any fetch in flight and what was placed; the source too unless keepSource.
+	reset(keepSource) {
 		if (this.abort !== null)
 			this.abort.abort();
 		this.abort = null;
 		this.placed = [];
+		this.listedTo = -1;
+		if (keepSource)
+			return;
 		this.sb = null;
 		this.codec = null;
-		this.listedTo = -1;
 		if (this.ms !== null) {
 			try {
 				if (this.ms.readyState === 'open')

@@ -54,9 +54,12 @@ export class LivePlayer {
 			for (let i = p.length - 1; i >= 0 && i >= p.length - 240; i--) {
 				if (Math.abs(p[i].t - md.mediaTime) < 0.002) {
 					const shownMs = performance.timeOrigin + md.expectedDisplayTime;
-					this.latencies.push(shownMs - p[i].wallUs / 1000);
+					const ms = shownMs - p[i].wallUs / 1000;
+					this.latencies.push(ms);
 					if (this.latencies.length > 4000)
 						this.latencies.splice(0, 1000);
+					// Each raw sample, for bench/latency.mjs (a number, nothing secret).
+					v.dispatchEvent(new CustomEvent('framelatency', { detail: ms, bubbles: true }));
 					break;
 				}
 			}

@@ -18,10 +18,13 @@ export function dateText(us) {
 }
 
 export class Timeline {
-	// onPick(wallUs): a click or the end of a drag; onView(fromUs, toUs): the window moved.
-	constructor(canvas, { onPick, onView }) {
+	// onPick(wallUs): a click or the end of a drag; onView(fromUs, toUs): the window moved;
+	// onAim(wallUs, pressed): the pointer is over (or pressed at) a moment, so that its
+	// footage can be fetched ahead of the click.
+	constructor(canvas, { onPick, onView, onAim }) {
 		this.canvas = canvas;
 		this.onPick = onPick || (() => {});
+		this.onAim = onAim || (() => {});
 		this.onView = onView || (() => {});
 		this.spans = [];
 		this.events = [];
@@ -110,11 +113,13 @@ export class Timeline {
 		this.dragging = true;
 		this.canvas.setPointerCapture(e.pointerId);
 		this.cursor = this.timeAt(e.clientX);
+		this.onAim(this.cursor, true);
 		this.draw();
 	}
 
 	move(e) {
 		this.cursor = this.timeAt(e.clientX);
+		this.onAim(this.cursor, false);
 		this.draw();
 	}
 

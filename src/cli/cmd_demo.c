@@ -24,7 +24,7 @@
 #define ADMIN_TOKEN_BYTES 32
 
 static const char USAGE[] =
-    "usage: vigil demo [--data DIR] [--cameras N] [--synthetic] [--interim-keys]\n"
+    "usage: vigil demo [--data DIR] [--cameras N] [--synthetic | --substreams] [--interim-keys]\n"
     "\n"
     "Runs a whole Vigil on 127.0.0.1: vigil-server (data in DIR/server, the console at\n"
     "its URL), vigil-camsim with N simulated cameras (default 4; replaying\n"
@@ -35,6 +35,8 @@ static const char USAGE[] =
     "signed gateway configuration. The password and TOTP secret are printed once and\n"
     "written to DIR/demo.json (0600). Each run starts a fresh organization (the previous\n"
     "run's DIR/org and DIR/server are removed). Runs until Ctrl-C. DIR: ./vigil-data.\n"
+    "--substreams: replay mode with a 640x360 substream per camera too\n"
+    "(DIR/media/sub-360p.h264; cheap, unlike --synthetic's live encoding).\n"
     "--interim-keys uses the interim `vigil provision` keys (DIR/keys.json) instead.\n";
 
 static volatile sig_atomic_t stop_sig;
@@ -49,6 +51,7 @@ struct demo {
 	char dir[PATH_MAX];
 	unsigned ncameras;
 	int synthetic;
+	int substreams;		/* replay mode with a replayed substream too */
 	int org;
 	struct demoorg og;
 	char server_url[256];
@@ -140,6 +143,35 @@ media_make(struct demo *d, char *main_path, size_t n)
 	return 0;
 }
 
+/* DIR/media/sub-360p.h264 for --substreams (scripts/make-test-media.sh may have made it). */
+static int
+sub_make(struct demo *d, char *sub_path, size_t n)
+{
+	char tmp[PATH_MAX + 8];
+
+	if (snprintf(sub_path, n, "%s/media/sub-360p.h264", d->dir) >= (int)n)
+		return -1;
+	if (file_exists(sub_path))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", sub_path);
+	{
+		char *argv[] = { "/usr/bin/ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+		    "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=10",
+		    "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
+		    "-preset", "veryfast", "-tune", "zerolatency", "-g", "50", "-keyint_min", "50",
+		    "-sc_threshold", "0", "-bf", "0", "-threads", "1", "-x264-params",
+		    "keyint=50:min-keyint=50:scenecut=0:repeat-headers=1", "-f", "h264", tmp,
+		    NULL };
+
+		if (child_run(argv, NULL, 0, MEDIA_TIMEOUT_MS) != 0 || rename(tmp, sub_path) != 0) {
+			fprintf(stderr, "error: ffmpeg could not make %s\n", sub_path);
+			(void)unlink(tmp);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 start_server(struct demo *d, const char *bin_dir)
 {
@@ -179,8 +211,8 @@ start_server(struct demo *d, const char *bin_dir)
 static int
 start_camsim(struct demo *d, const char *bin_dir, const char *media)
 {
-	char bin[PATH_MAX], ctl[PATH_MAX], ncam[16], port[32];
-	char *argv[12];
+	char bin[PATH_MAX], ctl[PATH_MAX], ncam[16], port[32], sub[PATH_MAX];
+	char *argv[14];
 	int64_t p;
 	int i = 0;
 
@@ -194,6 +226,12 @@ start_camsim(struct demo *d, const char *bin_dir, const char *media)
 	} else {
 		argv[i++] = "--replay";
 		argv[i++] = (char *)media;
+		if (d->substreams) {
+			if (sub_make(d, sub, sizeof(sub)) != 0)
+				return -1;
+			argv[i++] = "--replay-sub";
+			argv[i++] = sub;
+		}
 	}
 	argv[i++] = "--cameras";
 	argv[i++] = ncam;
@@ -242,7 +280,7 @@ provision_demo(struct demo *d, const char *bin_dir)
 	o.admin_token_file = tok;
 	o.gateway_key = key;
 	o.spool_dir = spool;
-	o.main_only = !d->synthetic;
+	o.main_only = !d->synthetic && !d->substreams;
 	if (provision_run(&o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "error: provisioning: %s\n", err);
 		return -1;
@@ -405,6 +443,7 @@ cmd_demo(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "cameras", required_argument, NULL, 'c' },
 		{ "synthetic", no_argument, NULL, 's' },
+		{ "substreams", no_argument, NULL, 'u' },
 		{ "interim-keys", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -437,6 +476,7 @@ cmd_demo(int argc, char **argv)
 			d->ncameras = (unsigned)n;
 			break;
 		case 's': d->synthetic = 1; break;
+		case 'u': d->substreams = 1; break;
 		case 'o': d->org = 0; break;
 		case 'h':
 			fputs(USAGE, stdout);
@@ -481,14 +521,15 @@ cmd_demo(int argc, char **argv)
 	if (stop_sig || start_camsim(d, bin_dir, media) != 0)
 		goto out;
 	if (stop_sig || (d->org ? demoorg_setup(&d->og, self, bin_dir, d->dir, d->server_url,
-	    d->token_hex, d->rtsp_port, d->ncameras, d->synthetic) : provision_demo(d, bin_dir)) != 0)
+	    d->token_hex, d->rtsp_port, d->ncameras, d->synthetic || d->substreams) :
+	    provision_demo(d, bin_dir)) != 0)
 		goto out;
 	if (stop_sig || start_gateway(d, bin_dir) != 0)
 		goto out;
 	if (d->org ? write_org_demo_json(d) != 0 : write_demo_json(d) != 0)
 		goto out;
 	printf("\nVigil demo is running (%u cameras, %s).\n", d->ncameras,
-	    d->synthetic ? "synthetic" : "replay");
+	    d->synthetic ? "synthetic" : d->substreams ? "replay with substreams" : "replay");
 	printf("  console:  %s/ (open it in a browser; the HTTP API is in docs/api/http.md)\n",
 	    d->server_url);
 	if (d->org) {
