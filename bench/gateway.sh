@@ -7,6 +7,9 @@
 #   DURATION=60    measured seconds per side, after WARMUP=5 seconds of warm-up
 #   RUNS=3         repetitions; tables give the median and the range [min-max]
 #   BENCH_TMP=/tmp where the server's data, the gateway's spool and ffmpeg's HLS go
+#   DETECTION=off  motion detection in the gateway: off compares like with like (ffmpeg
+#                  detects nothing); "on" adds its keyframe decoding (bench/motion.sh
+#                  measures detection against Motion)
 # For each count N and run: vigil-camsim replays a 720p25 3 Mbit/s H.264 file as N cameras;
 # (a) one vigil-gateway records all N and uploads to a running vigil-server; (b) N
 # `ffmpeg -c copy -f hls` processes, one per camera, record the same streams. CPU is
@@ -17,6 +20,8 @@ NS=${NS:-1 16 48}
 DURATION=${DURATION:-60}
 RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-5}
+DETECTION=${DETECTION:-off}
+case "$DETECTION" in on) DET=true ;; off) DET=false ;; *) echo "bench: DETECTION=on|off" >&2; exit 2 ;; esac
 
 need "$BIN/vigil-camsim" "$BIN/vigil-server" "$BIN/vigil-gateway" "$TOOLS/ingest_load" || exit 1
 MEDIA=$(bench_media) || { echo "bench: could not make the test media" >&2; exit 1; }
@@ -51,7 +56,7 @@ provision() {
 		[ -n "$cams" ] && cams+=","
 		cams+="{\"name\":\"cam$i\",\"id\":\"${BASH_REMATCH[1]}\",\"epoch\":1,"
 		cams+="\"epoch_public_key\":\"${BASH_REMATCH[2]}\",\"streams\":[{\"index\":0,"
-		cams+="\"url\":\"rtsp://127.0.0.1:$CAMSIM_PORT/cam$i/main\"}]}"
+		cams+="\"url\":\"rtsp://127.0.0.1:$CAMSIM_PORT/cam$i/main\"}],\"detection\":{\"enabled\":$DET}}"
 	done
 	printf '{"server":"%s","key_file":"%s","spool_dir":"%s","spool_max_bytes":%d,"segment_target_ms":2000,"cameras":[%s]}\n' \
 		"$SERVER_URL" "$dir/gateway.key" "$dir/spool" $((4 * 1024 * 1024 * 1024)) "$cams" \
