@@ -118,7 +118,7 @@ test:
 demo:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all
-	@$(BUILD)/bin/vigil demo
+	@$(BUILD)/bin/vigil demo --substreams
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang OPT="-O1 -g" \
