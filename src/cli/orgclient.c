@@ -642,8 +642,8 @@ orgc_members(struct orgc *oc, struct orgc_member **out, size_t *n)
 	struct orgc_member *ms = NULL;
 	uint8_t uid[STMT_ID_LEN], sign[STMT_KEY_LEN], box[STMT_KEY_LEN], *raw = NULL;
 	json_t *ans = NULL, *arr, *m;
-	const char *name;
-	size_t i, cnt, len;
+	const char *name, *role;
+	size_t i, k = 0, cnt, len;
 	int e, r = -1;
 
 	*out = NULL;
@@ -658,11 +658,15 @@ orgc_members(struct orgc *oc, struct orgc_member **out, size_t *n)
 		goto out;
 	for (i = 0; i < cnt; i++) {
 		m = json_array_get(arr, i);
+		/* A support grantee holds no member key or statement (`vigil support list` shows them). */
+		role = json_string_value(json_object_get(m, "role"));
+		if (role != NULL && strcmp(role, "support") == 0)
+			continue;
 		name = json_string_value(json_object_get(m, "username"));
 		if (orgc_id_parse(json_string_value(json_object_get(m, "user_id")), uid) != 0 ||
 		    orgc_hex_field(m, "sign_pk", sign, sizeof(sign)) != 0 ||
 		    orgc_hex_field(m, "box_pk", box, sizeof(box)) != 0 || name == NULL ||
-		    strlen(name) >= sizeof(ms[i].username))
+		    strlen(name) >= sizeof(ms[k].username))
 			goto bad;
 		hex_encode(uid, sizeof(uid), uhex);
 		snprintf(what, sizeof(what), "member %s (%s): swapped or unsigned member key, possible "
@@ -673,24 +677,25 @@ orgc_members(struct orgc *oc, struct orgc_member **out, size_t *n)
 			orgc_refuse(what, STMT_E_FORMAT);
 			goto out;
 		}
-		if ((e = orgverify_member(&oc->trust, raw, len, uid, sign, box, now_us(), &ms[i].m,
-		    &ms[i].seq)) != 0) {
+		if ((e = orgverify_member(&oc->trust, raw, len, uid, sign, box, now_us(), &ms[k].m,
+		    &ms[k].seq)) != 0) {
 			orgc_refuse(what, e);
 			goto out;
 		}
 		snprintf(key, sizeof(key), "m:%s", uhex);
-		if (ms[i].seq < orgpin_seen(oc->pin, key)) {
+		if (ms[k].seq < orgpin_seen(oc->pin, key)) {
 			snprintf(what, sizeof(what), "member %s (%s): statement seq %llu", name, uhex,
-			    (unsigned long long)ms[i].seq);
+			    (unsigned long long)ms[k].seq);
 			orgc_refuse(what, ORGV_E_ROLLBACK);
 			goto out;
 		}
-		if (orgpin_see(oc->pin, key, ms[i].seq) != 0)
+		if (orgpin_see(oc->pin, key, ms[k].seq) != 0)
 			goto out;
-		memcpy(ms[i].username, name, strlen(name) + 1);
+		memcpy(ms[k].username, name, strlen(name) + 1);
+		k++;
 	}
 	*out = ms;
-	*n = cnt;
+	*n = k;
 	ms = NULL;
 	r = 0;
 	goto out;

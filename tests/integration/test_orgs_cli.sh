@@ -250,6 +250,9 @@ check support_grant test "$RC" -eq 0
 CAROL=$(sed -n 's/^support user=\([0-9a-f]*\).*/\1/p' "$T/out")
 run support list --org "$ORG" "${A[@]}"
 check support_list grep -q "$CAROL" "$T/out"
+# A support grantee holds no member key: the member list still verifies while a grant is active.
+run member list --org "$ORG" "${A[@]}"
+check member_list_during_support test "$RC" -eq 0
 run support revoke --org "$ORG" --user "$CAROL" "${A[@]}"
 check support_revoke test "$RC" -eq 0
 
