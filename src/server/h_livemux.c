@@ -6,6 +6,7 @@
 #include "common/record.h"
 #include "common/util.h"
 #include "server/audit.h"
+#include "server/authhttp.h"
 #include "server/h_livemux.h"
 #include "server/http.h"
 #include "server/identity.h"
@@ -41,6 +42,8 @@ struct livemux {
 	char *cookie;               /* sodium_malloc'd copy of the Cookie header: the session */
 	size_t cookie_len;
 	char user[PRINCIPAL_ID_BUF];
+	char addr[AUTHHTTP_ADDR_BUF];  /* the viewer's address and the request's id, for the audit */
+	char rid[AUTHHTTP_RID_BUF];
 	int64_t last_check;
 	size_t n, next;
 	struct mux_slot slot[];
@@ -144,6 +147,8 @@ mux_audit(struct livemux *mx, struct mux_slot *sl, const char *action)
 	ev.actor_kind = AUDITLOG_ACTOR_USER;
 	ev.action = action;
 	ev.target = sl->hex;
+	ev.address = mx->addr;
+	ev.request_id = mx->rid;
 	if (audit_append(mx->srv->idn->aud, sl->org, &ev, NULL) != 0)
 		log_err("audit", "op=append org=%s action=%s err=failed", sl->org, action);
 }
@@ -371,6 +376,7 @@ int
 h_livemux(struct req *rq)
 {
 	struct livemux_cam cams[LIVEMUX_MAX_CAMERAS];
+	struct reqinfo ri;
 	struct MHD_Response *resp = NULL;
 	struct livemux *mx = NULL;
 	const char *cookie;
@@ -393,6 +399,9 @@ h_livemux(struct req *rq)
 		goto out;
 	memcpy(mx->cookie, cookie, mx->cookie_len);
 	memcpy(mx->user, rq->who.user_id, sizeof(mx->user));
+	authhttp_info(rq, &ri);
+	memcpy(mx->addr, ri.addr, sizeof(mx->addr));
+	memcpy(mx->rid, ri.rid, sizeof(mx->rid));
 	mx->last_check = mono_us();
 	for (i = 0; i < n; i++) {
 		struct mux_slot *sl = &mx->slot[i];

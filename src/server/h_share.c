@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include "common/util.h"
 #include "server/archive.h"
+#include "server/audit.h"
 #include "server/authhttp.h"
 #include "server/h_share.h"
 #include "server/hexfield.h"
@@ -25,6 +26,7 @@
 #define SHARE_BODY_ERR "body must be {\"camera\":hex32,\"stream\":\"main\"|\"sub\",\"from_us\":n," \
     "\"to_us\":n,\"expires_us\":n,\"max_views\":n,\"manifest\":hex}"
 #define SHARE_NOT_FOUND "no such share"
+#define SHARE_LIMIT_ERR "this organization has 500 live links: revoke some first"
 
 /* 1 when the n bytes hold no JSON array and no object inside the outer one. */
 static int
@@ -203,6 +205,7 @@ create_final(struct req *rq, const struct buf *raw)
 	n.manifest_len = b.manifest_len;
 	if ((e = shares_create(rq->srv->sh, &n, now, id)) != 0) {
 		r = e == SHARES_E_INVAL ? http_error(rq, 400, SHARE_BODY_ERR, 0) :
+		    e == SHARES_E_LIMIT ? http_error(rq, 409, SHARE_LIMIT_ERR, 0) :
 		    http_error(rq, 500, "internal error", 0);
 		goto out;
 	}
@@ -250,7 +253,7 @@ h_share_create(struct req *rq)
 int
 h_shares_list(struct req *rq)
 {
-	json_t *arr = shares_list_json(rq->srv->sh, rq->who.org);
+	json_t *arr = shares_list_json(rq->srv->sh, rq->who.org, now_us());
 
 	if (arr == NULL)
 		return http_error(rq, 500, "internal error", 0);
@@ -332,6 +335,40 @@ add_segment(void *ctx, const struct index_link *l)
 	    (json_int_t)(l->end_us - l->start_us), "bytes", (json_int_t)l->length)) != 0;
 }
 
+/* A link lives only while its creator may view its camera in its org (removed from the
+ * org, scope narrowed, camera gone: the link ends). 0 when they still may; otherwise the
+ * share is revoked for good, with a share.revoke entry by the system in the org's log, and
+ * -1. */
+static int
+creator_check(struct req *rq, const struct reqinfo *ri, const struct shares_info *i)
+{
+	struct auditlog_event ev;
+	char org[ORGS_ID_BUF];
+	json_t *detail;
+	int64_t now = now_us();
+
+	if (orgs_camera_view(rq->srv->idn->orgs, i->camera, i->created_by, now, org) == 0 &&
+	    strcmp(org, i->org) == 0)
+		return 0;
+	if (shares_revoke(rq->srv->sh, i->org, i->id, NULL, now) != 0)
+		return -1;    /* still refused: the caller answers as for an ended link */
+	detail = json_pack("{s:s,s:s}", "id", i->id, "reason", "creator may no longer view the camera");
+	memset(&ev, 0, sizeof(ev));
+	ev.actor = "server";
+	ev.actor_kind = AUDITLOG_ACTOR_SYSTEM;
+	ev.action = "share.revoke";
+	ev.target = i->camera;
+	ev.address = ri->addr;
+	ev.request_id = ri->rid;
+	ev.detail = detail;
+	if (audit_append(rq->srv->idn->aud, i->org, &ev, NULL) != 0)
+		log_err("audit", "op=append org=%s action=share.revoke rid=%s err=failed", i->org, ri->rid);
+	json_decref(detail);
+	log_info("shares", "op=revoke org=%s camera=%s share=%.*s reason=creator_lost_view rid=%s",
+	    i->org, i->camera, SHARE_LOG_ID, i->id, ri->rid);
+	return -1;
+}
+
 static const char *
 gone_reason(int e)
 {
@@ -348,7 +385,7 @@ h_share_open(struct req *rq)
 	struct shares_info i;
 	struct reqinfo ri;
 	uint8_t token[SHARES_TOKEN_LEN], cam[CAMERA_ID_LEN], *man = NULL;
-	char name[64], tok[2 * SHARES_TOKEN_LEN + 1], *mhex = NULL;
+	char name[64], tok[2 * SHARES_TOKEN_LEN + 1], sid[SHARES_ID_BUF], *mhex = NULL;
 	size_t mlen = 0;
 	int64_t texp = 0, now = now_us();
 	json_t *segs = NULL, *detail = NULL;
@@ -360,8 +397,18 @@ h_share_open(struct req *rq)
 	throttle_name(&ri, name);
 	if (throttle_gate(rq, &ri, name, &r) != 0)
 		goto out;
-	e = rq->m.nparams >= 1 ? shares_open_view(rq->srv->sh, rq->m.params[0], now, &i, token,
-	    &texp, &man, &mlen) : SHARES_E_NOTFOUND;
+	e = rq->m.nparams >= 1 ? shares_get(rq->srv->sh, rq->m.params[0], &i) : SHARES_E_NOTFOUND;
+	/* A link that ended is answered from this read, without the write transaction (the
+	 * 410s are not throttled); a live one whose creator lost the camera ends here, before
+	 * a view is counted. shares_open_view decides again, atomically. */
+	if (e == 0 && shares_state(&i, now) != 0)
+		e = shares_state(&i, now);
+	else if (e == 0 && creator_check(rq, &ri, &i) != 0)
+		e = SHARES_E_REVOKED;
+	else if (e == 0) {
+		memcpy(sid, i.id, sizeof(sid));    /* shares_open_view refills i */
+		e = shares_open_view(rq->srv->sh, sid, now, &i, token, &texp, &man, &mlen);
+	}
 	if (e == SHARES_E_NOTFOUND) {
 		throttle_count(rq, &ri, name);
 		metrics_inc(MC_SHARE_REFUSED, 1);
@@ -430,6 +477,10 @@ h_share_segment(struct req *rq)
 	    share_auth_token(http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION), token) != 0 ||
 	    shares_token_check(rq->srv->sh, rq->m.params[0], token, now, &i) != 0) {
 		throttle_count(rq, &ri, name);
+		r = http_error(rq, 404, "not found", 0);
+		goto out;
+	}
+	if (creator_check(rq, &ri, &i) != 0) {
 		r = http_error(rq, 404, "not found", 0);
 		goto out;
 	}

@@ -109,7 +109,9 @@ shares_open(struct shares **out, const char *db_path)
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (exec_sql(s, "PRAGMA journal_mode=WAL") != 0 ||
-	    exec_sql(s, "PRAGMA synchronous=FULL") != 0 || exec_sql(s, schema) != 0)
+	    exec_sql(s, "PRAGMA synchronous=FULL") != 0 ||
+	    /* Freed pages (a wiped manifest, deleted token hashes) are overwritten. */
+	    exec_sql(s, "PRAGMA secure_delete=ON") != 0 || exec_sql(s, schema) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -165,6 +167,48 @@ shares_check_new(const struct shares_new *n, int64_t now)
 	return 0;
 }
 
+/* Delete the sealed manifests of org's shares that ended by now (revoked, expired, used
+ * up): nothing can open them any more. Lock held, inside a transaction. */
+static int
+wipe_ended(struct shares *s, const char *org, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prep(s, "UPDATE shares SET manifest = X'' WHERE org = ? AND length(manifest) > 0"
+	    " AND (revoked != 0 OR expires_us <= ? OR views >= max_views)", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_err("shares", "op=wipe err=\"%s\"", sqlite3_errmsg(s->db));
+		r = SHARES_E_IO;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* How many of org's shares are live at now into *n. Lock held. */
+static int
+live_count(struct shares *s, const char *org, int64_t now, int64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = prep(s, "SELECT count(*) FROM shares WHERE org = ? AND revoked = 0"
+	    " AND expires_us > ? AND views < max_views", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		r = SHARES_E_IO;
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 shares_create(struct shares *s, const struct shares_new *n, int64_t now,
     char id_out[SHARES_ID_BUF])
@@ -175,7 +219,8 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
 	uint8_t raw[SHARES_ID_LEN];
 	char id[SHARES_ID_BUF];
 	sqlite3_stmt *st = NULL;
-	int r;
+	int64_t live = 0;
+	int r, in_tx = 0;
 
 	id_out[0] = '\0';
 	if ((r = shares_check_new(n, now)) != 0)
@@ -183,6 +228,15 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
 	randombytes_buf(raw, sizeof(raw));
 	hex_encode(raw, sizeof(raw), id);
 	pthread_mutex_lock(&s->mu);
+	if ((r = exec_sql(s, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	in_tx = 1;
+	if ((r = wipe_ended(s, n->org, now)) != 0 || (r = live_count(s, n->org, now, &live)) != 0)
+		goto out;
+	if (live >= SHARES_LIVE_MAX) {
+		r = SHARES_E_LIMIT;
+		goto out;
+	}
 	if ((r = prep(s, sql, &st)) != 0)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -201,10 +255,13 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
 		r = SHARES_E_IO;
 		goto out;
 	}
+	if ((r = exec_sql(s, "COMMIT")) != 0)
+		goto out;
 	memcpy(id_out, id, sizeof(id));
-	r = 0;
 out:
 	sqlite3_finalize(st);
+	if (r != 0 && in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -245,7 +302,7 @@ shares_get(struct shares *s, const char *id, struct shares_info *out)
 }
 
 json_t *
-shares_list_json(struct shares *s, const char *org)
+shares_list_json(struct shares *s, const char *org, int64_t now)
 {
 	struct shares_info i;
 	sqlite3_stmt *st = NULL;
@@ -256,10 +313,12 @@ shares_list_json(struct shares *s, const char *org)
 		return NULL;
 	pthread_mutex_lock(&s->mu);
 	if (prep(s, "SELECT " INFO_COLS " FROM shares WHERE org = ?"
-	    " ORDER BY created_us DESC, rowid DESC LIMIT ?", &st) != 0)
+	    " ORDER BY (revoked = 0 AND expires_us > ? AND views < max_views) DESC,"
+	    " created_us DESC, rowid DESC LIMIT ?", &st) != 0)
 		goto out;
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, SHARES_LIST_MAX);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, SHARES_LIST_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		row_info(st, &i);
 		if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:b}",
@@ -302,7 +361,7 @@ shares_revoke(struct shares *s, const char *org, const char *id, const char *cre
 		r = SHARES_E_NOTFOUND;   /* foreign, or another member's share: like a missing one */
 		goto out;
 	}
-	if ((r = prep(s, "UPDATE shares SET revoked = 1 WHERE id = ?", &st)) != 0)
+	if ((r = prep(s, "UPDATE shares SET revoked = 1, manifest = X'' WHERE id = ?", &st)) != 0)
 		goto out;
 	sqlite3_bind_text(st, 1, i.id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -327,10 +386,8 @@ out:
 	return r;
 }
 
-/* Why a share cannot be opened at now, or 0. Revocation wins over expiry, expiry over
- * the view count, so that a recipient is told the strongest reason. */
-static int
-share_state(const struct shares_info *i, int64_t now)
+int
+shares_state(const struct shares_info *i, int64_t now)
 {
 	if (i->revoked)
 		return SHARES_E_REVOKED;
@@ -372,7 +429,7 @@ shares_open_view(struct shares *s, const char *id, int64_t now, struct shares_in
 	if ((r = exec_sql(s, "BEGIN IMMEDIATE")) != 0)
 		goto out;
 	in_tx = 1;
-	if ((r = get_locked(s, id, info)) != 0 || (r = share_state(info, now)) != 0)
+	if ((r = get_locked(s, id, info)) != 0 || (r = shares_state(info, now)) != 0)
 		goto out;
 	/* Tokens of shares that ended are dead weight: drop them while we hold the lock. */
 	if ((r = prep(s, "DELETE FROM share_tokens WHERE expires_us <= ?", &st)) != 0)

@@ -25,6 +25,9 @@
 #define SHARES_VIEWS_MAX 1000
 #define SHARES_TOKEN_TTL_US (INT64_C(3600) * 1000000)
 #define SHARES_LIST_MAX 500
+/* Most live (unrevoked, unexpired, not used up) shares an org may hold: a member cannot fill
+ * the disk with manifests, and the owners' list (live ones first) always shows them all. */
+#define SHARES_LIVE_MAX SHARES_LIST_MAX
 
 #define SHARES_E_IO (-1)
 #define SHARES_E_NOTFOUND (-2)    /* unknown id (or foreign org, or not the creator) */
@@ -32,6 +35,7 @@
 #define SHARES_E_EXPIRED (-4)     /* the link's expiry has passed */
 #define SHARES_E_REVOKED (-5)
 #define SHARES_E_EXHAUSTED (-6)   /* every allowed view was used */
+#define SHARES_E_LIMIT (-7)       /* the org already holds SHARES_LIVE_MAX live shares */
 
 struct shares;
 
@@ -71,16 +75,19 @@ void shares_close(struct shares *s);
  * SHARES_E_INVAL. */
 int shares_check_new(const struct shares_new *n, int64_t now);
 /* Store a new share (shares_check_new first) with a fresh random id into id_out. 0,
- * SHARES_E_INVAL or SHARES_E_IO. */
+ * SHARES_E_INVAL, SHARES_E_LIMIT (n->org holds SHARES_LIVE_MAX live shares at now) or
+ * SHARES_E_IO. The sealed manifests of the org's shares that ended by now (revoked, expired,
+ * used up) are deleted on the way: a dead link's manifest is kept nowhere. */
 int shares_create(struct shares *s, const struct shares_new *n, int64_t now,
     char id_out[SHARES_ID_BUF]);
 /* One share by id (any org): 0, SHARES_E_NOTFOUND, SHARES_E_IO. */
 int shares_get(struct shares *s, const char *id, struct shares_info *out);
-/* org's shares newest first, at most SHARES_LIST_MAX, as the JSON array of GET
- * /api/v1/orgs/{org}/shares (new reference, NULL on failure). */
-json_t *shares_list_json(struct shares *s, const char *org);
-/* Revoke share id of org (and end its tokens). creator NULL: any share of org; else only
- * one that creator made. 0 (also when already revoked), SHARES_E_NOTFOUND, SHARES_E_IO. */
+/* org's shares, the ones live at now first, then newest first, at most SHARES_LIST_MAX, as
+ * the JSON array of GET /api/v1/orgs/{org}/shares (new reference, NULL on failure). */
+json_t *shares_list_json(struct shares *s, const char *org, int64_t now);
+/* Revoke share id of org (and end its tokens; its sealed manifest is deleted). creator
+ * NULL: any share of org; else only one that creator made. 0 (also when already
+ * revoked), SHARES_E_NOTFOUND, SHARES_E_IO. */
 int shares_revoke(struct shares *s, const char *org, const char *id, const char *creator,
     int64_t now);
 
@@ -98,6 +105,9 @@ int shares_open_view(struct shares *s, const char *id, int64_t now, struct share
  * in constant time); SHARES_E_NOTFOUND for every other case; SHARES_E_IO. */
 int shares_token_check(struct shares *s, const char *id, const uint8_t token[SHARES_TOKEN_LEN],
     int64_t now, struct shares_info *info);
+/* Why share i cannot be opened at now (SHARES_E_REVOKED, SHARES_E_EXPIRED, SHARES_E_EXHAUSTED,
+ * in that order of precedence, so a recipient is told the strongest reason), or 0. */
+int shares_state(const struct shares_info *i, int64_t now);
 
 /* "main" (0) and "sub" (1): the stream number of a name, or -1; the name of a number, or
  * NULL. */

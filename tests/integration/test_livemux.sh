@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_livemux.sh - GET /api/v1/live (the grid's one connection) with curl against the real pipeline: two cameras' records over one response, a camera out of the viewer's scope and an unknown one denied alike inside the stream, bad lists refused, and a removed viewer's stream stopped and ended.
+# test_livemux.sh - GET /api/v1/live (the grid's one connection) with curl against the real pipeline: two cameras' records over one response, a camera out of the viewer's scope and an unknown one denied alike inside the stream, bad lists refused, a viewer whose scope shrinks keeping only the cameras still allowed, a signed-out session's stream and a removed viewer's stream stopped and ended, and live.start/live.stop audited per camera.
 . "$(dirname "$0")/../lib.sh"
 
 command -v ffmpeg >/dev/null || { skip all "ffmpeg missing"; finish; }
@@ -39,9 +39,10 @@ muxsum() {
 			if (t == 17) {
 				if (len != 2) { bad = 1; break }
 				states[ix] = states[ix] b[p + 6]
-				if (b[p + 6] == 2) denied[ix] = 1
+				if (b[p + 6] == 2) { denied[ix] = 1; anydeny = 1 }
 			} else if (t == 16) {
 				if (denied[ix]) after[ix]++
+				if (anydeny) post[ix]++
 				k = p + 6; e = p + 5 + len
 				while (k < e) {
 					if (left[ix] > 0) {
@@ -59,7 +60,7 @@ muxsum() {
 			p += 5 + len
 		}
 		for (ix = 0; ix < 256; ix++) if (ix in seen)
-			printf "idx=%d states=%s hdr=%d chunk=%d end=%d other=%d after_deny=%d\n", ix, states[ix], hdr[ix], chunk[ix], end_[ix], other[ix], after[ix]
+			printf "idx=%d states=%s hdr=%d chunk=%d end=%d other=%d post=%d after_deny=%d\n", ix, states[ix], hdr[ix], chunk[ix], end_[ix], other[ix], post[ix], after[ix]
 		printf "bad=%d cut=%d\n", bad, cut
 	}'
 }
@@ -138,7 +139,61 @@ od -An -v -tx1 "$T/viewer.bin" | tr -s ' \n' ' ' >"$T/viewer.hex"
 grep -q " 00 00 00 02 11 01 02 " "$T/viewer.hex" && grep -q " 00 00 00 02 11 02 02 " "$T/viewer.hex" &&
 	pass denied_alike || fail denied_alike "$(head -c 120 "$T/viewer.hex")"
 
-# 4. Removal while streaming: the stream stops, says DENIED and ends by itself (within the
+# 4. Scope narrowing while streaming. The viewer is granted cam2 as well (`vigil grant`: a
+# signed member.role), so both cameras play over one connection; then the scope shrinks
+# back to cam1 alone. The CLI has no narrowing command yet, so the test writes into the
+# server's membership table what applying a narrower member.role writes there (the row the
+# camera-view rule reads). cam2 must get DENIED with nothing after it, while cam1 goes on
+# streaming in the same body.
+DB=$T/server/accounts.db
+VID=$(sqlite3 "$DB" "select id from users where username='viewer1'" 2>/dev/null)
+if command -v sqlite3 >/dev/null; then
+	"$BIN/vigil" grant --org "$PIPE_ORG_ID" --user viewer1 --camera "$CAM2" "${PIPE_ORGARGS[@]}" >"$T/grant.out" 2>&1
+	check viewer_granted_cam2 grep -q "granted user=viewer1 camera=$CAM2" "$T/grant.out"
+	curl -s -m 14 -o "$T/narrow.bin" -H "Cookie: $VCK" "$URL/api/v1/live?cameras=$CAM1:0,$CAM2:0" &
+	CURL_PID=$!
+	sleep 5
+	sqlite3 "$DB" "update org_members set scope=X'$CAM1' where org='$PIPE_ORG_ID' and user_id='$VID'" ||
+		fail narrow_edit "sqlite3 update failed"
+	wait "$CURL_PID" 2>/dev/null
+	S=$(muxsum "$T/narrow.bin")
+	echo "$S" | sed 's/^/  narrowed: /'
+	printf '%s\n' "$S" | grep -q '^bad=0' && pass narrow_framing_valid || fail narrow_framing_valid "$S"
+	h=$(printf '%s\n' "$S" | field 1 hdr); c=$(printf '%s\n' "$S" | field 1 chunk)
+	printf '%s\n' "$S" | grep -q '^idx=1 states=12 ' && [ "${c:-0}" -ge 25 ] &&
+		printf '%s\n' "$S" | grep '^idx=1 ' | grep -q 'after_deny=0$' && pass narrow_cam2_played_then_denied ||
+		fail narrow_cam2_played_then_denied "$S"
+	p=$(printf '%s\n' "$S" | field 0 post)
+	printf '%s\n' "$S" | grep -q '^idx=0 states=1 ' && [ "${p:-0}" -ge 10 ] && pass narrow_cam1_keeps_streaming ||
+		fail narrow_cam1_keeps_streaming "$S"
+	grep -q "op=mux_deny user=$VID camera=$CAM2" "$T/server.log" && pass narrow_deny_logged ||
+		fail narrow_deny_logged "no op=mux_deny for cam2"
+else
+	skip scope_narrowing "sqlite3 CLI missing"
+fi
+
+# 5. Signing out while streaming: the session is gone, every camera is denied, the body ends.
+VIGIL_PASSWORD=$VPW "$BIN/vigil" account login --server "$URL" --username viewer1 \
+	--session "$T/viewer2.s" --kdf-fast >/dev/null 2>&1
+VCK2=$(cat "$T/viewer2.s")
+curl -s -m 30 -o "$T/logout.bin" -H "Cookie: $VCK2" "$URL/api/v1/live?cameras=$CAM1:0" &
+CURL_PID=$!
+sleep 3
+st=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $VCK2" "$URL/api/v1/auth/logout")
+check logout_200 test "$st" = 200
+ended=0
+for _ in $(seq 1 200); do
+	kill -0 "$CURL_PID" 2>/dev/null || { ended=1; break; }
+	sleep 0.1
+done
+wait "$CURL_PID" 2>/dev/null
+[ "$ended" = 1 ] || kill "$CURL_PID" 2>/dev/null
+S=$(muxsum "$T/logout.bin")
+echo "$S" | sed 's/^/  signed out: /'
+[ "$ended" = 1 ] && printf '%s\n' "$S" | grep -q '^idx=0 states=12 ' && printf '%s\n' "$S" | grep -q 'after_deny=0$' &&
+	pass signed_out_stream_ends_denied || fail signed_out_stream_ends_denied "ended=$ended $S"
+
+# 6. Removal while streaming: the stream stops, says DENIED and ends by itself (within the
 # 2 s re-check and the next segment start), long before curl's own limit.
 curl -s -m 30 -o "$T/revoked.bin" -H "Cookie: $VCK" "$URL/api/v1/live?cameras=$CAM1:0" &
 CURL_PID=$!
@@ -162,4 +217,16 @@ printf '%s\n' "$S" | grep -q '^idx=0 states=12 ' && printf '%s\n' "$S" | grep -q
 [ "$(tail -c 7 "$T/revoked.bin" | od -An -tx1 | tr -d ' \n')" = 00000002110002 ] &&
 	pass revoked_last_message_is_denied || fail revoked_last_message_is_denied "$(tail -c 7 "$T/revoked.bin" | od -An -tx1)"
 grep -q "op=mux_deny user=.* camera=$CAM1" "$T/server.log" && pass deny_logged || fail deny_logged "no op=mux_deny"
+
+# 7. The audit: every camera the mux played has live.start and, once it stopped (denied,
+# narrowed, removed or closed), live.stop, in the org's log under the viewer's id and
+# with the address the request came from.
+curl -s -m 20 -H "Cookie: $OCK" "$URL/api/v1/orgs/$PIPE_ORG_ID/audit" >"$T/audit.jsonl"
+for a in live.start live.stop; do
+	for c in "$CAM1" "$CAM2"; do
+		grep "\"action\":\"$a\",\"target\":\"$c\"" "$T/audit.jsonl" | grep "\"$VID\"" | grep -q '"address":"127.0.0.1"' ||
+			{ fail "audit_mux_$a" "no $a of $c by the viewer"; AUD=1; }
+	done
+done
+if [ -z "$VID" ]; then skip audit_mux "sqlite3 CLI missing"; elif [ -z "${AUD:-}" ]; then pass audit_mux_start_stop_per_camera; fi
 finish

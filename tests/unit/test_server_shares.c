@@ -1,4 +1,4 @@
-/* test_server_shares.c - share links: creation rules, listing, counted opens and the view limit, expiry, revocation, hashed tokens, persistence, and the create body's parser. */
+/* test_server_shares.c - share links: creation rules, listing, counted opens and the view limit, expiry, revocation, hashed tokens, persistence, the live-link bound with live links listed first, no manifest kept for an ended link, and the create body's parser. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include "common/util.h"
 #include "server/h_share.h"
 #include "server/shares.h"
@@ -148,7 +149,7 @@ test_create_get_list(void **state)
 	assert_int_equal(shares_get(f->s, "00000000000000000000000000000000", &i), SHARES_E_NOTFOUND);
 	assert_int_equal(shares_get(f->s, "not-an-id", &i), SHARES_E_NOTFOUND);
 
-	arr = shares_list_json(f->s, ORG_A);
+	arr = shares_list_json(f->s, ORG_A, T0);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 2);
 	s = json_dumps(arr, JSON_COMPACT);
@@ -158,7 +159,7 @@ test_create_get_list(void **state)
 	assert_null(strstr(s, "manifest"));
 	free(s);
 	json_decref(arr);
-	arr = shares_list_json(f->s, ORG_B);
+	arr = shares_list_json(f->s, ORG_B, T0);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 }
@@ -307,7 +308,7 @@ test_revoke(void **state)
 	assert_int_equal(open_err(f, id, n.expires_us + SEC), SHARES_E_REVOKED);
 	/* Twice is fine; an owner (creator NULL) may too. */
 	assert_int_equal(shares_revoke(f->s, ORG_A, id, NULL, T0), 0);
-	arr = shares_list_json(f->s, ORG_A);
+	arr = shares_list_json(f->s, ORG_A, T0);
 	assert_non_null(arr);
 	assert_true(json_is_true(json_object_get(json_array_get(arr, 0), "revoked")));
 	json_decref(arr);
@@ -332,6 +333,99 @@ test_persistence(void **state)
 	assert_int_equal(shares_token_check(f->s, id, t, T0 + SEC, &i), 0);
 }
 
+
+/* Bytes of share id's stored manifest, read with a connection of the test's own. */
+static int64_t
+stored_manifest_len(struct fx *f, const char *id)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT length(manifest) FROM shares WHERE id = ?",
+	    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A member cannot hide a live link from the owners' list behind newer ones, nor store
+ * manifests without bound: live links are listed first, and an org holds at most
+ * SHARES_LIVE_MAX of them. */
+static void
+test_live_limit_and_list(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 10);
+	char a[SHARES_ID_BUF], id[SHARES_ID_BUF], last[SHARES_ID_BUF];
+	json_t *arr;
+	int k;
+
+	make(f, &n, a);
+	/* SHARES_LIST_MAX newer links, each revoked at once. */
+	for (k = 0; k < SHARES_LIST_MAX; k++) {
+		assert_int_equal(shares_create(f->s, &n, T0 + 1 + k, id), 0);
+		assert_int_equal(shares_revoke(f->s, ORG_A, id, NULL, T0 + 1 + k), 0);
+	}
+	arr = shares_list_json(f->s, ORG_A, T0 + SHARES_LIST_MAX + 1);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), SHARES_LIST_MAX);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "id")), a);
+	assert_false(json_is_true(json_object_get(json_array_get(arr, 0), "revoked")));
+	json_decref(arr);
+	/* Up to SHARES_LIVE_MAX live links; revoked, expired and used-up ones do not count. */
+	for (k = 1; k < SHARES_LIVE_MAX; k++)
+		assert_int_equal(shares_create(f->s, &n, T0 + 1000 + k, last), 0);
+	assert_int_equal(shares_create(f->s, &n, T0 + 2000, id), SHARES_E_LIMIT);
+	assert_int_equal(id[0], '\0');
+	assert_int_equal(shares_revoke(f->s, ORG_A, last, NULL, T0 + 2000), 0);
+	assert_int_equal(shares_create(f->s, &n, T0 + 2001, id), 0);
+	assert_int_equal(shares_create(f->s, &n, T0 + 2002, id), SHARES_E_LIMIT);
+	/* Another org is not affected. */
+	n.org = ORG_B;
+	assert_int_equal(shares_create(f->s, &n, T0 + 2003, id), 0);
+	/* Once they expired, there is room again. */
+	n.org = ORG_A;
+	n.expires_us = n.expires_us + 86400 * SEC;
+	assert_int_equal(shares_create(f->s, &n, T0 + 86400 * SEC, id), 0);
+}
+
+/* A link that ended keeps no sealed manifest: revoked at once, expired or used up at the
+ * org's next creation. */
+static void
+test_ended_manifest_wiped(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 1), m;
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN], tup[SHARES_TOKEN_LEN];
+	char rv[SHARES_ID_BUF], ex[SHARES_ID_BUF], up[SHARES_ID_BUF], live[SHARES_ID_BUF],
+	    id[SHARES_ID_BUF];
+
+	make(f, &n, rv);
+	make(f, &n, up);
+	make(f, &n, live);
+	m = n;
+	m.expires_us = T0 + 10 * SEC;
+	make(f, &m, ex);
+	assert_int_equal(stored_manifest_len(f, rv), (int64_t)sizeof(f->manifest));
+	assert_int_equal(shares_revoke(f->s, ORG_A, rv, NULL, T0), 0);
+	assert_int_equal(stored_manifest_len(f, rv), 0);
+	open_ok(f, up, T0 + SEC, tup, &i);    /* max_views 1: used up */
+	assert_int_equal(stored_manifest_len(f, up), (int64_t)sizeof(f->manifest));
+	assert_int_equal(shares_create(f->s, &n, T0 + 20 * SEC, id), 0);
+	assert_int_equal(stored_manifest_len(f, ex), 0);
+	assert_int_equal(stored_manifest_len(f, up), 0);
+	/* The live one is untouched and still opens. */
+	assert_int_equal(stored_manifest_len(f, live), (int64_t)sizeof(f->manifest));
+	open_ok(f, live, T0 + 21 * SEC, t, &i);
+	/* The used-up link's token still fetches segments until its hour ends. */
+	assert_int_equal(shares_token_check(f->s, up, tup, T0 + 22 * SEC, &i), 0);
+}
 /* The stored token column holds hashes only: no row equals a token handed out. */
 static void
 test_tokens_stored_hashed(void **state)
@@ -465,6 +559,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_limit_and_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ended_manifest_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_stored_hashed, setup, teardown),
 		cmocka_unit_test(test_body_parse),
 	};
