@@ -8,7 +8,7 @@ const demo = JSON.parse(readFileSync(process.env.VIGIL_DEMO_JSON, 'utf8'));
 const ART = process.env.VIGIL_ART;
 const OUT = process.env.VIGIL_OUT;
 const GOP_S = 2;          // the demo's camera: 2 s segments of one GOP
-const EXPIRY_S = 25;      // the share's custom expiry
+const EXPIRY_S = 40;      // the share's custom expiry (the steps before (6) must fit in it on a loaded machine)
 const pass = (n) => console.log(`PASS ${n}`);
 const fail = (n, why) => console.log(`FAIL ${n}: ${String(why).replace(/\n/g, ' ')}`);
 const check = (n, ok, why) => (ok ? pass(n) : fail(n, why));
@@ -149,6 +149,10 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 	args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
 try {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+	// Every request either browser sends, to check that a link's key never reaches the server.
+	const sent = [];
+	const record = (req) => sent.push(req.url() + '\n' + JSON.stringify(req.headers()) + '\n' + (req.postData() || ''));
+	ctx.on('request', record);
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
 	page.on('console', (m) => {
@@ -271,6 +275,7 @@ try {
 
 	// (3) The link in a fresh context (no cookie, no key but the fragment).
 	const rctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	rctx.on('request', record);
 	const r = await rctx.newPage();
 	r.on('pageerror', (e) => problems.push('share pageerror: ' + e.message));
 	r.on('console', (m) => {
@@ -377,6 +382,14 @@ try {
 	}
 	await rctx.close();
 
+	// The key, in every encoding the page could use, is in no request either browser sent.
+	{
+		const kb = Buffer.from(u.hash.slice(1), 'base64url');
+		const forms = [u.hash.slice(1), kb.toString('hex'), kb.toString('base64'), kb.toString('base64').replace(/=+$/, '')];
+		const leaks = sent.filter((t) => forms.some((f) => t.includes(f) || t.toLowerCase().includes(f.toLowerCase())));
+		check('share_key_never_sent', kb.length === 32 && sent.length > 20 && leaks.length === 0,
+			`${sent.length} requests, ${leaks.length} carry the key: ${leaks.map((t) => t.split('\n')[0]).join(' ')}`);
+	}
 	const csp = await page.evaluate(() => document.body.dataset.cspViolation || '');
 	check('no_csp_violation', csp === '', csp);
 	check('no_page_errors', problems.length === 0, problems.join('; '));
