@@ -59,6 +59,37 @@ function until(us) {
 	return s < 5400 ? `${Math.max(1, Math.round(s / 60))} min left` : `${(s / 3600).toFixed(1)} h left`;
 }
 
+// Retention as people say it: "until the storage quota", "1 hour", "30 days", "10 years".
+const RET_DAY = 86400;
+export function retentionLabel(s) {
+	if (!Number.isFinite(s) || s <= 0)
+		return 'until the storage quota';
+	const days = s / RET_DAY, years = Math.round(days / 365.25);
+	const n = (v, unit) => `${v} ${unit}${v === 1 ? '' : 's'}`;
+	if (s % RET_DAY === 0 && days >= 365 && Math.abs(days - years * 365.25) <= 1)
+		return n(years, 'year');
+	if (s % RET_DAY === 0)
+		return n(days, 'day');
+	if (s % 3600 === 0)
+		return n(s / 3600, 'hour');
+	return n(Math.round(s / 60), 'minute');
+}
+function bytesLabel(b) {
+	if (!Number.isFinite(b) || b <= 0)
+		return '0 B';
+	const u = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+	let i = 0;
+	while (b >= 1000 && i < u.length - 1) {
+		b /= 1000;
+		i++;
+	}
+	return `${b >= 100 || i === 0 ? Math.round(b) : b.toFixed(1)} ${u[i]}`;
+}
+// The choices of the retention control (seconds); 0 keeps footage until the storage quota.
+const RET_CHOICES = [3600, 6 * 3600, 12 * 3600, RET_DAY, 3 * RET_DAY, 7 * RET_DAY, 14 * RET_DAY, 30 * RET_DAY,
+	60 * RET_DAY, 90 * RET_DAY, 180 * RET_DAY, 365 * RET_DAY, 730 * RET_DAY, 1826 * RET_DAY, 3653 * RET_DAY, 0];
+const RET_MIN_S = 3600, RET_MAX_S = 3653 * RET_DAY;
+
 function pinnedRoot(org, rootPkHex) {
 	let pinned = null;
 	try {
@@ -182,6 +213,7 @@ export class AdminView {
 			sites: section('adm-sites', 'Sites'),
 			gateways: section('adm-gateways', 'Gateways', 'A gateway records for this organization only with a certificate the org root signed at enrollment.'),
 			cameras: section('adm-cameras', 'Cameras', 'Footage is encrypted to the camera\'s current key epoch; the epoch key is signed by the org.'),
+			retention: section('adm-retention', 'Retention', 'How long the server keeps each camera\'s encrypted recordings. Shortening deletes older footage within seconds and cannot be undone; every change is in the audit log.'),
 			support: section('adm-support', 'Support access', 'Vendor support has no standing access. A grant is time-boxed (1 h by default, 24 h at most), audited and revocable; footage still needs a key grant.'),
 			sessions: section('adm-sessions', 'Your sessions'),
 			audit: section('adm-audit', 'Audit log', 'Hash-chained and checkpointed with the server\'s audit key; verified here, in this browser.'),
@@ -210,6 +242,7 @@ export class AdminView {
 		const members = this.renderMembersEtc(na, org, ctx, S, live).catch(() => {});
 		const jobs = [
 			members.then(() => this.renderSupport(org, S.support, live)),
+			this.renderRetention(org, S.retention, live),
 			this.renderSessions(S.sessions, live),
 			members.then(() => this.renderAudit(na, org, S.audit, live)),
 		];
@@ -437,6 +470,157 @@ export class AdminView {
 			btn.disabled = false;
 			sec.status.textContent = 'Revoke failed: ' + e.message;
 			sec.status.classList.add('error');
+		}
+	}
+
+	// Retention: each camera's maximum age, storage used and oldest recording, and a control
+	// to change it. Shortening names what will be deleted and asks again; the server asks
+	// for a fresh proof (step-up) before any change.
+	async renderRetention(org, sec, live) {
+		let r;
+		sec.sec.dataset.state = 'loading';
+		try {
+			r = await api.call('GET', `/api/v1/orgs/${org}/retention`);
+		} catch (e) {
+			if (live()) {
+				sec.status.textContent = 'Could not load: ' + e.message;
+				sec.status.classList.add('error');
+				sec.sec.dataset.state = 'error';
+			}
+			return;
+		}
+		if (!live())
+			return;
+		const cams = Array.isArray(r.cameras) ? r.cameras : [];
+		const rows = cams.map((c) => {
+			const name = c.name || shortId(c.id);
+			const cur = el('td', { class: 'adm-ret-cur' }, retentionLabel(c.max_age_s),
+				c.default ? el('span', { class: 'muted' }, ' (server default)') : null);
+			const oldest = Number.isFinite(c.oldest_us) && c.oldest_us > 0
+				? `${when(c.oldest_us)} (${ago(c.oldest_us)})` : 'nothing recorded';
+			return el('tr', { dataset: { camera: c.id, maxAge: String(c.max_age_s) } },
+				el('td', { class: 'adm-name' }, name), cur,
+				el('td', { class: 'adm-ret-bytes', title: `${c.segments || 0} segment(s)` }, bytesLabel(c.bytes)),
+				el('td', { class: 'adm-ret-oldest' }, oldest),
+				el('td', {}, this.retentionForm(org, c, name, sec)));
+		});
+		const msg = el('p', { id: 'adm-ret-msg', class: 'status', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
+		if (this.retentionNote) {
+			msg.textContent = this.retentionNote;
+			this.retentionNote = null;
+		}
+		sec.body.replaceChildren(table(['Camera', 'Kept for', 'Stored', 'Oldest recording', 'Change'], rows, 'No cameras yet.'), msg);
+		const dflt = Number(r.default_max_age_s) > 0 ? retentionLabel(Number(r.default_max_age_s)) : 'until the storage quota';
+		sec.status.textContent = `${cams.length} camera(s); server default: kept ${dflt}` + (r.quota ? '; the instance has a storage quota (oldest footage goes first when it is full)' : '');
+		sec.sec.dataset.state = 'ready';
+	}
+
+	// One camera's control: a choice of durations (or a number of days), Apply.
+	retentionForm(org, c, name, sec) {
+		const choices = RET_CHOICES.includes(c.max_age_s) ? RET_CHOICES : [c.max_age_s, ...RET_CHOICES];
+		const sel = el('select', { class: 'adm-ret-choice', 'aria-label': `Keep recordings of ${name} for` },
+			choices.map((s) => el('option', { value: String(s), selected: s === c.max_age_s }, s === 0 ? 'until the storage quota' : retentionLabel(s))),
+			el('option', { value: 'days' }, 'a number of days…'));
+		const days = el('input', { type: 'number', class: 'adm-ret-days', min: '1', max: String(RET_MAX_S / RET_DAY), step: '1', hidden: true, 'aria-label': `Days to keep recordings of ${name}` });
+		sel.addEventListener('change', () => {
+			days.hidden = sel.value !== 'days';
+			if (!days.hidden)
+				days.focus();
+		});
+		const go = el('button', { type: 'submit', class: 'adm-ret-go' }, 'Apply');
+		const box = el('div', { class: 'adm-ret-box' });
+		// novalidate: the page's own check below says what is wrong, in words.
+		const form = el('form', { class: 'adm-actions adm-ret-form', novalidate: true, onsubmit: (ev) => {
+			ev.preventDefault();
+			let s;
+			if (sel.value === 'days') {
+				const d = Number(days.value);
+				if (!Number.isInteger(d) || d < 1 || d * RET_DAY > RET_MAX_S) {
+					this.retentionSay(box, `Enter a whole number of days from 1 to ${RET_MAX_S / RET_DAY}.`, true);
+					days.focus();
+					return;
+				}
+				s = d * RET_DAY;
+			} else {
+				s = Number(sel.value);
+			}
+			if (s !== 0 && (s < RET_MIN_S || s > RET_MAX_S)) {
+				this.retentionSay(box, 'Pick at least 1 hour and at most 10 years.', true);
+				return;
+			}
+			if (s === c.max_age_s && !c.default) {
+				this.retentionSay(box, `Already kept ${retentionLabel(s)}.`, false);
+				return;
+			}
+			const shorter = s !== 0 && (c.max_age_s <= 0 || s < c.max_age_s);
+			if (shorter)
+				this.retentionConfirm(org, c, name, s, box, go, sec);
+			else
+				this.setRetention(org, c, name, s, box, go, sec);
+		} }, sel, days, go);
+		return el('div', { class: 'adm-ret-cell' }, form, box);
+	}
+
+	retentionSay(box, text, bad) {
+		let p = box.querySelector('.adm-ret-msg');
+		if (!p) {
+			p = el('p', { class: 'status adm-ret-msg', role: 'status', 'aria-live': 'polite' });
+			box.append(p);
+		}
+		p.textContent = text;
+		p.classList.toggle('error', !!bad);
+	}
+
+	// Shortening deletes footage: say which (everything recorded before now minus the new
+	// age, from the oldest recording on) and ask for an explicit yes.
+	retentionConfirm(org, c, name, s, box, go, sec) {
+		box.querySelector('.adm-ret-confirm')?.remove();
+		const cutoffUs = Date.now() * 1000 - s * 1e6;
+		const kept = (v) => (v > 0 ? 'for ' : '') + retentionLabel(v);
+		const what = Number.isFinite(c.oldest_us) && c.oldest_us > 0 && c.oldest_us < cutoffUs
+			? `Every recording of "${name}" older than ${retentionLabel(s)} — from ${when(c.oldest_us)} to ${when(cutoffUs)} — will be permanently deleted from the server within seconds.`
+			: `Nothing "${name}" has stored now is older than ${retentionLabel(s)}, but from now on its recordings are deleted once they are ${retentionLabel(s)} old.`;
+		const cancel = el('button', { type: 'button', class: 'ghost adm-ret-cancel' }, 'Cancel');
+		const yes = el('button', { type: 'button', class: 'danger adm-ret-yes' }, `Delete older footage, keep ${retentionLabel(s)}`);
+		const dlg = el('div', { class: 'adm-ret-confirm', role: 'alertdialog', 'aria-label': `Shorten retention of ${name}` },
+			el('p', {}, `Shorten retention of "${name}"? Its recordings are now kept ${kept(c.max_age_s)}; they will be kept ${kept(s)}. `, what, ' This cannot be undone.'),
+			el('div', { class: 'adm-actions' }, yes, cancel));
+		const close = () => {
+			dlg.remove();
+			go.disabled = false;
+			go.focus();
+		};
+		cancel.addEventListener('click', close);
+		dlg.addEventListener('keydown', (ev) => {
+			if (ev.key === 'Escape')
+				close();
+		});
+		yes.addEventListener('click', () => {
+			dlg.remove();
+			this.setRetention(org, c, name, s, box, go, sec);
+		});
+		go.disabled = true;
+		box.prepend(dlg);
+		cancel.focus();
+	}
+
+	async setRetention(org, c, name, s, box, go, sec) {
+		go.disabled = true;
+		this.retentionSay(box, 'Saving…', false);
+		try {
+			const r = await this.stepped(box, () => api.call('PUT', `/api/v1/orgs/${org}/cameras/${c.id}/retention`, { max_age_s: s }));
+			this.retentionNote = `"${name}" is now kept ${retentionLabel(r.max_age_s)} (was ${retentionLabel(r.previous_max_age_s)})` +
+				(r.shortened ? '; older footage is being deleted.' : '.');
+			await this.renderRetention(org, sec, () => this.active && this.org === org);
+			document.getElementById('adm-ret-msg')?.focus(); // the form that had focus is gone
+		} catch (e) {
+			const why = e.status === 404 ? 'This camera is no longer in this organization.'
+				: e.message === 'cancelled' ? 'Cancelled: nothing changed.'
+					: e.status === 403 ? 'Not allowed: ' + e.message
+						: e.status === 400 ? 'The server refused the value: ' + e.message
+							: 'Could not save: ' + (e.message || String(e));
+			this.retentionSay(box, why, true);
+			go.disabled = false;
 		}
 	}
 

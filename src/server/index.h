@@ -62,6 +62,9 @@ int index_camera_claim(struct index *ix, const uint8_t cam[CAMERA_ID_LEN],
     const uint8_t gw[GATEWAY_ID_LEN]);
 /* Set a camera's maximum age in seconds: 0, INDEX_E_NOTFOUND, INDEX_E_IO. */
 int index_camera_set_retention(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t max_age_s);
+/* A camera's own maximum age (index_retention.c): 1 and *max_age_s when set, 0 when unset
+ * (the server's default applies), INDEX_E_NOTFOUND, INDEX_E_IO. */
+int index_camera_retention(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t *max_age_s);
 
 /* Create a blob row for a new open blob; *id receives its id. 0 or INDEX_E_IO. */
 int index_blob_new(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,

@@ -6,6 +6,7 @@
 #include "server/accounts.h"
 #include "server/auth.h"
 #include "server/h_livemux.h"
+#include "server/h_orgretention.h"
 #include "server/h_share.h"
 #include "server/http.h"
 #include "server/identity.h"
@@ -88,6 +89,11 @@ static const struct route table[] = {
 	{ "GET", "/api/v1/orgs/{org}/webhook", POLICY_ORG, BODY_NONE, h_webhook_get, ORG_ROLE_MANAGE },
 	{ "DELETE", "/api/v1/orgs/{org}/webhook", POLICY_ORG, BODY_NONE, h_webhook_delete,
 	    ORG_ROLE_MANAGE },
+	/* Retention (h_orgretention.c): changing it may delete footage, so a fresh step-up. */
+	{ "GET", "/api/v1/orgs/{org}/retention", POLICY_ORG, BODY_NONE, h_org_retention_list,
+	    ORG_ROLE_MANAGE },
+	{ "PUT", "/api/v1/orgs/{org}/cameras/{id}/retention", POLICY_ORG, BODY_JSON,
+	    h_org_retention_put, ORG_ROLE_MANAGE | ORG_STEP_UP },
 	{ "GET", "/api/v1/orgs/{org}/audit", POLICY_ORG, BODY_NONE, h_org_audit,
 	    ORG_ROLE_OWNER | ORG_ROLE_AUDITOR },
 	{ "POST", "/api/v1/orgs/{org}/invitations", POLICY_ORG, BODY_JSON, h_invite_add,

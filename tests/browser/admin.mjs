@@ -1,4 +1,4 @@
-// admin.mjs - drives the console's administration view against a running `vigil demo`: lists against the server's, audit verification and a tampered log, support grant and revoke, screenshots at laptop and phone width.
+// admin.mjs - drives the console's administration view against a running `vigil demo`: lists against the server's, audit verification and a tampered log, support grant and revoke, retention set and read back, screenshots at laptop and phone width.
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -226,6 +226,83 @@ try {
 	const g2 = await page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/support`, { credentials: 'same-origin' })).json()).grants, org);
 	check('support_grants_empty', Array.isArray(g2) && g2.length === 0, JSON.stringify(g2));
 
+	// Retention: the section lists the org's cameras as the API does; a shorter value asks
+	// for confirmation naming what goes (Escape cancels, keyboard only), then a stale
+	// step-up is proved with the password and the value is read back from the API; a longer
+	// value in days needs no confirmation; every change is in the audit log.
+	await openAdmin(page);
+	const retApi = () => page.evaluate(async (o) => (await fetch(`/api/v1/orgs/${o}/retention`, { credentials: 'same-origin' })).json(), org);
+	const ret0 = await retApi();
+	await page.waitForSelector('#adm-retention[data-state="ready"]', { timeout: 20000 }).catch(() => {});
+	const retRows = await rowsOf('adm-retention', 'camera');
+	check('retention_rows_match_api', Array.isArray(ret0.cameras) && ret0.cameras.length > 0 &&
+		sorted(retRows.map((r) => r.id)) === sorted(ret0.cameras.map((c) => c.id)), `page ${retRows.map((r) => r.id)} api ${JSON.stringify(ret0)}`);
+	check('retention_rows_readable', retRows.length > 0 && retRows.every((r) => /until the storage quota \(server default\)/.test(r.text) && /\d+(\.\d)? (KB|MB|GB)/.test(r.text) && !/nothing recorded/.test(r.text)),
+		JSON.stringify(retRows.map((r) => r.text)));
+	const rcam = srv.cameras.find((x) => x.name === 'cam1');
+	const rrow = `#adm-retention tbody tr[data-camera="${rcam.id}"]`;
+	// Shorter (7 days from "until the quota"): a confirmation naming the camera; Escape cancels.
+	await page.selectOption(`${rrow} .adm-ret-choice`, String(7 * 86400));
+	await page.focus(`${rrow} .adm-ret-go`);
+	await page.keyboard.press('Enter');
+	await page.waitForSelector(`${rrow} .adm-ret-confirm`, { timeout: 10000 }).catch(() => {});
+	const conf = await page.$eval(`${rrow} .adm-ret-confirm`, (d) => ({ text: d.textContent, focus: document.activeElement && document.activeElement.className })).catch(() => ({ text: '', focus: '' }));
+	check('retention_confirm_names_data', /Shorten retention of "cam1"\? Its recordings are now kept until the storage quota; they will be kept for 7 days\./.test(conf.text) && /cannot be undone/.test(conf.text) && /older than 7 days/.test(conf.text), conf.text);
+	check('retention_confirm_focus_cancel', /adm-ret-cancel/.test(conf.focus), conf.focus);
+	await shot(page, 'retention-confirm', '#adm-retention');
+	await page.keyboard.press('Escape');
+	const afterEsc = await page.evaluate((r) => ({ open: !!document.querySelector(`${r} .adm-ret-confirm`), focus: document.activeElement && document.activeElement.className }), rrow);
+	check('retention_escape_cancels', !afterEsc.open && /adm-ret-go/.test(afterEsc.focus), JSON.stringify(afterEsc));
+	const retMid = await retApi();
+	check('retention_cancel_changes_nothing', retMid.cameras.find((c) => c.id === rcam.id).default === true, JSON.stringify(retMid.cameras));
+	// Confirm for real; the first PUT is answered as a stale sign-in proof is (403 step-up).
+	let retRefused = false, retStepUps = 0;
+	expect403 = true;
+	const onReq = (r) => { if (r.url().endsWith('/api/v1/auth/step-up') && r.method() === 'POST') retStepUps++; };
+	page.on('request', onReq);
+	await page.route('**/api/v1/orgs/*/cameras/*/retention', async (route) => {
+		if (route.request().method() === 'PUT' && !retRefused) {
+			retRefused = true;
+			await route.fulfill({ status: 403, contentType: 'application/json', body: '{"error":"step-up required: POST /api/v1/auth/step-up"}' });
+			return;
+		}
+		await route.continue();
+	});
+	await page.keyboard.press('Enter'); // focus is back on Apply
+	await page.click(`${rrow} .adm-ret-yes`);
+	await page.waitForSelector(`${rrow} .adm-stepup`, { timeout: 20000 })
+		.then(() => pass('retention_step_up_asked'), (e) => fail('retention_step_up_asked', e.message));
+	await page.fill(`${rrow} .adm-stepup-pw`, demo.password);
+	await page.click(`${rrow} .adm-stepup button[type="submit"]`);
+	await page.waitForFunction(() => { const m = document.getElementById('adm-ret-msg'); return m && /is now kept/.test(m.textContent); }, null, { timeout: 60000 })
+		.catch(() => {});
+	page.off('request', onReq);
+	await page.unroute('**/api/v1/orgs/*/cameras/*/retention');
+	expect403 = false;
+	const retMsg = await page.textContent('#adm-ret-msg').catch(() => '');
+	check('retention_set_in_page', /"cam1" is now kept 7 days \(was until the storage quota\)/.test(retMsg) && retStepUps === 1, `${retMsg} step-ups ${retStepUps}`);
+	const ret1 = (await retApi()).cameras.find((c) => c.id === rcam.id);
+	check('retention_read_back_from_api', ret1 && ret1.max_age_s === 7 * 86400 && ret1.default === false, JSON.stringify(ret1));
+	const row1 = await page.$eval(rrow, (r) => ({ age: r.dataset.maxAge, cur: r.querySelector('.adm-ret-cur').textContent })).catch(() => ({}));
+	check('retention_row_updated', row1.age === String(7 * 86400) && row1.cur === '7 days', JSON.stringify(row1));
+	// A bad number of days is refused in the page; 30 days (longer) needs no confirmation.
+	await page.selectOption(`${rrow} .adm-ret-choice`, 'days');
+	await page.fill(`${rrow} .adm-ret-days`, '0');
+	await page.click(`${rrow} .adm-ret-go`);
+	const badMsg = await page.textContent(`${rrow} .adm-ret-msg`).catch(() => '');
+	check('retention_bad_days_refused', /whole number of days from 1 to 3653/.test(badMsg), badMsg);
+	await page.fill(`${rrow} .adm-ret-days`, '30');
+	await page.click(`${rrow} .adm-ret-go`);
+	await page.waitForFunction(() => { const m = document.getElementById('adm-ret-msg'); return m && /now kept 30 days/.test(m.textContent); }, null, { timeout: 30000 })
+		.catch(() => {});
+	const ret2 = (await retApi()).cameras.find((c) => c.id === rcam.id);
+	check('retention_longer_no_confirm', ret2 && ret2.max_age_s === 30 * 86400, JSON.stringify(ret2));
+	await shot(page, 'retention', '#adm-retention');
+	const retAudit = await page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/audit`, { credentials: 'same-origin' })).text()), org);
+	const retEntries = retAudit.split('\n').filter((l) => l.includes('"action":"settings.retention"')).map((l) => JSON.parse(l));
+	check('retention_audited', retEntries.length === 2 && retEntries.every((e) => e.target === rcam.id) && retEntries[0].detail.new_max_age_s === 7 * 86400
+		&& retEntries[1].detail.old_max_age_s === 7 * 86400 && retEntries[1].detail.new_max_age_s === 30 * 86400, JSON.stringify(retEntries.map((e) => e.detail)));
+
 	// Gateway enrollment from the page: the command shown, run as is (with a --dir for this
 	// test), the request checked and certified in the page; the new gateway is listed certified.
 	if (GW_DIR) {
@@ -388,6 +465,8 @@ try {
 	await page.screenshot({ path: `${ART}/admin-phone.png` });
 	await page.locator('#adm-audit h2').scrollIntoViewIfNeeded();
 	await page.screenshot({ path: `${ART}/admin-phone-audit.png` });
+	await page.locator('#adm-retention h2').scrollIntoViewIfNeeded();
+	await page.screenshot({ path: `${ART}/admin-phone-retention.png` });
 	await page.setViewportSize({ width: 1280, height: 800 });
 
 	// Back to the cameras and again to the view; then "Sign out everywhere": this tab is
