@@ -66,9 +66,10 @@ provision() {
 # What the server holds: "cameras_with_segments segments bytes".
 server_holdings() {
 	curl -sS -f -H "Authorization: Bearer $(cat "$BT/admin.token")" "$SERVER_URL/api/v1/cameras" |
-		python3 -c 'import json, sys
-c = json.load(sys.stdin).get("cameras", [])
-print(sum(1 for x in c if x.get("segments", 0) > 0), sum(x.get("segments", 0) for x in c), sum(x.get("bytes", 0) for x in c))' \
+		node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+const c = JSON.parse(s).cameras || [], n = (x, k) => x[k] || 0;
+console.log(c.filter(x => n(x, "segments") > 0).length,
+	c.reduce((a, x) => a + n(x, "segments"), 0), c.reduce((a, x) => a + n(x, "bytes"), 0)); })' \
 		2>/dev/null || echo "? ? ?"
 }
 

@@ -16,16 +16,23 @@ struct camera {
 	int timed_out;      /* the interrupt fired because of the deadline */
 	char label[80];
 	struct rtspread *rr;   /* read-ahead of the session socket (see rtspread.h) */
+	void (*idle)(void *, int64_t);  /* camera_set_idle's hook, called while reading */
+	void *idle_arg;
+	int reading;           /* inside camera_read: the hook may run */
 };
 
 /* libavformat polls this during blocking I/O: nonzero aborts the call. */
 static int camera_interrupt(void *opaque)
 {
 	struct camera *c = opaque;
+	int64_t now;
 
 	if (c->stop != NULL && atomic_load(c->stop))
 		return 1;
-	if (mono_us() > c->deadline) {
+	now = mono_us();
+	if (c->reading && c->idle != NULL)
+		c->idle(c->idle_arg, now);
+	if (now > c->deadline) {
 		c->timed_out = 1;
 		return 1;
 	}
@@ -121,7 +128,9 @@ int camera_read(struct camera *c, AVPacket *pkt)
 	for (;;) {
 		c->deadline = mono_us() + (int64_t)CAMERA_READ_TIMEOUT_MS * 1000;
 		rtspread_enter(c->rr);
+		c->reading = 1;
 		r = av_read_frame(c->ic, pkt);
+		c->reading = 0;
 		rtspread_leave();
 		if (r >= 0 && c->timed_out) {
 			/* An interrupted read makes libavformat flush its parser, which hands
@@ -145,6 +154,12 @@ int camera_read(struct camera *c, AVPacket *pkt)
 			return 0;
 		av_packet_unref(pkt);
 	}
+}
+
+void camera_set_idle(struct camera *c, void (*fn)(void *arg, int64_t now), void *arg)
+{
+	c->idle = fn;
+	c->idle_arg = arg;
 }
 
 const AVCodecParameters *camera_codecpar(const struct camera *c)

@@ -27,6 +27,10 @@ int camera_open(struct camera **out, const char *url, const char *label, atomic_
  * unreferences. A read that makes no progress for CAMERA_READ_TIMEOUT_MS fails with
  * CAMERA_E_EOF. 0 or a CAMERA_E_*. */
 int camera_read(struct camera *c, AVPacket *pkt);
+/* Have fn(arg, now), now the monotonic time in µs, called whenever libavformat checks
+ * for an interrupt during camera_read: on each socket read and at least every 100 ms
+ * while it waits for the camera. fn must not call into the camera; NULL removes it. */
+void camera_set_idle(struct camera *c, void (*fn)(void *arg, int64_t now), void *arg);
 /* The video stream's parameters, time base and frame rate ({0,1} when unknown). */
 const AVCodecParameters *camera_codecpar(const struct camera *c);
 AVRational camera_time_base(const struct camera *c);

@@ -17,6 +17,15 @@
 #include "gateway/motion_tap.h"
 
 #define REC_LABEL_MAX 80
+/* Records of a segment are written to the spool in pairs of frames when frames come fast:
+ * a frame received less than REC_BATCH_US after the previous one, with nothing waiting,
+ * waits for the next (at 20 fps and more: one write and one wake-up of the live uploader
+ * per two frames); slower streams write every frame at once. Nothing waits longer than
+ * about REC_BATCH_WAIT_US (camera_set_idle's hook writes it while the camera is silent),
+ * and a batch never grows past REC_BATCH_MAX bytes (unless one frame is larger). */
+#define REC_BATCH_US 50000
+#define REC_BATCH_WAIT_US 100000
+#define REC_BATCH_MAX ((size_t)256 * 1024)
 
 struct recorder {
 	pthread_t thread;
@@ -49,7 +58,9 @@ struct recorder {
 	AVCodecParameters *last_par;
 	int failed;             /* the spool refused a write: this stream stops */
 
-	struct buf out;         /* records of one step, reused */
+	struct buf out;         /* records not yet written to the spool (see REC_BATCH_US) */
+	int64_t pend_mono;      /* mono_us when out got its first unwritten record, 0 if empty */
+	int64_t last_arrival;   /* mono_us of the last frame stored, 0 before the first */
 	struct buf plain;       /* one chunk plaintext, reused */
 	struct motion_tap *mt;  /* motion detection hook (motion_tap.h), may be NULL */
 
@@ -163,16 +174,45 @@ out:
 	return ret;
 }
 
-static int rec_append(struct recorder *r)
+/* Write the pending records of the open link to the spool. */
+static int rec_flush(struct recorder *r)
 {
+	if (r->out.len == 0)
+		return 0;
+	r->pend_mono = 0;
 	if (spool_link_append(r->ss, r->out.data, r->out.len) != 0) {
 		log_err("recorder", "camera=%s stream=%u event=spool_append_failed seq=%llu",
 		    r->label, r->p.stream, (unsigned long long)r->seq);
 		r->failed = 1;
+		buf_reset(&r->out);
 		return -1;
 	}
 	buf_reset(&r->out);
 	return 0;
+}
+
+/* A frame's records were added to out: write them with whatever waited before them, or,
+ * when nothing waited and frames come fast, let them wait for the next frame. */
+static int rec_pending(struct recorder *r)
+{
+	int64_t now = mono_us();
+	int fast = r->last_arrival != 0 && now - r->last_arrival < REC_BATCH_US;
+
+	r->last_arrival = now;
+	if (r->pend_mono == 0 && fast) {
+		r->pend_mono = now;
+		return 0;
+	}
+	return rec_flush(r);
+}
+
+/* camera_set_idle's hook: the camera is silent, write what waits for a next frame. */
+static void rec_idle(void *arg, int64_t now)
+{
+	struct recorder *r = arg;
+
+	if (r->pend_mono != 0 && now - r->pend_mono >= REC_BATCH_WAIT_US && !r->failed)
+		rec_flush(r);
 }
 
 /* Start segment seq at wall time start with the session's init chunk. */
@@ -210,19 +250,25 @@ static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
 	    buf_put(&r->plain, init, ilen) != 0 ||
 	    seg_writer_chunk(r->w, r->plain.data, r->plain.len, &r->out) != 0)
 		return -1;
-	return rec_append(r);
+	/* The header and init chunk wait for the segment's first frame, which follows. */
+	if (r->pend_mono == 0)
+		r->pend_mono = mono_us();
+	return 0;
 }
 
 static int rec_seg_frame(struct recorder *r, int64_t wall, int key, const uint8_t *frag,
     size_t len)
 {
+	/* Keep a batch small: write what waits before a frame that would make it large. */
+	if (r->out.len > 0 && r->out.len + len + 1024 > REC_BATCH_MAX && rec_flush(r) != 0)
+		return -1;
 	buf_reset(&r->plain);
 	if (chunk_plain_put(&r->plain, CHUNK_MEDIA, key ? CHUNK_KEYFRAME : 0, wall, frag, len) != 0 ||
 	    seg_writer_chunk(r->w, r->plain.data, r->plain.len, &r->out) != 0)
 		return -1;
 	r->frames++;
 	r->last_frame = wall;
-	return rec_append(r);
+	return rec_pending(r);
 }
 
 /* Close the open segment at end (signed, final chunk) and commit it to the spool. */
@@ -235,8 +281,8 @@ static int rec_seg_end(struct recorder *r, int64_t end)
 		return 0;
 	if (end <= r->seg_start)
 		end = r->seg_start + 1;
-	buf_reset(&r->out);
-	if (seg_writer_end(r->w, end, &r->out, next) != 0 || rec_append(r) != 0)
+	/* The end record joins the frames still waiting in out. */
+	if (seg_writer_end(r->w, end, &r->out, next) != 0 || rec_flush(r) != 0)
 		goto out;
 	if (spool_link_commit(r->ss, r->seq + 1, next, end) != 0) {
 		log_err("recorder", "camera=%s stream=%u event=spool_commit_failed seq=%llu",
@@ -345,6 +391,7 @@ static void rec_session(struct recorder *r, struct camera *cam)
 	if (cmaf_new(&cm, par, camera_time_base(cam), camera_frame_rate(cam),
 	    rec_media_base(r)) != 0)
 		goto out;
+	camera_set_idle(cam, rec_idle, r);
 	while (!atomic_load(&r->stop) && !r->failed && !atomic_load(&r->reconnect)) {
 		rc = camera_read(cam, pkt);
 		if (rc != 0)
@@ -445,7 +492,8 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
 	r->mu_init = 1;
 	snprintf(r->label, sizeof(r->label), "%s", p->label != NULL ? p->label : "camera");
 	r->p.label = r->label;
-	buf_init(&r->out, RECORD_MAX_PAYLOAD + 4096);
+	/* A batch below REC_BATCH_MAX plus one frame of up to a record, plus the end record. */
+	buf_init(&r->out, REC_BATCH_MAX + RECORD_MAX_PAYLOAD + 65536);
 	buf_init(&r->plain, RECORD_MAX_PAYLOAD);
 	if ((r->url = strdup(p->url)) == NULL)
 		goto out;

@@ -824,7 +824,10 @@ stream_close_link(struct spool_stream *ss, uint64_t seq, const char *opath, uint
 
 	if (path_link(ss, seq, 0, lpath, sizeof(lpath)) != 0)
 		return -1;
-	if (rename(opath, lpath) != 0 || fsync_dir(ss->dir) != 0) {
+	/* No directory fsync here: state_write's (below, same directory) makes this rename
+	 * durable too. A power loss before it leaves a complete .open (renamed by recovery)
+	 * or an older state (recomputed from the newest link): both are recovered. */
+	if (rename(opath, lpath) != 0) {
 		log_err("spool", "event=commit_failed seq=%llu errno=%d", (unsigned long long)seq, errno);
 		return -1;
 	}

@@ -23,6 +23,8 @@
 #define UP_BACKOFF_MAX_MS 10000
 /* How long the live read callback waits for the producer before checking stop again. */
 #define UP_LIVE_POLL_MS 200
+/* curl's upload buffer for the live body (its default is 64 KiB). */
+#define UP_LIVE_BUFSIZE (256L * 1024)
 /* After a body is sent, how long the server may take to answer. */
 #define UP_ANSWER_TIMEOUT_US (60 * 1000000LL)
 #define SEQ_NONE UINT64_MAX
@@ -353,6 +355,9 @@ up_post_live(struct uploader *u, CURL *easy, struct spool_reader *rd, const char
 	h = up_prepare(u, easy, tok, 1, &resp);
 	if (h == NULL)
 		goto out;
+	/* A read callback may return a whole batch of frames (recorder.c writes two frames
+	 * at a time at 20-30 fps), keyframes included: one send instead of several of 64 KiB. */
+	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, UP_LIVE_BUFSIZE);
 	curl_easy_setopt(easy, CURLOPT_READFUNCTION, up_live_read);
 	curl_easy_setopt(easy, CURLOPT_READDATA, &lb);
 	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, up_live_progress);
