@@ -14,6 +14,12 @@
 # thumbnails) — every frame of the substream, only the keyframes of a main stream (the
 # gateway's policy when a camera has no substream); for the main stream it also runs
 # once decoding every frame, for reference. CPU is utime+stime over the window.
+# motion_rtsp also splits its detection CPU into the detector proper (grid, background
+# model, events: "grid") and the rest ("decode": libavcodec, plus the rare thumbnail), so
+# the decode's own share of Motion's CPU (the floor for any detector that decodes the
+# stream) is measured in the same run. For the substream a third reader decodes with
+# the deblocking filter on (motion_rtsp --deblock, libavcodec's defaults, as Motion
+# decodes): its decode is about what Motion pays for decoding alone.
 . "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-30}
@@ -87,10 +93,13 @@ for kind in $KINDS; do
 		[ "$kind" = main ] && mode=--keyframes-only
 		bg_start "vigil-$kind-$run" "$TOOLS/motion_rtsp" "$url" "$total" $mode
 		vp=$LAST_PID
-		fp=
+		fp= dp=
 		if [ "$kind" = main ]; then
 			bg_start "vigilfull-$kind-$run" "$TOOLS/motion_rtsp" "$url" "$total"
 			fp=$LAST_PID
+		else
+			bg_start "vigildb-$kind-$run" "$TOOLS/motion_rtsp" "$url" "$total" --deblock
+			dp=$LAST_PID
 		fi
 		motion_conf "$url" "$w" "$h" "$fps" "$BT/motion-$kind-$run"
 		bg_start "motion-$kind-$run" motion -n -c "$BT/motion-$kind-$run/motion.conf"
@@ -113,21 +122,32 @@ for kind in $KINDS; do
 		awk "BEGIN { exit !($mc > 0) }" && ratio=$(calc "$vc / $mc")
 		echo "$kind $run $vc $mc $ratio $fc" >>"$BT/rows"
 		note "$kind run $run: vigil $vc motion $mc ratio $ratio (vigil full decode $fc)"
-		for p in $mp $vp $fp $cs; do bg_stop "$p"; done
+		for p in $mp $vp $fp $dp $cs; do bg_stop "$p"; done
 		# The detector's own CPU (what detection adds to a gateway that reads the stream
 		# to record it anyway), measured inside motion_rtsp over its whole run.
-		dc=$(sed -n 's/.*detect_cpu_s=\([0-9.]*\) stream_s=\([0-9.]*\).*/\1 \2/p' "$BT/vigil-$kind-$run.log")
-		dm=- dr=-
+		dc=$(sed -n 's/.*detect_cpu_s=\([0-9.]*\) grid_cpu_s=\([0-9.]*\) stream_s=\([0-9.]*\).*/\1 \2 \3/p' "$BT/vigil-$kind-$run.log")
+		dm=- dr=- gm=- dd=- ddr=-
 		if [ -n "$dc" ]; then
-			dm=$(echo "$dc" | awk '{ if ($2 > 0) printf "%.4g\n", $1 / $2; else print "-" }')
+			dm=$(echo "$dc" | awk '{ if ($3 > 0) printf "%.4g\n", $1 / $3; else print "-" }')
+			gm=$(echo "$dc" | awk '{ if ($3 > 0) printf "%.4g\n", $2 / $3; else print "-" }')
+			dd=$(echo "$dc" | awk '{ if ($3 > 0) printf "%.4g\n", ($1 - $2) / $3; else print "-" }')
 		fi
 		if [ "$dm" != - ] && awk "BEGIN { exit !($mc > 0) }"; then
 			dr=$(calc "$dm / $mc")
+			ddr=$(calc "$dd / $mc")
 		fi
-		echo "$kind $run $vc $mc $ratio $fc $dm $dr" >"$BT/row.tmp"
+		# decode with deblocking (as Motion decodes), and its share of Motion
+		db=- dbr=-
+		if [ -n "$dp" ]; then
+			db=$(sed -n 's/.*detect_cpu_s=\([0-9.]*\) grid_cpu_s=\([0-9.]*\) stream_s=\([0-9.]*\).*/\1 \2 \3/p' "$BT/vigildb-$kind-$run.log" |
+				awk '{ if ($3 > 0) printf "%.4g\n", ($1 - $2) / $3; else print "-" }')
+			[ -n "$db" ] || db=-
+			[ "$db" != - ] && awk "BEGIN { exit !($mc > 0) }" && dbr=$(calc "$db / $mc")
+		fi
+		echo "$kind $run $vc $mc $ratio $fc $dm $dr $gm $dd $ddr $db $dbr" >"$BT/row.tmp"
 		sed -i '$d' "$BT/rows"
 		cat "$BT/row.tmp" >>"$BT/rows"
-		note "$kind run $run: vigil detector alone $dm (ratio $dr)"
+		note "$kind run $run: vigil detector alone $dm (ratio $dr): grid+model $gm, decode $dd (ratio $ddr); decode with deblocking $db (ratio $dbr)"
 	done
 done
 
@@ -135,14 +155,14 @@ machine_desc
 echo
 echo "Per-run CPU seconds per stream-second (${DURATION}s window after ${WARMUP}s warm-up)"
 echo
-echo "| stream | run | vigil process (RTSP + detection) | Motion 4.5 | ratio | vigil detection alone | ratio | vigil process decoding every frame |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-awk '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $7, $8, $6 }' "$BT/rows"
+echo "| stream | run | vigil process (RTSP + detection) | Motion 4.5 | ratio | vigil detection alone | ratio | of which grid+model | of which decode | decode / Motion | decode with deblocking (as Motion) | its / Motion | vigil process decoding every frame |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+awk '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6 }' "$BT/rows"
 echo
 echo "Summary: median [min-max] over runs (goal: ratio <= 0.33)"
 echo
-echo "| stream | runs | vigil process CPU s/stream-s | Motion CPU s/stream-s | ratio | vigil detection alone | ratio | vigil process, every frame decoded |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| stream | runs | vigil process CPU s/stream-s | Motion CPU s/stream-s | ratio | vigil detection alone | ratio | decode alone / Motion | decode with deblocking / Motion | vigil process, every frame decoded |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 fmt() { set -- $1; echo "$1 [$2-$3]"; }
 for kind in $KINDS; do
 	mapfile -t v < <(awk -v k="$kind" '$1 == k { print $3 }' "$BT/rows")
@@ -151,16 +171,21 @@ for kind in $KINDS; do
 	mapfile -t f < <(awk -v k="$kind" '$1 == k && $6 != "-" { print $6 }' "$BT/rows")
 	mapfile -t d < <(awk -v k="$kind" '$1 == k && $7 != "-" { print $7 }' "$BT/rows")
 	mapfile -t dr < <(awk -v k="$kind" '$1 == k && $8 != "-" { print $8 }' "$BT/rows")
+	mapfile -t ddr < <(awk -v k="$kind" '$1 == k && $11 != "-" { print $11 }' "$BT/rows")
+	mapfile -t dbr < <(awk -v k="$kind" '$1 == k && $13 != "-" { print $13 }' "$BT/rows")
 	[ ${#v[@]} -gt 0 ] || continue
-	full=-
+	full=- dbs=-
 	[ ${#f[@]} -gt 0 ] && full=$(fmt "$(stats "${f[@]}")")
+	[ ${#dbr[@]} -gt 0 ] && dbs=$(fmt "$(stats "${dbr[@]}")")
 	case $kind in
 	sub) label="360p15 substream (vigil: every frame)" ;;
 	main) label="1080p30 main stream (vigil: keyframes only)" ;;
 	esac
 	echo "| $label | ${#v[@]} | $(fmt "$(stats "${v[@]}")") | $(fmt "$(stats "${m[@]}")") | $(fmt "$(stats "${r[@]}")") |" \
-		"$(fmt "$(stats "${d[@]}")") | $(fmt "$(stats "${dr[@]}")") | $full |"
+		"$(fmt "$(stats "${d[@]}")") | $(fmt "$(stats "${dr[@]}")") | $(fmt "$(stats "${ddr[@]}")") | $dbs | $full |"
 done
 echo "note: 'vigil process' is a standalone reader (libavformat RTSP + detection), like Motion;"
 echo "      in the gateway the stream is read anyway for recording, so detection adds only"
-echo "      'detection alone' (decode, grid, background model, events, thumbnails)."
+echo "      'detection alone' (decode, grid, background model, events, thumbnails);"
+echo "      'decode' is detection alone minus the detector proper (libavcodec's H.264 decode);"
+echo "      'decode with deblocking' is the same decode with libavcodec's defaults, as Motion decodes."
