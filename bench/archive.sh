@@ -133,6 +133,8 @@ run_wrk() {
 }
 
 declare -A RES
+# The machine is shared: the load average before and after the runs goes with the table.
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for conns in $CONNS; do
 	for ((r = 1; r <= RUNS; r++)); do
 		note "run $r/$RUNS, $conns connections"
@@ -173,4 +175,5 @@ for conns in $CONNS; do
 done
 echo
 echo "goal: vigil >= 0.9x nginx's throughput at <= 1.2x its CPU per MiB; wrk shares the $(nproc) cores with the server under test"
+echo "load average (1, 5, 15 min): $LOAD0 before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
 exit 0

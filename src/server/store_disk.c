@@ -8,12 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "server/blobfd.h"
 #include "server/store.h"
 
 #define STORE_PATH_MAX 4096
+/* Read descriptors kept open for downloads (blobfd.h): a blob serves many links. */
+#define STORE_READ_FDS 64
 
 struct store {
 	char root[STORE_PATH_MAX];
+	struct blobfd *fds;   /* read descriptors of recently served blobs */
 };
 
 /* The writer (one link at a time) appends and reads size; the syncer thread may sync the
@@ -35,9 +39,14 @@ store_open(struct store **sp, const char *dir)
 	*sp = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return STORE_E_IO;
+	if ((s->fds = blobfd_new(STORE_READ_FDS)) == NULL) {
+		free(s);
+		return STORE_E_IO;
+	}
 	n = snprintf(s->root, sizeof(s->root), "%s/blobs", dir);
 	if (n < 0 || (size_t)n >= sizeof(s->root) - 128 || mkdir_p(s->root, 0700) != 0) {
 		log_err("store", "op=open dir=%s err=\"%s\"", dir, strerror(errno));
+		blobfd_free(s->fds);
 		free(s);
 		return STORE_E_IO;
 	}
@@ -48,6 +57,9 @@ store_open(struct store **sp, const char *dir)
 void
 store_close(struct store *s)
 {
+	if (s == NULL)
+		return;
+	blobfd_free(s->fds);
 	free(s);
 }
 
@@ -185,13 +197,14 @@ store_blob_open_read(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t 
     int *fd)
 {
 	char dir[STORE_PATH_MAX], path[STORE_PATH_MAX];
+	int r;
 
 	*fd = -1;
 	if (blob_paths(s, cam, stream, id, dir, sizeof(dir), path, sizeof(path)) != 0)
 		return STORE_E_IO;
-	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? STORE_E_NOTFOUND : STORE_E_IO;
-	return 0;
+	/* A cached descriptor saves the path walk of an open per download. */
+	r = blobfd_get(s->fds, cam, stream, id, path, fd);
+	return r == BLOBFD_E_NOTFOUND ? STORE_E_NOTFOUND : r != 0 ? STORE_E_IO : 0;
 }
 
 int
@@ -201,7 +214,8 @@ store_blob_remove(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t str
 
 	if (blob_paths(s, cam, stream, id, dir, sizeof(dir), path, sizeof(path)) != 0)
 		return STORE_E_IO;
-	if (unlink(path) != 0 && errno != ENOENT) {
+	/* The cached read descriptor goes with the file, or its space would stay in use. */
+	if (blobfd_unlink(s->fds, cam, stream, id, path) != 0) {
 		log_err("store", "op=remove path=%s err=\"%s\"", path, strerror(errno));
 		return STORE_E_IO;
 	}
