@@ -7,12 +7,19 @@
 #include "server/index.h"
 
 #define INDEX_SPANS_STMTS 5
+#define INDEX_LINK_STMTS 8
+#define INDEX_KEY_CACHE 8
 
 struct index {
 	sqlite3 *db;
 	pthread_mutex_t mu;	/* one connection shared by the HTTP and retention threads */
 	/* index_spans.c's statements for the ingest path, prepared once (under mu). */
 	sqlite3_stmt *spans_st[INDEX_SPANS_STMTS];
+	/* index_sqlite.c's statements for the per-request and ingest paths, prepared once. */
+	sqlite3_stmt *link_st[INDEX_LINK_STMTS];
+	/* Committed camera_keys rows seen lately (rows are never deleted, so never stale). */
+	struct { uint8_t id[CAMERA_ID_LEN]; int64_t key; int used; } keys[INDEX_KEY_CACHE];
+	unsigned keys_next;
 };
 
 /* The spans table and its indexes (index_spans.c), created with the rest of the schema. */
@@ -21,7 +28,7 @@ extern const size_t index_spans_schema_len;
 /* Extend or create the span that covers one newly added segment link, merging it with the
  * next span when it closes the gap between them. The caller holds the lock and an open
  * transaction. 0 or INDEX_E_IO. */
-int index_spans_add_locked(struct index *ix, const struct index_link *l);
+int index_spans_add_locked(struct index *ix, int64_t key, const struct index_link *l);
 /* After links were deleted: cut every stream's spans so that none starts before its oldest
  * remaining segment link, and drop spans of streams left without links. The caller holds
  * the lock and an open transaction. 0 or INDEX_E_IO. */
@@ -31,5 +38,13 @@ void index_spans_close(struct index *ix);
 /* Build the spans of an index created before spans existed (no-op when spans are present or
  * there are no links). The caller holds the lock. 0 or INDEX_E_IO. */
 int index_spans_rebuild_locked(struct index *ix);
+/* Convert a spans table of the first schema (hex camera ids) to camera keys; the caller holds
+ * the lock and the migration's transaction, and camera_keys is filled. 0 or INDEX_E_IO. */
+int index_spans_migrate_locked(struct index *ix);
+/* The integer key of a camera id (table camera_keys): 1 and *key when known, 0 when the
+ * camera has no key (create == 0), or INDEX_E_IO. With create, a missing key is added in its
+ * own statement; the caller must not be inside a transaction it may roll back. */
+int index_camera_key_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int create,
+    int64_t *key);
 
 #endif

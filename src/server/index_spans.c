@@ -13,20 +13,20 @@
 #define SPAN_SLACK_US 1000000LL
 
 const char *const index_spans_schema[] = {
-	("CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, camera VARCHAR(32) NOT NULL, "
+	("CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, cam INTEGER NOT NULL, "
 	    "stream INTEGER NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL)"),
-	"CREATE INDEX IF NOT EXISTS spans_start ON spans (camera, stream, start_us)",
-	"CREATE INDEX IF NOT EXISTS spans_end ON spans (camera, stream, end_us)",
+	"CREATE INDEX IF NOT EXISTS spans_start ON spans (cam, stream, start_us)",
+	"CREATE INDEX IF NOT EXISTS spans_end ON spans (cam, stream, end_us)",
 };
 const size_t index_spans_schema_len = sizeof(index_spans_schema) / sizeof(index_spans_schema[0]);
 
 /* The statements of the ingest path, cached in ix->spans_st. */
 enum { ST_PREV, ST_INSERT, ST_FOLLOW, ST_DELETE, ST_SET_END };
 static const char *const cached_sql[INDEX_SPANS_STMTS] = {
-	[ST_PREV] = "SELECT id, start_us, end_us FROM spans WHERE camera = ? AND stream = ? AND "
+	[ST_PREV] = "SELECT id, start_us, end_us FROM spans WHERE cam = ? AND stream = ? AND "
 	    "start_us <= ? ORDER BY start_us DESC LIMIT 1",
-	[ST_INSERT] = "INSERT INTO spans (camera, stream, start_us, end_us) VALUES (?, ?, ?, ?)",
-	[ST_FOLLOW] = "SELECT id, end_us FROM spans WHERE camera = ? AND stream = ? AND "
+	[ST_INSERT] = "INSERT INTO spans (cam, stream, start_us, end_us) VALUES (?, ?, ?, ?)",
+	[ST_FOLLOW] = "SELECT id, end_us FROM spans WHERE cam = ? AND stream = ? AND "
 	    "start_us >= ? AND start_us <= ? AND id <> ? ORDER BY start_us",
 	[ST_DELETE] = "DELETE FROM spans WHERE id = ?",
 	[ST_SET_END] = "UPDATE spans SET end_us = ? WHERE id = ?",
@@ -73,14 +73,11 @@ sprep(struct index *ix, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
-/* Bind camera (hex, as in links) and stream to parameters 1 and 2. */
+/* Bind the camera key (as in links) and stream to parameters 1 and 2. */
 static void
-bind_stream(sqlite3_stmt *st, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream)
+bind_stream(sqlite3_stmt *st, int64_t key, uint8_t stream)
 {
-	char hex[2 * CAMERA_ID_LEN + 1];
-
-	hex_encode(cam, CAMERA_ID_LEN, hex);
-	sqlite3_bind_text(st, 1, hex, 2 * CAMERA_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 1, key);
 	sqlite3_bind_int(st, 2, stream);
 }
 
@@ -96,8 +93,8 @@ sdone(struct index *ix, sqlite3_stmt *st)
 /* Absorb every span that starts inside [start, *end + slack] other than keep: extend *end
  * and delete them; then store *end on keep. Statements are cached: reset, never finalized. */
 static int
-merge_following(struct index *ix, const struct index_link *l, int64_t keep, int64_t start,
-    int64_t *end)
+merge_following(struct index *ix, int64_t key, const struct index_link *l, int64_t keep,
+    int64_t start, int64_t *end)
 {
 	sqlite3_stmt *sel, *del, *upd;
 	int64_t ids[16];
@@ -108,7 +105,7 @@ merge_following(struct index *ix, const struct index_link *l, int64_t keep, int6
 	do {
 		if ((sel = cached(ix, ST_FOLLOW)) == NULL)
 			return INDEX_E_IO;
-		bind_stream(sel, l->camera_id, l->stream);
+		bind_stream(sel, key, l->stream);
 		sqlite3_bind_int64(sel, 3, start);
 		sqlite3_bind_int64(sel, 4, *end + SPAN_SLACK_US);
 		sqlite3_bind_int64(sel, 5, keep);
@@ -139,7 +136,7 @@ merge_following(struct index *ix, const struct index_link *l, int64_t keep, int6
 }
 
 int
-index_spans_add_locked(struct index *ix, const struct index_link *l)
+index_spans_add_locked(struct index *ix, int64_t key, const struct index_link *l)
 {
 	sqlite3_stmt *st;
 	int64_t id = 0, start = l->start_us, end = l->end_us;
@@ -150,7 +147,7 @@ index_spans_add_locked(struct index *ix, const struct index_link *l)
 	/* The span starting last at or before this link: extend it when the link touches it. */
 	if ((st = cached(ix, ST_PREV)) == NULL)
 		return INDEX_E_IO;
-	bind_stream(st, l->camera_id, l->stream);
+	bind_stream(st, key, l->stream);
 	sqlite3_bind_int64(st, 3, l->start_us);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 2) + SPAN_SLACK_US >= l->start_us) {
@@ -165,14 +162,14 @@ index_spans_add_locked(struct index *ix, const struct index_link *l)
 	if (id == 0) {
 		if ((st = cached(ix, ST_INSERT)) == NULL)
 			return INDEX_E_IO;
-		bind_stream(st, l->camera_id, l->stream);
+		bind_stream(st, key, l->stream);
 		sqlite3_bind_int64(st, 3, start);
 		sqlite3_bind_int64(st, 4, end);
 		if (sdone(ix, st) != 0)
 			return INDEX_E_IO;
 		id = sqlite3_last_insert_rowid(ix->db);
 	}
-	return merge_following(ix, l, id, start, &end);
+	return merge_following(ix, key, l, id, start, &end);
 }
 
 int
@@ -181,13 +178,13 @@ index_spans_trim_locked(struct index *ix)
 	sqlite3_stmt *streams = NULL, *oldest = NULL, *drop_all = NULL, *drop = NULL, *cut = NULL;
 	int r, rc;
 
-	if ((r = sprep(ix, &streams, "SELECT DISTINCT camera, stream FROM spans")) != 0 ||
-	    (r = sprep(ix, &oldest, "SELECT start_us FROM links WHERE camera = ? AND stream = ? "
+	if ((r = sprep(ix, &streams, "SELECT DISTINCT cam, stream FROM spans")) != 0 ||
+	    (r = sprep(ix, &oldest, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
 	    "AND kind = 0 ORDER BY end_us LIMIT 1")) != 0 ||
-	    (r = sprep(ix, &drop_all, "DELETE FROM spans WHERE camera = ? AND stream = ?")) != 0 ||
-	    (r = sprep(ix, &drop, "DELETE FROM spans WHERE camera = ? AND stream = ? AND "
+	    (r = sprep(ix, &drop_all, "DELETE FROM spans WHERE cam = ? AND stream = ?")) != 0 ||
+	    (r = sprep(ix, &drop, "DELETE FROM spans WHERE cam = ? AND stream = ? AND "
 	    "end_us <= ?")) != 0 ||
-	    (r = sprep(ix, &cut, "UPDATE spans SET start_us = ? WHERE camera = ? AND stream = ? "
+	    (r = sprep(ix, &cut, "UPDATE spans SET start_us = ? WHERE cam = ? AND stream = ? "
 	    "AND start_us < ?")) != 0)
 		goto out;
 	while ((rc = sqlite3_step(streams)) == SQLITE_ROW) {
@@ -256,21 +253,16 @@ index_spans_rebuild_locked(struct index *ix)
 		goto out;
 	}
 	began = 1;
-	if ((r = sprep(ix, &st, "SELECT camera, stream, start_us, end_us FROM links WHERE kind = 0 "
-	    "ORDER BY camera, stream, start_us")) != 0)
+	if ((r = sprep(ix, &st, "SELECT cam, stream, start_us, end_us FROM links WHERE kind = 0 "
+	    "ORDER BY cam, stream, start_us")) != 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
-
 		memset(&l, 0, sizeof(l));
-		if (t == NULL || sqlite3_column_bytes(st, 0) != 2 * CAMERA_ID_LEN ||
-		    hex_decode((const char *)t, l.camera_id, CAMERA_ID_LEN) != 0)
-			continue;
 		l.stream = (uint8_t)sqlite3_column_int(st, 1);
 		l.kind = LINK_SEGMENT;
 		l.start_us = sqlite3_column_int64(st, 2);
 		l.end_us = sqlite3_column_int64(st, 3);
-		if ((r = index_spans_add_locked(ix, &l)) != 0)
+		if ((r = index_spans_add_locked(ix, sqlite3_column_int64(st, 0), &l)) != 0)
 			goto out;
 	}
 	r = rc == SQLITE_DONE ? 0 : INDEX_E_IO;
@@ -290,13 +282,16 @@ index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
     int64_t from, int64_t to, int max, index_span_fn cb, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
+	int64_t key;
 	int r, rc, n = 0;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = sprep(ix, &st, "SELECT start_us, end_us FROM spans WHERE camera = ? AND "
+	if ((r = index_camera_key_locked(ix, cam, 0, &key)) <= 0)
+		goto out;
+	if ((r = sprep(ix, &st, "SELECT start_us, end_us FROM spans WHERE cam = ? AND "
 	    "stream = ? AND end_us > ? AND start_us < ? ORDER BY start_us LIMIT ?")) != 0)
 		goto out;
-	bind_stream(st, cam, stream);
+	bind_stream(st, key, stream);
 	sqlite3_bind_int64(st, 3, from);
 	sqlite3_bind_int64(st, 4, to);
 	sqlite3_bind_int(st, 5, max);
@@ -312,4 +307,33 @@ out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
+}
+
+int
+index_spans_migrate_locked(struct index *ix)
+{
+	static const char *const steps[] = {
+		"CREATE TABLE spans_v2 (id INTEGER PRIMARY KEY, cam INTEGER NOT NULL, "
+		    "stream INTEGER NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL)",
+		"INSERT INTO spans_v2 (id, cam, stream, start_us, end_us) SELECT s.id, k.key, "
+		    "s.stream, s.start_us, s.end_us FROM spans s JOIN camera_keys k ON k.id = s.camera",
+		"DROP TABLE spans",
+		"ALTER TABLE spans_v2 RENAME TO spans",
+	};
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int old;
+
+	/* Spans of the first schema name cameras by hex id; an index older still has none and
+	 * index_spans_rebuild_locked() builds them from the links. */
+	old = sqlite3_prepare_v2(ix->db, "SELECT camera FROM spans", -1, &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	if (!old)
+		return 0;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (sqlite3_exec(ix->db, steps[i], NULL, NULL, NULL) != SQLITE_OK) {
+			log_err("index", "op=spans_migrate err=\"%s\"", sqlite3_errmsg(ix->db));
+			return INDEX_E_IO;
+		}
+	return 0;
 }

@@ -8,20 +8,65 @@
 #include "server/index.h"
 #include "server/index_int.h"
 
+/*
+ * Links are most of the index (43,200 a camera-day at 2 s segments), so a link row holds
+ * only integers: the camera is a small key from camera_keys (the 32-hex id is stored once),
+ * and the table is clustered on its primary key (WITHOUT ROWID here; a primary key, which
+ * PostgreSQL clusters on with CLUSTER, there). links_time finds a time in a stream,
+ * links_blob serves retention's orphan check and the blobs foreign key, links_end the
+ * quota's oldest-first walk. docs/design/storage.md has the sizes.
+ */
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS gateways (id VARCHAR(64) PRIMARY KEY, created_us BIGINT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS cameras (id VARCHAR(32) PRIMARY KEY, "
 	    "gateway VARCHAR(64) NOT NULL REFERENCES gateways(id), max_age_s BIGINT)",
+	"CREATE TABLE IF NOT EXISTS camera_keys (key INTEGER PRIMARY KEY, id VARCHAR(32) NOT NULL UNIQUE)",
 	"CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, camera VARCHAR(32) NOT NULL, "
 	    "stream INTEGER NOT NULL, created_us BIGINT NOT NULL, sealed INTEGER NOT NULL DEFAULT 0, "
 	    "size BIGINT NOT NULL DEFAULT 0)",
-	"CREATE TABLE IF NOT EXISTS links (camera VARCHAR(32) NOT NULL, stream INTEGER NOT NULL, "
+	"CREATE TABLE IF NOT EXISTS links (cam INTEGER NOT NULL, stream INTEGER NOT NULL, "
 	    "seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, kind INTEGER NOT NULL, "
 	    "start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, blob BIGINT NOT NULL REFERENCES blobs(id), "
-	    "off BIGINT NOT NULL, length BIGINT NOT NULL, PRIMARY KEY (camera, stream, seq))",
-	"CREATE INDEX IF NOT EXISTS links_time ON links (camera, stream, end_us)",
+	    "off BIGINT NOT NULL, length BIGINT NOT NULL, PRIMARY KEY (cam, stream, seq)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS links_time ON links (cam, stream, end_us)",
 	"CREATE INDEX IF NOT EXISTS links_blob ON links (blob)",
 	"CREATE INDEX IF NOT EXISTS links_end ON links (end_us)",
+};
+
+/* The first schema's links (hex camera in every row) moved to camera keys in one transaction:
+ * a crash before COMMIT leaves the old tables as they were, and the next open starts over. */
+static const char *const migrate_links[] = {
+	"CREATE TABLE IF NOT EXISTS camera_keys (key INTEGER PRIMARY KEY, id VARCHAR(32) NOT NULL UNIQUE)",
+	"INSERT INTO camera_keys (id) SELECT DISTINCT camera FROM links WHERE camera NOT IN "
+	    "(SELECT id FROM camera_keys) ORDER BY camera",
+	"CREATE TABLE links_v2 (cam INTEGER NOT NULL, stream INTEGER NOT NULL, "
+	    "seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, kind INTEGER NOT NULL, "
+	    "start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, blob BIGINT NOT NULL REFERENCES blobs(id), "
+	    "off BIGINT NOT NULL, length BIGINT NOT NULL, PRIMARY KEY (cam, stream, seq)) WITHOUT ROWID",
+	"INSERT INTO links_v2 (cam, stream, seq, last_seq, kind, start_us, end_us, blob, off, length) "
+	    "SELECT k.key, l.stream, l.seq, l.last_seq, l.kind, l.start_us, l.end_us, l.blob, l.off, "
+	    "l.length FROM links l JOIN camera_keys k ON k.id = l.camera ORDER BY k.key, l.stream, l.seq",
+	"DROP TABLE links",
+	"ALTER TABLE links_v2 RENAME TO links",
+};
+
+/* The cached statements of index_sqlite.c (ix->link_st). */
+enum { LS_KEY, LS_KEY_ADD, LS_INSERT, LS_EXISTS, LS_GET, LS_FIRST_END, LS_RANGE, LS_MAX_SEQ };
+#define LINK_COLS "seq, last_seq, kind, start_us, end_us, blob, off, length"
+static const char *const link_sql[INDEX_LINK_STMTS] = {
+	[LS_KEY] = "SELECT key FROM camera_keys WHERE id = ?",
+	[LS_KEY_ADD] = "INSERT INTO camera_keys (id) VALUES (?) RETURNING key",
+	/* ON CONFLICT DO NOTHING (SQLite 3.24+, PostgreSQL 9.5+) keeps a duplicate from
+	 * aborting the other rows of the transaction. */
+	[LS_INSERT] = "INSERT INTO links (cam, stream, seq, last_seq, kind, start_us, end_us, blob, "
+	    "off, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cam, stream, seq) DO NOTHING",
+	[LS_EXISTS] = "SELECT 1 FROM links WHERE cam = ? AND stream = ? AND seq = ?",
+	[LS_GET] = "SELECT " LINK_COLS " FROM links WHERE cam = ? AND stream = ? AND seq = ?",
+	[LS_FIRST_END] = "SELECT seq FROM links WHERE cam = ? AND stream = ? AND end_us >= ? "
+	    "ORDER BY end_us, seq LIMIT 1",
+	[LS_RANGE] = "SELECT " LINK_COLS " FROM links WHERE cam = ? AND stream = ? AND seq >= ? AND "
+	    "seq <= ? AND end_us >= ? AND start_us < ? ORDER BY seq LIMIT ?",
+	[LS_MAX_SEQ] = "SELECT MAX(last_seq) FROM links WHERE cam = ? AND stream = ?",
 };
 
 static int
@@ -67,6 +112,46 @@ col_hex(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
 	return hex_decode((const char *)t, out, n);
 }
 
+/* 1 when sql prepares (the tables and columns it names exist), 0 when not. */
+static int
+sql_valid(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK;
+
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Move an index of the first schema (links keyed by hex camera ids) to camera keys, in one
+ * transaction. 0 (migrated, or nothing to do) or INDEX_E_IO with the old tables untouched. */
+static int
+migrate_locked(struct index *ix, const char *path)
+{
+	size_t i;
+	int r;
+
+	if (!sql_valid(ix->db, "SELECT camera FROM links"))
+		return 0;
+	log_info("index", "op=migrate path=%s from=hex_links to=camera_keys", path);
+	if ((r = exec_sql(ix->db, "BEGIN IMMEDIATE")) != 0)
+		return r;
+	for (i = 0; i < sizeof(migrate_links) / sizeof(migrate_links[0]); i++)
+		if ((r = exec_sql(ix->db, migrate_links[i])) != 0)
+			goto rollback;
+	if ((r = index_spans_migrate_locked(ix)) != 0)
+		goto rollback;
+	if ((r = exec_sql(ix->db, "COMMIT")) == 0) {
+		log_info("index", "op=migrate path=%s result=done", path);
+		return 0;
+	}
+rollback:
+	exec_sql(ix->db, "ROLLBACK");
+	log_err("index", "op=migrate path=%s result=failed hint=\"the index is unchanged; free disk "
+	    "space or restore the data directory's index.db, then start again\"", path);
+	return INDEX_E_IO;
+}
+
 int
 index_open(struct index **ixp, const char *path)
 {
@@ -87,7 +172,13 @@ index_open(struct index **ixp, const char *path)
 	sqlite3_busy_timeout(ix->db, 5000);
 	if (exec_sql(ix->db, "PRAGMA journal_mode=WAL") != 0 ||
 	    exec_sql(ix->db, "PRAGMA synchronous=FULL") != 0 ||
-	    exec_sql(ix->db, "PRAGMA foreign_keys=ON") != 0)
+	    exec_sql(ix->db, "PRAGMA cache_size=-32768") != 0 ||
+	    exec_sql(ix->db, "PRAGMA mmap_size=4294967296") != 0)
+		goto out;
+	/* Before foreign keys are enforced: the copy keeps rows exactly as they were. */
+	if (migrate_locked(ix, path) != 0)
+		goto out;
+	if (exec_sql(ix->db, "PRAGMA foreign_keys=ON") != 0)
 		goto out;
 	for (i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
 		if (exec_sql(ix->db, schema[i]) != 0)
@@ -108,12 +199,89 @@ out:
 void
 index_close(struct index *ix)
 {
+	int i;
+
 	if (ix == NULL)
 		return;
 	index_spans_close(ix);
+	for (i = 0; i < INDEX_LINK_STMTS; i++)
+		sqlite3_finalize(ix->link_st[i]);
 	sqlite3_close(ix->db);
 	pthread_mutex_destroy(&ix->mu);
 	free(ix);
+}
+
+/* A cached statement, reset and unbound; NULL when it cannot be prepared. The caller holds
+ * the lock and resets it when done stepping. */
+static sqlite3_stmt *
+lstmt(struct index *ix, int which)
+{
+	sqlite3_stmt *st = ix->link_st[which];
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(ix->db, link_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
+		    NULL) != SQLITE_OK) {
+			log_err("index", "op=prepare err=\"%s\"", sqlite3_errmsg(ix->db));
+			return NULL;
+		}
+		ix->link_st[which] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void
+key_remember(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t key)
+{
+	unsigned i = ix->keys_next++ % INDEX_KEY_CACHE;
+
+	memcpy(ix->keys[i].id, cam, CAMERA_ID_LEN);
+	ix->keys[i].key = key;
+	ix->keys[i].used = 1;
+}
+
+int
+index_camera_key_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int create, int64_t *key)
+{
+	sqlite3_stmt *st;
+	int i, rc, r;
+
+	for (i = 0; i < INDEX_KEY_CACHE; i++)
+		if (ix->keys[i].used && memcmp(ix->keys[i].id, cam, CAMERA_ID_LEN) == 0) {
+			*key = ix->keys[i].key;
+			return 1;
+		}
+	if ((st = lstmt(ix, LS_KEY)) == NULL)
+		return INDEX_E_IO;
+	bind_hex(st, 1, cam, CAMERA_ID_LEN);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*key = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		/* Remember only outside a transaction that might still roll the row back. */
+		if (sqlite3_get_autocommit(ix->db))
+			key_remember(ix, cam, *key);
+		return 1;
+	}
+	if (rc != SQLITE_DONE)
+		return INDEX_E_IO;
+	if (!create)
+		return 0;
+	if ((st = lstmt(ix, LS_KEY_ADD)) == NULL)
+		return INDEX_E_IO;
+	bind_hex(st, 1, cam, CAMERA_ID_LEN);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : INDEX_E_IO;
+	if (rc == SQLITE_ROW)
+		*key = sqlite3_column_int64(st, 0);
+	else
+		log_err("index", "op=camera_key err=\"%s\"", sqlite3_errmsg(ix->db));
+	sqlite3_reset(st);
+	if (r == 1 && sqlite3_get_autocommit(ix->db))
+		key_remember(ix, cam, *key);
+	return r;
 }
 
 /* Run a statement that returns no rows; the caller holds the lock. */
@@ -332,7 +500,8 @@ out:
 int
 index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
+	int64_t key = 0;
 	size_t i;
 	int r = INDEX_E_IO;
 
@@ -341,17 +510,24 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 		    l[i].length > INT64_MAX)
 			return INDEX_E_IO;
 	pthread_mutex_lock(&ix->mu);
+	/* Camera keys first, each committed on its own: a key is never rolled back. */
+	for (i = 0; i < n; i++)
+		if ((i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) &&
+		    index_camera_key_locked(ix, l[i].camera_id, 1, &key) != 1)
+			goto out;
 	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
 		goto out;
-	/* ON CONFLICT DO NOTHING (SQLite 3.24+, PostgreSQL 9.5+) keeps a duplicate from
-	 * aborting the other rows of the transaction. */
-	if ((r = prep(ix, &st, "INSERT INTO links (camera, stream, seq, last_seq, kind, start_us, "
-	    "end_us, blob, off, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-	    "ON CONFLICT (camera, stream, seq) DO NOTHING")) != 0)
-		goto rollback;
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		bind_hex(st, 1, l[i].camera_id, CAMERA_ID_LEN);
+		if ((i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) &&
+		    index_camera_key_locked(ix, l[i].camera_id, 0, &key) != 1) {
+			r = INDEX_E_IO;
+			goto rollback;
+		}
+		if ((st = lstmt(ix, LS_INSERT)) == NULL) {
+			r = INDEX_E_IO;
+			goto rollback;
+		}
+		sqlite3_bind_int64(st, 1, key);
 		sqlite3_bind_int(st, 2, l[i].stream);
 		sqlite3_bind_int64(st, 3, (int64_t)l[i].seq);
 		sqlite3_bind_int64(st, 4, (int64_t)l[i].last_seq);
@@ -363,11 +539,13 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 		sqlite3_bind_int64(st, 10, (int64_t)l[i].length);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			log_err("index", "op=links_add err=\"%s\"", sqlite3_errmsg(ix->db));
+			sqlite3_reset(st);
 			r = INDEX_E_IO;
 			goto rollback;
 		}
 		res[i] = sqlite3_changes(ix->db) == 1 ? 0 : INDEX_E_DUP;
-		if (res[i] == 0 && (r = index_spans_add_locked(ix, &l[i])) != 0)
+		sqlite3_reset(st);
+		if (res[i] == 0 && (r = index_spans_add_locked(ix, key, &l[i])) != 0)
 			goto rollback;
 	}
 	r = exec_sql(ix->db, "COMMIT");
@@ -376,7 +554,6 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 rollback:
 	exec_sql(ix->db, "ROLLBACK");
 out:
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }
@@ -390,6 +567,24 @@ index_link_add(struct index *ix, const struct index_link *l)
 	return r != 0 ? r : res;
 }
 
+/* A cached statement with (camera key, stream) bound to parameters 1 and 2: 1 and *stp, 0
+ * when the camera has no key (so no links), INDEX_E_IO. The caller holds the lock. */
+static int
+stream_stmt(struct index *ix, int which, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    sqlite3_stmt **stp)
+{
+	int64_t key;
+	int r;
+
+	if ((r = index_camera_key_locked(ix, cam, 0, &key)) != 1)
+		return r;
+	if ((*stp = lstmt(ix, which)) == NULL)
+		return INDEX_E_IO;
+	sqlite3_bind_int64(*stp, 1, key);
+	sqlite3_bind_int(*stp, 2, stream);
+	return 1;
+}
+
 int
 index_link_exists(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq)
 {
@@ -399,15 +594,14 @@ index_link_exists(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 	if (seq > INT64_MAX)
 		return 0;
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT 1 FROM links WHERE camera = ? AND stream = ? AND seq = ?")) != 0)
+	if ((r = stream_stmt(ix, LS_EXISTS, cam, stream, &st)) != 1)
 		goto out;
-	bind_hex(st, 1, cam, CAMERA_ID_LEN);
-	sqlite3_bind_int(st, 2, stream);
 	sqlite3_bind_int64(st, 3, (int64_t)seq);
 	rc = sqlite3_step(st);
 	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : INDEX_E_IO;
 out:
-	sqlite3_finalize(st);
+	if (st != NULL)
+		sqlite3_reset(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }
@@ -419,10 +613,8 @@ index_link_max_seq(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t s
 	int r, rc;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT MAX(last_seq) FROM links WHERE camera = ? AND stream = ?")) != 0)
+	if ((r = stream_stmt(ix, LS_MAX_SEQ, cam, stream, &st)) != 1)
 		goto out;
-	bind_hex(st, 1, cam, CAMERA_ID_LEN);
-	sqlite3_bind_int(st, 2, stream);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		r = INDEX_E_IO;
@@ -435,29 +627,26 @@ index_link_max_seq(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t s
 	*seq = (uint64_t)sqlite3_column_int64(st, 0);
 	r = 1;
 out:
-	sqlite3_finalize(st);
+	if (st != NULL)
+		sqlite3_reset(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }
 
-#define LINK_COLS "camera, stream, seq, last_seq, kind, start_us, end_us, blob, off, length"
-
-static int
-row_link(sqlite3_stmt *st, struct index_link *l)
+/* Decode one row of LINK_COLS; the camera and stream are the ones asked for. */
+static void
+row_link(sqlite3_stmt *st, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, struct index_link *l)
 {
-	memset(l, 0, sizeof(*l));
-	if (col_hex(st, 0, l->camera_id, CAMERA_ID_LEN) != 0)
-		return -1;
-	l->stream = (uint8_t)sqlite3_column_int(st, 1);
-	l->seq = (uint64_t)sqlite3_column_int64(st, 2);
-	l->last_seq = (uint64_t)sqlite3_column_int64(st, 3);
-	l->kind = sqlite3_column_int(st, 4);
-	l->start_us = sqlite3_column_int64(st, 5);
-	l->end_us = sqlite3_column_int64(st, 6);
-	l->blob_id = sqlite3_column_int64(st, 7);
-	l->offset = (uint64_t)sqlite3_column_int64(st, 8);
-	l->length = (uint64_t)sqlite3_column_int64(st, 9);
-	return 0;
+	memcpy(l->camera_id, cam, CAMERA_ID_LEN);
+	l->stream = stream;
+	l->seq = (uint64_t)sqlite3_column_int64(st, 0);
+	l->last_seq = (uint64_t)sqlite3_column_int64(st, 1);
+	l->kind = sqlite3_column_int(st, 2);
+	l->start_us = sqlite3_column_int64(st, 3);
+	l->end_us = sqlite3_column_int64(st, 4);
+	l->blob_id = sqlite3_column_int64(st, 5);
+	l->offset = (uint64_t)sqlite3_column_int64(st, 6);
+	l->length = (uint64_t)sqlite3_column_int64(st, 7);
 }
 
 int
@@ -470,19 +659,23 @@ index_link_get(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t strea
 	if (seq > INT64_MAX)
 		return INDEX_E_NOTFOUND;
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT " LINK_COLS " FROM links WHERE camera = ? AND stream = ? "
-	    "AND seq = ?")) != 0)
+	if ((r = stream_stmt(ix, LS_GET, cam, stream, &st)) != 1) {
+		if (r == 0)
+			r = INDEX_E_NOTFOUND;
 		goto out;
-	bind_hex(st, 1, cam, CAMERA_ID_LEN);
-	sqlite3_bind_int(st, 2, stream);
+	}
 	sqlite3_bind_int64(st, 3, (int64_t)seq);
 	rc = sqlite3_step(st);
+	r = 0;
 	if (rc == SQLITE_DONE)
 		r = INDEX_E_NOTFOUND;
-	else if (rc != SQLITE_ROW || row_link(st, out) != 0)
+	else if (rc != SQLITE_ROW)
 		r = INDEX_E_IO;
+	else
+		row_link(st, cam, stream, out);
 out:
-	sqlite3_finalize(st);
+	if (st != NULL)
+		sqlite3_reset(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }
@@ -490,24 +683,21 @@ out:
 /* The seq of the first link of a stream whose end is at or after t, by the time index; 1
  * (found), 0 (none) or INDEX_E_IO. The caller holds the lock. */
 static int
-first_ending_at_or_after(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
-    int64_t t, int64_t *seq)
+first_ending_at_or_after(struct index *ix, int64_t key, uint8_t stream, int64_t t, int64_t *seq)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	sqlite3_stmt *st;
+	int rc;
 
-	if ((r = prep(ix, &st, "SELECT seq FROM links WHERE camera = ? AND stream = ? AND "
-	    "end_us >= ? ORDER BY end_us, seq LIMIT 1")) != 0)
-		return r;
-	bind_hex(st, 1, cam, CAMERA_ID_LEN);
+	if ((st = lstmt(ix, LS_FIRST_END)) == NULL)
+		return INDEX_E_IO;
+	sqlite3_bind_int64(st, 1, key);
 	sqlite3_bind_int(st, 2, stream);
 	sqlite3_bind_int64(st, 3, t);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*seq = sqlite3_column_int64(st, 0);
-	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : INDEX_E_IO;
-	sqlite3_finalize(st);
-	return r;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : INDEX_E_IO;
 }
 
 int
@@ -516,10 +706,12 @@ index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 {
 	sqlite3_stmt *st = NULL;
 	struct index_link l;
-	int64_t lo = 0, hi = INT64_MAX;
+	int64_t key, lo = 0, hi = INT64_MAX;
 	int r, rc, n = 0;
 
 	pthread_mutex_lock(&ix->mu);
+	if ((r = index_camera_key_locked(ix, cam, 0, &key)) <= 0)
+		goto out;
 	/*
 	 * A stream's wall time never goes backwards along its seqs (the gateway keeps it
 	 * monotonic), so the window is one run of seqs: from the first link ending at or after
@@ -527,14 +719,15 @@ index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 	 * Two index seeks and a primary-key range read only the rows asked for; filtering
 	 * "end >= from AND start < to" alone would walk every later link of the stream.
 	 */
-	if ((r = first_ending_at_or_after(ix, cam, stream, from, &lo)) <= 0)
+	if ((r = first_ending_at_or_after(ix, key, stream, from, &lo)) <= 0)
 		goto out;
-	if ((r = first_ending_at_or_after(ix, cam, stream, to, &hi)) < 0)
+	if ((r = first_ending_at_or_after(ix, key, stream, to, &hi)) < 0)
 		goto out;
-	if ((r = prep(ix, &st, "SELECT " LINK_COLS " FROM links WHERE camera = ? AND stream = ? "
-	    "AND seq >= ? AND seq <= ? AND end_us >= ? AND start_us < ? ORDER BY seq LIMIT ?")) != 0)
+	if ((st = lstmt(ix, LS_RANGE)) == NULL) {
+		r = INDEX_E_IO;
 		goto out;
-	bind_hex(st, 1, cam, CAMERA_ID_LEN);
+	}
+	sqlite3_bind_int64(st, 1, key);
 	sqlite3_bind_int(st, 2, stream);
 	sqlite3_bind_int64(st, 3, lo);
 	sqlite3_bind_int64(st, 4, hi);
@@ -542,8 +735,7 @@ index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 	sqlite3_bind_int64(st, 6, to);
 	sqlite3_bind_int(st, 7, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (row_link(st, &l) != 0)
-			continue;
+		row_link(st, cam, stream, &l);
 		n++;
 		if (cb(ctx, &l) != 0) {
 			rc = SQLITE_DONE;
@@ -552,7 +744,8 @@ index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 	}
 	r = rc == SQLITE_DONE ? n : INDEX_E_IO;
 out:
-	sqlite3_finalize(st);
+	if (st != NULL)
+		sqlite3_reset(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }
@@ -565,8 +758,9 @@ index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
 	int r, rc, n = 0;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT camera, stream, MIN(start_us), MAX(end_us), COUNT(*), "
-	    "SUM(length) FROM links GROUP BY camera, stream ORDER BY camera, stream LIMIT ?")) != 0)
+	if ((r = prep(ix, &st, "SELECT k.id, l.stream, MIN(l.start_us), MAX(l.end_us), "
+	    "COUNT(*), SUM(l.length) FROM links l JOIN camera_keys k ON k.key = l.cam "
+	    "GROUP BY k.id, l.stream ORDER BY k.id, l.stream LIMIT ?")) != 0)
 		goto out;
 	sqlite3_bind_int(st, 1, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -630,10 +824,10 @@ expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 
 	if ((r = total_bytes_locked(ix, &total)) != 0)
 		return r;
-	if ((r = prep(ix, &sel, "SELECT camera, stream, seq, length FROM links "
+	if ((r = prep(ix, &sel, "SELECT cam, stream, seq, length FROM links "
 	    "ORDER BY end_us, seq LIMIT 256")) != 0)
 		goto out;
-	if ((r = prep(ix, &del, "DELETE FROM links WHERE camera = ? AND stream = ? AND seq = ?")) != 0)
+	if ((r = prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0)
 		goto out;
 	while (total > quota) {
 		progress = 0;
@@ -668,8 +862,8 @@ index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t 
 	pthread_mutex_lock(&ix->mu);
 	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
 		goto out;
-	if ((r = prep(ix, &st, "DELETE FROM links WHERE EXISTS (SELECT 1 FROM cameras c WHERE "
-	    "c.id = links.camera AND COALESCE(c.max_age_s, ?) > 0 AND "
+	if ((r = prep(ix, &st, "DELETE FROM links WHERE EXISTS (SELECT 1 FROM camera_keys k JOIN cameras c "
+	    "ON c.id = k.id WHERE k.key = links.cam AND COALESCE(c.max_age_s, ?) > 0 AND "
 	    "links.end_us < ? - 1000000 * COALESCE(c.max_age_s, ?))")) != 0)
 		goto rollback;
 	sqlite3_bind_int64(st, 1, default_max_age_s);

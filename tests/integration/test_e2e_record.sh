@@ -69,16 +69,16 @@ tamper_case() {
 pipe_server "$SERVER_PORT" && pipe_export cam1 "$from" now "$T/whole.mp4" >"$T/whole.log" 2>&1 &&
 	pass "untouched-store-verifies" || fail "untouched-store-verifies" "$(tail -n 2 "$T/whole.log")"
 stop_bg server
-mid=$(q "SELECT seq FROM links WHERE camera='$cam1' AND stream=0 ORDER BY seq LIMIT 1 OFFSET 10")
-read -r blob off len <<<"$(q "SELECT blob, off, length FROM links WHERE camera='$cam1' AND stream=0 AND seq=$mid" | tr '|' ' ')"
+mid=$(q "SELECT seq FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 ORDER BY seq LIMIT 1 OFFSET 10")
+read -r blob off len <<<"$(q "SELECT blob, off, length FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq=$mid" | tr '|' ' ')"
 blobfile=$(find "$T/server/blobs/$cam1" -name "$blob.blob")
 pos=$((off + len / 2))
 byte=$(od -An -tu1 -j "$pos" -N1 "$blobfile" | tr -d ' ')
 printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$blobfile" bs=1 seek="$pos" conv=notrunc status=none
 tamper_case flipped-byte 'authentication|signature|hash'
-q "DELETE FROM links WHERE camera='$cam1' AND stream=0 AND seq=$mid"
+q "DELETE FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq=$mid"
 tamper_case deleted-link 'missing|deleted'
-q "UPDATE links SET off = CASE seq WHEN $mid THEN (SELECT off FROM links WHERE camera='$cam1' AND stream=0 AND seq=$((mid + 1))) ELSE (SELECT off FROM links WHERE camera='$cam1' AND stream=0 AND seq=$mid) END, length = CASE seq WHEN $mid THEN (SELECT length FROM links WHERE camera='$cam1' AND stream=0 AND seq=$((mid + 1))) ELSE (SELECT length FROM links WHERE camera='$cam1' AND stream=0 AND seq=$mid) END WHERE camera='$cam1' AND stream=0 AND seq IN ($mid, $((mid + 1)))"
+q "UPDATE links SET off = CASE seq WHEN $mid THEN (SELECT off FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq=$((mid + 1))) ELSE (SELECT off FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq=$mid) END, length = CASE seq WHEN $mid THEN (SELECT length FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq=$((mid + 1))) ELSE (SELECT length FROM links WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq=$mid) END WHERE cam=(SELECT key FROM camera_keys WHERE id='$cam1') AND stream=0 AND seq IN ($mid, $((mid + 1)))"
 tamper_case swapped-links 'order|chain|missing|malformed'
 
 finish
