@@ -180,6 +180,29 @@ export async function segmentHead(cameraId, stream, seq, n, signal) {
 	return new Uint8Array(await resp.arrayBuffer()).subarray(0, n);
 }
 
+// The last n bytes of a link (a suffix Range), e.g. a segment's signed end record.
+export async function segmentTail(cameraId, stream, seq, n, signal) {
+	if (!Number.isSafeInteger(seq) || seq < 0 || !Number.isInteger(n) || n < 1)
+		throw new ApiError(400, 'bad sequence number');
+	let resp;
+	try {
+		resp = await fetch(`${camPath(cameraId, stream)}/segments/${seq}`, {
+			credentials: 'same-origin', cache: 'no-store', signal,
+			headers: Object.assign({ Range: `bytes=-${n}` }, footageHeaders()),
+		});
+	} catch (e) {
+		if (e.name === 'AbortError')
+			throw e;
+		throw new ApiError(0, 'the server cannot be reached');
+	}
+	if (!resp.ok) {
+		const j = await jsonOf(resp);
+		throw new ApiError(resp.status, typeof j.error === 'string' ? j.error : 'HTTP ' + resp.status, j);
+	}
+	const b = new Uint8Array(await resp.arrayBuffer());
+	return b.subarray(Math.max(0, b.length - n));
+}
+
 // Share links (docs/api/http.md, "Shares"): the sharer's routes, then the recipient's public ones.
 const shareId = (id) => {
 	if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))

@@ -111,6 +111,18 @@ function concat(...parts) {
 // The secretstream key of a segment (header h): its sealed key opened with the camera epoch
 // key keyFor(camera, epoch) names. A fresh Uint8Array(32) the caller wipes; throws
 // SegmentError('key') when the viewer holds no key or it does not open.
+// Checks that the gateway h.gateway signed header h with end e (the SEG_END payload, as
+// decodeSegEnd gives it) without the chunks in between: the signature covers the header,
+// the end's seq, end time, chunk count, flags and ct_hash. Used before a key leaves this
+// tab (share manifests), so that a segment's signed seq and times, not the server's
+// listing, decide what goes in. Throws a SegmentError.
+export function verifySegmentEnds(na, h, e) {
+	if (e.seq !== h.seq)
+		throw new SegmentError('format', 'the segment end does not match its header');
+	if (!na.crypto_sign_verify_detached(e.sig, concat(SEG_DOMAIN, h.raw, e.raw.subarray(0, 56)), h.gateway))
+		throw new SegmentError('signature', 'the segment signature does not verify');
+}
+
 export function openSegmentKey(na, h, keyFor) {
 	const k = keyFor(h.camera, h.epoch);
 	if (k === null)

@@ -1,10 +1,11 @@
 // share.js - creates share links for a clip: segment keys re-wrapped under a random key that only the link's #fragment carries.
 import * as api from './api.js';
 import * as keys from './keys.js';
-import { decodeSegHeader, openSegmentKey, toHex } from './segment.js';
+import { decodeSegEnd, decodeSegHeader, openSegmentKey, toHex, verifySegmentEnds } from './segment.js';
 import { localInput, parseLocal } from './export.js';
 
 const HEAD_BYTES = 5 + 208;        // u32 len | u8 type | SEG_HEADER payload
+const TAIL_BYTES = 5 + 120;        // u32 len | u8 type | SEG_END payload (a link's last record)
 const MAX_RANGE_US = 86400e6;      // the server's limit on a share's range
 const MAX_EXPIRY_US = 30 * 86400e6;
 export const STREAM_NAME = { 0: 'main', 1: 'sub' };
@@ -37,6 +38,21 @@ export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 			throw new ShareError(`segment ${l.seq} is signed by a gateway this organization does not trust`);
 		if (gateway !== null && !na.memcmp(gateway, h.gateway))
 			throw new ShareError('the range spans two gateways: share each part separately');
+		// The server's listing chose this segment; its own signed times must agree before
+		// its key goes into the manifest (else a server could slip in keys outside the range).
+		const t = await api.segmentTail(cam.id, stream, l.seq, TAIL_BYTES, signal);
+		const tv = new DataView(t.buffer, t.byteOffset, t.byteLength);
+		if (t.length !== TAIL_BYTES || tv.getUint32(0) !== 120 || t[4] !== 3)
+			throw new ShareError(`segment ${l.seq} does not end with a segment end`);
+		let end;
+		try {
+			end = decodeSegEnd(t.slice(5));
+			verifySegmentEnds(na, h, end);
+		} catch (e) {
+			throw new ShareError(`segment ${l.seq}: ${e.message}`);
+		}
+		if (!(h.startUs < toUs && end.endUs > fromUs))
+			throw new ShareError(`segment ${l.seq} was not recorded in this range (the server listed it wrongly)`);
 		gateway = h.gateway;
 		const k = openSegmentKey(na, h, (c, e) => keys.epochKey(c, e));
 		segs.push({ seq: h.seq, key: toHex(k) });

@@ -361,6 +361,32 @@ try {
 	check('share_revoked_refused', vst === 'expired' && /revoked/i.test(vmsg), `${vst}: ${vmsg}`);
 	await vctx.close();
 
+	// (5c) A lying server: its segment list slips a segment recorded before the range in,
+	// with times inside it. The segment's own signed times refuse it; nothing is shared.
+	let slipped = null;
+	await page.route(/\/segments\?from=/, async (route) => {
+		const resp = await route.fetch();
+		const j = await resp.json();
+		const segs = (j.segments || []).filter((l) => l.kind === 'segment');
+		const lo = Math.min(...segs.map((l) => l.seq));
+		if (segs.length > 0 && lo >= 4 && slipped === null) {
+			slipped = lo - 3;
+			j.segments.push(Object.assign({}, segs[0], { seq: slipped }));
+		}
+		await route.fulfill({ response: resp, json: j });
+	});
+	const before5c = sent.filter((t) => /\/shares\n/.test(t.split('\n')[0] + '\n') && /"manifest"/.test(t)).length;
+	await page.click('#share-go');
+	const lst = await page.waitForFunction(() => {
+		const d = document.getElementById('share-dialog').dataset.state;
+		return d === 'done' || d === 'error' ? d : false;
+	}, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => 'timeout');
+	const lmsg = await page.textContent('#share-status');
+	await page.unroute(/\/segments\?from=/);
+	const posted = sent.filter((t) => /\/shares\n/.test(t.split('\n')[0] + '\n') && /"manifest"/.test(t)).length - before5c;
+	check('share_listed_outside_range_refused', slipped !== null && lst === 'error' && /not recorded in this range/.test(lmsg) && posted === 0,
+		`slipped seq ${slipped}, state ${lst}: ${lmsg}; ${posted} share(s) posted`);
+
 	// (6) After expiry: a reload says so and decrypts nothing; the old token fetches nothing.
 	const left = createdAt + EXPIRY_S * 1000 + 1500 - Date.now();
 	console.log(`waiting ${Math.max(0, left)} ms for the link to expire`);
