@@ -29,6 +29,11 @@ echo "$out" | grep '^query ' | while read -r line; do
 	timeline_month) label="timeline (recorded spans) of a month"; goal="<= 50 ms" ;;
 	segments_day) label="every segment of a day"; goal="<= 10 ms" ;;
 	segments_hour) label="every segment of an hour"; goal="" ;;
+	ingest_lookup) label="ingest's per-link lookups (resend? past the head?)"; goal="" ;;
+	camera_list) label="camera list (every stream's first, last, count, bytes)"; goal="" ;;
+	retention_pass) label="retention pass, nothing due"; goal="" ;;
+	quota_pass) label="retention pass with a quota, nothing due"; goal="" ;;
+	total_bytes) label="storage used (/metrics)"; goal="" ;;
 	*) label=$name goal="" ;;
 	esac
 	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(val "$line" rows)" "$(val "$line" median_ms)" \

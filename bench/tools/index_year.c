@@ -89,6 +89,71 @@ time_queries(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t t0, int
 	return 0;
 }
 
+static int
+stream_cb(void *ctx, const struct index_stream_summary *s)
+{
+	((struct counter *)ctx)->rows++;
+	(void)s;
+	return 0;
+}
+
+/* The index work that is not a timeline query but runs against the same history: what
+ * ingest asks for every link (is it a resend, is it past the stream's head), the camera
+ * list, the retention pass (nothing due: the history is younger than its limit; a quota
+ * above what is stored) and the storage figure /metrics reads. Each has to stay fast
+ * however long the history is; prints one "query" line per operation. */
+enum { OP_INGEST_LOOKUP, OP_CAMERA_LIST, OP_RETENTION_PASS, OP_QUOTA_PASS, OP_TOTAL_BYTES, OP_N };
+static const char *const op_name[OP_N] = {
+	"ingest_lookup", "camera_list", "retention_pass", "quota_pass", "total_bytes",
+};
+
+static int
+time_ops(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t end, int64_t days, int64_t nlinks)
+{
+	double ms[QUERIES];
+	struct counter c = { 0 };
+	uint64_t u;
+	int64_t deleted;
+	int i, op, r = 0;
+
+	for (op = 0; op < OP_N; op++) {
+		for (i = 0; i < QUERIES && r >= 0; i++) {
+			double a = mono_ms();
+
+			c.rows = 0;
+			switch (op) {
+			case OP_INGEST_LOOKUP:
+				if ((r = index_link_exists(ix, cam, 0, (uint64_t)nlinks + (uint64_t)i)) == 0)
+					r = index_link_max_seq(ix, cam, 0, &u);
+				c.rows = 1;
+				break;
+			case OP_CAMERA_LIST:
+				r = index_streams_list(ix, 1000, stream_cb, &c);
+				break;
+			case OP_RETENTION_PASS:
+				r = index_expire(ix, end, 2 * days * 86400, 0, &deleted);
+				c.rows = deleted;
+				break;
+			case OP_QUOTA_PASS:
+				r = index_expire(ix, end, 2 * days * 86400, UINT64_MAX / 2, &deleted);
+				c.rows = deleted;
+				break;
+			default:
+				r = index_total_bytes(ix, &u);
+				c.rows = 1;
+				break;
+			}
+			ms[i] = mono_ms() - a;
+		}
+		if (r < 0)
+			return -1;
+		qsort(ms, QUERIES, sizeof(ms[0]), cmp_double);
+		printf("query name=%s median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n",
+		    op_name[op], ms[QUERIES / 2], ms[0], ms[QUERIES - 1], c.rows);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,7 +229,8 @@ main(int argc, char **argv)
 	    time_queries(ix, cam, t0, end - t0, days >= 31 ? 30 * DAY_US : DAY_US, 1,
 	    "timeline_month") != 0 ||
 	    time_queries(ix, cam, t0, end - t0, DAY_US, 0, "segments_day") != 0 ||
-	    time_queries(ix, cam, t0, end - t0, 3600LL * 1000000LL, 0, "segments_hour") != 0)
+	    time_queries(ix, cam, t0, end - t0, 3600LL * 1000000LL, 0, "segments_hour") != 0 ||
+	    time_ops(ix, cam, end, days, nlinks) != 0)
 		goto out;
 	rc = 0;
 out:

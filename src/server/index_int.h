@@ -17,6 +17,8 @@ struct index {
 	sqlite3_stmt *spans_st[INDEX_SPANS_STMTS];
 	/* index_sqlite.c's statements for the per-request and ingest paths, prepared once. */
 	sqlite3_stmt *link_st[INDEX_LINK_STMTS];
+	/* index_totals.c's upsert, run once per link added. */
+	sqlite3_stmt *totals_add;
 	/* Committed camera_keys rows seen lately (rows are never deleted, so never stale). */
 	struct { uint8_t id[CAMERA_ID_LEN]; int64_t key; int used; } keys[INDEX_KEY_CACHE];
 	unsigned keys_next;
@@ -41,6 +43,27 @@ int index_spans_rebuild_locked(struct index *ix);
 /* Convert a spans table of the first schema (hex camera ids) to camera keys; the caller holds
  * the lock and the migration's transaction, and camera_keys is filled. 0 or INDEX_E_IO. */
 int index_spans_migrate_locked(struct index *ix);
+/* index_sqlite.c's helpers for the other engine files; the caller holds the lock. Run SQL
+ * that returns no rows (0 or INDEX_E_IO, logged); prepare (0 or INDEX_E_IO, *st NULL);
+ * step a statement to its end (0, INDEX_E_DUP on a constraint, INDEX_E_IO); decode a hex
+ * text column into n bytes (0 or -1). */
+int index_exec(struct index *ix, const char *sql);
+int index_prep(struct index *ix, sqlite3_stmt **st, const char *sql);
+int index_step_done(struct index *ix, sqlite3_stmt *st);
+int index_col_hex(sqlite3_stmt *st, int i, uint8_t *out, size_t n);
+
+/* Per-stream link counts and bytes (index_totals.c). The table; whether it exists yet (an
+ * index written before it did not have it); fill it from the links in one transaction;
+ * add a delta to a stream's row, creating it (the caller holds an open transaction);
+ * delete rows left with no links; the bytes of all streams. 0 or INDEX_E_IO. */
+extern const char *const index_totals_schema;
+int index_totals_exist(struct index *ix);
+int index_totals_fill(struct index *ix);
+int index_totals_add_locked(struct index *ix, int64_t key, uint8_t stream, int64_t links,
+    int64_t bytes);
+int index_totals_drop_empty_locked(struct index *ix);
+int index_totals_bytes_locked(struct index *ix, uint64_t *out);
+
 /* The integer key of a camera id (table camera_keys): 1 and *key when known, 0 when the
  * camera has no key (create == 0), or INDEX_E_IO. With create, a missing key is added in its
  * own statement; the caller must not be inside a transaction it may roll back. */

@@ -1,5 +1,6 @@
-/* index_retention.c - reads a camera's own retention setting from the SQLite index (the organization's retention view, h_orgretention.c). */
+/* index_retention.c - retention in the SQLite index: a camera's own setting (the organization's retention view, h_orgretention.c) and the pass that deletes links past their age or over the quota (retention.c). */
 #include <pthread.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include "common/util.h"
 #include "server/index.h"
@@ -36,6 +37,171 @@ index_camera_retention(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64
 	}
 out:
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ix->mu);
+	return r;
+}
+
+/* One recorded stream of a registered camera and the age its links may reach. */
+struct aged { int64_t key; int stream; int64_t max_age_s; };
+
+/* Every recorded stream of a registered camera with its max age (the default where the
+ * camera has none), read before anything is deleted. Count in *n; 0 or INDEX_E_IO. */
+static int
+aged_streams(struct index *ix, int64_t default_max_age_s, struct aged **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct aged *a = NULL, *grown;
+	size_t cap = 0;
+	int r, rc;
+
+	*n = 0;
+	if ((r = index_prep(ix, &st, "SELECT t.cam, t.stream, COALESCE(c.max_age_s, ?) FROM "
+	    "stream_totals t JOIN camera_keys k ON k.key = t.cam JOIN cameras c ON c.id = k.id "
+	    "ORDER BY t.cam, t.stream")) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, default_max_age_s);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 64 : 2 * cap;
+			if ((grown = realloc(a, cap * sizeof(*a))) == NULL) {
+				r = INDEX_E_IO;
+				goto out;
+			}
+			a = grown;
+		}
+		a[*n] = (struct aged){ sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+		    sqlite3_column_int64(st, 2) };
+		(*n)++;
+	}
+	r = rc == SQLITE_DONE ? 0 : INDEX_E_IO;
+out:
+	sqlite3_finalize(st);
+	if (r != 0) {
+		free(a);
+		a = NULL;
+		*n = 0;
+	}
+	*out = a;
+	return r;
+}
+
+/* Delete each stream's links that ended before now minus its max age: a range of the
+ * time index (cam, stream, end_us) per stream, so the pass reads what it deletes and not
+ * the whole history. The caller holds the lock and an open transaction. */
+static int
+expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int64_t *deleted)
+{
+	sqlite3_stmt *cnt = NULL, *del = NULL;
+	struct aged *a = NULL;
+	size_t i, n = 0;
+	int r;
+
+	if ((r = aged_streams(ix, default_max_age_s, &a, &n)) != 0 ||
+	    (r = index_prep(ix, &cnt, "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM links "
+	    "WHERE cam = ? AND stream = ? AND end_us < ?")) != 0 ||
+	    (r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND "
+	    "end_us < ?")) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		int64_t before, links, bytes;
+
+		if (a[i].max_age_s <= 0 || a[i].max_age_s > now / 1000000)
+			continue;
+		before = now - 1000000 * a[i].max_age_s;
+		sqlite3_reset(cnt);
+		sqlite3_bind_int64(cnt, 1, a[i].key);
+		sqlite3_bind_int(cnt, 2, a[i].stream);
+		sqlite3_bind_int64(cnt, 3, before);
+		if (sqlite3_step(cnt) != SQLITE_ROW) {
+			r = INDEX_E_IO;
+			goto out;
+		}
+		links = sqlite3_column_int64(cnt, 0);
+		bytes = sqlite3_column_int64(cnt, 1);
+		sqlite3_reset(cnt);
+		if (links == 0)
+			continue;
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, a[i].key);
+		sqlite3_bind_int(del, 2, a[i].stream);
+		sqlite3_bind_int64(del, 3, before);
+		if ((r = index_step_done(ix, del)) != 0 ||
+		    (r = index_totals_add_locked(ix, a[i].key, (uint8_t)a[i].stream, -links, -bytes)) != 0)
+			goto out;
+		*deleted += links;
+	}
+out:
+	sqlite3_finalize(cnt);
+	sqlite3_finalize(del);
+	free(a);
+	return r;
+}
+
+/* Delete the oldest links until the total is at most quota; the caller holds the lock and
+ * an open transaction. */
+static int
+expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
+{
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	uint64_t total;
+	int r, rc, progress;
+
+	if ((r = index_totals_bytes_locked(ix, &total)) != 0 || total <= quota)
+		return r;
+	if ((r = index_prep(ix, &sel, "SELECT cam, stream, seq, length FROM links "
+	    "ORDER BY end_us, seq LIMIT 256")) != 0)
+		goto out;
+	if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0)
+		goto out;
+	while (total > quota) {
+		progress = 0;
+		sqlite3_reset(sel);
+		while (total > quota && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+			int64_t key = sqlite3_column_int64(sel, 0), len = sqlite3_column_int64(sel, 3);
+			int stream = sqlite3_column_int(sel, 1);
+
+			sqlite3_reset(del);
+			sqlite3_bind_int64(del, 1, key);
+			sqlite3_bind_int(del, 2, stream);
+			sqlite3_bind_int64(del, 3, sqlite3_column_int64(sel, 2));
+			if ((r = index_step_done(ix, del)) != 0 ||
+			    (r = index_totals_add_locked(ix, key, (uint8_t)stream, -1, -len)) != 0)
+				goto out;
+			total -= (uint64_t)len;
+			(*deleted)++;
+			progress = 1;
+		}
+		if (!progress)
+			break;
+	}
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del);
+	return r;
+}
+
+int
+index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t quota, int64_t *deleted)
+{
+	int r;
+
+	*deleted = 0;
+	pthread_mutex_lock(&ix->mu);
+	if ((r = index_exec(ix, "BEGIN")) != 0)
+		goto out;
+	if ((r = expire_age_locked(ix, now, default_max_age_s, deleted)) != 0)
+		goto rollback;
+	if (quota > 0 && (r = expire_quota_locked(ix, quota, deleted)) != 0)
+		goto rollback;
+	if (*deleted > 0 && ((r = index_totals_drop_empty_locked(ix)) != 0 ||
+	    (r = index_spans_trim_locked(ix)) != 0))
+		goto rollback;
+	if ((r = index_exec(ix, "COMMIT")) == 0)
+		goto out;
+rollback:
+	index_exec(ix, "ROLLBACK");
+	*deleted = 0;
+out:
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }

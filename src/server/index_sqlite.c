@@ -66,7 +66,10 @@ static const char *const link_sql[INDEX_LINK_STMTS] = {
 	    "ORDER BY end_us, seq LIMIT 1",
 	[LS_RANGE] = "SELECT " LINK_COLS " FROM links WHERE cam = ? AND stream = ? AND seq >= ? AND "
 	    "seq <= ? AND end_us >= ? AND start_us < ? ORDER BY seq LIMIT ?",
-	[LS_MAX_SEQ] = "SELECT MAX(last_seq) FROM links WHERE cam = ? AND stream = ?",
+	/* The head of the stream by primary key, one seek: links never overlap, so the link
+	 * with the highest seq has the highest last_seq (MAX(last_seq) read the whole stream). */
+	[LS_MAX_SEQ] = "SELECT last_seq FROM links WHERE cam = ? AND stream = ? ORDER BY seq DESC "
+	    "LIMIT 1",
 };
 
 static int
@@ -82,8 +85,8 @@ exec_sql(sqlite3 *db, const char *sql)
 	return 0;
 }
 
-static int
-prep(struct index *ix, sqlite3_stmt **st, const char *sql)
+int
+index_prep(struct index *ix, sqlite3_stmt **st, const char *sql)
 {
 	if (sqlite3_prepare_v2(ix->db, sql, -1, st, NULL) != SQLITE_OK) {
 		log_err("index", "op=prepare err=\"%s\"", sqlite3_errmsg(ix->db));
@@ -102,14 +105,20 @@ bind_hex(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
 	sqlite3_bind_text(st, i, hex, (int)(2 * n), SQLITE_TRANSIENT);
 }
 
-static int
-col_hex(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+int
+index_col_hex(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
 	if (t == NULL || (size_t)sqlite3_column_bytes(st, i) != 2 * n)
 		return -1;
 	return hex_decode((const char *)t, out, n);
+}
+
+int
+index_exec(struct index *ix, const char *sql)
+{
+	return exec_sql(ix->db, sql);
 }
 
 /* 1 when sql prepares (the tables and columns it names exist), 0 when not. */
@@ -157,7 +166,7 @@ index_open(struct index **ixp, const char *path)
 {
 	struct index *ix = NULL;
 	size_t i;
-	int r = INDEX_E_IO;
+	int r = INDEX_E_IO, had_totals;
 
 	*ixp = NULL;
 	if ((ix = calloc(1, sizeof(*ix))) == NULL)
@@ -180,9 +189,12 @@ index_open(struct index **ixp, const char *path)
 		goto out;
 	if (exec_sql(ix->db, "PRAGMA foreign_keys=ON") != 0)
 		goto out;
+	had_totals = index_totals_exist(ix);
 	for (i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
 		if (exec_sql(ix->db, schema[i]) != 0)
 			goto out;
+	if (exec_sql(ix->db, index_totals_schema) != 0 || (!had_totals && index_totals_fill(ix) != 0))
+		goto out;
 	for (i = 0; i < index_spans_schema_len; i++)
 		if (exec_sql(ix->db, index_spans_schema[i]) != 0)
 			goto out;
@@ -206,6 +218,7 @@ index_close(struct index *ix)
 	index_spans_close(ix);
 	for (i = 0; i < INDEX_LINK_STMTS; i++)
 		sqlite3_finalize(ix->link_st[i]);
+	sqlite3_finalize(ix->totals_add);
 	sqlite3_close(ix->db);
 	pthread_mutex_destroy(&ix->mu);
 	free(ix);
@@ -284,9 +297,8 @@ index_camera_key_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int 
 	return r;
 }
 
-/* Run a statement that returns no rows; the caller holds the lock. */
-static int
-step_done(struct index *ix, sqlite3_stmt *st)
+int
+index_step_done(struct index *ix, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -305,11 +317,11 @@ index_gateway_add(struct index *ix, const uint8_t gw[GATEWAY_ID_LEN])
 	int r;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "INSERT INTO gateways (id, created_us) VALUES (?, ?)")) != 0)
+	if ((r = index_prep(ix, &st, "INSERT INTO gateways (id, created_us) VALUES (?, ?)")) != 0)
 		goto out;
 	bind_hex(st, 1, gw, GATEWAY_ID_LEN);
 	sqlite3_bind_int64(st, 2, now_us());
-	r = step_done(ix, st);
+	r = index_step_done(ix, st);
 	if (r == 0)
 		r = 1;
 	else if (r == INDEX_E_DUP)
@@ -327,7 +339,7 @@ index_gateway_exists(struct index *ix, const uint8_t gw[GATEWAY_ID_LEN])
 	int r, rc;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT 1 FROM gateways WHERE id = ?")) != 0)
+	if ((r = index_prep(ix, &st, "SELECT 1 FROM gateways WHERE id = ?")) != 0)
 		goto out;
 	bind_hex(st, 1, gw, GATEWAY_ID_LEN);
 	rc = sqlite3_step(st);
@@ -346,12 +358,12 @@ index_camera_claim(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], const uin
 	int r, rc;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT gateway FROM cameras WHERE id = ?")) != 0)
+	if ((r = index_prep(ix, &st, "SELECT gateway FROM cameras WHERE id = ?")) != 0)
 		goto out;
 	bind_hex(st, 1, cam, CAMERA_ID_LEN);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if (col_hex(st, 0, owner, GATEWAY_ID_LEN) != 0)
+		if (index_col_hex(st, 0, owner, GATEWAY_ID_LEN) != 0)
 			r = INDEX_E_IO;
 		else
 			r = memcmp(owner, gw, GATEWAY_ID_LEN) == 0 ? 0 : INDEX_E_OWNER;
@@ -363,11 +375,11 @@ index_camera_claim(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], const uin
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((r = prep(ix, &st, "INSERT INTO cameras (id, gateway) VALUES (?, ?)")) != 0)
+	if ((r = index_prep(ix, &st, "INSERT INTO cameras (id, gateway) VALUES (?, ?)")) != 0)
 		goto out;
 	bind_hex(st, 1, cam, CAMERA_ID_LEN);
 	bind_hex(st, 2, gw, GATEWAY_ID_LEN);
-	r = step_done(ix, st);
+	r = index_step_done(ix, st);
 	if (r == INDEX_E_DUP)
 		r = INDEX_E_IO;
 out:
@@ -383,11 +395,11 @@ index_camera_set_retention(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], i
 	int r;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "UPDATE cameras SET max_age_s = ? WHERE id = ?")) != 0)
+	if ((r = index_prep(ix, &st, "UPDATE cameras SET max_age_s = ? WHERE id = ?")) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, max_age_s);
 	bind_hex(st, 2, cam, CAMERA_ID_LEN);
-	if ((r = step_done(ix, st)) != 0)
+	if ((r = index_step_done(ix, st)) != 0)
 		goto out;
 	if (sqlite3_changes(ix->db) == 0)
 		r = INDEX_E_NOTFOUND;
@@ -405,7 +417,7 @@ index_blob_new(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t strea
 	int r;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "INSERT INTO blobs (camera, stream, created_us, sealed, size) "
+	if ((r = index_prep(ix, &st, "INSERT INTO blobs (camera, stream, created_us, sealed, size) "
 	    "VALUES (?, ?, ?, 0, 0) RETURNING id")) != 0)
 		goto out;
 	bind_hex(st, 1, cam, CAMERA_ID_LEN);
@@ -432,11 +444,11 @@ index_blob_seal(struct index *ix, int64_t id, uint64_t size)
 	int r;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "UPDATE blobs SET sealed = 1, size = ? WHERE id = ?")) != 0)
+	if ((r = index_prep(ix, &st, "UPDATE blobs SET sealed = 1, size = ? WHERE id = ?")) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, (int64_t)size);
 	sqlite3_bind_int64(st, 2, id);
-	r = step_done(ix, st);
+	r = index_step_done(ix, st);
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);
@@ -461,13 +473,13 @@ index_blob_orphans(struct index *ix, struct index_blob *out, int max)
 	int r, n = 0, rc;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT b.id, b.camera, b.stream FROM blobs b WHERE b.sealed = 1 AND "
+	if ((r = index_prep(ix, &st, "SELECT b.id, b.camera, b.stream FROM blobs b WHERE b.sealed = 1 AND "
 	    "NOT EXISTS (SELECT 1 FROM links l WHERE l.blob = b.id) ORDER BY b.id LIMIT ?")) != 0)
 		goto out;
 	sqlite3_bind_int(st, 1, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
 		out[n].id = sqlite3_column_int64(st, 0);
-		if (col_hex(st, 1, out[n].camera_id, CAMERA_ID_LEN) != 0)
+		if (index_col_hex(st, 1, out[n].camera_id, CAMERA_ID_LEN) != 0)
 			continue;
 		out[n].stream = (uint8_t)sqlite3_column_int(st, 2);
 		n++;
@@ -486,11 +498,11 @@ index_blob_delete(struct index *ix, int64_t id)
 	int r;
 
 	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "DELETE FROM blobs WHERE id = ? AND NOT EXISTS "
+	if ((r = index_prep(ix, &st, "DELETE FROM blobs WHERE id = ? AND NOT EXISTS "
 	    "(SELECT 1 FROM links l WHERE l.blob = blobs.id)")) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
-	r = step_done(ix, st);
+	r = index_step_done(ix, st);
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);
@@ -545,7 +557,8 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 		}
 		res[i] = sqlite3_changes(ix->db) == 1 ? 0 : INDEX_E_DUP;
 		sqlite3_reset(st);
-		if (res[i] == 0 && (r = index_spans_add_locked(ix, key, &l[i])) != 0)
+		if (res[i] == 0 && ((r = index_spans_add_locked(ix, key, &l[i])) != 0 ||
+		    (r = index_totals_add_locked(ix, key, l[i].stream, 1, (int64_t)l[i].length)) != 0))
 			goto rollback;
 	}
 	r = exec_sql(ix->db, "COMMIT");
@@ -617,11 +630,7 @@ index_link_max_seq(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t s
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		r = INDEX_E_IO;
-		goto out;
-	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-		r = 0;
+		r = rc == SQLITE_DONE ? 0 : INDEX_E_IO;
 		goto out;
 	}
 	*seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -746,143 +755,6 @@ index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 out:
 	if (st != NULL)
 		sqlite3_reset(st);
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-int
-index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
-{
-	sqlite3_stmt *st = NULL;
-	struct index_stream_summary s;
-	int r, rc, n = 0;
-
-	pthread_mutex_lock(&ix->mu);
-	if ((r = prep(ix, &st, "SELECT k.id, l.stream, MIN(l.start_us), MAX(l.end_us), "
-	    "COUNT(*), SUM(l.length) FROM links l JOIN camera_keys k ON k.key = l.cam "
-	    "GROUP BY k.id, l.stream ORDER BY k.id, l.stream LIMIT ?")) != 0)
-		goto out;
-	sqlite3_bind_int(st, 1, max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&s, 0, sizeof(s));
-		if (col_hex(st, 0, s.camera_id, CAMERA_ID_LEN) != 0)
-			continue;
-		s.stream = (uint8_t)sqlite3_column_int(st, 1);
-		s.first_us = sqlite3_column_int64(st, 2);
-		s.last_us = sqlite3_column_int64(st, 3);
-		s.segments = sqlite3_column_int64(st, 4);
-		s.bytes = sqlite3_column_int64(st, 5);
-		n++;
-		if (cb(ctx, &s) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	r = rc == SQLITE_DONE ? n : INDEX_E_IO;
-out:
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-/* Sum of link lengths; the caller holds the lock. */
-static int
-total_bytes_locked(struct index *ix, uint64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = prep(ix, &st, "SELECT COALESCE(SUM(length), 0) FROM links")) != 0)
-		return r;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		r = INDEX_E_IO;
-	else
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return r;
-}
-
-int
-index_total_bytes(struct index *ix, uint64_t *out)
-{
-	int r;
-
-	pthread_mutex_lock(&ix->mu);
-	r = total_bytes_locked(ix, out);
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-/* Delete the oldest links until the total is at most quota; the caller holds the lock and
- * an open transaction. */
-static int
-expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
-{
-	sqlite3_stmt *sel = NULL, *del = NULL;
-	uint64_t total;
-	int r, rc, progress;
-
-	if ((r = total_bytes_locked(ix, &total)) != 0)
-		return r;
-	if ((r = prep(ix, &sel, "SELECT cam, stream, seq, length FROM links "
-	    "ORDER BY end_us, seq LIMIT 256")) != 0)
-		goto out;
-	if ((r = prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0)
-		goto out;
-	while (total > quota) {
-		progress = 0;
-		sqlite3_reset(sel);
-		while (total > quota && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-			sqlite3_reset(del);
-			sqlite3_bind_value(del, 1, sqlite3_column_value(sel, 0));
-			sqlite3_bind_int64(del, 2, sqlite3_column_int64(sel, 1));
-			sqlite3_bind_int64(del, 3, sqlite3_column_int64(sel, 2));
-			if ((r = step_done(ix, del)) != 0)
-				goto out;
-			total -= (uint64_t)sqlite3_column_int64(sel, 3);
-			(*deleted)++;
-			progress = 1;
-		}
-		if (!progress)
-			break;
-	}
-out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(del);
-	return r;
-}
-
-int
-index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t quota, int64_t *deleted)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	*deleted = 0;
-	pthread_mutex_lock(&ix->mu);
-	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
-		goto out;
-	if ((r = prep(ix, &st, "DELETE FROM links WHERE EXISTS (SELECT 1 FROM camera_keys k JOIN cameras c "
-	    "ON c.id = k.id WHERE k.key = links.cam AND COALESCE(c.max_age_s, ?) > 0 AND "
-	    "links.end_us < ? - 1000000 * COALESCE(c.max_age_s, ?))")) != 0)
-		goto rollback;
-	sqlite3_bind_int64(st, 1, default_max_age_s);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, default_max_age_s);
-	if ((r = step_done(ix, st)) != 0)
-		goto rollback;
-	*deleted = sqlite3_changes(ix->db);
-	if (quota > 0 && (r = expire_quota_locked(ix, quota, deleted)) != 0)
-		goto rollback;
-	if (*deleted > 0 && (r = index_spans_trim_locked(ix)) != 0)
-		goto rollback;
-	if ((r = exec_sql(ix->db, "COMMIT")) == 0)
-		goto out;
-rollback:
-	exec_sql(ix->db, "ROLLBACK");
-	*deleted = 0;
-out:
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }

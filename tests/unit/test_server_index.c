@@ -184,6 +184,114 @@ test_reopen(void **state)
 	assert_int_equal(index_link_max_seq(f->ix, cam, 0, &max), 0);
 }
 
+/* The sums the index keeps per stream, checked against the links themselves (a direct
+ * SQL count over the file) after every kind of change. */
+struct sums { int n; int64_t links[4]; int64_t bytes[4]; int64_t first[4]; int64_t last[4]; };
+
+static int
+sum_cb(void *ctx, const struct index_stream_summary *s)
+{
+	struct sums *m = ctx;
+
+	if (m->n < 4) {
+		m->links[m->n] = s->segments;
+		m->bytes[m->n] = s->bytes;
+		m->first[m->n] = s->first_us;
+		m->last[m->n] = s->last_us;
+	}
+	m->n++;
+	return 0;
+}
+
+static void
+assert_sums_true(const char *path, struct index *ix)
+{
+	struct sums m = { 0 };
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint64_t total;
+	int64_t all = 0;
+	int i = 0;
+
+	assert_int_equal(index_streams_list(ix, 100, sum_cb, &m) >= 0, 1);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*), SUM(length), MIN(start_us), "
+	    "MAX(end_us) FROM links GROUP BY cam, stream ORDER BY cam, stream", -1, &st, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		assert_true(i < m.n);
+		assert_int_equal(m.links[i], sqlite3_column_int64(st, 0));
+		assert_int_equal(m.bytes[i], sqlite3_column_int64(st, 1));
+		assert_int_equal(m.first[i], sqlite3_column_int64(st, 2));
+		assert_int_equal(m.last[i], sqlite3_column_int64(st, 3));
+		all += sqlite3_column_int64(st, 1);
+		i++;
+	}
+	assert_int_equal(i, m.n);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(index_total_bytes(ix, &total), 0);
+	assert_int_equal((int64_t)total, all);
+}
+
+static void
+test_stream_totals(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t cam2[16] = { 7, 7 };
+	struct index_link l[6];
+	int res[6];
+	int64_t blob, del;
+	sqlite3 *db;
+	int i, s;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, cam2, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &blob), 0);
+	/* Two streams of one camera and one of another, 10 s links of 100..600 bytes. */
+	for (s = 0; s < 3; s++) {
+		for (i = 0; i < 6; i++) {
+			mklink(&l[i], (uint64_t)i, (int64_t)i * 10000000, (int64_t)(i + 1) * 10000000,
+			    blob, (uint64_t)(100 * (i + 1)));
+			l[i].stream = (uint8_t)(s == 1);
+			if (s == 2)
+				memcpy(l[i].camera_id, cam2, 16);
+		}
+		assert_int_equal(index_links_add(f->ix, l, 6, res), 0);
+	}
+	assert_sums_true(f->path, f->ix);
+	/* Resends change nothing. */
+	assert_int_equal(index_links_add(f->ix, l, 3, res), 0);
+	assert_int_equal(res[0], INDEX_E_DUP);
+	assert_sums_true(f->path, f->ix);
+	/* One camera keeps 25 s, the other the default 45 s, at t = 60 s. */
+	assert_int_equal(index_camera_set_retention(f->ix, cam2, 25), 0);
+	assert_int_equal(index_expire(f->ix, 60000000LL, 45, 0, &del), 0);
+	assert_int_equal(del, 2 * 1 + 3);
+	assert_sums_true(f->path, f->ix);
+	/* A quota of 2000 bytes deletes oldest first across the streams. */
+	assert_int_equal(index_expire(f->ix, 60000000LL, 0, 2000, &del), 0);
+	assert_true(del > 0);
+	assert_sums_true(f->path, f->ix);
+	/* Everything past its age: no stream is listed any more. */
+	assert_int_equal(index_expire(f->ix, 600000000LL, 1, 0, &del), 0);
+	assert_int_equal(index_camera_set_retention(f->ix, cam2, 1), 0);
+	assert_int_equal(index_expire(f->ix, 600000000LL, 1, 0, &del), 0);
+	assert_sums_true(f->path, f->ix);
+	/* An index from before the totals gets them filled from its links when opened. */
+	for (i = 0; i < 6; i++)
+		mklink(&l[i], (uint64_t)(10 + i), 600000000LL + i, 600000001LL + i, blob, 7);
+	assert_int_equal(index_links_add(f->ix, l, 6, res), 0);
+	index_close(f->ix);
+	f->ix = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE stream_totals", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(index_open(&f->ix, f->path), 0);
+	assert_sums_true(f->path, f->ix);
+}
+
 struct spans { int n; int64_t s[8][2]; };
 
 static int
@@ -298,6 +406,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_totals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
