@@ -10,9 +10,12 @@
 #   DETECTION=off  motion detection in the gateway: off compares like with like (ffmpeg
 #                  detects nothing); "on" adds its keyframe decoding (bench/motion.sh
 #                  measures detection against Motion)
+#   FLOOR=on       also time `ffmpeg -c copy -f null` per camera: the RTSP pull and demux
+#                  alone, the part of both sides' cost that libavformat sets
 # For each count N and run: vigil-camsim replays a 720p25 3 Mbit/s H.264 file as N cameras;
 # (a) one vigil-gateway records all N and uploads to a running vigil-server; (b) N
-# `ffmpeg -c copy -f hls` processes, one per camera, record the same streams. CPU is
+# `ffmpeg -c copy -f hls` processes, one per camera, record the same streams; (c) with
+# FLOOR=on, N `ffmpeg -c copy -f null` processes only pull and demux them. CPU is
 # utime+stime from /proc/PID/stat over the window, memory VmRSS at its end and VmHWM.
 . "$(dirname "$0")/lib.sh"
 
@@ -21,6 +24,7 @@ DURATION=${DURATION:-60}
 RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-5}
 DETECTION=${DETECTION:-off}
+FLOOR=${FLOOR:-on}
 case "$DETECTION" in on) DET=true ;; off) DET=false ;; *) echo "bench: DETECTION=on|off" >&2; exit 2 ;; esac
 
 need "$BIN/vigil-camsim" "$BIN/vigil-server" "$BIN/vigil-gateway" "$TOOLS/ingest_load" || exit 1
@@ -135,6 +139,24 @@ run_once() {
 	echo "$n $r ffmpeg $(calc "$M_CPU / ($DURATION * $n)") $(calc "$M_RSS / 1024 / $n")" \
 		"$(calc "$M_HWM / 1024 / $n") - playlists=$held" >>"$BT/rows"
 	note "  ffmpeg cpu_s=$M_CPU rss_kib=$M_RSS hwm_kib=$M_HWM playlists=$held"
+
+	# (c) the floor: the same RTSP pull and demux with nothing written (-f null). Any
+	# recorder built on libavformat, as the gateway must be, pays at least about this.
+	if [ "$FLOOR" = on ]; then
+		pids=()
+		for ((i = 1; i <= n; i++)); do
+			bg_start "demux-$n-$r-$i" ffmpeg -nostdin -loglevel error -rtsp_transport tcp \
+				-i "rtsp://127.0.0.1:$CAMSIM_PORT/cam$i/main" -c copy -f null -
+			pids+=("$LAST_PID")
+		done
+		note "N=$n run $r: $n ffmpeg -f null (demux only) warm-up ${WARMUP}s + ${DURATION}s"
+		SRV_PID='' measure "${pids[@]}"
+		[ "$M_DEAD" -eq 0 ] || { echo "bench: $M_DEAD demux-only ffmpeg processes exited" >&2; return 1; }
+		bg_stop "${pids[@]}"
+		echo "$n $r demux $(calc "$M_CPU / ($DURATION * $n)") $(calc "$M_RSS / 1024 / $n")" \
+			"$(calc "$M_HWM / 1024 / $n") - -" >>"$BT/rows"
+		note "  demux-only cpu_s=$M_CPU"
+	fi
 	bg_stop "$CAMSIM_PID"
 	rm -rf "$dir"
 }
@@ -147,6 +169,13 @@ for n in $NS; do
 	done
 done
 
+FLOORS=()
+# Per-run ratios of column 4 (CPU) of side a over side b, n cameras.
+ratio_of() {
+	awk -v n="$1" -v a="$2" -v b="$3" '$1 == n { v[$2 " " $3] = $4 }
+		END { for (k in v) { split(k, x, " "); if (x[2] == a && ((x[1] " " b) in v) && v[x[1] " " b] > 0)
+			print v[k] / v[x[1] " " b] } }' "$BT/rows"
+}
 # Column c (1-based) of the rows of side s with n cameras.
 col() { awk -v n="$1" -v s="$2" -v c="$3" '$1 == n && $3 == s { print $c }' "$BT/rows"; }
 fmt() { # "median min max" -> "median [min-max]"
@@ -185,10 +214,24 @@ for n in $NS; do
 	mapfile -t rr < <(awk -v n="$n" '$1 == n { v[$2 " " $3] = $5 }
 		END { for (k in v) { split(k, a, " "); if (a[2] == "vigil" && ((a[1] " ffmpeg") in v) && v[a[1] " ffmpeg"] > 0)
 			print v[k] / v[a[1] " ffmpeg"] } }' "$BT/rows")
+	# The floor: demux-only over HLS per run; the goal is out of reach of any libavformat
+	# recorder once this passes 0.5.
+	mapfile -t dr < <(ratio_of "$n" demux ffmpeg)
+	floor="-"
+	[ ${#dr[@]} -gt 0 ] && floor=$(fmt "$(stats "${dr[@]}")")
+	FLOORS+=("| $n | $floor |")
 	echo "| $n | ${#cr[@]} | $(fmt "$(stats "${vc[@]}")") | $(fmt "$(stats "${fc[@]}")") |" \
 		"$(fmt "$(stats "${cr[@]}")") | $(fmt "$(stats "${vr[@]}")") | $(fmt "$(stats "${fr[@]}")") |" \
 		"$(fmt "$(stats "${rr[@]}")") | $(fmt "$(stats "${vh[@]}")") | $(fmt "$(stats "${sc[@]}")") |"
 done
+if [ "$FLOOR" = on ]; then
+	echo
+	echo "Floor: ffmpeg -c copy -f null (RTSP pull and demux only) / ffmpeg -c copy -f hls, per camera, median [range] over runs"
+	echo
+	echo "| cameras | demux-only / HLS CPU |"
+	echo "|---:|---:|"
+	printf '%s\n' "${FLOORS[@]}"
+fi
 echo "note: CPU is utime+stime of the process(es) over the window divided by cameras x seconds;"
 echo "      vigil's figure includes RTSP, CMAF, encryption, signing and upload; the server's CPU is shown apart."
 exit $status

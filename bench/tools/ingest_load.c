@@ -232,6 +232,7 @@ struct load {
 	char token[TOKEN_MAX];
 	int64_t bitrate;
 	int64_t t0_us, t_end_us;   /* monotonic */
+	int64_t warm_us;           /* links due before t0_us + warm_us are the warm-up */
 	int cameras;
 	size_t frame_len;
 	uint8_t sk[GATEWAY_SK_LEN];
@@ -251,6 +252,10 @@ struct cam {
 	int64_t last_ack_us; /* monotonic time of the last acknowledgement */
 	int64_t *lat_us;   /* one per acked link: from when it was due to its acknowledgement */
 	size_t nlat, caplat;
+	/* The warm-up's links (each camera's first contact with a fresh server among them):
+	 * sent like the others and required to be acknowledged, timed apart. */
+	uint64_t warm_due, warm_acked;
+	int64_t warm_max_us;
 };
 
 /* Builds link seq of this camera into out: SEG_HEADER, init chunk, one chunk per frame,
@@ -350,9 +355,14 @@ cam_run(void *arg)
 		int64_t due = ld->t0_us + offset + (int64_t)seq * SEG_PERIOD_US, t2;
 		long status = 0;
 
+		int warm = due < ld->t0_us + ld->warm_us;
+
 		if (due >= ld->t_end_us)
 			break;
-		c->due++;
+		if (warm)
+			c->warm_due++;
+		else
+			c->due++;
 		if (mono_us() > ld->t_end_us + OVERRUN_US)
 			continue; /* hopelessly behind: counted due, never posted, so lost */
 		sleep_until_mono(due);
@@ -363,8 +373,10 @@ cam_run(void *arg)
 		}
 		memcpy(prev, next_prev, sizeof(prev));
 		c->link_len = link.len;
-		c->posted++;
-		c->bytes_posted += link.len;
+		if (!warm) {
+			c->posted++;
+			c->bytes_posted += link.len;
+		}
 		if (http_do(curl, url, ld->token, "application/octet-stream", link.data, link.len,
 		    &status, &resp) != 0 || status != 200) {
 			if (status != 0)
@@ -378,9 +390,15 @@ cam_run(void *arg)
 			log_warn(COMP, "event=not_acked camera=%s seq=%" PRIu64, cam_hex, seq);
 			continue;
 		}
+		c->last_ack_us = t2;
+		if (warm) {
+			c->warm_acked++;
+			if (t2 - due > c->warm_max_us)
+				c->warm_max_us = t2 - due;
+			continue;
+		}
 		c->acked++;
 		c->bytes_acked += link.len;
-		c->last_ack_us = t2;
 		/* Latency counts from the moment the segment closed (its due time), so a camera
 		 * whose uploads queue up behind slow answers sees the wait too. */
 		if (c->nlat < c->caplat)
@@ -517,7 +535,8 @@ cmd_ingest(int argc, char **argv)
 	struct cam *cams = NULL;
 	const char *token_file = NULL;
 	char admin[TOKEN_MAX];
-	int64_t cameras = 8, duration = 30, bitrate = 3000000;
+	int64_t cameras = 8, duration = 30, bitrate = 3000000, warmup = 0, warm_max = 0;
+	uint64_t warm_due = 0, warm_acked = 0;
 	int64_t *lat = NULL;
 	size_t nlat = 0, started = 0;
 	uint64_t due = 0, posted = 0, acked = 0, errors = 0, boffered = 0, backed = 0;
@@ -532,6 +551,7 @@ cmd_ingest(int argc, char **argv)
 		{ "cameras", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "bitrate", required_argument, NULL, 'b' },
+		{ "warmup", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -559,12 +579,18 @@ cmd_ingest(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'w':
+			if (parse_i64(optarg, 0, 600, &warmup) != 0) {
+				fprintf(stderr, "ingest_load ingest: --warmup must be 0..600 s\n");
+				return EXIT_USAGE;
+			}
+			break;
 		default: return EXIT_USAGE;
 		}
 	}
 	if (ld.server == NULL || token_file == NULL) {
 		fprintf(stderr, "usage: ingest_load ingest --server URL --admin-token-file F "
-		    "[--cameras N] [--duration S] [--bitrate BPS]\n");
+		    "[--cameras N] [--duration S] [--bitrate BPS] [--warmup S]\n");
 		return EXIT_USAGE;
 	}
 	if (token_read(token_file, admin, sizeof(admin)) != 0)
@@ -583,8 +609,10 @@ cmd_ingest(int argc, char **argv)
 	curl = NULL;
 	if ((cams = calloc((size_t)cameras, sizeof(*cams))) == NULL)
 		goto out;
+	/* The measured window starts after the warm-up: t0 + warm .. t_end. */
 	ld.t0_us = mono_us() + 200000;
-	ld.t_end_us = ld.t0_us + duration * 1000000;
+	ld.warm_us = warmup * 1000000;
+	ld.t_end_us = ld.t0_us + ld.warm_us + duration * 1000000;
 	for (int i = 0; i < cameras; i++) {
 		struct cam *c = &cams[i];
 		uint8_t esk[EPOCH_SK_LEN];
@@ -624,6 +652,10 @@ join:
 		boffered += cams[i].due * cams[i].link_len;
 		backed += cams[i].bytes_acked;
 		nlat += cams[i].nlat;
+		warm_due += cams[i].warm_due;
+		warm_acked += cams[i].warm_acked;
+		if (cams[i].warm_max_us > warm_max)
+			warm_max = cams[i].warm_max_us;
 	}
 	if ((lat = calloc(nlat + 1, sizeof(int64_t))) == NULL)
 		goto out;
@@ -638,12 +670,15 @@ join:
 	    ru.ru_stime.tv_usec / 1e6;
 	printf("result cameras=%d duration_s=%" PRId64 " bitrate=%" PRId64 " links_due=%" PRIu64
 	    " posted=%" PRIu64 " acked=%" PRIu64 " lost=%" PRIu64 " errors=%" PRIu64
-	    " offered_mb_s=%.2f acked_mb_s=%.2f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f gen_cpu_s=%.2f\n",
+	    " offered_mb_s=%.2f acked_mb_s=%.2f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f gen_cpu_s=%.2f"
+	    " warmup_s=%" PRId64 " warm_due=%" PRIu64 " warm_lost=%" PRIu64 " warm_max_ms=%.1f\n",
 	    ld.cameras, duration, bitrate, due, posted, acked, due - acked, errors,
-	    (double)boffered / secs / 1e6, (double)backed / ((double)(last_ack - ld.t0_us) / 1e6) / 1e6,
+	    (double)boffered / secs / 1e6,
+	    (double)backed / ((double)(last_ack - ld.t0_us - ld.warm_us) / 1e6) / 1e6,
 	    nlat ? (double)lat[(nlat - 1) * 50 / 100] / 1e3 : -1.0,
 	    nlat ? (double)lat[(nlat - 1) * 99 / 100] / 1e3 : -1.0,
-	    nlat ? (double)lat[nlat - 1] / 1e3 : -1.0, cpu);
+	    nlat ? (double)lat[nlat - 1] / 1e3 : -1.0, cpu, warmup, warm_due, warm_due - warm_acked,
+	    (double)warm_max / 1e3);
 	fflush(stdout);
 	ret = 0;
 out:

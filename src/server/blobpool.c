@@ -1,4 +1,4 @@
-/* blobpool.c - open blob bookkeeping: creation through the index, sealing with fsync. */
+/* blobpool.c - open blob bookkeeping: creation through the index, sealing with fsync, both kept off the ingest thread once a stream is running. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@ struct openblob {
 	int broken;                 /* a write failed: seal as soon as nobody uses it */
 	unsigned pins;              /* links the syncer has yet to make durable */
 	int64_t created;
+	int64_t used;               /* last handed back by a writer (0: never) */
 	struct store_blob *b;
 };
 
@@ -55,9 +56,9 @@ seal(struct blobpool *bp, struct openblob *ob)
 	free(ob);
 }
 
-/* Broken, full or old: to be sealed, never handed out again. A blob still pinned when it
- * gets there is sealed by its last unpin (or the periodic pass), and the next link of its
- * stream gets a new blob meanwhile. */
+/* Broken, full or old: to be sealed, never handed out again. The tick seals it once no
+ * writer holds it and no link pins it; the next link of its stream gets another blob
+ * meanwhile. */
 static int
 due(const struct openblob *ob, int64_t now)
 {
@@ -65,21 +66,18 @@ due(const struct openblob *ob, int64_t now)
 	    now - ob->created >= BLOB_MAX_AGE_US;
 }
 
-/* Seal *pp's blob when nobody writes or awaits it and it is broken, full or old; the
- * caller holds the mutex. A pinned blob is sealed later, by the unpin that frees it, so its
- * descriptor stays open until the syncer has synced every link in it. */
-static void
-seal_if_due(struct blobpool *bp, struct openblob **pp, int64_t now)
-{
-	struct openblob *ob = *pp;
-
-	if (ob->busy || ob->pins > 0)
-		return;
-	if (due(ob, now)) {
-		*pp = ob->next;
-		seal(bp, ob);
-	}
-}
+/*
+ * Sealing (an fsync and an index commit) and creating (an index commit) each wait for the
+ * disk. On the ingest thread they stalled every camera: cameras that start together rotate
+ * together, and 320 of them at once held ingest up for about a second every minute
+ * (docs/design/storage.md). So the periodic tick (blobpool_tick, on the retention thread)
+ * seals what is due, outside the pool's lock, and opens each running stream's next blob
+ * ROTATE_LEAD_US before the current one is due; a writer picks the newest idle blob of its
+ * stream, so it moves to the successor by itself. Only a stream's first link after the
+ * server starts (or one with no successor ready) creates a blob on the ingest thread.
+ */
+#define ROTATE_LEAD_US (10LL * 1000000)
+#define TICK_MAX 1024              /* blobs sealed or opened by one tick; the rest next tick */
 
 void
 blobpool_free(struct blobpool *bp)
@@ -146,7 +144,7 @@ blobpool_release(struct blobpool *bp, struct store_blob *b, int broken, int64_t 
 			continue;
 		ob->busy = 0;
 		ob->broken |= broken;
-		seal_if_due(bp, pp, now);
+		ob->used = now;
 		break;
 	}
 	pthread_mutex_unlock(&bp->mu);
@@ -177,26 +175,82 @@ blobpool_unpin(struct blobpool *bp, struct store_blob *b, int64_t now)
 			continue;
 		if (ob->pins > 0)
 			ob->pins--;
-		seal_if_due(bp, pp, now);
 		break;
 	}
 	pthread_mutex_unlock(&bp->mu);
 }
 
-void
-blobpool_seal_old(struct blobpool *bp, int64_t now)
+/* A writer handed ob back lately, it nears its age and no younger blob of its stream is
+ * open: the stream needs its next blob now. The caller holds the mutex. */
+static int
+needs_successor(const struct blobpool *bp, const struct openblob *ob, int64_t now)
 {
-	struct openblob **pp, *ob;
+	const struct openblob *o;
 
+	if (ob->broken || ob->used == 0 || now - ob->used > ROTATE_LEAD_US ||
+	    now - ob->created < BLOB_MAX_AGE_US - ROTATE_LEAD_US)
+		return 0;
+	for (o = bp->open; o != NULL; o = o->next)
+		if (o != ob && o->stream == ob->stream && !o->broken &&
+		    now - o->created < BLOB_MAX_AGE_US - ROTATE_LEAD_US &&
+		    memcmp(o->cam, ob->cam, CAMERA_ID_LEN) == 0)
+			return 0;
+	return 1;
+}
+
+/* Open the next blob of (cam, stream) and put it first, where writers look. */
+static void
+open_successor(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int64_t now)
+{
+	struct openblob *ob;
+	int64_t id;
+
+	if ((ob = calloc(1, sizeof(*ob))) == NULL)
+		return;
+	if (index_blob_new(bp->ix, cam, stream, now_us(), &id) != 0 ||
+	    store_blob_create(bp->st, cam, stream, id, &ob->b) != 0) {
+		log_err("blob", "op=successor err=create");
+		free(ob);
+		return;
+	}
+	memcpy(ob->cam, cam, CAMERA_ID_LEN);
+	ob->stream = stream;
+	ob->created = now;
+	pthread_mutex_lock(&bp->mu);
+	ob->next = bp->open;
+	bp->open = ob;
+	pthread_mutex_unlock(&bp->mu);
+}
+
+void
+blobpool_tick(struct blobpool *bp, int64_t now)
+{
+	struct openblob **pp, *ob, *sealing = NULL;
+	struct { uint8_t cam[CAMERA_ID_LEN]; uint8_t stream; } *next = NULL;
+	size_t n = 0, i;
+
+	next = calloc(TICK_MAX, sizeof(*next));
 	pthread_mutex_lock(&bp->mu);
 	pp = &bp->open;
 	while ((ob = *pp) != NULL) {
-		if (!ob->busy && ob->pins == 0 && now - ob->created >= BLOB_MAX_AGE_US) {
+		if (!ob->busy && ob->pins == 0 && due(ob, now)) {
 			*pp = ob->next;
-			seal(bp, ob);
-		} else {
-			pp = &ob->next;
+			ob->next = sealing;
+			sealing = ob;
+			continue;
 		}
+		if (next != NULL && n < TICK_MAX && needs_successor(bp, ob, now)) {
+			memcpy(next[n].cam, ob->cam, CAMERA_ID_LEN);
+			next[n++].stream = ob->stream;
+		}
+		pp = &ob->next;
 	}
 	pthread_mutex_unlock(&bp->mu);
+	while ((ob = sealing) != NULL) {
+		sealing = ob->next;
+		seal(bp, ob);
+	}
+	for (i = 0; i < n; i++)
+		open_successor(bp, next[i].cam, next[i].stream, now);
+	free(next);
 }

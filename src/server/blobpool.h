@@ -22,16 +22,19 @@ void blobpool_free(struct blobpool *bp);
  * none is idle (concurrent uploads never interleave inside a blob). 0 or -1. */
 int blobpool_acquire(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     int64_t now, struct store_blob **out);
-/* Hand a blob back; broken when a write failed (it is then sealed). Seals blobs past
- * their age or size, unless pinned: a pinned blob is sealed by its last unpin. */
+/* Hand a blob back; broken when a write failed (never handed out again, sealed by the
+ * next tick). Never seals: that is blobpool_tick's, off the ingest thread. */
 void blobpool_release(struct blobpool *bp, struct store_blob *b, int broken, int64_t now);
 /* Keep an open blob's descriptor open (no sealing) until the matching unpin: taken by the
  * writer, while it still holds the blob, for each link handed to the syncer. Other writers
  * may still acquire it and append. */
 void blobpool_pin(struct blobpool *bp, struct store_blob *b);
-/* Drop one pin; seals the blob when it is idle, unpinned and broken, full or old. */
+/* Drop one pin; the next tick seals the blob once it is idle, unpinned and broken, full or
+ * old. */
 void blobpool_unpin(struct blobpool *bp, struct store_blob *b, int64_t now);
-/* Seal idle, unpinned blobs older than BLOB_MAX_AGE_US (called periodically). */
-void blobpool_seal_old(struct blobpool *bp, int64_t now);
+/* Called about every second off the ingest thread: seal idle, unpinned blobs that are
+ * broken, full or older than BLOB_MAX_AGE_US (outside the pool's lock), and open the next
+ * blob of each stream written lately whose blob is within 10 s of its age. */
+void blobpool_tick(struct blobpool *bp, int64_t now);
 
 #endif

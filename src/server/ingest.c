@@ -73,8 +73,7 @@ write_record(struct ingest *in, const struct record *rec, struct ingest_err *e)
 	uint8_t hdr[RECORD_HDR_LEN];
 
 	record_hdr(hdr, rec->type, rec->len);
-	if (store_blob_append(in->blob, hdr, sizeof(hdr)) != 0 ||
-	    (rec->len > 0 && store_blob_append(in->blob, rec->payload, rec->len) != 0)) {
+	if (store_blob_append2(in->blob, hdr, sizeof(hdr), rec->payload, rec->len) != 0) {
 		blobpool_release(in->srv->bp, in->blob, 1, mono_us());
 		in->blob = NULL;
 		*e = (struct ingest_err){ 500, "store error" };

@@ -64,7 +64,7 @@ retention_main(void *arg)
 			break;
 		pthread_mutex_unlock(&r->mu);
 		relay_tick(r->srv->rl, mono_us());
-		blobpool_seal_old(r->srv->bp, mono_us());
+		blobpool_tick(r->srv->bp, mono_us());
 		if (++ticks >= RETENTION_INTERVAL_S) {
 			ticks = 0;
 			if (retention_pass(r->srv, now_us()) != 0)

@@ -21,6 +21,9 @@ int store_blob_create(struct store *s, const uint8_t cam[CAMERA_ID_LEN], uint8_t
     int64_t id, struct store_blob **bp);
 /* Append n bytes at the end. 0 or STORE_E_IO (the blob is then unusable: seal it). */
 int store_blob_append(struct store_blob *b, const void *p, size_t n);
+/* The same for two buffers one after the other (a record's header and payload) in one
+ * system call where the kernel takes them whole. */
+int store_blob_append2(struct store_blob *b, const void *p1, size_t n1, const void *p2, size_t n2);
 /* Make everything appended so far durable, and on the first call the blob's directory entry
  * too (creation does not wait for it). 0 or STORE_E_IO (the blob then stays failed). The
  * syncer may call it while the writer appends to the same blob, never twice at once. */

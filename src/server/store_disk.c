@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "common/util.h"
 #include "server/blobfd.h"
@@ -123,13 +124,27 @@ out:
 int
 store_blob_append(struct store_blob *b, const void *p, size_t n)
 {
-	const uint8_t *q = p;
+	return store_blob_append2(b, p, n, NULL, 0);
+}
+
+int
+store_blob_append2(struct store_blob *b, const void *p1, size_t n1, const void *p2, size_t n2)
+{
+	struct iovec iov[2] = { { (void *)(uintptr_t)p1, n1 }, { (void *)(uintptr_t)p2, n2 } };
+	struct iovec *v = iov;
+	int cnt = n2 > 0 ? 2 : 1;
 	ssize_t w;
 
 	if (atomic_load(&b->failed))
 		return STORE_E_IO;
-	while (n > 0) {
-		w = write(b->fd, q, n);
+	/* One writev for a record's header and payload: half the syscalls of two writes. */
+	while (cnt > 0) {
+		if (v->iov_len == 0) {
+			v++;
+			cnt--;
+			continue;
+		}
+		w = writev(b->fd, v, cnt);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -138,9 +153,17 @@ store_blob_append(struct store_blob *b, const void *p, size_t n)
 			atomic_store(&b->failed, 1);
 			return STORE_E_IO;
 		}
-		q += w;
-		n -= (size_t)w;
 		b->size += (uint64_t)w;
+		/* A short write: skip what went out and go on with the rest. */
+		while (cnt > 0 && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			v->iov_base = (uint8_t *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }

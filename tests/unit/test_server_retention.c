@@ -104,7 +104,7 @@ test_expire_and_remove(void **state)
 	/* Two links in blob 1 (opened at t), then blob 1 is sealed by age; one link in blob 2. */
 	b1 = put_link(f, 0, t - 500LL * 1000000, 0, 100);
 	assert_int_equal(put_link(f, 1, t - 10LL * 1000000, 1, 100), b1);
-	blobpool_seal_old(f->srv.bp, BLOB_MAX_AGE_US);
+	blobpool_tick(f->srv.bp, BLOB_MAX_AGE_US);
 	b2 = put_link(f, 2, t, BLOB_MAX_AGE_US + 1, 100);
 	assert_true(b2 != b1);
 	/* Seq 0 is too old but blob 1 still holds seq 1: the file stays. */
@@ -117,7 +117,7 @@ test_expire_and_remove(void **state)
 	assert_int_equal(index_link_exists(f->srv.ix, cam, 0, 2), 0);
 	assert_false(blob_exists(f, b1));
 	assert_true(blob_exists(f, b2));
-	blobpool_seal_old(f->srv.bp, 3 * BLOB_MAX_AGE_US);
+	blobpool_tick(f->srv.bp, 3 * BLOB_MAX_AGE_US);
 	assert_int_equal(retention_pass(&f->srv, t + 200LL * 1000000), 0);
 	assert_false(blob_exists(f, b2));
 }

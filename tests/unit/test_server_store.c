@@ -33,12 +33,23 @@ test_blob_roundtrip(void **state)
 	assert_int_equal(store_blob_append(b, "hello ", 6), 0);
 	assert_int_equal(store_blob_append(b, "world", 5), 0);
 	assert_int_equal(store_blob_size(b), 11);
+	/* Two buffers in one call, an empty second one, an empty first one. */
+	assert_int_equal(store_blob_append2(b, "[hd]", 4, "body", 4), 0);
+	assert_int_equal(store_blob_append2(b, "[h2]", 4, NULL, 0), 0);
+	assert_int_equal(store_blob_append2(b, "", 0, "tail", 4), 0);
+	assert_int_equal(store_blob_size(b), 27);
 	assert_int_equal(store_blob_id(b), 7);
 	assert_int_equal(store_blob_sync(b), 0);
 	store_blob_close(b);
 	assert_int_equal(store_blob_open_read(s, cam, 1, 7, &fd), 0);
 	assert_int_equal(pread(fd, got, 5, 6), 5);
 	assert_memory_equal(got, "world", 5);
+	{
+		char all[16];
+
+		assert_int_equal(pread(fd, all, 16, 11), 16);
+		assert_memory_equal(all, "[hd]body[h2]tail", 16);
+	}
 	close(fd);
 	assert_int_equal(store_blob_open_read(s, cam, 2, 7, &fd), STORE_E_NOTFOUND);
 	assert_int_equal(store_blob_remove(s, cam, 1, 7), 0);

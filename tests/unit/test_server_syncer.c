@@ -129,7 +129,7 @@ test_one_batch(void **state)
 	assert_int_equal(woken, 0);
 	/* Pinned blobs are not sealed however old: a sealed blob without links would be an
 	 * orphan here. */
-	blobpool_seal_old(f->bp, mono_us() + 2 * BLOB_MAX_AGE_US);
+	blobpool_tick(f->bp, mono_us() + 2 * BLOB_MAX_AGE_US);
 	assert_int_equal(index_blob_orphans(f->ix, ob, 4), 0);
 
 	assert_int_equal(syncer_run_once(f->sy), 4);
