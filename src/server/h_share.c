@@ -27,6 +27,7 @@
     "\"to_us\":n,\"expires_us\":n,\"max_views\":n,\"manifest\":hex}"
 #define SHARE_NOT_FOUND "no such share"
 #define SHARE_LIMIT_ERR "this organization has 500 live links: revoke some first"
+#define SHARE_MEMBER_LIMIT_ERR "you have 100 live links: revoke some of yours first"
 
 /* 1 when the n bytes hold no JSON array and no object inside the outer one. */
 static int
@@ -206,6 +207,7 @@ create_final(struct req *rq, const struct buf *raw)
 	if ((e = shares_create(rq->srv->sh, &n, now, id)) != 0) {
 		r = e == SHARES_E_INVAL ? http_error(rq, 400, SHARE_BODY_ERR, 0) :
 		    e == SHARES_E_LIMIT ? http_error(rq, 409, SHARE_LIMIT_ERR, 0) :
+		    e == SHARES_E_MEMBER_LIMIT ? http_error(rq, 409, SHARE_MEMBER_LIMIT_ERR, 0) :
 		    http_error(rq, 500, "internal error", 0);
 		goto out;
 	}

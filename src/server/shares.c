@@ -189,22 +189,29 @@ wipe_ended(struct shares *s, const char *org, int64_t now)
 }
 
 /* How many of org's shares are live at now into *n. Lock held. */
+/* Live (unrevoked, unexpired, not used up) shares of org at now, and of those the ones
+ * creator made. */
 static int
-live_count(struct shares *s, const char *org, int64_t now, int64_t *n)
+live_count(struct shares *s, const char *org, const char *creator, int64_t now, int64_t *n,
+    int64_t *mine)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	*n = 0;
-	if ((r = prep(s, "SELECT count(*) FROM shares WHERE org = ? AND revoked = 0"
-	    " AND expires_us > ? AND views < max_views", &st)) != 0)
+	*n = *mine = 0;
+	if ((r = prep(s, "SELECT count(*), COALESCE(SUM(CASE WHEN created_by = ? THEN 1 ELSE 0"
+	    " END), 0) FROM shares WHERE org = ? AND revoked = 0 AND expires_us > ?"
+	    " AND views < max_views", &st)) != 0)
 		return r;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, now);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	sqlite3_bind_text(st, 1, creator, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, org, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		*n = sqlite3_column_int64(st, 0);
-	else
+		*mine = sqlite3_column_int64(st, 1);
+	} else {
 		r = SHARES_E_IO;
+	}
 	sqlite3_finalize(st);
 	return r;
 }
@@ -219,7 +226,7 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
 	uint8_t raw[SHARES_ID_LEN];
 	char id[SHARES_ID_BUF];
 	sqlite3_stmt *st = NULL;
-	int64_t live = 0;
+	int64_t live = 0, mine = 0;
 	int r, in_tx = 0;
 
 	id_out[0] = '\0';
@@ -231,10 +238,11 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
 	if ((r = exec_sql(s, "BEGIN IMMEDIATE")) != 0)
 		goto out;
 	in_tx = 1;
-	if ((r = wipe_ended(s, n->org, now)) != 0 || (r = live_count(s, n->org, now, &live)) != 0)
+	if ((r = wipe_ended(s, n->org, now)) != 0 ||
+	    (r = live_count(s, n->org, n->created_by, now, &live, &mine)) != 0)
 		goto out;
-	if (live >= SHARES_LIVE_MAX) {
-		r = SHARES_E_LIMIT;
+	if (live >= SHARES_LIVE_MAX || mine >= SHARES_LIVE_PER_MEMBER) {
+		r = live >= SHARES_LIVE_MAX ? SHARES_E_LIMIT : SHARES_E_MEMBER_LIMIT;
 		goto out;
 	}
 	if ((r = prep(s, sql, &st)) != 0)

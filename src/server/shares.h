@@ -28,6 +28,8 @@
 /* Most live (unrevoked, unexpired, not used up) shares an org may hold: a member cannot fill
  * the disk with manifests, and the owners' list (live ones first) always shows them all. */
 #define SHARES_LIVE_MAX SHARES_LIST_MAX
+/* ...and one member at most this many of them, so one account cannot use up the org's. */
+#define SHARES_LIVE_PER_MEMBER 100
 
 #define SHARES_E_IO (-1)
 #define SHARES_E_NOTFOUND (-2)    /* unknown id (or foreign org, or not the creator) */
@@ -36,6 +38,7 @@
 #define SHARES_E_REVOKED (-5)
 #define SHARES_E_EXHAUSTED (-6)   /* every allowed view was used */
 #define SHARES_E_LIMIT (-7)       /* the org already holds SHARES_LIVE_MAX live shares */
+#define SHARES_E_MEMBER_LIMIT (-8) /* the creator already holds SHARES_LIVE_PER_MEMBER */
 
 struct shares;
 
@@ -75,7 +78,8 @@ void shares_close(struct shares *s);
  * SHARES_E_INVAL. */
 int shares_check_new(const struct shares_new *n, int64_t now);
 /* Store a new share (shares_check_new first) with a fresh random id into id_out. 0,
- * SHARES_E_INVAL, SHARES_E_LIMIT (n->org holds SHARES_LIVE_MAX live shares at now) or
+ * SHARES_E_INVAL, SHARES_E_LIMIT (n->org holds SHARES_LIVE_MAX live shares at now),
+ * SHARES_E_MEMBER_LIMIT (n->created_by holds SHARES_LIVE_PER_MEMBER of them) or
  * SHARES_E_IO. The sealed manifests of the org's shares that ended by now (revoked, expired,
  * used up) are deleted on the way: a dead link's manifest is kept nowhere. */
 int shares_create(struct shares *s, const struct shares_new *n, int64_t now,

@@ -361,7 +361,7 @@ test_live_limit_and_list(void **state)
 {
 	struct fx *f = *state;
 	struct shares_new n = good(f, 10);
-	char a[SHARES_ID_BUF], id[SHARES_ID_BUF], last[SHARES_ID_BUF];
+	char a[SHARES_ID_BUF], id[SHARES_ID_BUF], last[SHARES_ID_BUF], who[33];
 	json_t *arr;
 	int k;
 
@@ -377,9 +377,14 @@ test_live_limit_and_list(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "id")), a);
 	assert_false(json_is_true(json_object_get(json_array_get(arr, 0), "revoked")));
 	json_decref(arr);
-	/* Up to SHARES_LIVE_MAX live links; revoked, expired and used-up ones do not count. */
-	for (k = 1; k < SHARES_LIVE_MAX; k++)
+	/* Up to SHARES_LIVE_MAX live links (made by several members, each under their own
+	 * limit); revoked, expired and used-up ones do not count. */
+	for (k = 1; k < SHARES_LIVE_MAX; k++) {
+		snprintf(who, sizeof(who), "%032x", 0xa0 + k % 6);
+		n.created_by = who;
 		assert_int_equal(shares_create(f->s, &n, T0 + 1000 + k, last), 0);
+	}
+	n.created_by = ALICE;
 	assert_int_equal(shares_create(f->s, &n, T0 + 2000, id), SHARES_E_LIMIT);
 	assert_int_equal(id[0], '\0');
 	assert_int_equal(shares_revoke(f->s, ORG_A, last, NULL, T0 + 2000), 0);
@@ -392,6 +397,29 @@ test_live_limit_and_list(void **state)
 	n.org = ORG_A;
 	n.expires_us = n.expires_us + 86400 * SEC;
 	assert_int_equal(shares_create(f->s, &n, T0 + 86400 * SEC, id), 0);
+}
+
+/* One member holds at most SHARES_LIVE_PER_MEMBER live links, so one account cannot use
+ * up what the organization may hold; the others can still share, and a revoked or ended
+ * link frees a place. */
+static void
+test_member_limit(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 10);
+	char id[SHARES_ID_BUF], last[SHARES_ID_BUF];
+	int k;
+
+	for (k = 0; k < SHARES_LIVE_PER_MEMBER; k++)
+		assert_int_equal(shares_create(f->s, &n, T0 + k, last), 0);
+	assert_int_equal(shares_create(f->s, &n, T0 + 200, id), SHARES_E_MEMBER_LIMIT);
+	assert_int_equal(id[0], '\0');
+	n.created_by = BOB;
+	assert_int_equal(shares_create(f->s, &n, T0 + 201, id), 0);
+	n.created_by = ALICE;
+	assert_int_equal(shares_revoke(f->s, ORG_A, last, NULL, T0 + 202), 0);
+	assert_int_equal(shares_create(f->s, &n, T0 + 203, id), 0);
+	assert_int_equal(shares_create(f->s, &n, T0 + 204, id), SHARES_E_MEMBER_LIMIT);
 }
 
 /* A link that ended keeps no sealed manifest: revoked at once, expired or used up at the
@@ -560,6 +588,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_limit_and_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ended_manifest_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_stored_hashed, setup, teardown),
 		cmocka_unit_test(test_body_parse),
