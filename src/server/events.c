@@ -18,12 +18,24 @@ static const char *const schema[] = {
 	    "gateway BLOB NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL, "
 	    "epoch INTEGER NOT NULL, payload BLOB NOT NULL, updated_us INTEGER NOT NULL)",
 	"CREATE INDEX IF NOT EXISTS events_time ON events (camera, start_us)",
+	/* The open events (end 0) of a camera, and the longest closed event each camera had:
+	 * with both, a time window reads only the events that can overlap it (events_range). */
+	"CREATE INDEX IF NOT EXISTS events_open ON events (camera, start_us) WHERE end_us = 0",
+	"CREATE TABLE IF NOT EXISTS event_durations (camera BLOB PRIMARY KEY, "
+	    "max_us INTEGER NOT NULL)",
 };
+
+/* An events file from before event_durations gets it filled from its events, once. */
+static const char fill_durations[] =
+	"INSERT OR REPLACE INTO event_durations (camera, max_us) SELECT camera, "
+	"MAX(end_us - start_us) FROM events WHERE end_us > start_us GROUP BY camera";
 
 int events_open(struct events **out, const char *path)
 {
 	struct events *ev;
+	sqlite3_stmt *st = NULL;
 	size_t i;
+	int had_durations;
 
 	*out = NULL;
 	if ((ev = calloc(1, sizeof(*ev))) == NULL)
@@ -32,11 +44,18 @@ int events_open(struct events **out, const char *path)
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(ev->db, 5000);
+	had_durations = sqlite3_prepare_v2(ev->db, "SELECT 1 FROM event_durations", -1, &st,
+	    NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
 	for (i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
 		if (sqlite3_exec(ev->db, schema[i], NULL, NULL, NULL) != SQLITE_OK) {
 			log_err("events", "op=open err=\"%s\"", sqlite3_errmsg(ev->db));
 			goto fail;
 		}
+	}
+	if (!had_durations && sqlite3_exec(ev->db, fill_durations, NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("events", "op=open err=\"%s\"", sqlite3_errmsg(ev->db));
+		goto fail;
 	}
 	*out = ev;
 	return 0;
@@ -100,6 +119,17 @@ int events_put(struct events *ev, const uint8_t gw[GATEWAY_ID_LEN], const struct
 	sqlite3_bind_int64(st, 7, now);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out;
+	if (r->end_us > r->start_us) {
+		sqlite3_finalize(st);
+		if (sqlite3_prepare_v2(ev->db, "INSERT INTO event_durations (camera, max_us) "
+		    "VALUES (?1, ?2) ON CONFLICT (camera) DO UPDATE SET "
+		    "max_us = MAX(max_us, excluded.max_us)", -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_blob(st, 1, r->camera_id, CAMERA_ID_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, r->end_us - r->start_us);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+	}
 	ret = exists ? 0 : 1;
 out:
 	sqlite3_finalize(st);
@@ -116,22 +146,16 @@ out:
 	return ret;
 }
 
-int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
-    int max, events_fn cb, void *ctx)
+/* Step st, passing each row to cb while *n < max. 0, 1 (cb stopped) or EVENTS_E_IO. */
+static int
+emit_rows(sqlite3_stmt *st, const uint8_t cam[CAMERA_ID_LEN], int max, int *n, events_fn cb,
+    void *ctx)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, n = 0;
+	int rc = SQLITE_DONE;
 
-	if (sqlite3_prepare_v2(ev->db, "SELECT id, start_us, end_us, epoch, payload, updated_us "
-	    "FROM events WHERE camera = ?1 AND start_us < ?2 AND (end_us = 0 OR end_us > ?3) "
-	    "ORDER BY start_us, id LIMIT ?4", -1, &st, NULL) != SQLITE_OK)
-		return EVENTS_E_IO;
-	sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, to);
-	sqlite3_bind_int64(st, 3, from);
-	sqlite3_bind_int(st, 4, max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct events_row r;
+
 		memset(&r, 0, sizeof(r));
 		if (sqlite3_column_bytes(st, 0) != EVENT_ID_LEN)
 			continue;
@@ -143,12 +167,65 @@ int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t fr
 		r.payload = sqlite3_column_blob(st, 4);
 		r.payload_len = (size_t)sqlite3_column_bytes(st, 4);
 		r.updated_us = sqlite3_column_int64(st, 5);
-		n++;
+		(*n)++;
 		if (cb(ctx, &r) != 0)
-			break;
+			return 1;
 	}
+	return *n >= max || rc == SQLITE_DONE ? 0 : EVENTS_E_IO;
+}
+
+/*
+ * An event overlaps [from, to) when it starts before `to` and is open or ends after `from`.
+ * Filtering that on the start index alone read every earlier event of the camera (a year of
+ * them for the last hour). A closed event lasted at most the camera's longest (kept in
+ * event_durations), so one that overlaps started at or after from minus that: the start
+ * index is read from there. Open events that started earlier come from their own partial
+ * index, first, since they start before all the others.
+ */
+int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
+    int max, events_fn cb, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t longest = 0, lo;
+	int r = EVENTS_E_IO, n = 0;
+
+	if (sqlite3_prepare_v2(ev->db, "SELECT max_us FROM event_durations WHERE camera = ?1", -1,
+	    &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		longest = sqlite3_column_int64(st, 0);
+	else if (r != SQLITE_DONE)
+		goto fail;
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return EVENTS_E_IO;
-	return n;
+	st = NULL;
+	lo = longest > 0 && from < INT64_MIN + longest ? INT64_MIN : from - (longest > 0 ? longest : 0);
+	if (sqlite3_prepare_v2(ev->db, "SELECT id, start_us, end_us, epoch, payload, updated_us "
+	    "FROM events WHERE camera = ?1 AND end_us = 0 AND start_us < ?2 AND start_us < ?3 "
+	    "ORDER BY start_us, id", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, to);
+	if ((r = emit_rows(st, cam, max, &n, cb, ctx)) != 0)
+		goto done;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(ev->db, "SELECT id, start_us, end_us, epoch, payload, updated_us "
+	    "FROM events WHERE camera = ?1 AND start_us >= ?2 AND start_us < ?3 AND "
+	    "(end_us = 0 OR end_us > ?4) ORDER BY start_us, id", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, to);
+	sqlite3_bind_int64(st, 4, from);
+	r = emit_rows(st, cam, max, &n, cb, ctx);
+done:
+	r = r < 0 ? EVENTS_E_IO : n;
+	goto out;
+fail:
+	r = EVENTS_E_IO;
+out:
+	sqlite3_finalize(st);
+	return r;
 }

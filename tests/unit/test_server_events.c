@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "server/events.h"
 
 struct seen {
@@ -126,10 +127,88 @@ static void test_events(void **state)
 	rmdir(dir);
 }
 
+/* Expected ids (first byte) of a window, in start order, from both the store and a plain
+ * overlap check of every row put: the windows that read only part of the start index
+ * (from minus the longest closed event; open events apart) must miss nothing. */
+static void expect(struct events *ev, uint8_t camb, int64_t from, int64_t to, int max,
+    const uint8_t *ids, int n)
+{
+	uint8_t cam[CAMERA_ID_LEN];
+	struct seen s;
+	int i;
+
+	memset(cam, camb, sizeof(cam));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(events_range(ev, cam, from, to, max, collect, &s), n);
+	assert_int_equal(s.n, n);
+	for (i = 0; i < n && i < 8; i++)
+		assert_int_equal(s.rows[i].id[0], ids[i]);
+}
+
+static void test_windows(void **state)
+{
+	char dir[] = "/tmp/vigil-test-events.XXXXXX", path[128];
+	uint8_t gw[GATEWAY_ID_LEN];
+	struct events *ev = NULL;
+	struct events_row r;
+	sqlite3 *db;
+	int k;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/events.db", dir);
+	assert_int_equal(events_open(&ev, path), 0);
+	memset(gw, 1, sizeof(gw));
+	/* Camera 7: an event still open since t=100; a long closed one 1000..9000; short ones
+	 * at 20000, 30000, 40000 (each 500 long); one that ends where a window starts. */
+	row(&r, 0x01, 7, 100, 0, "open-old");
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	row(&r, 0x02, 7, 1000, 9000, "long");
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	for (k = 0; k < 3; k++) {
+		row(&r, (uint8_t)(0x10 + k), 7, 20000 + 10000 * k, 20500 + 10000 * k, "short");
+		assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	}
+	row(&r, 0x20, 7, 49000, 50000, "edge");
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	/* Camera 8 has its own history, never mixed in. */
+	row(&r, 0x30, 8, 8500, 8600, "other");
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+
+	expect(ev, 7, 8000, 8800, 100, (const uint8_t[]){ 0x01, 0x02 }, 2);
+	expect(ev, 7, 20100, 30100, 100, (const uint8_t[]){ 0x01, 0x10, 0x11 }, 3);
+	expect(ev, 7, 50000, 60000, 100, (const uint8_t[]){ 0x01 }, 1);
+	expect(ev, 7, 49999, 60000, 100, (const uint8_t[]){ 0x01, 0x20 }, 2);
+	expect(ev, 7, 0, 100, 100, (const uint8_t[]){ 0 }, 0);
+	expect(ev, 7, 0, 100000, 3, (const uint8_t[]){ 0x01, 0x02, 0x10 }, 3);
+	expect(ev, 7, 9500, 19000, 100, (const uint8_t[]){ 0x01 }, 1);
+	expect(ev, 8, 0, 100000, 100, (const uint8_t[]){ 0x30 }, 1);
+	/* The old open event closes, very long: it still counts where it overlaps. */
+	row(&r, 0x01, 7, 100, 45000, "closed-now");
+	assert_int_equal(events_put(ev, gw, &r, 2), 0);
+	expect(ev, 7, 44000, 46000, 100, (const uint8_t[]){ 0x01 }, 1);
+	expect(ev, 7, 45000, 46000, 100, (const uint8_t[]){ 0 }, 0);
+	events_close(ev);
+	/* A file from before the longest-event table gets it rebuilt when opened. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE event_durations", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(events_open(&ev, path), 0);
+	expect(ev, 7, 8000, 8800, 100, (const uint8_t[]){ 0x01, 0x02 }, 2);
+	expect(ev, 7, 44000, 46000, 100, (const uint8_t[]){ 0x01 }, 1);
+	events_close(ev);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_windows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
