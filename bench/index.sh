@@ -34,6 +34,7 @@ echo "$out" | grep '^query ' | while read -r line; do
 	retention_pass) label="retention pass, nothing due"; goal="" ;;
 	quota_pass) label="retention pass with a quota, nothing due"; goal="" ;;
 	total_bytes) label="storage used (/metrics)"; goal="" ;;
+	orphan_blobs) label="retention's orphan-blob check, nothing to remove"; goal="" ;;
 	*) label=$name goal="" ;;
 	esac
 	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(val "$line" rows)" "$(val "$line" median_ms)" \

@@ -64,6 +64,16 @@ int index_totals_add_locked(struct index *ix, int64_t key, uint8_t stream, int64
 int index_totals_drop_empty_locked(struct index *ix);
 int index_totals_bytes_locked(struct index *ix, uint64_t *out);
 
+/* Orphan candidates (index_blobs.c): the table; whether it exists yet; list every sealed
+ * blob (an index written before the table); list the blobs named by select_ids, a SELECT of
+ * blob ids taking ?1 camera key, ?2 stream, ?3 a bound (the caller holds an open
+ * transaction). 0 or INDEX_E_IO. */
+extern const char *const index_blobs_schema;
+int index_blobs_exist(struct index *ix);
+int index_blobs_fill(struct index *ix);
+int index_blobs_candidates_locked(struct index *ix, const char *select_ids, int64_t key, int stream,
+    int64_t bound);
+
 /* The integer key of a camera id (table camera_keys): 1 and *key when known, 0 when the
  * camera has no key (create == 0), or INDEX_E_IO. With create, a missing key is added in its
  * own statement; the caller must not be inside a transaction it may roll back. */

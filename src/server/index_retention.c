@@ -121,6 +121,10 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 		sqlite3_reset(cnt);
 		if (links == 0)
 			continue;
+		/* The blobs these links lie in may be orphans once they are gone. */
+		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
+		    "cam = ?1 AND stream = ?2 AND end_us < ?3", a[i].key, a[i].stream, before)) != 0)
+			goto out;
 		sqlite3_reset(del);
 		sqlite3_bind_int64(del, 1, a[i].key);
 		sqlite3_bind_int(del, 2, a[i].stream);
@@ -142,16 +146,17 @@ out:
 static int
 expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 {
-	sqlite3_stmt *sel = NULL, *del = NULL;
+	sqlite3_stmt *sel = NULL, *del = NULL, *cand = NULL;
 	uint64_t total;
 	int r, rc, progress;
 
 	if ((r = index_totals_bytes_locked(ix, &total)) != 0 || total <= quota)
 		return r;
-	if ((r = index_prep(ix, &sel, "SELECT cam, stream, seq, length FROM links "
+	if ((r = index_prep(ix, &sel, "SELECT cam, stream, seq, length, blob FROM links "
 	    "ORDER BY end_us, seq LIMIT 256")) != 0)
 		goto out;
-	if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0)
+	if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0 ||
+	    (r = index_prep(ix, &cand, "INSERT OR IGNORE INTO blob_candidates (id) VALUES (?)")) != 0)
 		goto out;
 	while (total > quota) {
 		progress = 0;
@@ -164,7 +169,9 @@ expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 			sqlite3_bind_int64(del, 1, key);
 			sqlite3_bind_int(del, 2, stream);
 			sqlite3_bind_int64(del, 3, sqlite3_column_int64(sel, 2));
-			if ((r = index_step_done(ix, del)) != 0 ||
+			sqlite3_reset(cand);
+			sqlite3_bind_int64(cand, 1, sqlite3_column_int64(sel, 4));
+			if ((r = index_step_done(ix, del)) != 0 || (r = index_step_done(ix, cand)) != 0 ||
 			    (r = index_totals_add_locked(ix, key, (uint8_t)stream, -1, -len)) != 0)
 				goto out;
 			total -= (uint64_t)len;
@@ -177,6 +184,7 @@ expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(del);
+	sqlite3_finalize(cand);
 	return r;
 }
 

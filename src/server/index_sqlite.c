@@ -166,7 +166,7 @@ index_open(struct index **ixp, const char *path)
 {
 	struct index *ix = NULL;
 	size_t i;
-	int r = INDEX_E_IO, had_totals;
+	int r = INDEX_E_IO, had_totals, had_blobs;
 
 	*ixp = NULL;
 	if ((ix = calloc(1, sizeof(*ix))) == NULL)
@@ -190,10 +190,13 @@ index_open(struct index **ixp, const char *path)
 	if (exec_sql(ix->db, "PRAGMA foreign_keys=ON") != 0)
 		goto out;
 	had_totals = index_totals_exist(ix);
+	had_blobs = index_blobs_exist(ix);
 	for (i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
 		if (exec_sql(ix->db, schema[i]) != 0)
 			goto out;
 	if (exec_sql(ix->db, index_totals_schema) != 0 || (!had_totals && index_totals_fill(ix) != 0))
+		goto out;
+	if (exec_sql(ix->db, index_blobs_schema) != 0 || (!had_blobs && index_blobs_fill(ix) != 0))
 		goto out;
 	for (i = 0; i < index_spans_schema_len; i++)
 		if (exec_sql(ix->db, index_spans_schema[i]) != 0)
@@ -431,78 +434,6 @@ index_blob_new(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t strea
 	*id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-out:
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-int
-index_blob_seal(struct index *ix, int64_t id, uint64_t size)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	pthread_mutex_lock(&ix->mu);
-	if ((r = index_prep(ix, &st, "UPDATE blobs SET sealed = 1, size = ? WHERE id = ?")) != 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, (int64_t)size);
-	sqlite3_bind_int64(st, 2, id);
-	r = index_step_done(ix, st);
-out:
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-int
-index_blob_seal_all(struct index *ix)
-{
-	int r;
-
-	pthread_mutex_lock(&ix->mu);
-	r = exec_sql(ix->db, "UPDATE blobs SET sealed = 1 WHERE sealed = 0");
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-int
-index_blob_orphans(struct index *ix, struct index_blob *out, int max)
-{
-	sqlite3_stmt *st = NULL;
-	int r, n = 0, rc;
-
-	pthread_mutex_lock(&ix->mu);
-	if ((r = index_prep(ix, &st, "SELECT b.id, b.camera, b.stream FROM blobs b WHERE b.sealed = 1 AND "
-	    "NOT EXISTS (SELECT 1 FROM links l WHERE l.blob = b.id) ORDER BY b.id LIMIT ?")) != 0)
-		goto out;
-	sqlite3_bind_int(st, 1, max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-		out[n].id = sqlite3_column_int64(st, 0);
-		if (index_col_hex(st, 1, out[n].camera_id, CAMERA_ID_LEN) != 0)
-			continue;
-		out[n].stream = (uint8_t)sqlite3_column_int(st, 2);
-		n++;
-	}
-	r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? n : INDEX_E_IO;
-out:
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&ix->mu);
-	return r;
-}
-
-int
-index_blob_delete(struct index *ix, int64_t id)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	pthread_mutex_lock(&ix->mu);
-	if ((r = index_prep(ix, &st, "DELETE FROM blobs WHERE id = ? AND NOT EXISTS "
-	    "(SELECT 1 FROM links l WHERE l.blob = blobs.id)")) != 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	r = index_step_done(ix, st);
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ix->mu);

@@ -126,6 +126,25 @@ test_links(void **state)
 	assert_int_equal(seqs[3], 3);
 }
 
+/* Rows of a table, read from the file directly. */
+static int64_t
+count_rows(const char *path, const char *table)
+{
+	char sql[96];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 static void
 test_retention(void **state)
 {
@@ -150,6 +169,8 @@ test_retention(void **state)
 	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
 	assert_int_equal(index_blob_seal(f->ix, b1, 200), 0);
 	assert_int_equal(index_blob_seal_all(f->ix), 0);
+	/* Sealed, with links: no orphan, and no candidate left to ask again. */
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
 	/* Max age 50 s at t = 60 s: links ending before 10 s go (seqs 0 and 1). */
 	assert_int_equal(index_expire(f->ix, 60000000LL, 50, 0, &del), 0);
 	assert_int_equal(del, 2);
@@ -169,6 +190,45 @@ test_retention(void **state)
 	assert_int_equal(index_link_exists(f->ix, cam, 0, 3), 1);
 	/* b2 still holds seq 3: not an orphan. */
 	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
+	/* The check keeps no candidate that links still reference: it does not ask again. */
+	assert_int_equal(count_rows(f->path, "blob_candidates"), 0);
+	/* Quota takes the last link: b2 is an orphan now, found by the next check. */
+	assert_int_equal(index_expire(f->ix, 250000000LL, 0, 50, &del), 0);
+	assert_int_equal(del, 1);
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 1);
+	assert_int_equal(ob[0].id, b2);
+}
+
+/* A sealed blob nothing was ever written to (an unused successor) is an orphan, and an
+ * index from before the candidate list finds its orphans too. */
+static void
+test_orphans_sealed_empty_and_refill(void **state)
+{
+	struct fx *f = *state;
+	struct index_blob ob[8];
+	int64_t b1, b2;
+	sqlite3 *db;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &b1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 2, &b2), 0);
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 0);
+	assert_int_equal(index_blob_seal(f->ix, b1, 0), 0);
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 1);
+	assert_int_equal(ob[0].id, b1);
+	assert_int_equal(index_blob_delete(f->ix, b1), 0);
+	assert_int_equal(count_rows(f->path, "blob_candidates"), 0);
+	/* Left open by a crash, sealed at the next start: a candidate as well. */
+	assert_int_equal(index_blob_seal_all(f->ix), 0);
+	index_close(f->ix);
+	f->ix = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE blob_candidates", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(index_open(&f->ix, f->path), 0);
+	assert_int_equal(index_blob_orphans(f->ix, ob, 8), 1);
+	assert_int_equal(ob[0].id, b2);
 }
 
 static void
@@ -407,6 +467,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphans_sealed_empty_and_refill, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
