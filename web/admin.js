@@ -1,4 +1,4 @@
-// admin.js - the administration view for owners and admins: members, sites, gateways, cameras, support grants, sessions and the audit log, each checked against the org's signed statements in this browser.
+// admin.js - the administration view for owners and admins: members, sites, gateways, cameras, retention, notifications (the webhook), support grants, sessions and the audit log, each checked against the org's signed statements in this browser.
 import * as api from './api.js';
 import { sodium } from './sodium.js';
 import * as keys from './keys.js';
@@ -214,6 +214,7 @@ export class AdminView {
 			gateways: section('adm-gateways', 'Gateways', 'A gateway records for this organization only with a certificate the org root signed at enrollment.'),
 			cameras: section('adm-cameras', 'Cameras', 'Footage is encrypted to the camera\'s current key epoch; the epoch key is signed by the org.'),
 			retention: section('adm-retention', 'Retention', 'How long the server keeps each camera\'s encrypted recordings. Shortening deletes older footage within seconds and cannot be undone; every change is in the audit log.'),
+			webhook: section('adm-webhook', 'Notifications', 'When a gateway reports motion, the server sends a signed POST to one receiver of yours. It carries only the organization, camera id, event id and times: never images, camera names or anything else from the footage.'),
 			support: section('adm-support', 'Support access', 'Vendor support has no standing access. A grant is time-boxed (1 h by default, 24 h at most), audited and revocable; footage still needs a key grant.'),
 			sessions: section('adm-sessions', 'Your sessions'),
 			audit: section('adm-audit', 'Audit log', 'Hash-chained and checkpointed with the server\'s audit key; verified here, in this browser.'),
@@ -243,6 +244,7 @@ export class AdminView {
 		const jobs = [
 			members.then(() => this.renderSupport(org, S.support, live)),
 			this.renderRetention(org, S.retention, live),
+			this.renderWebhook(org, S.webhook, live),
 			this.renderSessions(S.sessions, live),
 			members.then(() => this.renderAudit(na, org, S.audit, live)),
 		];
@@ -622,6 +624,160 @@ export class AdminView {
 			this.retentionSay(box, why, true);
 			go.disabled = false;
 		}
+	}
+
+	// Notifications: the org's one webhook receiver (GET …/webhook), a form to set or replace
+	// it (the server draws a new signing secret each time and shows it once, in the answer;
+	// it asks for a fresh proof first) and Remove with a confirmation. just: the URL and secret
+	// of the PUT that just succeeded, shown without asking again (so that a failed GET cannot
+	// lose the secret); the secret is never kept beyond this render.
+	async renderWebhook(org, sec, live, just) {
+		let r;
+		sec.sec.dataset.state = 'loading';
+		try {
+			r = just ? { url: just.url } : await api.call('GET', `/api/v1/orgs/${org}/webhook`);
+		} catch (e) {
+			if (live()) {
+				sec.status.textContent = 'Could not load: ' + e.message;
+				sec.status.classList.add('error');
+				sec.sec.dataset.state = 'error';
+			}
+			return;
+		}
+		if (!live())
+			return;
+		const url = typeof r.url === 'string' && r.url !== '' ? r.url : null;
+		const secret = just ? just.secret : null;
+		const msg = el('p', { id: 'adm-wh-msg', class: 'status', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
+		if (this.webhookNote) {
+			msg.textContent = this.webhookNote;
+			this.webhookNote = null;
+		}
+		const parts = [];
+		if (url === null) {
+			parts.push(el('p', { id: 'adm-wh-empty', class: 'adm-empty' }, 'No webhook: events are not sent anywhere.'));
+		} else {
+			const remove = el('button', { type: 'button', id: 'adm-wh-remove', class: 'ghost' }, 'Remove');
+			const box = el('div', { class: 'adm-wh-box' });
+			remove.addEventListener('click', () => this.webhookConfirm(org, url, box, remove, sec));
+			parts.push(el('div', { id: 'adm-wh-current', class: 'adm-actions adm-wh-current' },
+				el('span', {}, 'Events are sent to'), el('code', { id: 'adm-wh-url', class: 'mono adm-wh-url' }, url), remove), box);
+		}
+		if (secret !== null && url !== null) {
+			const field = el('input', { id: 'adm-wh-secret', class: 'mono adm-wh-secret', type: 'text', readonly: true, value: secret,
+				spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'adm-wh-secret-note' });
+			field.addEventListener('focus', () => field.select());
+			const hide = el('button', { type: 'button', class: 'ghost', id: 'adm-wh-secret-done' }, 'I have saved it');
+			const card = el('div', { id: 'adm-wh-secret-box', class: 'adm-wh-secretbox', role: 'group', 'aria-label': 'Signing secret' },
+				el('label', { for: 'adm-wh-secret' }, 'Signing secret'), field,
+				el('p', { id: 'adm-wh-secret-note', class: 'adm-hint' }, 'Shown once: it will not be shown again (setting the URL again draws a new one). ',
+					'Your receiver uses it to check the X-Vigil-Signature header of every notification: ',
+					el('code', {}, 'v1=HMAC-SHA256(secret, X-Vigil-Timestamp + "." + body)'),
+					'. Notifications carry only the organization, camera id, event id and times, never images.'),
+				hide);
+			hide.addEventListener('click', () => {
+				field.value = '';
+				card.remove();
+				sec.sec.dataset.secretShown = '0';
+				msg.focus();
+			});
+			parts.push(card);
+		}
+		parts.push(this.webhookForm(org, url, sec, msg), msg);
+		sec.body.replaceChildren(...parts);
+		sec.status.classList.remove('error');
+		sec.status.textContent = url === null ? 'Not configured' : 'One receiver; each new motion event reaches it within seconds, retried for about an hour while it is down.';
+		sec.sec.dataset.state = url === null ? 'none' : 'set';
+		sec.sec.dataset.secretShown = secret !== null && url !== null ? '1' : '0';
+	}
+
+	webhookForm(org, url, sec, msg) {
+		const input = el('input', { id: 'adm-wh-input', type: 'url', inputmode: 'url', placeholder: 'https://example.com/vigil-hook',
+			spellcheck: 'false', autocomplete: 'off', autocapitalize: 'none', 'aria-describedby': 'adm-wh-msg' });
+		const go = el('button', { type: 'submit', id: 'adm-wh-go' }, url === null ? 'Set' : 'Replace');
+		// novalidate: the page's own check says what is wrong, in words; the server decides.
+		const form = el('form', { id: 'adm-wh-form', class: 'adm-form adm-wh-form', novalidate: true, onsubmit: (ev) => {
+			ev.preventDefault();
+			const v = input.value.trim();
+			const why = webhookUrlProblem(v);
+			if (why !== null) {
+				this.webhookSay(msg, why, true);
+				input.setAttribute('aria-invalid', 'true');
+				input.focus();
+				return;
+			}
+			input.removeAttribute('aria-invalid');
+			go.disabled = true;
+			this.setWebhook(org, v, sec, msg, area).finally(() => { go.disabled = false; });
+		} }, el('label', { for: 'adm-wh-input' }, url === null ? 'Send events to' : 'Replace the receiver with'), input, go);
+		// The step-up prompt goes beside the form, not in it (a form inside a form would submit both).
+		const area = el('div', { class: 'adm-wh-set' }, form);
+		if (url !== null)
+			area.append(el('p', { class: 'muted adm-hint adm-wh-note' }, 'Replacing draws a new signing secret: the old one stops working at once.'));
+		return area;
+	}
+
+	webhookSay(msg, text, bad) {
+		msg.textContent = text;
+		msg.classList.toggle('error', !!bad);
+	}
+
+	async setWebhook(org, url, sec, msg, area) {
+		this.webhookSay(msg, 'Saving…', false);
+		try {
+			const r = await this.stepped(area, () => api.call('PUT', `/api/v1/orgs/${org}/webhook`, { url }));
+			if (typeof r.secret !== 'string' || !/^[0-9a-f]{64}$/.test(r.secret))
+				throw new Error('the server\'s answer has no signing secret: set the URL again');
+			this.webhookNote = 'Saved: new motion events are sent there, signed with the secret above.';
+			await this.renderWebhook(org, sec, () => this.active && this.org === org, { url, secret: r.secret });
+			document.getElementById('adm-wh-secret')?.focus();
+		} catch (e) {
+			const why = e.message === 'cancelled' ? 'Cancelled: nothing changed.'
+				: e.status === 400 ? 'The server refused this URL: ' + e.message
+					: e.status === 403 ? 'Not allowed: ' + e.message
+						: 'Could not save: ' + (e.message || String(e));
+			this.webhookSay(msg, why, true);
+		}
+	}
+
+	// Remove asks first (Escape or Cancel keeps it); events are then sent nowhere.
+	webhookConfirm(org, url, box, remove, sec) {
+		box.querySelector('.adm-wh-confirm')?.remove();
+		const cancel = el('button', { type: 'button', class: 'ghost adm-wh-cancel' }, 'Cancel');
+		const yes = el('button', { type: 'button', class: 'danger adm-wh-yes' }, 'Remove webhook');
+		const dlg = el('div', { class: 'adm-wh-confirm adm-ret-confirm', role: 'alertdialog', 'aria-label': 'Remove the webhook' },
+			el('p', {}, `Stop sending events to ${url}? Notifications not yet delivered are dropped, and the signing secret stops working. You can set a receiver again later (with a new secret).`),
+			el('div', { class: 'adm-actions' }, yes, cancel));
+		const close = () => {
+			dlg.remove();
+			remove.disabled = false;
+			remove.focus();
+		};
+		cancel.addEventListener('click', close);
+		dlg.addEventListener('keydown', (ev) => {
+			if (ev.key === 'Escape')
+				close();
+		});
+		yes.addEventListener('click', async () => {
+			yes.disabled = true;
+			cancel.disabled = true;
+			const msg = document.getElementById('adm-wh-msg');
+			try {
+				await this.stepped(dlg, () => api.call('DELETE', `/api/v1/orgs/${org}/webhook`));
+				this.webhookNote = 'Removed: events are no longer sent anywhere.';
+				await this.renderWebhook(org, sec, () => this.active && this.org === org);
+				document.getElementById('adm-wh-msg')?.focus(); // the button that had focus is gone
+			} catch (e) {
+				dlg.remove();
+				remove.disabled = false;
+				remove.focus();
+				if (msg)
+					this.webhookSay(msg, e.message === 'cancelled' ? 'Cancelled: nothing changed.' : 'Could not remove: ' + (e.message || String(e)), true);
+			}
+		});
+		remove.disabled = true;
+		box.append(dlg);
+		cancel.focus();
 	}
 
 	// This browser's signing key for the org: the org root opened from sealed_root (owners
@@ -1235,6 +1391,26 @@ export class AdminView {
 		sec.sec.dataset.state = r.ok ? 'verified' : 'broken';
 		sec.sec.dataset.entries = String(r.entries);
 	}
+}
+
+// Why a webhook URL cannot be sent as typed, or null. Only the obvious (the server checks
+// again, and its answer is shown): http(s), a host, no spaces.
+export function webhookUrlProblem(s) {
+	if (s === '')
+		return 'Enter the receiver\'s URL, e.g. https://example.com/vigil-hook.';
+	if (/\s/.test(s))
+		return 'The URL cannot contain spaces.';
+	if (!/^https?:\/\//.test(s))
+		return 'The URL must start with https:// (or http://): notifications are HTTP POSTs.';
+	let u;
+	try {
+		u = new URL(s);
+	} catch (e) {
+		return 'That is not a valid URL.';
+	}
+	if (u.hostname === '')
+		return 'The URL needs a host name, e.g. https://example.com/vigil-hook.';
+	return null;
 }
 
 function actorName(o, members) {

@@ -1,4 +1,4 @@
-// admin.mjs - drives the console's administration view against a running `vigil demo`: lists against the server's, audit verification and a tampered log, support grant and revoke, retention set and read back, screenshots at laptop and phone width.
+// admin.mjs - drives the console's administration view against a running `vigil demo`: lists against the server's, audit verification and a tampered log, support grant and revoke, retention set and read back, the webhook set, shown and removed, screenshots at laptop and phone width.
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ const fail = (n, why) => console.log(`FAIL ${n}: ${String(why).replace(/\n/g, ' 
 const check = (n, ok, why) => (ok ? pass(n) : fail(n, why));
 const problems = [];
 let expect403 = false;
+let expect400 = false;
 const sorted = (a) => a.slice().sort().join(',');
 
 // GET path with the support account's session (its cookie file from `vigil account login`).
@@ -79,11 +80,14 @@ async function shot(page, name, sel) {
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
 try {
-	const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+	// A context of its own (not browser.newPage()) so that a second tab can share its session.
+	const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })).newPage();
 	page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
 	page.on('console', (m) => {
-		// 401s are the sign-in's own; a 403 only while the test plays a stale step-up.
-		if (m.type() === 'error' && !m.text().includes('status of 401') && !(expect403 && m.text().includes('status of 403')))
+		// 401s are the sign-in's own; a 403 only while the test plays a stale step-up, a 400
+		// only while it sends a URL the server refuses.
+		if (m.type() === 'error' && !m.text().includes('status of 401') && !(expect403 && m.text().includes('status of 403'))
+			&& !(expect400 && m.text().includes('status of 400')))
 			problems.push('console: ' + m.text());
 	});
 	await signIn(page);
@@ -302,6 +306,146 @@ try {
 	const retEntries = retAudit.split('\n').filter((l) => l.includes('"action":"settings.retention"')).map((l) => JSON.parse(l));
 	check('retention_audited', retEntries.length === 2 && retEntries.every((e) => e.target === rcam.id) && retEntries[0].detail.new_max_age_s === 7 * 86400
 		&& retEntries[1].detail.old_max_age_s === 7 * 86400 && retEntries[1].detail.new_max_age_s === 30 * 86400, JSON.stringify(retEntries.map((e) => e.detail)));
+
+	// Notifications (the org's webhook): the empty state; "ftp://x" refused in the page and
+	// an over-long URL by the server (its words shown), nothing changed either time; set
+	// through a stale step-up (forced, as for retention): a 64-hex secret shown once, read
+	// only; in a second tab (a reload) and after re-opening, the URL and no secret; Replace
+	// draws another secret; Remove asks (Escape keeps it), then the empty state; the audit
+	// log section lists webhook.set and webhook.delete.
+	await openAdmin(page);
+	const WH_URL = 'http://127.0.0.1:9/hook';
+	const whApi = () => page.evaluate(async (o) => (await fetch(`/api/v1/orgs/${o}/webhook`, { credentials: 'same-origin' })).json(), org);
+	const whState = (p) => p.$eval('#adm-webhook', (s) => ({
+		state: s.dataset.state, shown: s.dataset.secretShown,
+		empty: document.getElementById('adm-wh-empty')?.textContent || '',
+		url: document.getElementById('adm-wh-url')?.textContent || '',
+		secret: document.getElementById('adm-wh-secret') ? document.getElementById('adm-wh-secret').value : null,
+		remove: !!document.getElementById('adm-wh-remove'),
+		msg: document.getElementById('adm-wh-msg')?.textContent || '',
+		text: s.textContent,
+	}));
+	const whApi0 = await whApi();
+	const wh0 = await whState(page);
+	check('webhook_empty_state', whApi0.url === null && wh0.state === 'none' && wh0.empty === 'No webhook: events are not sent anywhere.'
+		&& wh0.secret === null && !wh0.remove && /Send events to/.test(wh0.text), JSON.stringify({ api: whApi0, page: wh0 }));
+	await shot(page, 'webhook-empty', '#adm-webhook');
+	let whPuts = 0, whStepUps = 0;
+	const onWh = (r) => {
+		if (r.method() === 'PUT' && /\/api\/v1\/orgs\/[0-9a-f]+\/webhook$/.test(r.url()))
+			whPuts++;
+		if (r.method() === 'POST' && r.url().endsWith('/api/v1/auth/step-up'))
+			whStepUps++;
+	};
+	page.on('request', onWh);
+	// ftp://x, submitted from the keyboard: refused in the page; the server is not asked.
+	await page.fill('#adm-wh-input', 'ftp://x');
+	await page.press('#adm-wh-input', 'Enter');
+	const whBad = await whState(page);
+	const whBadFocus = await page.evaluate(() => document.activeElement && document.activeElement.id);
+	check('webhook_bad_scheme_refused', /must start with https:\/\//.test(whBad.msg) && whPuts === 0 && whBad.state === 'none'
+		&& whBadFocus === 'adm-wh-input' && (await whApi()).url === null, `${JSON.stringify(whBad)} puts ${whPuts} focus ${whBadFocus}`);
+	await shot(page, 'webhook-invalid', '#adm-webhook');
+	// 600 bytes: the page's check passes, the server refuses it and the page says its words.
+	expect400 = true;
+	await page.fill('#adm-wh-input', 'http://127.0.0.1:9/' + 'a'.repeat(600));
+	await page.click('#adm-wh-go');
+	await page.waitForFunction(() => /refused/.test(document.getElementById('adm-wh-msg')?.textContent || ''), null, { timeout: 20000 }).catch(() => {});
+	expect400 = false;
+	const whLong = await whState(page);
+	check('webhook_server_error_shown', whLong.msg === 'The server refused this URL: url must be http(s), at most 512 bytes, no spaces'
+		&& whPuts === 1 && whLong.state === 'none' && (await whApi()).url === null, `${JSON.stringify(whLong.msg)} puts ${whPuts}`);
+	// Set, the first PUT answered as a stale sign-in proof is: the page asks for the password.
+	let whRefused = false;
+	expect403 = true;
+	await page.route('**/api/v1/orgs/*/webhook', async (route) => {
+		if (route.request().method() === 'PUT' && !whRefused) {
+			whRefused = true;
+			await route.fulfill({ status: 403, contentType: 'application/json', body: '{"error":"step-up required: POST /api/v1/auth/step-up"}' });
+			return;
+		}
+		await route.continue();
+	});
+	await page.fill('#adm-wh-input', WH_URL);
+	await page.click('#adm-wh-go');
+	await page.waitForSelector('#adm-webhook .adm-stepup', { timeout: 20000 })
+		.then(() => pass('webhook_step_up_asked'), (e) => fail('webhook_step_up_asked', e.message));
+	await page.fill('#adm-webhook .adm-stepup-pw', demo.password);
+	await page.press('#adm-webhook .adm-stepup-pw', 'Enter');
+	await page.waitForSelector('#adm-wh-secret', { timeout: 60000 }).catch(() => {});
+	await page.unroute('**/api/v1/orgs/*/webhook');
+	expect403 = false;
+	const wh1 = await whState(page);
+	const sec1 = await page.$eval('#adm-wh-secret', (i) => ({ ro: i.readOnly, mono: /monospace/.test(getComputedStyle(i).fontFamily), focus: document.activeElement === i }))
+		.catch(() => ({}));
+	check('webhook_set_shows_secret', wh1.state === 'set' && wh1.url === WH_URL && /^[0-9a-f]{64}$/.test(wh1.secret || '') && wh1.shown === '1'
+		&& whStepUps === 1 && whPuts === 3, `${JSON.stringify(wh1)} step-ups ${whStepUps} puts ${whPuts}`);
+	check('webhook_secret_field', sec1.ro === true && sec1.mono === true && sec1.focus === true, JSON.stringify(sec1));
+	check('webhook_secret_explained', /will not be shown again/.test(wh1.text) && /X-Vigil-Signature/.test(wh1.text)
+		&& /only the organization, camera id, event id and times, never images/.test(wh1.text), wh1.text);
+	const whApi1 = await whApi();
+	check('webhook_set_in_api', whApi1.url === WH_URL && !('secret' in whApi1) && !JSON.stringify(whApi1).includes(wh1.secret || '-'), JSON.stringify(whApi1));
+	await shot(page, 'webhook', '#adm-webhook');
+	// The secret card at phone width: nothing scrolls sideways.
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.waitForTimeout(300);
+	check('webhook_phone_width_fits', await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'the page scrolls sideways at 390 px');
+	await page.locator('#adm-webhook').scrollIntoViewIfNeeded();
+	await shot(page, 'phone-webhook', '#adm-webhook');
+	await page.setViewportSize({ width: 1280, height: 800 });
+	// A reload (a second tab of the same session, keys locked there) and this tab re-opened:
+	// the URL, never the secret.
+	const tab = await page.context().newPage();
+	tab.on('pageerror', (e) => problems.push('tab pageerror: ' + e.message));
+	try {
+		await tab.goto(demo.console + '/');
+		await tab.waitForSelector('#admin-btn:not([hidden])', { timeout: 20000 });
+		await openAdmin(tab);
+		await tab.waitForSelector('#adm-webhook[data-state="set"], #adm-webhook[data-state="error"]', { timeout: 20000 }).catch(() => {});
+		const whR = await whState(tab);
+		const html = await tab.content();
+		check('webhook_reload_url_no_secret', whR.state === 'set' && whR.url === WH_URL && whR.secret === null && whR.shown === '0' && whR.remove
+			&& !html.includes(wh1.secret || '-'), JSON.stringify(whR));
+	} catch (e) {
+		fail('webhook_reload_url_no_secret', e.message);
+	} finally {
+		await tab.close();
+	}
+	await openAdmin(page);
+	const wh2 = await whState(page);
+	check('webhook_reopen_no_secret', wh2.state === 'set' && wh2.url === WH_URL && wh2.secret === null
+		&& !(await page.content()).includes(wh1.secret || '-'), JSON.stringify(wh2));
+	// Replace (keyboard): another secret; the old one is gone.
+	await page.fill('#adm-wh-input', WH_URL + '2');
+	await page.press('#adm-wh-input', 'Enter');
+	await page.waitForSelector('#adm-wh-secret', { timeout: 30000 }).catch(() => {});
+	const wh3 = await whState(page);
+	check('webhook_replace_new_secret', wh3.url === WH_URL + '2' && /^[0-9a-f]{64}$/.test(wh3.secret || '') && wh3.secret !== wh1.secret
+		&& (await whApi()).url === WH_URL + '2', JSON.stringify(wh3));
+	// Remove: a confirmation (focus on Cancel; Escape keeps the webhook), then for real.
+	await page.focus('#adm-wh-remove');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('#adm-webhook .adm-wh-confirm', { timeout: 10000 }).catch(() => {});
+	const whConf = await page.evaluate(() => ({ text: document.querySelector('#adm-webhook .adm-wh-confirm')?.textContent || '',
+		focus: document.activeElement && document.activeElement.className }));
+	check('webhook_remove_confirm', /Stop sending events to http:\/\/127\.0\.0\.1:9\/hook2\?/.test(whConf.text) && /adm-wh-cancel/.test(whConf.focus), JSON.stringify(whConf));
+	await shot(page, 'webhook-remove', '#adm-webhook');
+	await page.keyboard.press('Escape');
+	const whEsc = await page.evaluate(() => ({ open: !!document.querySelector('#adm-webhook .adm-wh-confirm'), focus: document.activeElement && document.activeElement.id }));
+	check('webhook_escape_keeps_it', !whEsc.open && whEsc.focus === 'adm-wh-remove' && (await whApi()).url === WH_URL + '2', JSON.stringify(whEsc));
+	await page.keyboard.press('Enter');
+	await page.click('#adm-webhook .adm-wh-yes');
+	await page.waitForSelector('#adm-webhook[data-state="none"]', { timeout: 20000 }).catch(() => {});
+	const wh4 = await whState(page);
+	check('webhook_removed_empty_state', wh4.state === 'none' && wh4.empty === 'No webhook: events are not sent anywhere.' && !wh4.remove && wh4.secret === null
+		&& /Removed/.test(wh4.msg) && (await whApi()).url === null, JSON.stringify(wh4));
+	page.off('request', onWh);
+	// The audit log section (verified in the page) lists the changes, newest first.
+	await openAdmin(page);
+	const whAudit = await page.$$eval('#adm-audit tbody tr', (rs) => rs.map((r) => r.children[2] && r.children[2].textContent));
+	const whActs = whAudit.filter((a) => /^webhook\./.test(a));
+	check('webhook_in_audit_log', whActs.join(',') === 'webhook.delete,webhook.set,webhook.set'
+		&& await page.$eval('#adm-audit', (s) => s.dataset.state === 'verified'), JSON.stringify(whActs));
 
 	// Gateway enrollment from the page: the command shown, run as is (with a --dir for this
 	// test), the request checked and certified in the page; the new gateway is listed certified.
