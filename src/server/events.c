@@ -21,8 +21,8 @@ static const char *const schema[] = {
 	/* The open events (end 0) of a camera, and the longest closed event each camera had:
 	 * with both, a time window reads only the events that can overlap it (events_range). */
 	"CREATE INDEX IF NOT EXISTS events_open ON events (camera, start_us) WHERE end_us = 0",
-	"CREATE TABLE IF NOT EXISTS event_durations (camera BLOB PRIMARY KEY, "
-	    "max_us INTEGER NOT NULL)",
+	("CREATE TABLE IF NOT EXISTS event_durations (camera BLOB PRIMARY KEY, "
+	    "max_us INTEGER NOT NULL)"),
 };
 
 /* An events file from before event_durations gets it filled from its events, once. */
