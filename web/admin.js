@@ -513,7 +513,12 @@ export class AdminView {
 		}
 		sec.body.replaceChildren(table(['Camera', 'Kept for', 'Stored', 'Oldest recording', 'Change'], rows, 'No cameras yet.'), msg);
 		const dflt = Number(r.default_max_age_s) > 0 ? retentionLabel(Number(r.default_max_age_s)) : 'until the storage quota';
-		sec.status.textContent = `${cams.length} camera(s); server default: kept ${dflt}` + (r.quota ? '; the instance has a storage quota (oldest footage goes first when it is full)' : '');
+		// The organization's own quota (set by the service operator) says how full it is.
+		const oq = Number(r.org_quota_bytes) || 0;
+		const quota = oq > 0
+			? `; storage quota ${bytesLabel(oq)}, ${bytesLabel(Number(r.org_bytes) || 0)} used (${Math.min(100, Math.round(100 * (Number(r.org_bytes) || 0) / oq))}%): the oldest footage goes first when it is full`
+			: r.quota ? '; the service has a storage quota (oldest footage goes first when it is full)' : '';
+		sec.status.textContent = `${cams.length} camera(s); server default: kept ${dflt}` + quota;
 		sec.sec.dataset.state = 'ready';
 	}
 

@@ -115,6 +115,13 @@ int index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
  * 0 or INDEX_E_IO. */
 int index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t quota,
     int64_t *deleted);
+/* A set of cameras (an organization's, index_quota.c): the bytes of their links, and the
+ * deletion of their oldest links, in one transaction, until those bytes are at most quota;
+ * *deleted gets the count. Cameras the index does not know count as empty. 0 or INDEX_E_IO. */
+int index_cameras_bytes(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
+    uint64_t *bytes);
+int index_expire_cameras(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
+    uint64_t quota, int64_t *deleted);
 /* Total bytes of indexed links. 0 or INDEX_E_IO. */
 int index_total_bytes(struct index *ix, uint64_t *out);
 

@@ -46,6 +46,10 @@ orgaudit_event_detail(struct req *rq, const char *org, const char *action, const
 		hex_encode(rq->who.gateway_id, GATEWAY_ID_LEN, gw);
 		ev.actor = gw;
 		ev.actor_kind = AUDITLOG_ACTOR_GATEWAY;
+	} else if (rq->who.kind == POLICY_OPERATOR) {
+		/* An operator acting on an org from outside it (its quota): named as such. */
+		ev.actor = rq->who.user_id[0] != '\0' ? rq->who.user_id : "admin-token";
+		ev.actor_kind = AUDITLOG_ACTOR_OPERATOR;
 	} else if (rq->who.user_id[0] != '\0') {
 		ev.actor = rq->who.user_id;
 		ev.actor_kind = rq->who.org_role == STMT_ROLE_SUPPORT ? AUDITLOG_ACTOR_SUPPORT :

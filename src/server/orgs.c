@@ -33,7 +33,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS org_gwconfig(gateway TEXT PRIMARY KEY, org TEXT NOT NULL,"
     " seq INTEGER NOT NULL, stmt BLOB NOT NULL, admin_copy BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS org_support(org TEXT NOT NULL, user_id TEXT NOT NULL,"
-    " expires_us INTEGER NOT NULL, granted_by TEXT NOT NULL, PRIMARY KEY(org, user_id));";
+    " expires_us INTEGER NOT NULL, granted_by TEXT NOT NULL, PRIMARY KEY(org, user_id));"
+    "CREATE INDEX IF NOT EXISTS org_cameras_org ON org_cameras(org);"
+    /* The storage quota the instance operator set (orgs_quota.c); no row: none. */
+    "CREATE TABLE IF NOT EXISTS org_quotas(org TEXT PRIMARY KEY, bytes INTEGER NOT NULL);";
 
 int
 orgs_prep(struct orgs *o, const char *sql, sqlite3_stmt **st)

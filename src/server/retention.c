@@ -4,7 +4,9 @@
 #include <time.h>
 #include "common/util.h"
 #include "server/blobpool.h"
+#include "server/identity.h"
 #include "server/index.h"
+#include "server/orgs.h"
 #include "server/relay.h"
 #include "server/retention.h"
 #include "server/server.h"
@@ -20,6 +22,39 @@ struct retention {
 	int stop;
 };
 
+/* Each organization with a storage quota: its oldest footage goes while its cameras hold more
+ * than the quota (index_quota.c). Links deleted, or -1. */
+static int64_t
+org_quotas_pass(struct server *srv)
+{
+	struct orgs_quota *q = NULL;
+	uint8_t (*cams)[ORGS_CAM_LEN] = NULL;
+	size_t nq = 0, nc, i;
+	int64_t total = 0, deleted;
+
+	if (srv->idn == NULL || srv->idn->orgs == NULL)
+		return 0;
+	if (orgs_quota_list(srv->idn->orgs, &q, &nq) != 0)
+		return -1;
+	for (i = 0; i < nq; i++) {
+		if (orgs_camera_ids(srv->idn->orgs, q[i].org, &cams, &nc) != 0 ||
+		    index_expire_cameras(srv->ix, cams, nc, q[i].bytes, &deleted) != 0) {
+			total = -1;
+			break;
+		}
+		free(cams);
+		cams = NULL;
+		if (deleted > 0) {
+			log_info("retention", "op=org_quota org=%s quota_bytes=%llu links=%lld",
+			    q[i].org, (unsigned long long)q[i].bytes, (long long)deleted);
+			total += deleted;
+		}
+	}
+	free(cams);
+	free(q);
+	return total;
+}
+
 int
 retention_pass(struct server *srv, int64_t now)
 {
@@ -31,6 +66,8 @@ retention_pass(struct server *srv, int64_t now)
 		return -1;
 	if (deleted > 0)
 		log_info("retention", "op=expire links=%lld", (long long)deleted);
+	if (org_quotas_pass(srv) < 0)
+		return -1;
 	/* Blob rows outlive their files only between these two steps; the next pass (or the
 	 * next start) finishes whatever a crash interrupted. */
 	do {

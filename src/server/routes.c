@@ -6,6 +6,7 @@
 #include "server/accounts.h"
 #include "server/auth.h"
 #include "server/h_livemux.h"
+#include "server/h_opquota.h"
 #include "server/h_orgretention.h"
 #include "server/h_share.h"
 #include "server/http.h"
@@ -51,6 +52,10 @@ static const struct route table[] = {
 	{ "POST", "/api/v1/auth/totp/confirm", POLICY_SESSION, BODY_JSON, h_totp_confirm },
 	{ "POST", "/api/v1/auth/password", POLICY_SESSION, BODY_JSON, h_password },
 	{ "POST", "/api/v1/operator/sessions/revoke", POLICY_ADMIN, BODY_JSON, h_kill_switch },
+	/* Organizations as the operator manages them (h_opquota.c): ids, counts, storage. */
+	{ "GET", "/api/v1/operator/orgs", POLICY_OPERATOR, BODY_NONE, h_operator_orgs },
+	{ "PUT", "/api/v1/operator/orgs/{org}/quota", POLICY_OPERATOR, BODY_JSON,
+	    h_operator_quota_put },
 	{ "GET", "/api/v1/audit/key", POLICY_PUBLIC, BODY_NONE, h_audit_key },
 	{ "GET", "/api/v1/audit/instance", POLICY_ADMIN, BODY_NONE, h_audit_instance },
 	/* Organizations, keys and enrollment (docs/api/http.md); {org} is always the first

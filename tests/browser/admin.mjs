@@ -306,6 +306,26 @@ try {
 	const retEntries = retAudit.split('\n').filter((l) => l.includes('"action":"settings.retention"')).map((l) => JSON.parse(l));
 	check('retention_audited', retEntries.length === 2 && retEntries.every((e) => e.target === rcam.id) && retEntries[0].detail.new_max_age_s === 7 * 86400
 		&& retEntries[1].detail.old_max_age_s === 7 * 86400 && retEntries[1].detail.new_max_age_s === 30 * 86400, JSON.stringify(retEntries.map((e) => e.detail)));
+	// The organization's storage quota, set by the service operator (admin token, 2 TB so
+	// that nothing goes): the section says how full it is; removed, it says nothing of it.
+	const opQuota = (bytes) => execFileSync('curl', ['-s', '-m', '20', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT',
+		'-H', 'Authorization: Bearer ' + readFileSync(process.env.VIGIL_DEMO_JSON.replace(/demo\.json$/, 'admin.token'), 'utf8').trim(), '-H', 'Content-Type: application/json',
+		'--data-binary', JSON.stringify({ quota_bytes: bytes }), `${demo.server}/api/v1/operator/orgs/${org}/quota`]).toString();
+	const retStatus = async () => {
+		await openAdmin(page);
+		await page.waitForSelector('#adm-retention[data-state="ready"]', { timeout: 20000 }).catch(() => {});
+		return page.textContent('#adm-retention .adm-status').catch(() => '');
+	};
+	const qSet = opQuota(2e12);
+	check('quota_set_by_operator', qSet === '200', qSet);
+	const qUsed = (await retApi()).org_bytes;
+	const qText = await retStatus();
+	check('quota_shown', qUsed > 0 && new RegExp(`storage quota 2\\.0 TB, \\d+(\\.\\d)? (KB|MB|GB) used \\(0%\\): the oldest footage goes first`).test(qText), `${qText} (org_bytes ${qUsed})`);
+	await shot(page, 'retention-quota', '#adm-retention');
+	const qDel = opQuota(0);
+	check('quota_removed_by_operator', qDel === '200', qDel);
+	const qText2 = await retStatus();
+	check('quota_removed_not_shown', /server default/.test(qText2) && !/storage quota \d|used/.test(qText2), qText2);
 
 	// Notifications (the org's webhook): the empty state; "ftp://x" refused in the page and
 	// an over-long URL by the server (its words shown), nothing changed either time; set

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_org_retention.sh - an organization's owner sets a camera's retention over the org routes and the server's retention pass deletes exactly the footage older than it; other roles, other orgs and operators are refused, step-up is required, and every change is in the org's audit log.
+# test_org_retention.sh - an organization's owner sets a camera's retention over the org routes and the server's retention pass deletes exactly the footage older than it; other roles, other orgs and operators are refused, step-up is required, and every change is in the org's audit log. The operator sets an organization's storage quota and only that organization's oldest footage goes.
 #
 # Real server on loopback, real organizations over HTTP (orgfix.sh: org A and org B, each
 # with owner, admin, admin0 without TOTP, viewer, vout, auditor, support, an enrolled
@@ -160,6 +160,76 @@ check audit_last test "$(tail -n 1 "$T/ret.jsonl" | jq -r '"\(.detail.old_max_ag
 check audit_verifies "$BIN/vigil" audit verify "$T/body" --server-key "$(curl -s -m 20 "$URL/api/v1/audit/key" | jq -r .key)"
 req "${OFX_COOKIE[bowner]}" GET "/api/v1/orgs/$OB/audit" >/dev/null
 check audit_not_in_other_org test "$(grep -c 'settings.retention' "$T/body")" = 0
+
+# ---- the operator's view and an organization's storage quota (h_opquota.c): the admin
+# token or an operator account sees every org by id with counts and bytes, never a name;
+# a quota on B deletes B's oldest footage at the next pass and nothing of A's.
+opreq() { # $1 method, $2 path, $3 body (PUT): with the admin token
+	local args=(-s -m 20 -o "$T/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $ADMIN")
+	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	curl "${args[@]}" "$URL$2"
+}
+BOWN=${OFX_COOKIE[bowner]}
+[ "$(ingest B "$CB" 1 1 $((NOW - 2 * HOUR)))" = 200 ] && [ "$(ingest B "$CB" 1 2 $((NOW - 60000000)))" = 200 ]
+check quota_ingest_b test $? = 0
+check quota_b_before test "$(seqs "$CB" 1 "$BOWN")" = "0 1 2"
+check op_list test "$(opreq GET /api/v1/operator/orgs)" = 200
+cp "$T/body" "$T/oplist.json"
+check op_list_both_orgs test "$(jq -r "[.orgs[] | select(.id == \"$OA\" or .id == \"$OB\")] | length" "$T/oplist.json")" = 2
+check op_list_counts test "$(jq -r ".orgs[] | select(.id == \"$OB\") | \"\(.cameras) \(.gateways) \(.quota_bytes)\"" "$T/oplist.json")" = "1 1 0"
+BB3=$(jq -r ".orgs[] | select(.id == \"$OB\") | .bytes_used" "$T/oplist.json")
+check op_list_bytes test "$BB3" -gt 0
+check op_list_no_names test "$(grep -c -e 'Cam A' -e 'Cam B' -e '"name"' "$T/oplist.json")" = 0
+check op_list_opacct test "$(req "${OFX_COOKIE[opacct]}" GET /api/v1/operator/orgs)" = 200
+check op_list_owner_refused test "$(req "$BOWN" GET /api/v1/operator/orgs)" = 403
+check op_list_anon_refused test "$(req "" GET /api/v1/operator/orgs)" = 401
+QB=/api/v1/operator/orgs/$OB/quota
+for b in '{}' '{"quota_bytes":-1}' '{"quota_bytes":"5"}' '{"quota_bytes":1.5}' '{"quota_bytes":5,"x":1}' \
+	'{"quota_bytes":9223372036854775808}' 'nope'; do
+	check "quota_bad_body $b" test "$(opreq PUT "$QB" "$b")" = 400
+done
+check quota_missing_org test "$(opreq PUT "/api/v1/operator/orgs/$(ofx_hex 32)/quota" '{"quota_bytes":5}')" = 404
+check quota_malformed_org test "$(opreq PUT /api/v1/operator/orgs/XYZ/quota '{"quota_bytes":5}')" = 404
+check quota_owner_refused test "$(req "$BOWN" PUT "$QB" '{"quota_bytes":5}')" = 403
+# The B owner's view, to size the quota: room for everything but the oldest link.
+req "$BOWN" GET "/api/v1/orgs/$OB/retention" >/dev/null
+check quota_b_view_before test "$(jq -r '"\(.org_quota_bytes) \(.org_bytes) \(.quota)"' "$T/body")" = "0 $BB3 false"
+ABYTES=$(row '.bytes')
+req "$OWN" GET "$RET" >/dev/null
+AORG=$(jq -r .org_bytes "$T/body")
+# The size of B's oldest link.
+req "$BOWN" GET "/api/v1/cameras/$CB/streams/1/segments?from=0&to=$(( ($(date +%s) + 3600) * 1000000 ))" >/dev/null
+LEN0=$(jq -r '.segments[] | select(.seq == 0) | .length' "$T/body")
+check quota_link_len test "$LEN0" -gt 0
+QUOTA=$((BB3 - LEN0))
+check quota_set test "$(opreq PUT "$QB" "{\"quota_bytes\":$QUOTA}")" = 200
+check quota_set_answer test "$(jq -r '"\(.quota_bytes) \(.previous_quota_bytes) \(.bytes_used)"' "$T/body")" = "$QUOTA 0 $BB3"
+got=
+for _ in $(seq 1 60); do
+	got=$(seqs "$CB" 1 "$BOWN")
+	[ "$got" = "1 2" ] && break
+	sleep 0.5
+done
+check quota_oldest_went test "$got" = "1 2"
+req "$BOWN" GET "/api/v1/orgs/$OB/retention" >/dev/null
+check quota_b_view test "$(jq -r '"\(.org_quota_bytes) \(.org_bytes) \(.quota)"' "$T/body")" = "$QUOTA $QUOTA true"
+check quota_a_untouched test "$(row '.bytes')" = "$ABYTES"
+req "$OWN" GET "$RET" >/dev/null
+check quota_a_view test "$(jq -r '"\(.org_quota_bytes) \(.org_bytes)"' "$T/body")" = "0 $AORG"
+opreq GET /api/v1/operator/orgs >/dev/null
+check op_list_after test "$(jq -r ".orgs[] | select(.id == \"$OB\") | \"\(.quota_bytes) \(.bytes_used)\"" "$T/body")" = "$QUOTA $QUOTA"
+# The customer sees the operator's act in its own log; the instance log has it too.
+req "$BOWN" GET "/api/v1/orgs/$OB/audit" >/dev/null
+grep '"action":"settings.quota"' "$T/body" >"$T/quota.jsonl"
+check quota_audit_org test "$(jq -r '"\(.actor_kind) \(.actor) \(.detail.old_quota_bytes) \(.detail.new_quota_bytes)"' "$T/quota.jsonl")" = "operator admin-token 0 $QUOTA"
+check quota_audit_org_verifies "$BIN/vigil" audit verify "$T/body" --server-key "$(curl -s -m 20 "$URL/api/v1/audit/key" | jq -r .key)"
+req "$OWN" GET "/api/v1/orgs/$OA/audit" >/dev/null
+check quota_audit_not_in_a test "$(grep -c 'settings.quota' "$T/body")" = 0
+opreq GET /api/v1/audit/instance >/dev/null
+check quota_audit_instance test "$(grep '"action":"org.quota"' "$T/body" | jq -r .target)" = "$OB quota_bytes=$QUOTA"
+check quota_remove test "$(opreq PUT "$QB" '{"quota_bytes":0}')" = 200
+req "$BOWN" GET "/api/v1/orgs/$OB/retention" >/dev/null
+check quota_removed_view test "$(jq -r '"\(.org_quota_bytes) \(.quota)"' "$T/body")" = "0 false"
 
 # ---- the server log: each change, no secrets
 check server_log_change grep -q "op=org_set org=$OA camera=$CA by=${OFX_ID[aowner]} old_max_age_s=0 old_source=default max_age_s=7200 shortened=1" "$T/server.log"

@@ -457,6 +457,80 @@ test_spans(void **state)
 	assert_int_equal(spans_all(f->ix).n, 0);
 }
 
+/* An organization's quota over its cameras only: three cameras, two in the set (one with two
+ * streams), one outside it; links of 10 bytes at interleaved times. The walk deletes the
+ * set's oldest links across cameras and streams, in time order, until the set holds at most
+ * the quota, and never touches the camera outside it. */
+static void
+test_cameras_quota(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t set[2][16] = { { 0xa1 }, { 0xa2 } };
+	static const uint8_t other[16] = { 0xb1 };
+	struct index_link l;
+	uint64_t bytes;
+	int64_t b, del;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, set[0], gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, set[1], gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, other, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, set[0], 0, 1, &b), 0);
+	/* Link i of set[0] stream 0 ends at (3i+1) s, set[1] stream 0 at (3i+2) s, set[1]
+	 * stream 1 at (3i+3) s, the other camera at (3i) s: 5 each, 150 bytes in the set. */
+	for (i = 0; i < 5; i++) {
+		mklink(&l, (uint64_t)i, 3 * i * S, (3 * i + 1) * S, b, 10);
+		memcpy(l.camera_id, set[0], 16);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+		mklink(&l, (uint64_t)i, 3 * i * S, (3 * i + 2) * S, b, 10);
+		memcpy(l.camera_id, set[1], 16);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+		l.stream = 1;
+		l.end_us = (3 * i + 3) * S;
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+		mklink(&l, (uint64_t)i, 3 * i * S - 1, 3 * i * S, b, 10);
+		memcpy(l.camera_id, other, 16);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	assert_int_equal(index_cameras_bytes(f->ix, set, 2, &bytes), 0);
+	assert_int_equal(bytes, 150);
+	assert_int_equal(index_cameras_bytes(f->ix, &other, 1, &bytes), 0);
+	assert_int_equal(bytes, 50);
+	/* Under the quota: nothing goes. */
+	assert_int_equal(index_expire_cameras(f->ix, set, 2, 150, &del), 0);
+	assert_int_equal(del, 0);
+	/* 75 bytes: the 8 oldest of the set go (ends 1..8 s: set[0] seqs 0-2, set[1] stream 0
+	 * seqs 0-2, set[1] stream 1 seqs 0-1), leaving 70 bytes. */
+	assert_int_equal(index_expire_cameras(f->ix, set, 2, 75, &del), 0);
+	assert_int_equal(del, 8);
+	assert_int_equal(index_cameras_bytes(f->ix, set, 2, &bytes), 0);
+	assert_int_equal(bytes, 70);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(index_link_exists(f->ix, set[0], 0, (uint64_t)i), i >= 3);
+		assert_int_equal(index_link_exists(f->ix, set[1], 0, (uint64_t)i), i >= 3);
+		assert_int_equal(index_link_exists(f->ix, set[1], 1, (uint64_t)i), i >= 2);
+		assert_int_equal(index_link_exists(f->ix, other, 0, (uint64_t)i), 1);
+	}
+	assert_int_equal(index_cameras_bytes(f->ix, &other, 1, &bytes), 0);
+	assert_int_equal(bytes, 50);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 120);
+	/* A camera the index does not know counts as empty; quota 0 empties the set. */
+	{
+		static const uint8_t none[1][16] = { { 0xcc } };
+
+		assert_int_equal(index_cameras_bytes(f->ix, none, 1, &bytes), 0);
+		assert_int_equal(bytes, 0);
+	}
+	assert_int_equal(index_expire_cameras(f->ix, set, 2, 0, &del), 0);
+	assert_int_equal(del, 7);
+	assert_int_equal(index_cameras_bytes(f->ix, set, 2, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 50);
+}
+
 int
 main(void)
 {
@@ -468,6 +542,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphans_sealed_empty_and_refill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cameras_quota, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
