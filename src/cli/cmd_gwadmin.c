@@ -1,4 +1,4 @@
-/* cmd_gwadmin.c - `vigil gateway invite|accept|list` and `vigil camera add|list`: enrolling gateways, and cameras with their first epoch key and signed gateway config. */
+/* cmd_gwadmin.c - `vigil gateway invite|accept|list` and `vigil camera add|list|remove`: enrolling gateways, and cameras with their first epoch key and signed gateway config. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +30,17 @@ static const char USAGE_CAM[] =
     "usage: vigil camera add --org ORG --name NAME --gateway GW --url RTSP_URL\n"
     "                        [--url1 SUBSTREAM_URL] [--detection FILE]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
+    "       vigil camera remove --org ORG --camera ID_OR_NAME --yes    COMMON\n"
     "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
     "(and viewer in scope) whose signed member statement verifies, and sends the gateway a\n"
     "new signed config sealed to it (camera URLs never reach the server in the clear).\n"
     "--detection FILE: the camera's motion settings, a JSON object such as\n"
     "{\"sensitivity\":50,\"min_duration_ms\":300,\"zones\":[{\"name\":\"door\",\"rect\":[x,y,w,h]}],\n"
     "\"masks\":[[x,y,w,h]]} (per-mille of the frame); the gateway refuses the whole\n"
-    "configuration when it is invalid, keeping its last good one.\n";
+    "configuration when it is invalid, keeping its last good one.\n"
+    "remove sends the gateway a new signed config without the camera (it stops recording\n"
+    "it), then unregisters it: the server deletes ALL its recordings, motion events and\n"
+    "share links at once (asks for a fresh step-up). --yes says you mean it.\n";
 
 static int
 usage(const char *u, int help)
@@ -423,6 +427,100 @@ out:
 	return rc;
 }
 
+static int
+remove_camera_json(json_t *doc, void *ctx)
+{
+	const char *idh = ctx;
+	json_t *cams = json_object_get(doc, "cameras"), *c;
+	size_t i;
+
+	if (cams == NULL)
+		return 0;
+	if (!json_is_array(cams))
+		return -1;
+	for (i = json_array_size(cams); i-- > 0;) {
+		c = json_array_get(cams, i);
+		if (json_is_string(json_object_get(c, "id")) &&
+		    strcmp(json_string_value(json_object_get(c, "id")), idh) == 0 &&
+		    json_array_remove(cams, i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The camera of the org's list whose id or name is want: its id and gateway. 0, or -1
+ * (message printed: none, or a name that two cameras share). */
+static int
+camera_find(const json_t *cams, const char *want, char idh[2 * STMT_ID_LEN + 1],
+    uint8_t gw[STMT_KEY_LEN])
+{
+	const char *id, *name, *g;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < json_array_size(cams); i++) {
+		const json_t *c = json_array_get(cams, i);
+
+		id = json_string_value(json_object_get(c, "id"));
+		name = json_string_value(json_object_get(c, "name"));
+		g = json_string_value(json_object_get(c, "gateway"));
+		if (id == NULL || g == NULL || strlen(id) != 2 * STMT_ID_LEN ||
+		    (strcmp(id, want) != 0 && (name == NULL || strcmp(name, want) != 0)))
+			continue;
+		if (strlen(g) != 2 * STMT_KEY_LEN || hex_decode(g, gw, STMT_KEY_LEN) != 0)
+			continue;
+		memcpy(idh, id, 2 * STMT_ID_LEN + 1);
+		n++;
+	}
+	if (n == 1)
+		return 0;
+	fprintf(stderr, n == 0 ? "vigil: no camera %s in this org\n" :
+	    "vigil: %s names several cameras: give its id\n", want);
+	return -1;
+}
+
+static int
+camera_remove(struct orgc *oc, const struct orgargs *a)
+{
+	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1];
+	uint8_t gw[STMT_KEY_LEN];
+	const char *want = orgargs_get(a, "camera");
+	json_t *ans = NULL, *res = NULL;
+	int rc = EXIT_RUNTIME;
+
+	if (want == NULL || !a->yes) {
+		fprintf(stderr, "vigil: camera remove needs --camera ID_OR_NAME and --yes (every "
+		    "recording of the camera is deleted)\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!oc->have_root) {
+		fprintf(stderr, "vigil: removing a camera needs the org root (owners hold it) to sign "
+		    "the gateway's new config\n");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
+	    camera_find(json_object_get(ans, "cameras"), want, idh, gw) != 0)
+		goto out;
+	/* The gateway stops first, so that nothing it records lands after the deletion. */
+	if (orgops_gwconfig_edit(oc, gw, remove_camera_json, idh) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras/%s", oc->org_hex, idh);
+	if (orgc_call(oc, "DELETE", path, NULL, 200, &res, "camera remove") != 0)
+		goto out;
+	printf("camera=%s removed segments=%lld bytes=%lld events=%lld shares_revoked=%lld\n", idh,
+	    (long long)json_integer_value(json_object_get(res, "segments")),
+	    (long long)json_integer_value(json_object_get(res, "bytes")),
+	    (long long)json_integer_value(json_object_get(res, "events")),
+	    (long long)json_integer_value(json_object_get(res, "shares_revoked")));
+	rc = 0;
+out:
+	json_decref(ans);
+	json_decref(res);
+	return rc;
+}
+
 int
 cmd_camera(int argc, char **argv)
 {
@@ -435,16 +533,21 @@ cmd_camera(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(USAGE_CAM, 0);
-	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection", &a) != 0)
+	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection camera yes", &a) != 0)
 		return EXIT_USAGE;
 	if (a.help)
 		return usage(USAGE_CAM, 1);
-	if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0)
+	if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 &&
+	    strcmp(argv[1], "remove") != 0)
 		return usage(USAGE_CAM, 0);
 	if (open_org(&a, &oc) != 0)
 		goto out;
 	if (strcmp(argv[1], "add") == 0) {
 		rc = camera_add(oc, &a);
+		goto out;
+	}
+	if (strcmp(argv[1], "remove") == 0) {
+		rc = camera_remove(oc, &a);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);

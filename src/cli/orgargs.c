@@ -39,6 +39,11 @@ orgargs_parse(int argc, char **argv, int start, const char *allowed, struct orga
 			a->kdf_fast = 1;
 			continue;
 		}
+		/* A confirmation flag, meaningful only where "yes" is allowed. */
+		if (strcmp(o, "--yes") == 0 && in_list(allowed, "yes")) {
+			a->yes = 1;
+			continue;
+		}
 		/* -o is --output, as in the other viewer commands. */
 		nm = strcmp(o, "-o") == 0 ? "output" : o + 2;
 		if ((strncmp(o, "--", 2) != 0 && strcmp(o, "-o") != 0) ||

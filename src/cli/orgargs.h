@@ -10,7 +10,7 @@ struct orgargs {
 	int n;
 	const char *name[ORGARGS_MAX];
 	const char *val[ORGARGS_MAX];
-	int kdf_fast, help;
+	int kdf_fast, help, yes;   /* flags; --yes only where allowed lists "yes" */
 };
 
 /* Parse argv[start..]: every option must be "--NAME VALUE" with NAME in allowed (a

@@ -223,6 +223,20 @@ open_successor(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 }
 
 void
+blobpool_retire_camera(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN])
+{
+	struct openblob *ob;
+
+	/* Marked like a broken blob: never handed out again, sealed by the next tick once idle,
+	 * after which retention unlinks it (its links are gone). */
+	pthread_mutex_lock(&bp->mu);
+	for (ob = bp->open; ob != NULL; ob = ob->next)
+		if (memcmp(ob->cam, cam, CAMERA_ID_LEN) == 0)
+			ob->broken = 1;
+	pthread_mutex_unlock(&bp->mu);
+}
+
+void
 blobpool_tick(struct blobpool *bp, int64_t now)
 {
 	struct openblob **pp, *ob, *sealing = NULL;

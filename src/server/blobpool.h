@@ -32,6 +32,8 @@ void blobpool_pin(struct blobpool *bp, struct store_blob *b);
 /* Drop one pin; the next tick seals the blob once it is idle, unpinned and broken, full or
  * old. */
 void blobpool_unpin(struct blobpool *bp, struct store_blob *b, int64_t now);
+/* A removed camera: its open blobs are sealed at the next tick and never written again. */
+void blobpool_retire_camera(struct blobpool *bp, const uint8_t cam[CAMERA_ID_LEN]);
 /* Called about every second off the ingest thread: seal idle, unpinned blobs that are
  * broken, full or older than BLOB_MAX_AGE_US (outside the pool's lock), and open the next
  * blob of each stream written lately whose blob is within 10 s of its age. */

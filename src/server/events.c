@@ -229,3 +229,28 @@ out:
 	sqlite3_finalize(st);
 	return r;
 }
+
+int
+events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN])
+{
+	/* Two statements, each its own transaction: the connection is shared by handler threads
+	 * (no BEGIN spanning calls), and a durations row left behind is only an upper bound. */
+	static const char *const sql[] = { "DELETE FROM events WHERE camera = ?",
+		"DELETE FROM event_durations WHERE camera = ?" };
+	sqlite3_stmt *st = NULL;
+	int r = 0, n = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && r == 0; i++) {
+		if (sqlite3_prepare_v2(ev->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return EVENTS_E_IO;
+		sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = EVENTS_E_IO;
+		else if (i == 0)
+			n = sqlite3_changes(ev->db);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return r == 0 ? n : r;
+}

@@ -42,4 +42,7 @@ typedef int (*events_fn)(void *ctx, const struct events_row *r);
 int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
     int max, events_fn cb, void *ctx);
 
+/* Delete every event of camera cam (a removed camera). Count deleted, or EVENTS_E_IO. */
+int events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN]);
+
 #endif

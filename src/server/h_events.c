@@ -49,6 +49,14 @@ out:
 }
 
 /* 0 when gateway gw may post events for camera cam; else the HTTP status to answer. */
+int
+h_events_forget_camera(struct server *srv, const uint8_t cam[CAMERA_ID_LEN])
+{
+	struct events *ev = events_for(srv);
+
+	return ev == NULL ? -1 : events_delete_camera(ev, cam);
+}
+
 static unsigned camera_allowed(struct server *srv, const uint8_t gw[GATEWAY_ID_LEN],
     const uint8_t cam[CAMERA_ID_LEN])
 {

@@ -4,6 +4,7 @@
 #include "common/statement.h"
 #include "common/util.h"
 #include "server/accounts.h"
+#include "server/blobpool.h"
 #include "server/authbody.h"
 #include "server/hexfield.h"
 #include "server/http.h"
@@ -12,7 +13,9 @@
 #include "server/jsonbody.h"
 #include "server/orgaudit.h"
 #include "server/orgs.h"
+#include "server/routes.h"
 #include "server/server.h"
+#include "server/shares.h"
 
 #define ORG_NAME_MAX 64
 #define CAMERA_LIST_MAX 100000
@@ -109,6 +112,48 @@ h_org_camera_add(struct req *rq)
 out:
 	json_decref(j);
 	return r;
+}
+
+/* One body for a malformed id, a missing camera and another organization's camera. */
+#define CAMERA_NOT_FOUND "not found"
+
+int
+h_org_camera_remove(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	uint8_t cam[CAMERA_ID_LEN];
+	char hex[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF];
+	int64_t links = 0, bytes = 0;
+	int ev, sh;
+	json_t *detail;
+
+	if (rq->m.nparams < 2 || strlen(rq->m.params[1]) != 2 * CAMERA_ID_LEN ||
+	    hex_decode(rq->m.params[1], cam, sizeof(cam)) != 0)
+		return http_error(rq, 404, CAMERA_NOT_FOUND, 0);
+	hex_encode(cam, sizeof(cam), hex);
+	if (orgs_camera_org(srv->idn->orgs, hex, org) != 0 || strcmp(org, rq->who.org) != 0)
+		return http_error(rq, 404, CAMERA_NOT_FOUND, 0);
+	/* Unregistered first: from here its gateway's uploads are refused (ingest checks the
+	 * registration) and nobody may view it, so nothing new lands behind the deletion. */
+	if (orgs_camera_remove(srv->idn->orgs, org, hex) != 0)
+		return http_error(rq, 500, "internal error", 0);
+	if (index_camera_remove(srv->ix, cam, &links, &bytes) != 0) {
+		log_err("orgs", "op=camera_remove org=%s camera=%s err=index", org, hex);
+		return http_error(rq, 500, "index error", 0);
+	}
+	if (srv->bp != NULL)
+		blobpool_retire_camera(srv->bp, cam);
+	ev = h_events_forget_camera(srv, cam);
+	sh = srv->sh != NULL ? shares_revoke_camera(srv->sh, org, hex) : 0;
+	log_info("orgs", "op=camera_remove org=%s camera=%s by=%s links=%lld bytes=%lld events=%d "
+	    "shares_revoked=%d", org, hex, rq->who.user_id, (long long)links, (long long)bytes, ev, sh);
+	detail = json_pack("{s:I,s:I,s:i,s:i}", "segments", (json_int_t)links, "bytes",
+	    (json_int_t)bytes, "events", ev < 0 ? 0 : ev, "shares_revoked", sh < 0 ? 0 : sh);
+	orgaudit_event_detail(rq, org, "camera.remove", hex, detail);
+	json_decref(detail);
+	return http_json(rq, 200, json_pack("{s:s,s:I,s:I,s:i,s:i}", "id", hex, "segments",
+	    (json_int_t)links, "bytes", (json_int_t)bytes, "events", ev < 0 ? 0 : ev,
+	    "shares_revoked", sh < 0 ? 0 : sh));
 }
 
 /* Attach one stream summary to the camera of the same id in the list. */

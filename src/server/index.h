@@ -78,11 +78,12 @@ int index_blob_orphans(struct index *ix, struct index_blob *out, int max);
 /* Forget a blob row (after its file was removed). 0 or INDEX_E_IO. */
 int index_blob_delete(struct index *ix, int64_t id);
 
-/* Add a link in its own transaction: 0, INDEX_E_DUP or INDEX_E_IO. */
+/* Add a link in its own transaction: 0, INDEX_E_DUP, INDEX_E_NOTFOUND or INDEX_E_IO. */
 int index_link_add(struct index *ix, const struct index_link *l);
-/* Add n links in one transaction (one commit, one WAL sync: group commit). res[i] gets 0
- * or INDEX_E_DUP (already indexed; the other rows still go in). Returns 0 when committed,
- * or INDEX_E_IO with nothing committed. */
+/* Add n links in one transaction (one commit, one WAL sync: group commit). res[i] gets 0,
+ * INDEX_E_DUP (already indexed; the other rows still go in) or INDEX_E_NOTFOUND (its camera
+ * is not claimed by a gateway, or was removed: not added). Returns 0 when committed, or
+ * INDEX_E_IO with nothing committed. */
 int index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res);
 /* 1 when (cam, stream, seq) is indexed, 0 when not, or INDEX_E_IO. */
 int index_link_exists(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq);
@@ -122,6 +123,11 @@ int index_cameras_bytes(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], 
     uint64_t *bytes);
 int index_expire_cameras(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
     uint64_t quota, int64_t *deleted);
+/* A removed camera: delete every link of every stream (its blobs go at the next retention
+ * passes), its totals and spans, and its gateway binding and retention (so ingest must
+ * claim it anew). *links and *bytes get what was deleted. 0 or INDEX_E_IO. */
+int index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t *links,
+    int64_t *bytes);
 /* Total bytes of indexed links. 0 or INDEX_E_IO. */
 int index_total_bytes(struct index *ix, uint64_t *out);
 

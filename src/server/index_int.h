@@ -7,7 +7,7 @@
 #include "server/index.h"
 
 #define INDEX_SPANS_STMTS 5
-#define INDEX_LINK_STMTS 8
+#define INDEX_LINK_STMTS 9
 #define INDEX_KEY_CACHE 8
 
 struct index {

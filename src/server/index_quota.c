@@ -1,4 +1,4 @@
-/* index_quota.c - a set of cameras' stored bytes and the oldest-first deletion that keeps them under a quota: an organization's storage quota, set by the instance operator (retention.c). */
+/* index_quota.c - deleting footage by camera rather than by age: a set of cameras' bytes and the oldest-first deletion that keeps them under an organization's quota (retention.c), and everything a removed camera stored. */
 #include <stdlib.h>
 #include <string.h>
 #include "common/util.h"
@@ -232,6 +232,82 @@ rollback:
 	index_exec(ix, "ROLLBACK");
 	*deleted = 0;
 out:
+	pthread_mutex_unlock(&ix->mu);
+	free(s);
+	return r;
+}
+
+int
+index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t *links,
+    int64_t *bytes)
+{
+	sqlite3_stmt *st = NULL, *del = NULL;
+	struct qstream *s = NULL;
+	size_t ns = 0, i;
+	uint64_t total = 0;
+	char hex[2 * CAMERA_ID_LEN + 1];
+	int64_t key = 0;
+	int r, known;
+
+	*links = *bytes = 0;
+	pthread_mutex_lock(&ix->mu);
+	if ((r = index_exec(ix, "BEGIN")) != 0)
+		goto out;
+	if ((known = index_camera_key_locked(ix, cam, 0, &key)) < 0) {
+		r = known;
+		goto rollback;
+	}
+	if (known && (r = set_streams(ix, (const uint8_t (*)[CAMERA_ID_LEN])cam, 1, &s, &ns,
+	    &total)) != 0)
+		goto rollback;
+	if ((r = index_prep(ix, &st, "SELECT links FROM stream_totals WHERE cam = ? AND "
+	    "stream = ?")) != 0)
+		goto rollback;
+	for (i = 0; i < ns; i++) {
+		/* The stream's blobs become orphan candidates; retention unlinks them once sealed. */
+		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
+		    "cam = ?1 AND stream = ?2 AND end_us < ?3", s[i].key, s[i].stream, INT64_MAX)) != 0)
+			goto rollback;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s[i].key);
+		sqlite3_bind_int(st, 2, s[i].stream);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*links += sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (known) {
+		if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ?")) != 0)
+			goto rollback;
+		sqlite3_bind_int64(del, 1, key);
+		if ((r = index_step_done(ix, del)) != 0)
+			goto rollback;
+		sqlite3_finalize(del);
+		del = NULL;
+		if ((r = index_prep(ix, &del, "DELETE FROM stream_totals WHERE cam = ?")) != 0)
+			goto rollback;
+		sqlite3_bind_int64(del, 1, key);
+		if ((r = index_step_done(ix, del)) != 0 || (r = index_spans_trim_locked(ix)) != 0)
+			goto rollback;
+		sqlite3_finalize(del);
+		del = NULL;
+	}
+	/* The gateway binding and the camera's own retention: a camera added again starts clean. */
+	if ((r = index_prep(ix, &del, "DELETE FROM cameras WHERE id = ?")) != 0)
+		goto rollback;
+	hex_encode(cam, CAMERA_ID_LEN, hex);
+	sqlite3_bind_text(del, 1, hex, -1, SQLITE_TRANSIENT);
+	if ((r = index_step_done(ix, del)) != 0)
+		goto rollback;
+	if ((r = index_exec(ix, "COMMIT")) == 0) {
+		*bytes = (int64_t)total;
+		goto out;
+	}
+rollback:
+	index_exec(ix, "ROLLBACK");
+	*links = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
 	pthread_mutex_unlock(&ix->mu);
 	free(s);
 	return r;

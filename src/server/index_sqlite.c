@@ -51,7 +51,8 @@ static const char *const migrate_links[] = {
 };
 
 /* The cached statements of index_sqlite.c (ix->link_st). */
-enum { LS_KEY, LS_KEY_ADD, LS_INSERT, LS_EXISTS, LS_GET, LS_FIRST_END, LS_RANGE, LS_MAX_SEQ };
+enum { LS_KEY, LS_KEY_ADD, LS_INSERT, LS_EXISTS, LS_GET, LS_FIRST_END, LS_RANGE, LS_MAX_SEQ,
+	LS_CLAIMED };
 #define LINK_COLS "seq, last_seq, kind, start_us, end_us, blob, off, length"
 static const char *const link_sql[INDEX_LINK_STMTS] = {
 	[LS_KEY] = "SELECT key FROM camera_keys WHERE id = ?",
@@ -70,6 +71,8 @@ static const char *const link_sql[INDEX_LINK_STMTS] = {
 	 * with the highest seq has the highest last_seq (MAX(last_seq) read the whole stream). */
 	[LS_MAX_SEQ] = "SELECT last_seq FROM links WHERE cam = ? AND stream = ? ORDER BY seq DESC "
 	    "LIMIT 1",
+	/* Still bound to a gateway: a removed camera's rows are gone (index_camera_remove). */
+	[LS_CLAIMED] = "SELECT 1 FROM cameras WHERE id = ?",
 };
 
 static int
@@ -446,7 +449,7 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 	sqlite3_stmt *st;
 	int64_t key = 0;
 	size_t i;
-	int r = INDEX_E_IO;
+	int r = INDEX_E_IO, claimed = 0;
 
 	for (i = 0; i < n; i++)
 		if (l[i].seq > INT64_MAX || l[i].last_seq > INT64_MAX || l[i].offset > INT64_MAX ||
@@ -461,10 +464,26 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if ((i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) &&
-		    index_camera_key_locked(ix, l[i].camera_id, 0, &key) != 1) {
-			r = INDEX_E_IO;
-			goto rollback;
+		if (i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) {
+			if (index_camera_key_locked(ix, l[i].camera_id, 0, &key) != 1 ||
+			    (st = lstmt(ix, LS_CLAIMED)) == NULL) {
+				r = INDEX_E_IO;
+				goto rollback;
+			}
+			/* A link that was in flight while its camera was removed is not kept: the
+			 * gateway is not acked and its resend is refused at the door. */
+			bind_hex(st, 1, l[i].camera_id, CAMERA_ID_LEN);
+			claimed = sqlite3_step(st);
+			sqlite3_reset(st);
+			if (claimed != SQLITE_ROW && claimed != SQLITE_DONE) {
+				r = INDEX_E_IO;
+				goto rollback;
+			}
+			claimed = claimed == SQLITE_ROW;
+		}
+		if (!claimed) {
+			res[i] = INDEX_E_NOTFOUND;
+			continue;
 		}
 		if ((st = lstmt(ix, LS_INSERT)) == NULL) {
 			r = INDEX_E_IO;

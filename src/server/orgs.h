@@ -86,6 +86,10 @@ json_t *orgs_sites_json(struct orgs *o, const char *org);
  * ORGS_E_EXISTS, ORGS_E_NOTFOUND (site or gateway not in the org), ORGS_E_IO. */
 int orgs_camera_add(struct orgs *o, const char *org, const char *cam, const char *name,
     const char *site, const char *gw);
+/* Unregister camera cam of org: it is no longer listed, viewable or accepted from its
+ * gateway (ingest checks the registration). 0, ORGS_E_NOTFOUND (missing or another org's),
+ * ORGS_E_IO. */
+int orgs_camera_remove(struct orgs *o, const char *org, const char *cam);
 /* Cameras of org; m NULL or not a viewer = all, else only those in m's scope. */
 json_t *orgs_cameras_json(struct orgs *o, const char *org, const struct orgs_member *m);
 json_t *orgs_gateways_json(struct orgs *o, const char *org);

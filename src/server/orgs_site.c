@@ -80,6 +80,24 @@ out:
 	return r;
 }
 
+int
+orgs_camera_remove(struct orgs *o, const char *org, const char *cam)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	pthread_mutex_lock(&o->mu);
+	if ((r = orgs_prep(o, "DELETE FROM org_cameras WHERE id=? AND org=?", &st)) != 0)
+		goto out;
+	orgs_bind_text(st, 1, cam);
+	orgs_bind_text(st, 2, org);
+	if ((r = orgs_step_write(st)) == 0 && sqlite3_changes(o->db) == 0)
+		r = ORGS_E_NOTFOUND;
+out:
+	pthread_mutex_unlock(&o->mu);
+	return r;
+}
+
 /* Is camera (id, site) in m's scope? m NULL or not a scoped viewer: yes. */
 static int
 in_scope(const struct orgs_member *m, const char *cam, const char *site)

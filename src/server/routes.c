@@ -75,6 +75,9 @@ static const struct route table[] = {
 	{ "GET", "/api/v1/orgs/{org}/sites", POLICY_ORG, BODY_NONE, h_sites_list, ORG_ROLE_ANY },
 	{ "POST", "/api/v1/orgs/{org}/cameras", POLICY_ORG, BODY_JSON, h_org_camera_add,
 	    ORG_ROLE_MANAGE },
+	/* Removing a camera deletes its recordings: a fresh step-up (h_orgsite.c). */
+	{ "DELETE", "/api/v1/orgs/{org}/cameras/{id}", POLICY_ORG, BODY_NONE, h_org_camera_remove,
+	    ORG_ROLE_MANAGE | ORG_STEP_UP },
 	{ "GET", "/api/v1/orgs/{org}/cameras", POLICY_ORG, BODY_NONE, h_org_cameras,
 	    ORG_ROLE_MANAGE | ORG_ROLE_VIEWER | ORG_ROLE_SUPPORT },
 	{ "GET", "/api/v1/orgs/{org}/gateways", POLICY_ORG, BODY_NONE, h_org_gateways,

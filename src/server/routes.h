@@ -92,6 +92,9 @@ int h_segment_get(struct req *rq);
 int h_live(struct req *rq);
 int h_events_post(struct req *rq);    /* h_events.c: motion events */
 int h_events_list(struct req *rq);
+/* A removed camera's events go (h_org_camera_remove). Count deleted, or < 0. */
+struct server;
+int h_events_forget_camera(struct server *srv, const uint8_t cam[16]);
 int h_retention_put(struct req *rq);
 int h_timeline(struct req *rq);
 int h_metrics(struct req *rq);
@@ -127,6 +130,7 @@ int h_org_audit(struct req *rq);
 int h_site_add(struct req *rq);
 int h_sites_list(struct req *rq);
 int h_org_camera_add(struct req *rq);
+int h_org_camera_remove(struct req *rq);
 int h_org_cameras(struct req *rq);
 int h_org_gateways(struct req *rq);
 int h_support_grant(struct req *rq);

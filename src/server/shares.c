@@ -395,6 +395,45 @@ out:
 }
 
 int
+shares_revoke_camera(struct shares *s, const char *org, const char *camera)
+{
+	static const char *const sql[] = {
+		"DELETE FROM share_tokens WHERE share IN (SELECT id FROM shares WHERE org = ?1 AND "
+		    "camera = ?2)",
+		"UPDATE shares SET revoked = 1, manifest = X'' WHERE org = ?1 AND camera = ?2 AND "
+		    "revoked = 0",
+	};
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r, n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if ((r = exec_sql(s, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if ((r = prep(s, sql[i], &st)) != 0)
+			goto rollback;
+		sqlite3_bind_text(st, 1, org, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, camera, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			r = SHARES_E_IO;
+			goto rollback;
+		}
+		n = sqlite3_changes(s->db);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if ((r = exec_sql(s, "COMMIT")) == 0)
+		goto out;
+rollback:
+	sqlite3_finalize(st);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	pthread_mutex_unlock(&s->mu);
+	return r == 0 ? n : r;
+}
+
+int
 shares_state(const struct shares_info *i, int64_t now)
 {
 	if (i->revoked)

@@ -95,6 +95,10 @@ json_t *shares_list_json(struct shares *s, const char *org, int64_t now);
 int shares_revoke(struct shares *s, const char *org, const char *id, const char *creator,
     int64_t now);
 
+/* Revoke every share of camera (32 hex) in org, a removed camera. Count newly revoked,
+ * or SHARES_E_IO. */
+int shares_revoke_camera(struct shares *s, const char *org, const char *camera);
+
 /* A recipient opens share id: in one transaction, refuse a revoked (SHARES_E_REVOKED),
  * expired (SHARES_E_EXPIRED) or used-up (SHARES_E_EXHAUSTED) share, else count a view,
  * draw a token into token (its hash is stored, valid until *token_exp = min(expiry, now +

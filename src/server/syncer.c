@@ -290,8 +290,11 @@ syncer_run_once(struct syncer *s)
 	s->st.links += n;
 	s->st.blob_syncs += nb;
 	t1 = mono_us();
-	for (i = 0; i < n; i++) {
-		fail = !s->ok[i] ? "store error" : r != 0 ? "index error" : NULL;
+	for (i = m = 0; i < n; i++) {
+		/* res[] has a slot per stored link only (the ok ones, in order). */
+		fail = !s->ok[i] ? "store error" : r != 0 ? "index error" :
+		    s->res[m] == INDEX_E_NOTFOUND ? "camera removed" : NULL;
+		m += s->ok[i];
 		s->st.failed += fail != NULL;
 		settle(s, s->batch[i].g, fail);
 		if (fail == NULL) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_orgs_cli.sh - the vigil CLI as org admin and viewer against a real server: org, site, gateway, camera, member invite/join/accept, grant, support, removal with rotation, and a malicious server (database edits) refused by the CLI.
+# test_orgs_cli.sh - the vigil CLI as org admin and viewer against a real server: org, site, gateway, camera, member invite/join/accept, grant, support, removal with rotation, camera removal (recordings deleted, gateway stopped), and a malicious server (database edits) refused by the CLI.
 . "$(dirname "$0")/../lib.sh"
 
 SERVER=$BIN/vigil-server
@@ -306,6 +306,49 @@ if command -v ffmpeg >/dev/null && [ -x "$BIN/vigil-camsim" ]; then
 		check export_across_epochs grep -q "exported segments=[1-9]" "$T/out"
 		check_refused removed_viewer_export "refused by the server \(HTTP 404" export --org "$ORG" \
 			--camera cam1 --from "$ROT" -o "$T/carol2.mp4" "${CA[@]}"
+		# Removing cam1: the gateway gets a signed config without it and stops recording
+		# it; the server deletes its recordings, events and shares, its blob files leave the
+		# disk, anything still uploaded for it is refused, and the org's log says what went.
+		run camera list --org "$ORG" "${A[@]}"
+		CAM1=$(sed -n 's/^id=\([0-9a-f]*\) name=cam1 .*/\1/p' "$T/out")
+		check cam1_id test ${#CAM1} -eq 32
+		check cam1_blobs_before test "$(find "$DATA/blobs/$CAM1" -name '*.blob' | wc -l)" -gt 0
+		run camera remove --org "$ORG" --camera cam1 "${A[@]}"
+		check camera_remove_needs_yes test "$RC" -eq 2
+		check camera_remove_needs_yes_says grep -q -- "--yes" "$T/out"
+		run camera remove --org "$ORG" --camera nosuch --yes "${A[@]}"
+		check camera_remove_unknown grep -q "no camera nosuch in this org" "$T/out"
+		run camera remove --org "$ORG" --camera cam1 --yes "${D[@]}"
+		check camera_remove_non_member test "$RC" -ne 0
+		run camera remove --org "$ORG" --camera cam1 --yes "${A[@]}"
+		check camera_remove test "$RC" -eq 0
+		check camera_remove_counts grep -q "^camera=$CAM1 removed segments=[1-9][0-9]* bytes=[1-9]" "$T/out"
+		RSEQ=$(sed -n 's/.*config_seq=\([0-9]*\).*/\1/p' "$T/out" | tail -1)
+		ok=0
+		for _ in $(seq 1 30); do
+			grep -q "event=camera_removed camera_id=$CAM1 stream=0" "$T/gateway.log" && { ok=1; break; }
+			sleep 1
+		done
+		check gateway_stopped_cam1 test "$ok" -eq 1
+		check gateway_applied_removal grep -q "event=config_applied seq=$RSEQ " "$T/gateway.log"
+		run camera list --org "$ORG" "${A[@]}"
+		check camera_list_without_cam1 sh -c "! grep -q 'name=cam1 ' '$T/out' && grep -q 'name=yard ' '$T/out'"
+		check_refused export_removed_camera "no key for camera '$CAM1'" export --org "$ORG" \
+			--camera "$CAM1" --from -5m -o "$T/gone.mp4" "${A[@]}"
+		check segments_of_removed_camera_404 test "$(curl -s -m 20 -o /dev/null -w '%{http_code}' \
+			-H "Cookie: $(cat "$T/alice.s")" \
+			"$URL/api/v1/cameras/$CAM1/streams/0/segments?from=0&to=$(( ($(date +%s) + 60) * 1000000 ))")" = 404
+		check index_links_gone test "$(sqlite3 -cmd '.timeout 5000' "$DATA/index.db" \
+			"SELECT COUNT(*) FROM links l JOIN camera_keys k ON k.key = l.cam WHERE k.id = '$CAM1'")" = 0
+		ok=0
+		for _ in $(seq 1 30); do
+			[ "$(find "$DATA/blobs/$CAM1" -name '*.blob' 2>/dev/null | wc -l)" = 0 ] && { ok=1; break; }
+			sleep 1
+		done
+		check cam1_blob_files_removed test "$ok" -eq 1
+		check server_log_camera_remove grep -q "op=camera_remove org=$ORG camera=$CAM1 by=.* links=[1-9]" "$T/server.log"
+		curl -s -m 20 -H "Cookie: $(cat "$T/alice.s")" "$URL/api/v1/orgs/$ORG/audit" >"$T/audit.jsonl"
+		check audit_camera_remove sh -c "grep '\"action\":\"camera.remove\"' '$T/audit.jsonl' | grep -q '\"target\":\"$CAM1\"'"
 		stop_bg gateway >/dev/null
 	else
 		fail camsim "camera simulator did not start"

@@ -531,6 +531,58 @@ test_cameras_quota(void **state)
 	assert_int_equal(bytes, 50);
 }
 
+/* A removed camera: every link of every stream goes with its totals and spans, the other
+ * camera keeps everything, a link still in flight is refused (INDEX_E_NOTFOUND), and the
+ * camera can be claimed again from scratch. */
+static void
+test_camera_remove(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t gone[16] = { 0xd1 }, kept[16] = { 0xd2 };
+	struct index_link l;
+	uint64_t bytes;
+	int64_t b, links, rbytes, age;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, gone, gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, kept, gw1), 0);
+	assert_int_equal(index_camera_set_retention(f->ix, gone, 7200), 0);
+	assert_int_equal(index_blob_new(f->ix, gone, 0, 1, &b), 0);
+	for (i = 0; i < 4; i++) {
+		mklink(&l, (uint64_t)i, i * 2 * S, (i + 1) * 2 * S, b, 10);
+		memcpy(l.camera_id, gone, 16);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+		l.stream = 1;
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+		memcpy(l.camera_id, kept, 16);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
+	assert_int_equal(links, 8);
+	assert_int_equal(rbytes, 80);
+	assert_int_equal(index_cameras_bytes(f->ix, &gone, 1, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(index_link_exists(f->ix, gone, 0, 0), 0);
+	assert_int_equal(index_link_exists(f->ix, gone, 1, 3), 0);
+	assert_int_equal(index_link_exists(f->ix, kept, 1, 3), 1);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 40);
+	assert_int_equal(index_camera_retention(f->ix, gone, &age), INDEX_E_NOTFOUND);
+	/* In flight when it was removed: not added. */
+	mklink(&l, 9, 20 * S, 22 * S, b, 10);
+	memcpy(l.camera_id, gone, 16);
+	assert_int_equal(index_link_add(f->ix, &l), INDEX_E_NOTFOUND);
+	assert_int_equal(index_link_exists(f->ix, gone, 0, 9), 0);
+	/* Removing again finds nothing; claimed anew, it records again. */
+	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
+	assert_int_equal(links, 0);
+	assert_int_equal(index_camera_claim(f->ix, gone, gw1), 0);
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	assert_int_equal(index_cameras_bytes(f->ix, &gone, 1, &bytes), 0);
+	assert_int_equal(bytes, 10);
+}
+
 int
 main(void)
 {
@@ -543,6 +595,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stream_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphans_sealed_empty_and_refill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cameras_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_camera_remove, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
