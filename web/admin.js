@@ -1,4 +1,4 @@
-// admin.js - the administration view for owners and admins: members, sites, gateways, cameras, retention, notifications (the webhook), support grants, sessions and the audit log, each checked against the org's signed statements in this browser.
+// admin.js - the administration view for owners and admins: members, sites, gateways, cameras (added and removed), retention, notifications (the webhook), support grants, sessions and the audit log, each checked against the org's signed statements in this browser.
 import * as api from './api.js';
 import { sodium } from './sodium.js';
 import * as keys from './keys.js';
@@ -394,9 +394,15 @@ export class AdminView {
 					el('td', { class: 'mono', title: c.gateway }, shortId(c.gateway)),
 					el('td', {}, String(c.epoch)),
 					el('td', {}, last > 0 ? ago(last) : 'nothing yet'),
-					el('td', {}, okMark(ok, 'no signed key for this epoch')));
+					el('td', {}, okMark(ok, 'no signed key for this epoch')),
+					el('td', {}, this.cameraRemoveControl(org, c)));
 			});
-			S.cameras.body.replaceChildren(table(['Camera', 'Site', 'Gateway', 'Epoch', 'Recorded', 'Key'], rows, 'No cameras yet.'), this.cameraForm(org, S.cameras));
+			const note = el('p', { id: 'adm-cam-note', class: 'status', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
+			if (this.cameraNote) {
+				note.textContent = this.cameraNote;
+				this.cameraNote = null;
+			}
+			S.cameras.body.replaceChildren(table(['Camera', 'Site', 'Gateway', 'Epoch', 'Recorded', 'Key', ''], rows, 'No cameras yet.'), note, this.cameraForm(org, S.cameras));
 			S.cameras.status.textContent = `${cams.length} camera(s)`;
 		} else {
 			fail(S.cameras, camR);
@@ -801,6 +807,20 @@ export class AdminView {
 		throw new Error('you hold no key the org root certified: ask an owner');
 	}
 
+	// Resolves once the session holds a fresh proof (asking for the password in area when it
+	// does not); rejects with 'cancelled' when the person cancels.
+	async freshProof(area) {
+		const check = async () => {
+			const me = await api.call('GET', '/api/v1/auth/me');
+			if (me.step_up_fresh !== true) {
+				const e = new Error('step-up required');
+				e.status = 403;
+				throw e;
+			}
+		};
+		await this.stepped(area, check);
+	}
+
 	// Runs fn; when the server asks for a fresh proof (step-up), asks for the password in
 	// area, proves it, and runs fn once more.
 	async stepped(area, fn) {
@@ -1014,6 +1034,89 @@ export class AdminView {
 		} finally {
 			if (epoch !== null)
 				epoch.sk.fill(0);
+			forgetSigner(signer);
+		}
+	}
+
+	// Remove a camera: asks first, naming what goes (every recording, its motion events and
+	// share links), then as `vigil camera remove`: the gateway's next configuration without
+	// the camera (signed with the org root, so the gateway stops recording it), then the
+	// server's removal, behind a fresh step-up. The view reloads and says what was deleted.
+	cameraRemoveControl(org, c) {
+		const name = c.name || shortId(c.id);
+		const box = el('div', { class: 'adm-cam-remove' });
+		const msg = el('span', { class: 'status adm-cam-rm-msg', role: 'status' });
+		const go = el('button', { type: 'button', class: 'ghost adm-cam-rm', 'aria-label': `Remove camera ${name}` }, 'Remove');
+		go.addEventListener('click', () => this.cameraRemoveConfirm(org, c, name, box, go, msg));
+		box.append(go, msg);
+		return box;
+	}
+
+	cameraRemoveConfirm(org, c, name, box, go, msg) {
+		box.querySelector('.adm-ret-confirm')?.remove();
+		const streams = Array.isArray(c.streams) ? c.streams : [];
+		const bytes = streams.reduce((a, x) => a + (Number(x.bytes) || 0), 0);
+		const first = Math.min(...streams.map((x) => Number(x.first_us) || Infinity));
+		const what = bytes > 0
+			? `All ${bytesLabel(bytes)} of its recordings (since ${when(first)}), its motion events and its share links are permanently deleted from the server at once; its gateway stops recording it.`
+			: 'It has no recordings yet; its gateway stops recording it.';
+		const cancel = el('button', { type: 'button', class: 'ghost adm-cam-rm-cancel' }, 'Cancel');
+		const yes = el('button', { type: 'button', class: 'danger adm-cam-rm-yes' }, 'Remove camera and delete its recordings');
+		const dlg = el('div', { class: 'adm-ret-confirm adm-cam-rm-confirm', role: 'alertdialog', 'aria-label': `Remove camera ${name}` },
+			el('p', {}, `Remove camera "${name}"? `, what, ' This cannot be undone.'),
+			el('div', { class: 'adm-actions' }, yes, cancel));
+		const close = () => {
+			dlg.remove();
+			go.disabled = false;
+			go.focus();
+		};
+		cancel.addEventListener('click', close);
+		dlg.addEventListener('keydown', (ev) => {
+			if (ev.key === 'Escape')
+				close();
+		});
+		yes.addEventListener('click', () => {
+			dlg.remove();
+			this.removeCamera(org, c, name, box, go, msg);
+		});
+		go.disabled = true;
+		box.prepend(dlg);
+		cancel.focus();
+	}
+
+	async removeCamera(org, c, name, box, go, msg) {
+		const na = await sodium();
+		const say = (t, bad) => {
+			msg.textContent = t;
+			msg.classList.toggle('error', !!bad);
+			box.dataset.state = bad ? 'error' : 'working';
+		};
+		let signer = null;
+		go.disabled = true;
+		try {
+			signer = await this.signer(na);
+			if (toHex(signer.pk) !== toHex(this.ctx.rootPk))
+				throw new Error('Removing a camera needs the org root key (owners hold it) to sign its gateway\'s new configuration.');
+			// The proof first, so that a cancelled prompt leaves everything as it was.
+			await this.freshProof(box);
+			say('Signing the gateway\'s configuration without the camera…');
+			const { doc, seq } = await this.readGwConfig(na, org, signer, c.gateway);
+			doc.cameras = doc.cameras.filter((x) => x.id !== c.id);
+			await this.writeGwConfig(na, org, signer, c.gateway, seq, doc);
+			say('Deleting the camera and its recordings…');
+			const r = await this.stepped(box, () => api.call('DELETE', `/api/v1/orgs/${org}/cameras/${c.id}`));
+			this.cameraNote = `Camera "${name}" removed: ${r.segments} segment(s), ${bytesLabel(Number(r.bytes) || 0)} of recordings deleted` +
+				(r.events > 0 ? `, ${r.events} motion event(s)` : '') + (r.shares_revoked > 0 ? `, ${r.shares_revoked} share link(s) revoked` : '') + '.';
+			box.dataset.state = 'removed';
+			await this.render();
+			document.getElementById('adm-cam-note')?.focus();
+		} catch (e) {
+			const why = e.status === 404 ? 'This camera is no longer in this organization.'
+				: e.message === 'cancelled' ? 'Cancelled: nothing changed.'
+					: 'Could not remove: ' + (e.message || String(e));
+			say(why, true);
+			go.disabled = false;
+		} finally {
 			forgetSigner(signer);
 		}
 	}

@@ -620,6 +620,66 @@ try {
 		check('rotated_keys_verified', ck.every((x) => x.verified === 'true'), JSON.stringify(ck));
 	}
 
+	// Removing a camera (the demo's cam2, which records): the confirmation names it and what
+	// goes, Escape keeps it; then a fresh proof is asked first (the session's proof is shown
+	// stale once), the gateway's configuration is re-signed without it and the server
+	// deletes it with its recordings; the view says what went and the audit log has it.
+	{
+		await openAdmin(page);
+		const cam2 = srv.cameras.find((x) => x.name === 'cam2');
+		const crow = `#adm-cameras tbody tr[data-camera="${cam2.id}"]`;
+		const orgCams = () => page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/cameras`, { credentials: 'same-origin' })).json()).cameras, org);
+		const gwCfg = () => page.evaluate(async ([o, g]) => (await fetch(`/api/v1/orgs/${o}/gateways/${g}/config`, { credentials: 'same-origin' })).json(), [org, cam2.gateway]);
+		const cfg0 = await gwCfg();
+		const segs0 = await page.evaluate(async (c) => (await fetch(`/api/v1/cameras/${c}/streams/0/segments?from=0&to=${(Date.now() + 60000) * 1000}`, { credentials: 'same-origin' })).status, cam2.id);
+		check('remove_camera_has_footage_before', segs0 === 200, String(segs0));
+		await page.click(`${crow} .adm-cam-rm`);
+		await page.waitForSelector(`${crow} .adm-cam-rm-confirm`, { timeout: 10000 }).catch(() => {});
+		const rc = await page.$eval(`${crow} .adm-cam-rm-confirm`, (d) => ({ text: d.textContent, focus: document.activeElement && document.activeElement.className })).catch(() => ({ text: '', focus: '' }));
+		check('remove_camera_confirm_names_it', /Remove camera "cam2"\? All \d+(\.\d)? (KB|MB|GB) of its recordings \(since .+\), its motion events and its share links are permanently deleted/.test(rc.text) && /cannot be undone/.test(rc.text), rc.text);
+		check('remove_camera_confirm_focus_cancel', /adm-cam-rm-cancel/.test(rc.focus), rc.focus);
+		await shot(page, 'camera-remove-confirm', '#adm-cameras');
+		await page.keyboard.press('Escape');
+		const still = (await orgCams()).some((c) => c.id === cam2.id);
+		check('remove_camera_escape_keeps_it', still && !(await page.$(`${crow} .adm-cam-rm-confirm`)), 'escape did not keep it');
+		let meStale = true;
+		await page.route('**/api/v1/auth/me', async (route) => {
+			if (!meStale)
+				return route.continue();
+			meStale = false;
+			const res = await route.fetch();
+			const j = await res.json();
+			await route.fulfill({ response: res, json: Object.assign(j, { step_up_fresh: false }) });
+		});
+		await page.click(`${crow} .adm-cam-rm`);
+		await page.click(`${crow} .adm-cam-rm-yes`);
+		await page.waitForSelector(`${crow} .adm-stepup`, { timeout: 20000 })
+			.then(() => pass('remove_camera_step_up_asked'), (e) => fail('remove_camera_step_up_asked', e.message));
+		const cfgMid = await gwCfg();
+		check('remove_camera_nothing_before_proof', cfgMid.seq === cfg0.seq, `${cfg0.seq} -> ${cfgMid.seq}`);
+		await page.fill(`${crow} .adm-stepup-pw`, demo.password);
+		await page.click(`${crow} .adm-stepup button[type="submit"]`);
+		await page.waitForFunction(() => { const m = document.getElementById('adm-cam-note'); return m && /removed/.test(m.textContent); }, null, { timeout: 60000 })
+			.catch(() => {});
+		await page.unroute('**/api/v1/auth/me');
+		const note = await page.textContent('#adm-cam-note').catch(() => '');
+		check('remove_camera_says_what_went', /^Camera "cam2" removed: [1-9]\d* segment\(s\), \d+(\.\d)? (KB|MB|GB) of recordings deleted/.test(note), note);
+		await shot(page, 'camera-removed', '#adm-cameras');
+		const after = await orgCams();
+		check('remove_camera_gone_from_api', !after.some((c) => c.id === cam2.id) && after.some((c) => c.name === 'cam1'), JSON.stringify(after.map((c) => c.name)));
+		check('remove_camera_gone_from_page', !(await page.$(crow)), 'row still shown');
+		const cfg1 = await gwCfg();
+		check('remove_camera_gateway_resigned', cfg1.seq === cfg0.seq + 1, `${cfg0.seq} -> ${cfg1.seq}`);
+		// Asked outside the page (a 404 in it would count as a page error), with the owner's CLI session.
+		const segs1 = Number(execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '20', '-H',
+			'Cookie: ' + readFileSync(demo.session_file, 'utf8').trim(),
+			`${demo.server}/api/v1/cameras/${cam2.id}/streams/0/segments?from=0&to=${(Date.now() + 60000) * 1000}`]).toString());
+		check('remove_camera_footage_gone', segs1 === 404, String(segs1));
+		const aud = await page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/audit`, { credentials: 'same-origin' })).text()), org);
+		const rm = aud.split('\n').filter((l) => l.includes('"action":"camera.remove"')).map((l) => JSON.parse(l));
+		check('remove_camera_audited', rm.length === 1 && rm[0].target === cam2.id && rm[0].detail.segments > 0 && rm[0].detail.bytes > 0, JSON.stringify(rm));
+	}
+
 	// Phone width: nothing scrolls sideways but the tables' own scrollers.
 	await openAdmin(page);
 	await page.setViewportSize({ width: 390, height: 844 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_admin.sh - issue 4's administration view against `vigil demo`: lists equal the server's and verify, the audit log verifies in the page and tampering is reported, support grant and revoke, a camera's retention set in the page (confirmation, step-up) and read back from the API, a gateway enrolled and a camera added from the page (which then records), a member invited, re-scoped, re-roled and removed; the webhook receiver set (step-up, secret shown once), refused, replaced and removed; screenshots at laptop and phone width.
+# test_admin.sh - issue 4's administration view against `vigil demo`: lists equal the server's and verify, the audit log verifies in the page and tampering is reported, support grant and revoke, a camera's retention set in the page (confirmation, step-up) and read back from the API, a gateway enrolled and a camera added from the page (which then records), a member invited, re-scoped, re-roled and removed; the webhook receiver set (step-up, secret shown once), refused, replaced and removed; a camera removed (confirmation, proof first, recordings gone, audited); the organization's storage quota shown; screenshots at laptop and phone width.
 . "$(dirname "$0")/../lib.sh"
 
 NCAM=2
