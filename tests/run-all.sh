@@ -121,7 +121,7 @@ stage_unit() {
 }
 
 stage_integration() {
-	local p=0 f=0 script name log rc np nf found=0
+	local p=0 f=0 script name log rc np nf t0 found=0
 	echo "== integration tests (timeout ${INTEG_TIMEOUT}s each)"
 	for script in tests/integration/test_*.sh; do
 		[ -f "$script" ] || continue
@@ -131,6 +131,7 @@ stage_integration() {
 		echo "-- $name"
 		# timeout runs the script in its own process group and signals the whole group,
 		# so servers the script started die with it even if its trap cannot run.
+		t0=$SECONDS
 		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 		np=$(grep -c '^PASS ' "$log")
@@ -142,6 +143,7 @@ stage_integration() {
 		if [ "$nf" -gt 0 ]; then
 			FAILED_NAMES+=("$name ($nf failed, $(rc_reason $rc)); log: $log")
 		fi
+		echo "-- $name took $((SECONDS - t0)) s"
 		[ $((np + nf)) -gt 0 ] || echo "($name reported no checks)"
 		p=$((p + np))
 		f=$((f + nf))
@@ -153,13 +155,14 @@ stage_integration() {
 # The console in Debian's chromium (tests/browser/run.sh and the node tests beside it),
 # counted like integration scripts: PASS/FAIL lines, a nonzero exit without a FAIL is one.
 stage_browser() {
-	local p=0 f=0 script name log rc np nf
+	local p=0 f=0 script name log rc np nf t0
 	echo "== browser tests (timeout ${INTEG_TIMEOUT}s each)"
 	for script in tests/browser/run.sh tests/browser/test_*.sh; do
 		[ -f "$script" ] || continue
 		name=browser-$(basename "$script" .sh)
 		log=$ART/$name.log
 		echo "-- $name"
+		t0=$SECONDS
 		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 		np=$(grep -c '^PASS ' "$log")
@@ -171,6 +174,7 @@ stage_browser() {
 		if [ "$nf" -gt 0 ]; then
 			FAILED_NAMES+=("$name ($nf failed, $(rc_reason $rc)); log: $log")
 		fi
+		echo "-- $name took $((SECONDS - t0)) s"
 		p=$((p + np))
 		f=$((f + nf))
 	done

@@ -520,10 +520,14 @@ export class AdminView {
 		sec.body.replaceChildren(table(['Camera', 'Kept for', 'Stored', 'Oldest recording', 'Change'], rows, 'No cameras yet.'), msg);
 		const dflt = Number(r.default_max_age_s) > 0 ? retentionLabel(Number(r.default_max_age_s)) : 'until the storage quota';
 		// The organization's own quota (set by the service operator) says how full it is.
-		const oq = Number(r.org_quota_bytes) || 0;
-		const quota = oq > 0
-			? `; storage quota ${bytesLabel(oq)}, ${bytesLabel(Number(r.org_bytes) || 0)} used (${Math.min(100, Math.round(100 * (Number(r.org_bytes) || 0) / oq))}%): the oldest footage goes first when it is full`
-			: r.quota ? '; the service has a storage quota (oldest footage goes first when it is full)' : '';
+		// A quota below what the organization holds applies after a grace period: say when.
+		const oq = Number(r.org_quota_bytes) || 0, used = Number(r.org_bytes) || 0;
+		const eff = Number(r.org_quota_effective_us) || 0;
+		const quota = oq > 0 && eff > Date.now() * 1000
+			? `; storage quota ${bytesLabel(oq)} from ${when(eff)} (${bytesLabel(used)} stored now): the oldest footage beyond it will then be deleted, export what you need before`
+			: oq > 0
+				? `; storage quota ${bytesLabel(oq)}, ${bytesLabel(used)} used (${Math.min(100, Math.round(100 * used / oq))}%): the oldest footage goes first when it is full`
+				: r.quota ? '; the service has a storage quota (oldest footage goes first when it is full)' : '';
 		sec.status.textContent = `${cams.length} camera(s); server default: kept ${dflt}` + quota;
 		sec.sec.dataset.state = 'ready';
 	}

@@ -84,9 +84,11 @@ h_operator_quota_put(struct req *rq)
 {
 	struct server *srv = rq->srv;
 	struct reqinfo ri;
-	char org[ORGS_ID_BUF], target[2 * ORGS_ID_BUF + 32];
+	struct orgs_quota old;
+	char org[ORGS_ID_BUF], target[2 * ORGS_ID_BUF + 64];
 	const char *actor;
-	uint64_t bytes, old, used = 0;
+	uint64_t bytes, used = 0;
+	int64_t now = now_us(), effective = now;
 	json_t *detail;
 	int r;
 
@@ -97,24 +99,32 @@ h_operator_quota_put(struct req *rq)
 	    strspn(rq->m.params[0], "0123456789abcdef") != ORGS_ID_BUF - 1)
 		return http_error(rq, 404, OPQUOTA_NOT_FOUND, 0);
 	memcpy(org, rq->m.params[0], ORGS_ID_BUF);
-	r = orgs_quota_set(srv->idn->orgs, org, bytes, &old);
+	if (org_bytes(srv, org, &used) != 0)
+		return http_error(rq, 500, "index error", 0);
+	/* A quota that would delete footage now waits the grace period: the organization sees
+	 * it coming in its audit log and retention view, and a leaked operator credential cannot
+	 * wipe an organization's recordings at once. */
+	if (bytes != 0 && bytes < used)
+		effective = now + srv->quota_grace_s * 1000000;
+	r = orgs_quota_set(srv->idn->orgs, org, bytes, effective, &old);
 	if (r == ORGS_E_NOTFOUND)
 		return http_error(rq, 404, OPQUOTA_NOT_FOUND, 0);
 	if (r != 0)
 		return http_error(rq, 500, "internal error", 0);
-	org_bytes(srv, org, &used);
 	authhttp_info(rq, &ri);
 	actor = rq->who.user_id[0] != '\0' ? rq->who.user_id : "operator:admin-token";
 	log_info("retention", "op=org_quota_set org=%s by=%s old_quota_bytes=%llu quota_bytes=%llu "
-	    "bytes_used=%llu rid=%s", org, actor, (unsigned long long)old,
-	    (unsigned long long)bytes, (unsigned long long)used, ri.rid);
-	snprintf(target, sizeof(target), "%s quota_bytes=%llu", org, (unsigned long long)bytes);
+	    "bytes_used=%llu effective_us=%lld rid=%s", org, actor, (unsigned long long)old.bytes,
+	    (unsigned long long)bytes, (unsigned long long)used, (long long)effective, ri.rid);
+	snprintf(target, sizeof(target), "%s quota_bytes=%llu effective_us=%lld", org,
+	    (unsigned long long)bytes, (long long)effective);
 	authhttp_audit(rq, &ri, "org.quota", AUDITLOG_ACTOR_OPERATOR, actor, target);
-	detail = json_pack("{s:I,s:I}", "old_quota_bytes", (json_int_t)old, "new_quota_bytes",
-	    (json_int_t)bytes);
+	detail = json_pack("{s:I,s:I,s:I,s:I}", "old_quota_bytes", (json_int_t)old.bytes,
+	    "new_quota_bytes", (json_int_t)bytes, "bytes_used", (json_int_t)used, "effective_us",
+	    (json_int_t)effective);
 	orgaudit_event_detail(rq, org, "settings.quota", org, detail);
 	json_decref(detail);
-	return http_json(rq, 200, json_pack("{s:s,s:I,s:I,s:I}", "id", org, "quota_bytes",
-	    (json_int_t)bytes, "previous_quota_bytes", (json_int_t)old, "bytes_used",
-	    (json_int_t)used));
+	return http_json(rq, 200, json_pack("{s:s,s:I,s:I,s:I,s:I}", "id", org, "quota_bytes",
+	    (json_int_t)bytes, "previous_quota_bytes", (json_int_t)old.bytes, "bytes_used",
+	    (json_int_t)used, "effective_us", (json_int_t)effective));
 }

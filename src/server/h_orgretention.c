@@ -88,7 +88,7 @@ h_org_retention_list(struct req *rq)
 	json_t *cams = NULL, *rows = NULL, *c, *row;
 	uint8_t cam[CAMERA_ID_LEN];
 	int64_t age, org_used = 0;
-	uint64_t org_quota = 0;
+	struct orgs_quota oq;
 	size_t i;
 	int r, own;
 
@@ -118,17 +118,18 @@ h_org_retention_list(struct req *rq)
 	if (json_array_size(rows) > 0 &&
 	    index_streams_list(srv->ix, ORGRETENTION_STREAMS_MAX, add_stream, rows) < 0)
 		goto fail;
-	if (orgs_quota_get(srv->idn->orgs, rq->who.org, &org_quota) != 0)
+	if (orgs_quota_get(srv->idn->orgs, rq->who.org, &oq) != 0)
 		goto fail;
 	json_array_foreach(rows, i, row)
 		org_used += json_integer_value(json_object_get(row, "bytes"));
 	json_decref(cams);
 	/* quota: footage may go before its age (the instance's or the org's quota is set). */
-	return http_json(rq, 200, json_pack("{s:I,s:I,s:I,s:b,s:I,s:I,s:o}", "default_max_age_s",
-	    (json_int_t)srv->retention_s, "min_max_age_s", (json_int_t)ORGRETENTION_MIN_S,
-	    "max_max_age_s", (json_int_t)ORGRETENTION_MAX_S, "quota",
-	    srv->quota_bytes > 0 || org_quota > 0, "org_quota_bytes", (json_int_t)org_quota,
-	    "org_bytes", (json_int_t)org_used, "cameras", rows));
+	return http_json(rq, 200, json_pack("{s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:o}",
+	    "default_max_age_s", (json_int_t)srv->retention_s, "min_max_age_s",
+	    (json_int_t)ORGRETENTION_MIN_S, "max_max_age_s", (json_int_t)ORGRETENTION_MAX_S, "quota",
+	    srv->quota_bytes > 0 || oq.bytes > 0, "org_quota_bytes", (json_int_t)oq.bytes,
+	    "org_quota_effective_us", (json_int_t)oq.effective_us, "org_bytes",
+	    (json_int_t)org_used, "cameras", rows));
 fail:
 	json_decref(cams);
 	json_decref(rows);

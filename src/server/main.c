@@ -36,6 +36,7 @@ struct opts {
 	const char *token_file;
 	int64_t retention_s;
 	int64_t quota;
+	int64_t quota_grace_s;  /* an org quota below its usage waits this long (default 1 day) */
 	int behind_proxy;
 	const char *tls_cert;
 	const char *tls_key;
@@ -72,6 +73,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: vigil-server --listen ADDR:PORT --data DIR --admin-token-file PATH\n"
 	    "    [--retention-s N] [--quota-bytes N] [--behind-tls-proxy]\n"
+	    "    [--quota-grace-s N (an organization quota below what it holds applies N s after\n"
+	    "     it is set; default 86400)]\n"
 	    "    [--tls-cert FILE --tls-key FILE] [--insecure-test-auth (tests, loopback only)]\n"
 	    "    [--web DIR (the console's build tree; default BINDIR/../web)]\n"
 	    "    [--metrics-allow IPV4 (a scraper that may read /metrics without a login)]\n"
@@ -156,6 +159,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "admin-token-file", required_argument, NULL, 'a' },
 		{ "retention-s", required_argument, NULL, 'r' },
 		{ "quota-bytes", required_argument, NULL, 'q' },
+		{ "quota-grace-s", required_argument, NULL, 'g' },
 		{ "behind-tls-proxy", no_argument, NULL, 'p' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
@@ -171,6 +175,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	int c, have_listen = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->quota_grace_s = 86400;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -195,6 +200,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'q':
 			if (parse_i64(optarg, 0, INT64_MAX, &o->quota) != 0) {
 				fprintf(stderr, "vigil-server: bad --quota-bytes\n");
+				return -1;
+			}
+			break;
+		case 'g':
+			if (parse_i64(optarg, 0, 30LL * 86400, &o->quota_grace_s) != 0) {
+				fprintf(stderr, "vigil-server: bad --quota-grace-s (0 to 2592000)\n");
 				return -1;
 			}
 			break;
@@ -387,6 +398,7 @@ main(int argc, char **argv)
 	if (o.metrics_allow != NULL)
 		snprintf(srv.metrics_allow, sizeof(srv.metrics_allow), "%s", o.metrics_allow);
 	srv.quota_bytes = (uint64_t)o.quota;
+	srv.quota_grace_s = o.quota_grace_s;
 	if ((srv.au = load_admin(o.token_file)) == NULL)
 		return 2;
 	if (mkdir_p(o.data, 0700) != 0) {

@@ -114,18 +114,20 @@ json_t *orgs_gateway_feed_json(struct orgs *o, const char *gw, uint64_t after);
 struct orgs_quota {
 	char org[ORGS_ID_BUF];
 	uint64_t bytes;
+	int64_t effective_us;         /* retention applies it from then on */
 };
-/* Set org's quota (0 removes it); *old gets the previous one (0: none). 0, ORGS_E_NOTFOUND,
- * ORGS_E_INVAL (above INT64_MAX), ORGS_E_IO. */
-int orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, uint64_t *old);
-/* org's quota, 0 when none. 0 or ORGS_E_IO. */
-int orgs_quota_get(struct orgs *o, const char *org, uint64_t *bytes);
-/* Every org with a quota (a malloc'd array the caller frees). 0 or ORGS_E_IO. */
-int orgs_quota_list(struct orgs *o, struct orgs_quota **out, size_t *n);
+/* Set org's quota (0 removes it), applied from effective_us on; *old gets the previous one
+ * (bytes 0: none). 0, ORGS_E_NOTFOUND, ORGS_E_INVAL (above INT64_MAX), ORGS_E_IO. */
+int orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t effective_us,
+    struct orgs_quota *old);
+/* org's quota (bytes 0 when none). 0 or ORGS_E_IO. */
+int orgs_quota_get(struct orgs *o, const char *org, struct orgs_quota *q);
+/* Every org whose quota applies at now (a malloc'd array the caller frees). 0 or ORGS_E_IO. */
+int orgs_quota_list(struct orgs *o, int64_t now, struct orgs_quota **out, size_t *n);
 /* The ids of org's registered cameras (a malloc'd array the caller frees). 0 or ORGS_E_IO. */
 int orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[ORGS_CAM_LEN], size_t *n);
 /* Every org for the instance operator: id, created_us, counts of members, sites, cameras and
- * gateways, quota_bytes. No names, keys or statements. */
+ * gateways, quota_bytes and quota_effective_us. No names, keys or statements. */
 json_t *orgs_operator_json(struct orgs *o);
 
 /* Support grants (orgs_site.c). */

@@ -1,4 +1,5 @@
 /* orgs_quota.c - each organization's storage quota (set by the instance operator) and the operator's view of organizations: opaque ids and counts, never names. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/util.h"
@@ -6,17 +7,19 @@
 #include "server/orgs_int.h"
 
 int
-orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, uint64_t *old)
+orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t effective_us,
+    struct orgs_quota *old)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	*old = 0;
+	memset(old, 0, sizeof(*old));
 	if (bytes > (uint64_t)INT64_MAX)
 		return ORGS_E_INVAL;
 	pthread_mutex_lock(&o->mu);
 	/* One row, with the current quota when there is one: none means no such org. */
-	if ((r = orgs_prep(o, "SELECT COALESCE((SELECT bytes FROM org_quotas WHERE org=o.id), 0)"
+	if ((r = orgs_prep(o, "SELECT COALESCE((SELECT bytes FROM org_quotas WHERE org=o.id), 0),"
+	    " COALESCE((SELECT effective_us FROM org_quotas WHERE org=o.id), 0)"
 	    " FROM orgs o WHERE o.id=?", &st)) != 0)
 		goto out;
 	orgs_bind_text(st, 1, org);
@@ -24,16 +27,20 @@ orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, uint64_t *old)
 		r = ORGS_E_NOTFOUND;
 		goto out;
 	}
-	*old = (uint64_t)sqlite3_column_int64(st, 0);
+	snprintf(old->org, sizeof(old->org), "%s", org);
+	old->bytes = (uint64_t)sqlite3_column_int64(st, 0);
+	old->effective_us = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = orgs_prep(o, bytes == 0 ? "DELETE FROM org_quotas WHERE org=?" :
-	    "INSERT INTO org_quotas(org, bytes) VALUES(?, ?) ON CONFLICT(org) DO UPDATE SET"
-	    " bytes=excluded.bytes", &st)) != 0)
+	    "INSERT INTO org_quotas(org, bytes, effective_us) VALUES(?, ?, ?) ON CONFLICT(org)"
+	    " DO UPDATE SET bytes=excluded.bytes, effective_us=excluded.effective_us", &st)) != 0)
 		goto out;
 	orgs_bind_text(st, 1, org);
-	if (bytes != 0)
+	if (bytes != 0) {
 		sqlite3_bind_int64(st, 2, (int64_t)bytes);
+		sqlite3_bind_int64(st, 3, effective_us);
+	}
 	r = orgs_step_write(st);
 	st = NULL;
 out:
@@ -43,17 +50,20 @@ out:
 }
 
 int
-orgs_quota_get(struct orgs *o, const char *org, uint64_t *bytes)
+orgs_quota_get(struct orgs *o, const char *org, struct orgs_quota *q)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	*bytes = 0;
+	memset(q, 0, sizeof(*q));
+	snprintf(q->org, sizeof(q->org), "%s", org);
 	pthread_mutex_lock(&o->mu);
-	if ((r = orgs_prep(o, "SELECT bytes FROM org_quotas WHERE org=?", &st)) == 0) {
+	if ((r = orgs_prep(o, "SELECT bytes, effective_us FROM org_quotas WHERE org=?", &st)) == 0) {
 		orgs_bind_text(st, 1, org);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*bytes = (uint64_t)sqlite3_column_int64(st, 0);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			q->bytes = (uint64_t)sqlite3_column_int64(st, 0);
+			q->effective_us = sqlite3_column_int64(st, 1);
+		}
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&o->mu);
@@ -61,7 +71,7 @@ orgs_quota_get(struct orgs *o, const char *org, uint64_t *bytes)
 }
 
 int
-orgs_quota_list(struct orgs *o, struct orgs_quota **out, size_t *n)
+orgs_quota_list(struct orgs *o, int64_t now, struct orgs_quota **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
 	struct orgs_quota *q = NULL, *t;
@@ -71,8 +81,10 @@ orgs_quota_list(struct orgs *o, struct orgs_quota **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&o->mu);
-	if ((r = orgs_prep(o, "SELECT org, bytes FROM org_quotas ORDER BY org", &st)) != 0)
+	if ((r = orgs_prep(o, "SELECT org, bytes, effective_us FROM org_quotas WHERE"
+	    " effective_us <= ? ORDER BY org", &st)) != 0)
 		goto out;
+	sqlite3_bind_int64(st, 1, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -84,6 +96,7 @@ orgs_quota_list(struct orgs *o, struct orgs_quota **out, size_t *n)
 		}
 		orgs_col_text(st, 0, q[*n].org, sizeof(q[*n].org));
 		q[*n].bytes = (uint64_t)sqlite3_column_int64(st, 1);
+		q[*n].effective_us = sqlite3_column_int64(st, 2);
 		(*n)++;
 	}
 	if (rc != SQLITE_DONE)
@@ -156,18 +169,20 @@ orgs_operator_json(struct orgs *o)
 	    " (SELECT COUNT(*) FROM org_sites s WHERE s.org=o.id),"
 	    " (SELECT COUNT(*) FROM org_cameras c WHERE c.org=o.id),"
 	    " (SELECT COUNT(*) FROM org_gateways g WHERE g.org=o.id),"
-	    " COALESCE((SELECT bytes FROM org_quotas q WHERE q.org=o.id), 0)"
+	    " COALESCE((SELECT bytes FROM org_quotas q WHERE q.org=o.id), 0),"
+	    " COALESCE((SELECT effective_us FROM org_quotas q WHERE q.org=o.id), 0)"
 	    " FROM orgs o ORDER BY o.created_us, o.id", &st) != 0)
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		e = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
+		e = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		    "id", (const char *)sqlite3_column_text(st, 0),
 		    "created_us", (json_int_t)sqlite3_column_int64(st, 1),
 		    "members", (json_int_t)sqlite3_column_int64(st, 2),
 		    "sites", (json_int_t)sqlite3_column_int64(st, 3),
 		    "cameras", (json_int_t)sqlite3_column_int64(st, 4),
 		    "gateways", (json_int_t)sqlite3_column_int64(st, 5),
-		    "quota_bytes", (json_int_t)sqlite3_column_int64(st, 6));
+		    "quota_bytes", (json_int_t)sqlite3_column_int64(st, 6),
+		    "quota_effective_us", (json_int_t)sqlite3_column_int64(st, 7));
 		if (e == NULL || json_array_append_new(arr, e) != 0)
 			goto out;
 	}

@@ -25,7 +25,7 @@ struct retention {
 /* Each organization with a storage quota: its oldest footage goes while its cameras hold more
  * than the quota (index_quota.c). Links deleted, or -1. */
 static int64_t
-org_quotas_pass(struct server *srv)
+org_quotas_pass(struct server *srv, int64_t now)
 {
 	struct orgs_quota *q = NULL;
 	uint8_t (*cams)[ORGS_CAM_LEN] = NULL;
@@ -34,7 +34,7 @@ org_quotas_pass(struct server *srv)
 
 	if (srv->idn == NULL || srv->idn->orgs == NULL)
 		return 0;
-	if (orgs_quota_list(srv->idn->orgs, &q, &nq) != 0)
+	if (orgs_quota_list(srv->idn->orgs, now, &q, &nq) != 0)
 		return -1;
 	for (i = 0; i < nq; i++) {
 		if (orgs_camera_ids(srv->idn->orgs, q[i].org, &cams, &nc) != 0 ||
@@ -66,7 +66,7 @@ retention_pass(struct server *srv, int64_t now)
 		return -1;
 	if (deleted > 0)
 		log_info("retention", "op=expire links=%lld", (long long)deleted);
-	if (org_quotas_pass(srv) < 0)
+	if (org_quotas_pass(srv, now) < 0)
 		return -1;
 	/* Blob rows outlive their files only between these two steps; the next pass (or the
 	 * next start) finishes whatever a crash interrupted. */

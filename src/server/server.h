@@ -23,6 +23,7 @@ struct server {
 	struct syncer *sy;     /* group commit of ingested links */
 	int64_t retention_s;   /* default maximum age of links; 0 keeps them */
 	uint64_t quota_bytes;  /* 0: no quota */
+	int64_t quota_grace_s; /* an org quota below its usage applies this long after it is set */
 	struct identity *idn;  /* accounts, sessions, throttle, audit (identity.h) */
 	const char *data_dir;  /* --data (metrics: free space) */
 	struct webhook *wh;    /* organizations' webhook outbox (webhook.h) */

@@ -322,6 +322,12 @@ try {
 	const qText = await retStatus();
 	check('quota_shown', qUsed > 0 && new RegExp(`storage quota 2\\.0 TB, \\d+(\\.\\d)? (KB|MB|GB) used \\(0%\\): the oldest footage goes first`).test(qText), `${qText} (org_bytes ${qUsed})`);
 	await shot(page, 'retention-quota', '#adm-retention');
+	// Below what the org holds (1 MB): it waits the server's grace period (a day in the
+	// demo) and the section says from when and what happens; removed before, nothing goes.
+	check('quota_below_usage_set', opQuota(1e6) === '200');
+	const qText3 = await retStatus();
+	check('quota_pending_shown', /storage quota 1\.0 MB from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+(\.\d)? (KB|MB|GB) stored now\): the oldest footage beyond it will then be deleted, export what you need before/.test(qText3), qText3);
+	await shot(page, 'retention-quota-pending', '#adm-retention');
 	const qDel = opQuota(0);
 	check('quota_removed_by_operator', qDel === '200', qDel);
 	const qText2 = await retStatus();

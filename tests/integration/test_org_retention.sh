@@ -21,8 +21,9 @@ done
 
 ADMIN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$ADMIN" >"$T/admin"
+# An org quota below what the org holds applies 6 s after it is set (default: a day).
 start_bg server "$SERVER" --listen 127.0.0.1:0 --data "$T/data" --admin-token-file "$T/admin" \
-	--insecure-test-auth
+	--insecure-test-auth --quota-grace-s 6
 URL=$(wait_ready "$T/server.log" '^READY url=(.*)$' 20 "$LAST_PID") || { fail ready; finish; }
 pass ready
 . "$LIB_ROOT/tests/integration/orgfix.sh"
@@ -202,8 +203,15 @@ req "$BOWN" GET "/api/v1/cameras/$CB/streams/1/segments?from=0&to=$(( ($(date +%
 LEN0=$(jq -r '.segments[] | select(.seq == 0) | .length' "$T/body")
 check quota_link_len test "$LEN0" -gt 0
 QUOTA=$((BB3 - LEN0))
+T_SET=$(($(date +%s) * 1000000))
 check quota_set test "$(opreq PUT "$QB" "{\"quota_bytes\":$QUOTA}")" = 200
 check quota_set_answer test "$(jq -r '"\(.quota_bytes) \(.previous_quota_bytes) \(.bytes_used)"' "$T/body")" = "$QUOTA 0 $BB3"
+EFF=$(jq -r .effective_us "$T/body")
+# Below what B holds: it waits the grace period (6 s here), visible to B, nothing deleted yet.
+check quota_grace_effective test "$EFF" -ge $((T_SET + 5000000)) -a "$EFF" -le $((T_SET + 8000000))
+check quota_grace_nothing_deleted_yet test "$(seqs "$CB" 1 "$BOWN")" = "0 1 2"
+req "$BOWN" GET "/api/v1/orgs/$OB/retention" >/dev/null
+check quota_grace_visible_to_org test "$(jq -r '"\(.org_quota_bytes) \(.org_quota_effective_us)"' "$T/body")" = "$QUOTA $EFF"
 got=
 for _ in $(seq 1 60); do
 	got=$(seqs "$CB" 1 "$BOWN")
@@ -226,10 +234,14 @@ check quota_audit_org_verifies "$BIN/vigil" audit verify "$T/body" --server-key 
 req "$OWN" GET "/api/v1/orgs/$OA/audit" >/dev/null
 check quota_audit_not_in_a test "$(grep -c 'settings.quota' "$T/body")" = 0
 opreq GET /api/v1/audit/instance >/dev/null
-check quota_audit_instance test "$(grep '"action":"org.quota"' "$T/body" | jq -r .target)" = "$OB quota_bytes=$QUOTA"
+check quota_audit_instance test "$(grep '"action":"org.quota"' "$T/body" | jq -r .target)" = "$OB quota_bytes=$QUOTA effective_us=$EFF"
 check quota_remove test "$(opreq PUT "$QB" '{"quota_bytes":0}')" = 200
 req "$BOWN" GET "/api/v1/orgs/$OB/retention" >/dev/null
 check quota_removed_view test "$(jq -r '"\(.org_quota_bytes) \(.quota)"' "$T/body")" = "0 false"
+# A quota above what B holds deletes nothing and applies at once.
+check quota_above_usage test "$(opreq PUT "$QB" '{"quota_bytes":1000000000}')" = 200
+check quota_above_usage_at_once test "$(jq -r '.effective_us <= now * 1000000' "$T/body")" = true
+check quota_above_usage_removed test "$(opreq PUT "$QB" '{"quota_bytes":0}')" = 200
 
 # ---- the server log: each change, no secrets
 check server_log_change grep -q "op=org_set org=$OA camera=$CA by=${OFX_ID[aowner]} old_max_age_s=0 old_source=default max_age_s=7200 shortened=1" "$T/server.log"
