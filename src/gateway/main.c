@@ -265,6 +265,7 @@ static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cf
 				log_info("gateway", "event=camera_resumed camera=%s stream=%u", cam->name,
 				    run->stream);
 			run->active = 1;
+			uploader_retire(run->up, 0);
 		}
 		runs_detection(rs, cam);
 	}
@@ -274,6 +275,7 @@ static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cf
 			continue;
 		hex_encode(rs->v[i].camera_id, CAMERA_ID_LEN, hex);
 		recorder_update(rs->v[i].rec, NULL, 0, zero_pk, 0);
+		uploader_retire(rs->v[i].up, 1);
 		rs->v[i].active = 0;
 		log_info("gateway", "event=camera_removed camera_id=%s stream=%u", hex,
 		    rs->v[i].stream);

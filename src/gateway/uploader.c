@@ -38,6 +38,7 @@ struct uploader {
 	pthread_t live_t, back_t;
 	int live_started, back_started;
 	atomic_int stop;
+	atomic_int retired;              /* the org's signed config no longer has the camera */
 	atomic_uint_fast64_t live_seq;   /* the link the live thread is sending, or SEQ_NONE */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -568,6 +569,16 @@ up_back_main(void *arg)
 			backoff = UP_BACKOFF_MIN_MS;
 			continue;
 		}
+		/* A removed camera (signed config) whose links the server now refuses: they are
+		 * footage the owner deleted, not a backlog to keep retrying. */
+		if (res == UP_REFUSED && atomic_load(&u->retired)) {
+			for (i = 0; i < b->n; i++)
+				(void)spool_ack_id(u->ss, b->seq[i], b->id[i]);
+			log_info("uploader", "event=retired_links_dropped camera=%s stream=%u first=%llu "
+			    "links=%zu", u->camhex, (unsigned)u->stream, (unsigned long long)b->seq[0], b->n);
+			backoff = UP_BACKOFF_MIN_MS;
+			continue;
+		}
 		/* Failure, refusal, or a 200 that kept nothing: the links stay; do not loop hot. */
 		up_backoff(u, &backoff, ra);
 	}
@@ -648,4 +659,11 @@ uploader_stop(struct uploader *u)
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	free(u);
+}
+
+void
+uploader_retire(struct uploader *u, int retired)
+{
+	if (u != NULL)
+		atomic_store(&u->retired, retired != 0);
 }

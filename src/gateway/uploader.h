@@ -13,5 +13,10 @@ struct uploader;
  * from the spool only after the server's 200 lists it as acked. NULL on error. */
 struct uploader *uploader_start(const char *server_url, const uint8_t sk[64], struct spool_stream *ss, const uint8_t camera_id[16], uint8_t stream);
 void uploader_stop(struct uploader *u);   /* NULL-safe; joins threads */
+/* The camera left (retired 1) or came back into (0) the org's signed configuration. While
+ * retired, links the server refuses (4xx other than 401 and 429: the camera was removed)
+ * are deleted from the spool instead of retried; links it accepts are still sent.
+ * NULL-safe. */
+void uploader_retire(struct uploader *u, int retired);
 
 #endif

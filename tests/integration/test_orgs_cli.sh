@@ -346,6 +346,15 @@ if command -v ffmpeg >/dev/null && [ -x "$BIN/vigil-camsim" ]; then
 			sleep 1
 		done
 		check cam1_blob_files_removed test "$ok" -eq 1
+		# The gateway keeps nothing of it either: what it still had spooled was sent while
+		# the server took it, else dropped once refused (the signed config retired it).
+		SPOOL=$(sed -n 's/.*"spool_dir": *"\([^"]*\)".*/\1/p' "$T/gw/gateway.json")
+		ok=0
+		for _ in $(seq 1 40); do
+			[ "$(find "$SPOOL/$CAM1-0" -name '*.link' 2>/dev/null | wc -l)" = 0 ] && { ok=1; break; }
+			sleep 1
+		done
+		check gateway_spool_of_cam1_drained test -n "$SPOOL" -a "$ok" -eq 1
 		check server_log_camera_remove grep -q "op=camera_remove org=$ORG camera=$CAM1 by=.* links=[1-9]" "$T/server.log"
 		curl -s -m 20 -H "Cookie: $(cat "$T/alice.s")" "$URL/api/v1/orgs/$ORG/audit" >"$T/audit.jsonl"
 		check audit_camera_remove sh -c "grep '\"action\":\"camera.remove\"' '$T/audit.jsonl' | grep -q '\"target\":\"$CAM1\"'"
