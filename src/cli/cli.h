@@ -13,5 +13,6 @@ int cmd_provision(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_operator(int argc, char **argv);
 
 #endif

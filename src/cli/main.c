@@ -25,7 +25,8 @@ static const char USAGE[] =
     "  member     invite|accept|remove|list members\n"
     "  join       accept an invitation as the invited user\n"
     "  grant      extend a viewer's scope and grant the keys\n"
-    "  support    grant|revoke|list time-boxed support access\n";
+    "  support    grant|revoke|list time-boxed support access\n"
+    "  operator   orgs|quota: the instance operator's organizations and storage quotas\n";
 
 struct command {
 	const char *name;
@@ -48,6 +49,7 @@ static const struct command commands[] = {
 	{ "join", cmd_join },
 	{ "grant", cmd_grant },
 	{ "support", cmd_support },
+	{ "operator", cmd_operator },
 };
 
 int

@@ -242,6 +242,16 @@ check quota_removed_view test "$(jq -r '"\(.org_quota_bytes) \(.quota)"' "$T/bod
 check quota_above_usage test "$(opreq PUT "$QB" '{"quota_bytes":1000000000}')" = 200
 check quota_above_usage_at_once test "$(jq -r '.effective_us <= now * 1000000' "$T/body")" = true
 check quota_above_usage_removed test "$(opreq PUT "$QB" '{"quota_bytes":0}')" = 200
+# The same from the CLI (the operator's client): the list by id, a quota set and removed.
+"$BIN/vigil" operator orgs --server "$URL" --token-file "$T/admin" >"$T/opcli" 2>&1
+check cli_operator_orgs grep -q "^org=$OB created=.* cameras=1 gateways=1 bytes_used=$QUOTA quota_bytes=0$" "$T/opcli"
+check cli_operator_orgs_no_names sh -c "! grep -q -e 'Cam A' -e 'Cam B' '$T/opcli'"
+"$BIN/vigil" operator quota --org "$OB" --bytes 1 --server "$URL" --token-file "$T/admin" >"$T/opcli" 2>&1
+check cli_operator_quota_pending grep -q "^note: below what the organization holds: applies at " "$T/opcli"
+"$BIN/vigil" operator quota --org "$OB" --bytes 0 --server "$URL" --session <(printf '%s\n' "${OFX_COOKIE[opacct]}") >"$T/opcli" 2>&1
+check cli_operator_quota_removed_by_session grep -q "^org=$OB quota_bytes=0 previous_quota_bytes=1 " "$T/opcli"
+"$BIN/vigil" operator orgs --server "$URL" --session <(printf '%s\n' "${OFX_COOKIE[bowner]}") >"$T/opcli" 2>&1
+check cli_operator_refused_to_owner grep -q "refused by the server (HTTP 403)" "$T/opcli"
 
 # ---- the server log: each change, no secrets
 check server_log_change grep -q "op=org_set org=$OA camera=$CA by=${OFX_ID[aowner]} old_max_age_s=0 old_source=default max_age_s=7200 shortened=1" "$T/server.log"
