@@ -280,6 +280,34 @@ export class AdminView {
 		const siteName = new Map(sites.map((s) => [s.id, s.name]));
 		const cams = camR.status === 'fulfilled' && Array.isArray(camR.value.cameras) ? camR.value.cameras : [];
 		const camName = new Map(cams.map((c) => [c.id, c.name]));
+		// Sites that decide who gets a camera's keys come from signed statements only: a
+		// camera's from its camera.epoch statements, a gateway's from its gateway.cert. The
+		// server's claim is kept as serverSite, used only to take keys away (removals).
+		const signedSite = new Map(), gwSite = new Map();
+		if (ctx !== null) {
+			for (const h of Array.isArray(ctx.doc.epochs) ? ctx.doc.epochs : []) {
+				try {
+					const u = verifyStatement(na, fromHex(h), ctx.trust, STMT.CAMERA_EPOCH, nowUs).u;
+					if (u.siteId)
+						signedSite.set(toHex(u.cameraId), toHex(u.siteId));
+				} catch (e) {
+					// an unverified statement names no site
+				}
+			}
+			for (const h of Array.isArray(ctx.doc.gateway_certs) ? ctx.doc.gateway_certs : []) {
+				try {
+					const u = verifyStatement(na, fromHex(h), ctx.trust, STMT.GATEWAY_CERT, nowUs).u;
+					gwSite.set(toHex(u.gatewayPk), toHex(u.siteId));
+				} catch (e) {
+					// an unverified certificate certifies nothing
+				}
+			}
+		}
+		for (const c of cams) {
+			c.serverSite = c.site;
+			c.site = signedSite.get(c.id) || null;
+		}
+		this.gwSite = gwSite;
 		this.sites = sites;
 		this.cams = cams;
 		const fail = (s, r) => {
@@ -390,7 +418,9 @@ export class AdminView {
 				const last = Math.max(0, ...streams.map((s) => s.last_us || 0));
 				return el('tr', { dataset: { camera: c.id, verified: String(ok) } },
 					el('td', { class: 'adm-name' }, c.name || shortId(c.id)),
-					el('td', {}, siteName.get(c.site) || shortId(c.site)),
+					c.site ? el('td', {}, siteName.get(c.site) || shortId(c.site))
+						: el('td', { title: 'no signed statement names this camera\'s site: site scopes do not cover it' },
+							siteName.get(c.serverSite) || shortId(c.serverSite || ''), el('span', { class: 'muted' }, ' (unsigned)')),
 					el('td', { class: 'mono', title: c.gateway }, shortId(c.gateway)),
 					el('td', {}, String(c.epoch)),
 					el('td', {}, last > 0 ? ago(last) : 'nothing yet'),
@@ -978,8 +1008,11 @@ export class AdminView {
 			if (!/^rtsps?:\/\/[^\s]+$/.test(c.url) || (c.url1 !== '' && !/^rtsps?:\/\/[^\s]+$/.test(c.url1)))
 				throw new Error('The stream address must be an rtsp:// or rtsps:// URL.');
 			const g = (this.gateways || []).find((x) => x.id === c.gateway);
-			if (!g)
-				throw new Error('That gateway is not enrolled in this organization.');
+			// The site from the gateway's certificate, never the server's list: it decides
+			// which site-scoped viewers get this camera's keys.
+			const gSite = this.gwSite ? this.gwSite.get(c.gateway) : undefined;
+			if (!g || !gSite)
+				throw new Error('That gateway is not enrolled in this organization (no certificate signed by the org root).');
 			signer = await this.signer(na);
 			if (toHex(signer.pk) !== toHex(this.ctx.rootPk))
 				throw new Error('Adding a camera needs the org root key (owners hold it).');
@@ -1003,12 +1036,12 @@ export class AdminView {
 			// Register the camera, then its first epoch key and the grants.
 			const id = na.randombytes_buf(16), idHex = toHex(id);
 			say('Registering the camera…');
-			await api.call('POST', `/api/v1/orgs/${org}/cameras`, { id: idHex, name: c.name, site: g.site, gateway: c.gateway });
-			epoch = epochCreate(na, signer, id, 1);
+			await api.call('POST', `/api/v1/orgs/${org}/cameras`, { id: idHex, name: c.name, site: gSite, gateway: c.gateway });
+			epoch = epochCreate(na, signer, id, 1, fromHex(gSite, 16));
 			const stmts = [epoch.stmt];
 			const names = [];
 			for (const m of this.verifiedMembers || []) {
-				if (!scopeCovers(m.role, m.scope, idHex, g.site))
+				if (!scopeCovers(m.role, m.scope, idHex, gSite))
 					continue;
 				stmts.push(grantStatement(na, signer, id, 1, epoch.pk, epoch.sk, m.userId, m.boxPk));
 				names.push(m.name);
@@ -1219,7 +1252,7 @@ export class AdminView {
 		const rotated = [];
 		for (const c of cams) {
 			const cid = fromHex(c.id, 16);
-			const ep = epochCreate(na, signer, cid, c.epoch + 1);
+			const ep = epochCreate(na, signer, cid, c.epoch + 1, c.site ? fromHex(c.site, 16) : null);
 			stmts.push(ep.stmt);
 			try {
 				for (const k of this.verifiedMembers)
@@ -1256,7 +1289,10 @@ export class AdminView {
 		if (toHex(signer.pk) !== toHex(this.ctx.rootPk))
 			throw new Error('Narrowing a scope rotates camera keys: it needs the org root (owners hold it).');
 		const cams = this.cams || [];
-		const leaving = cams.filter((c) => scopeCovers(v.role, v.scope, c.id, c.site) && !scopeCovers(v.role, newScope, c.id, c.site));
+		// Keys are taken away where either site says the old scope covered the camera (the
+		// server's may be why they hold it), and given only where the signed site says so.
+		const leaving = cams.filter((c) => (scopeCovers(v.role, v.scope, c.id, c.site) || scopeCovers(v.role, v.scope, c.id, c.serverSite)) &&
+			!scopeCovers(v.role, newScope, c.id, c.site));
 		const stmts = [memberStatement(na, signer, STMT.MEMBER_ROLE, v.userId, v.signPk, v.boxPk, v.role, newScope.map((h) => fromHex(h, 16)))];
 		const rotated = this.rotate(na, signer, leaving, v, stmts);
 		await api.call('POST', `/api/v1/orgs/${org}/statements`, { statements: stmts.map(toHex) });
@@ -1298,7 +1334,8 @@ export class AdminView {
 				stmts.push(memberStatement(na, signer, STMT.MEMBER_REMOVE, v.userId, v.signPk, v.boxPk, ROLE.none, []));
 				if (wasAdmin)
 					stmts.push(adminCert(na, signer, v.userId, v.signPk, v.boxPk, false));
-				const rotated = this.rotate(na, signer, (this.cams || []).filter((c) => scopeCovers(v.role, v.scope, c.id, c.site)), v, stmts);
+				const rotated = this.rotate(na, signer, (this.cams || []).filter((c) => scopeCovers(v.role, v.scope, c.id, c.site) ||
+					scopeCovers(v.role, v.scope, c.id, c.serverSite)), v, stmts);
 				say('Signing the removal and the new camera keys…');
 				await api.call('POST', `/api/v1/orgs/${org}/statements`, { statements: stmts.map(toHex) });
 				await this.pushRotation(na, org, signer, rotated);

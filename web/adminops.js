@@ -326,11 +326,13 @@ export function memberBody(userId, signPk, boxPk, role, scope) {
 }
 
 // camera.epoch body: camera_id[16] epoch u32 epoch_pk[32].
-export function epochBody(cameraId, epoch, epochPk) {
-	const b = new Uint8Array(52);
+export function epochBody(cameraId, epoch, epochPk, siteId) {
+	const b = new Uint8Array(siteId ? 68 : 52);
 	b.set(cameraId, 0);
 	new DataView(b.buffer).setUint32(16, epoch);
 	b.set(epochPk, 20);
+	if (siteId)
+		b.set(siteId, 52);
 	return b;
 }
 
@@ -495,10 +497,12 @@ export function gatewayCert(na, signer, gatewayPk, siteId) {
 
 // orgkeys_epoch_create(): a fresh X25519 epoch keypair and its camera.epoch statement.
 // The caller wipes sk.
-export function epochCreate(na, signer, cameraId, epoch) {
+// siteId (16 bytes, or null for none): the camera's site, signed, so that admins' clients
+// take it from here rather than from the server's camera list.
+export function epochCreate(na, signer, cameraId, epoch, siteId) {
 	const kp = na.crypto_box_keypair();
 	const stmt = signStatement(na, signer, STMT.CAMERA_EPOCH, targetOfId(cameraId), nextSeq(), Date.now() * 1000, 0,
-		epochBody(cameraId, epoch, kp.publicKey));
+		epochBody(cameraId, epoch, kp.publicKey, siteId || null));
 	return { pk: kp.publicKey, sk: kp.privateKey, stmt };
 }
 

@@ -73,9 +73,11 @@ export function parseStatement(na, p) {
 		break;
 	}
 	case STMT.CAMERA_EPOCH:
-		if (b.length !== 16 + 4 + 32)
+		// 52 bytes, or 68 naming the camera's site (statement.h): siteId null when absent.
+		if (b.length !== 16 + 4 + 32 && b.length !== 16 + 4 + 32 + 16)
 			throw new StatementError('format', 'malformed statement');
-		s.u = { cameraId: b.subarray(0, 16), epoch: bv.getUint32(16), epochPk: b.subarray(20, 52) };
+		s.u = { cameraId: b.subarray(0, 16), epoch: bv.getUint32(16), epochPk: b.subarray(20, 52),
+			siteId: b.length === 68 ? b.subarray(52, 68) : null };
 		want = targetOfId(s.u.cameraId);
 		break;
 	case STMT.GRANT:

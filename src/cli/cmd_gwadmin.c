@@ -328,12 +328,13 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 	struct buf *st = NULL;
 	uint8_t gw[STMT_KEY_LEN], site[STMT_ID_LEN], sk[ORGKEYS_EPOCH_SK_LEN];
 	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
-	json_t *req = NULL, *ans = NULL, *gws;
+	json_t *req = NULL, *ans = NULL;
 	size_t nm = 0, ns = 0, i;
 	int64_t now = now_us();
-	int found = 0, rc = EXIT_RUNTIME;
+	int rc = EXIT_RUNTIME;
 
 	memset(&ce, 0, sizeof(ce));
+	memset(&ep, 0, sizeof(ep));
 	ce.name = orgargs_get(a, "name");
 	ce.url0 = orgargs_get(a, "url");
 	ce.url1 = orgargs_get(a, "url1");
@@ -350,22 +351,12 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 		fprintf(stderr, "vigil: adding a camera needs the org root (owners hold it)\n");
 		goto out;
 	}
-	/* The gateway's site, from the server's gateway list. */
-	snprintf(path, sizeof(path), "/api/v1/orgs/%s/gateways", oc->org_hex);
-	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "gateways") != 0)
-		goto out;
-	gws = json_object_get(ans, "gateways");
+	/* The gateway's site, from the certificate the org root signed at its enrollment (the
+	 * server's gateway list is not trusted: the site decides who gets the camera's keys). */
 	hex_encode(gw, sizeof(gw), gwh);
-	for (i = 0; i < json_array_size(gws); i++) {
-		json_t *g = json_array_get(gws, i);
-		const char *gid = json_string_value(json_object_get(g, "id"));
-
-		if (gid != NULL && strcmp(gid, gwh) == 0 &&
-		    orgc_hex_field(g, "site", site, sizeof(site)) == 0)
-			found = 1;
-	}
-	if (!found) {
-		fprintf(stderr, "vigil: gateway %s is not enrolled in this org\n", gwh);
+	if (orgc_gateway_site(oc, gw, site) != 0) {
+		fprintf(stderr, "vigil: gateway %s is not enrolled in this org (no gateway.cert "
+		    "signed by the org root)\n", gwh);
 		goto out;
 	}
 	if (orgc_members(oc, &ms, &nm) != 0)
@@ -391,7 +382,8 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 	for (i = 0; i < nm + 1; i++)
 		buf_init(&st[i], STMT_MAX_LEN);
 	ce.epoch = 1;
-	if (orgkeys_epoch_create(oc->signer, ce.id, 1, orgc_seq(), now, ce.pk, sk, &st[0]) != 0)
+	if (orgkeys_epoch_create_site(oc->signer, ce.id, site, 1, orgc_seq(), now, ce.pk, sk,
+	    &st[0]) != 0)
 		goto out;
 	ns = 1;
 	memcpy(ep.camera_id, ce.id, STMT_ID_LEN);

@@ -304,6 +304,7 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 	struct buf *st = NULL;
 	size_t nm = 0, nc = 0, ns = 0, nst = 0, i, k, nk;
 	const char *who = orgargs_get(a, "user");
+	const uint8_t *site;
 	int rc = EXIT_RUNTIME;
 
 	if (who == NULL) {
@@ -353,10 +354,14 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 	for (i = 0; i < nc; i++) {
 		const struct orgc_epoch *cur = orgc_epoch_latest(oc, cams[i].id);
 
-		if (cur == NULL || !orgverify_scope_covers(&gone->m, cams[i].id, cams[i].site))
+		/* Rotated away from the removed member when either site covers it (the server's
+		 * may be why they hold it); the new key goes only where the signed site says. */
+		site = cams[i].site_known ? cams[i].site : NULL;
+		if (cur == NULL || (!orgverify_scope_covers(&gone->m, cams[i].id, site) &&
+		    !orgverify_scope_covers(&gone->m, cams[i].id, cams[i].server_site)))
 			continue;
 		for (k = 0, nk = 0; k < nm; k++) {
-			if (&ms[k] == gone || !orgverify_scope_covers(&ms[k].m, cams[i].id, cams[i].site))
+			if (&ms[k] == gone || !orgverify_scope_covers(&ms[k].m, cams[i].id, site))
 				continue;
 			memcpy(keep[nk].user_id, ms[k].m.user_id, STMT_ID_LEN);
 			memcpy(keep[nk].box_pk, ms[k].m.box_pk, STMT_KEY_LEN);
@@ -365,7 +370,7 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 		}
 		memcpy(re.c[re.n].id, cams[i].id, STMT_ID_LEN);
 		re.c[re.n].epoch = cur->epoch + 1;
-		if (orgkeys_rotate(oc->signer, cams[i].id, cur->epoch + 1, orgc_seq(), keep, nk,
+		if (orgkeys_rotate(oc->signer, cams[i].id, site, cur->epoch + 1, orgc_seq(), keep, nk,
 		    now_us(), &st[ns], &st[ns + 1], re.c[re.n].pk) != 0) {
 			fprintf(stderr, "vigil: key rotation failed\n");
 			goto out;

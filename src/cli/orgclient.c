@@ -320,6 +320,7 @@ orgc_close(struct orgc *oc)
 	free(oc->epochs);
 	sodium_free(oc->keys);
 	free(oc->gateways);
+	free(oc->gateway_sites);
 	free(oc);
 }
 
@@ -395,6 +396,8 @@ load_epochs(struct orgc *oc, const json_t *arr, int64_t now)
 		memcpy(oc->epochs[i].camera_id, s->u.camera_epoch.camera_id, STMT_ID_LEN);
 		oc->epochs[i].epoch = s->u.camera_epoch.epoch;
 		memcpy(oc->epochs[i].pk, s->u.camera_epoch.epoch_pk, STMT_KEY_LEN);
+		oc->epochs[i].has_site = s->u.camera_epoch.has_site;
+		memcpy(oc->epochs[i].site_id, s->u.camera_epoch.site_id, STMT_ID_LEN);
 		oc->epochs[i].raw = raw;
 		oc->epochs[i].len = len;
 		raw = NULL;
@@ -408,6 +411,16 @@ load_epochs(struct orgc *oc, const json_t *arr, int64_t now)
 				hex_encode(oc->epochs[i].camera_id, STMT_ID_LEN, cam);
 				fprintf(stderr, "refused: camera %s epoch %u: two different signed keys "
 				    "for one epoch\n", cam, oc->epochs[i].epoch);
+				goto out;
+			}
+		/* A camera is at one site: signed epochs that disagree are not to be chosen from. */
+		for (j = 0; j < i; j++)
+			if (memcmp(oc->epochs[j].camera_id, oc->epochs[i].camera_id, STMT_ID_LEN) == 0 &&
+			    oc->epochs[j].has_site && oc->epochs[i].has_site &&
+			    memcmp(oc->epochs[j].site_id, oc->epochs[i].site_id, STMT_ID_LEN) != 0) {
+				hex_encode(oc->epochs[i].camera_id, STMT_ID_LEN, cam);
+				fprintf(stderr, "refused: camera %s: two signed epochs name different "
+				    "sites\n", cam);
 				goto out;
 			}
 	}
@@ -449,7 +462,8 @@ load_gateways(struct orgc *oc, const json_t *arr, int64_t now)
 		fprintf(stderr, "refused: malformed gateway certificate list\n");
 		goto out;
 	}
-	if (n > 0 && (oc->gateways = calloc(n, sizeof(*oc->gateways))) == NULL)
+	if (n > 0 && ((oc->gateways = calloc(n, sizeof(*oc->gateways))) == NULL ||
+	    (oc->gateway_sites = calloc(n, sizeof(*oc->gateway_sites))) == NULL))
 		goto out;
 	for (i = 0; i < n; i++) {
 		free(raw);
@@ -460,6 +474,7 @@ load_gateways(struct orgc *oc, const json_t *arr, int64_t now)
 			    "org root)\n", i);
 			continue;
 		}
+		memcpy(oc->gateway_sites[oc->ngateways], s->u.gateway_cert.site_id, STMT_ID_LEN);
 		memcpy(oc->gateways[oc->ngateways++], s->u.gateway_cert.gateway_pk, STMT_KEY_LEN);
 		statement_free(s);
 		s = NULL;
@@ -733,6 +748,34 @@ orgc_epoch_latest(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN])
 		    (best == NULL || oc->epochs[i].epoch > best->epoch))
 			best = &oc->epochs[i];
 	return best;
+}
+
+int
+orgc_camera_site(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
+    uint8_t site_out[STMT_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < oc->nepochs; i++)
+		if (oc->epochs[i].has_site && memcmp(oc->epochs[i].camera_id, cam, STMT_ID_LEN) == 0) {
+			memcpy(site_out, oc->epochs[i].site_id, STMT_ID_LEN);
+			return 1;
+		}
+	return 0;
+}
+
+int
+orgc_gateway_site(const struct orgc *oc, const uint8_t gw[STMT_KEY_LEN],
+    uint8_t site_out[STMT_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < oc->ngateways; i++)
+		if (memcmp(oc->gateways[i], gw, STMT_KEY_LEN) == 0) {
+			memcpy(site_out, oc->gateway_sites[i], STMT_ID_LEN);
+			return 0;
+		}
+	return -1;
 }
 
 const struct orgkeys_epoch_key *

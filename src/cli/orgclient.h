@@ -29,6 +29,8 @@ struct orgc_epoch {
 	uint8_t camera_id[STMT_ID_LEN];
 	uint32_t epoch;
 	uint8_t pk[STMT_KEY_LEN];
+	uint8_t has_site;                   /* the signed statement names the camera's site */
+	uint8_t site_id[STMT_ID_LEN];
 	uint8_t *raw;
 	size_t len;
 };
@@ -57,6 +59,7 @@ struct orgc {
 	struct orgkeys_epoch_key *keys;     /* my opened grants; sodium_malloc'd */
 	size_t nkeys;
 	uint8_t (*gateways)[STMT_KEY_LEN];  /* gateways the org root certified (gateway.cert) */
+	uint8_t (*gateway_sites)[STMT_ID_LEN]; /* the site each certificate names */
 	size_t ngateways;
 };
 
@@ -94,6 +97,15 @@ const struct orgc_member *orgc_member_find(const struct orgc_member *ms, size_t 
 
 /* The latest verified epoch of a camera, or NULL. */
 const struct orgc_epoch *orgc_epoch_latest(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN]);
+/* A camera's site as its signed camera.epoch statements name it: 1 and site_out, or 0
+ * when none does (a camera made before epochs named sites; no site scope covers it). Two
+ * verified epochs naming different sites are refused when the org is loaded. */
+int orgc_camera_site(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
+    uint8_t site_out[STMT_ID_LEN]);
+/* The site a certified gateway's gateway.cert names: 0 and site_out, or -1 when the org
+ * root certified no such gateway. */
+int orgc_gateway_site(const struct orgc *oc, const uint8_t gw[STMT_KEY_LEN],
+    uint8_t site_out[STMT_ID_LEN]);
 /* My opened key for (camera, epoch), or NULL. */
 const struct orgkeys_epoch_key *orgc_key(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
     uint32_t epoch);

@@ -50,11 +50,15 @@ orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n)
 		c = json_array_get(arr, i);
 		name = json_string_value(json_object_get(c, "name"));
 		if (orgc_id_parse(json_string_value(json_object_get(c, "id")), cs[i].id) != 0 ||
-		    orgc_hex_field(c, "site", cs[i].site, STMT_ID_LEN) != 0 ||
+		    orgc_hex_field(c, "site", cs[i].server_site, STMT_ID_LEN) != 0 ||
 		    orgc_hex_field(c, "gateway", cs[i].gateway, STMT_KEY_LEN) != 0 ||
 		    name == NULL || strlen(name) > ORGOPS_NAME_MAX)
 			goto bad;
 		memcpy(cs[i].name, name, strlen(name) + 1);
+		/* The server's site is replaced by the signed one, or by none. */
+		cs[i].site_known = orgc_camera_site(oc, cs[i].id, cs[i].site);
+		if (!cs[i].site_known)
+			memset(cs[i].site, 0, STMT_ID_LEN);
 	}
 	*out = cs;
 	*n = cnt;
@@ -86,7 +90,7 @@ orgops_grant_all(struct orgc *oc, const struct stmt_member *m,
 	for (c = 0; c < ncams; c++) {
 		if (only_cam != NULL && memcmp(only_cam, cams[c].id, STMT_ID_LEN) != 0)
 			continue;
-		if (!orgverify_scope_covers(m, cams[c].id, cams[c].site))
+		if (!orgverify_scope_covers(m, cams[c].id, cams[c].site_known ? cams[c].site : NULL))
 			continue;
 		hex_encode(cams[c].id, STMT_ID_LEN, cam);
 		for (e = 0; e < oc->nepochs; e++) {

@@ -10,10 +10,14 @@
 
 #define ORGOPS_NAME_MAX 63
 
-/* A camera as the server lists it (not signed: names, site and gateway are server data). */
+/* A camera as the server lists it (not signed: names and gateway are server data). The
+ * site is the one its signed camera.epoch statements name (site_known), never the
+ * server's: scope decisions rest on it. */
 struct orgops_camera {
 	uint8_t id[STMT_ID_LEN];
 	uint8_t site[STMT_ID_LEN];
+	int site_known;
+	uint8_t server_site[STMT_ID_LEN];   /* what the server claims: only to take keys away */
 	uint8_t gateway[STMT_KEY_LEN];
 	char name[ORGOPS_NAME_MAX + 1];
 };

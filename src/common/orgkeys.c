@@ -54,12 +54,26 @@ int orgkeys_epoch_create(const struct stmt_signer *signer,
     const uint8_t camera_id[STMT_ID_LEN], uint32_t epoch, uint64_t seq, int64_t now_us,
     uint8_t epoch_pk[STMT_KEY_LEN], uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN], struct buf *out)
 {
+	return orgkeys_epoch_create_site(signer, camera_id, NULL, epoch, seq, now_us, epoch_pk,
+	    epoch_sk, out);
+}
+
+int orgkeys_epoch_create_site(const struct stmt_signer *signer,
+    const uint8_t camera_id[STMT_ID_LEN], const uint8_t *site_id, uint32_t epoch, uint64_t seq,
+    int64_t now_us, uint8_t epoch_pk[STMT_KEY_LEN], uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN],
+    struct buf *out)
+{
 	struct stmt_camera_epoch e;
 	uint8_t target[STMT_TARGET_LEN];
 	struct buf body;
 	int ret;
 
 	buf_init(&body, SMALL_BODY_MAX);
+	memset(&e, 0, sizeof(e));
+	if (site_id != NULL) {
+		e.has_site = 1;
+		memcpy(e.site_id, site_id, STMT_ID_LEN);
+	}
 	memcpy(e.camera_id, camera_id, STMT_ID_LEN);
 	e.epoch = epoch;
 	crypto_box_keypair(e.epoch_pk, epoch_sk);
@@ -158,19 +172,20 @@ out:
 }
 
 int orgkeys_rotate(const struct stmt_signer *signer, const uint8_t camera_id[STMT_ID_LEN],
-    uint32_t new_epoch, uint64_t epoch_seq, const struct orgkeys_grantee *keep, size_t nkeep,
-    int64_t now_us, struct buf *epoch_out, struct buf *grants_out,
-    uint8_t epoch_pk[STMT_KEY_LEN])
+    const uint8_t *site_id, uint32_t new_epoch, uint64_t epoch_seq,
+    const struct orgkeys_grantee *keep, size_t nkeep, int64_t now_us, struct buf *epoch_out,
+    struct buf *grants_out, uint8_t epoch_pk[STMT_KEY_LEN])
 {
 	struct stmt_camera_epoch e;
 	uint8_t sk[ORGKEYS_EPOCH_SK_LEN];
 	size_t i, start = epoch_out->len;
 	int ret;
 
+	memset(&e, 0, sizeof(e));
 	memcpy(e.camera_id, camera_id, STMT_ID_LEN);
 	e.epoch = new_epoch;
-	ret = orgkeys_epoch_create(signer, camera_id, new_epoch, epoch_seq, now_us, e.epoch_pk, sk,
-	    epoch_out);
+	ret = orgkeys_epoch_create_site(signer, camera_id, site_id, new_epoch, epoch_seq, now_us,
+	    e.epoch_pk, sk, epoch_out);
 	for (i = 0; ret == STMT_OK && i < nkeep; i++)
 		ret = orgkeys_grant(signer, &e, sk, &keep[i], now_us, &grants_out[i]);
 	if (ret == STMT_OK)

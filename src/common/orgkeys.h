@@ -29,6 +29,12 @@ int orgkeys_admin_certify(const struct stmt_signer *root, const struct stmt_admi
 int orgkeys_epoch_create(const struct stmt_signer *signer,
     const uint8_t camera_id[STMT_ID_LEN], uint32_t epoch, uint64_t seq, int64_t now_us,
     uint8_t epoch_pk[STMT_KEY_LEN], uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN], struct buf *out);
+/* The same naming the camera's site (site_id NULL: none, as orgkeys_epoch_create): the
+ * admins' clients read a camera's site for scope decisions from this signed statement. */
+int orgkeys_epoch_create_site(const struct stmt_signer *signer,
+    const uint8_t camera_id[STMT_ID_LEN], const uint8_t *site_id, uint32_t epoch, uint64_t seq,
+    int64_t now_us, uint8_t epoch_pk[STMT_KEY_LEN], uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN],
+    struct buf *out);
 
 /* Someone who receives an epoch key: user id, X25519 box key, and the seq of the grant
  * statement (per granting admin and grantee). */
@@ -62,15 +68,16 @@ int orgkeys_grant_open(const struct stmt_trust *t, const uint8_t *epoch_stmt, si
     const uint8_t my_box_pk[STMT_KEY_LEN], const uint8_t my_box_sk[ORGKEYS_EPOCH_SK_LEN],
     int64_t now_us, struct orgkeys_epoch_key *out);
 
-/* Removal: start epoch new_epoch for camera_id (camera.epoch with epoch_seq) and grant it
+/* Removal: start epoch new_epoch for camera_id (camera.epoch with epoch_seq, naming site_id
+ * unless NULL) and grant it
  * to the remaining members only. epoch_out gets the camera.epoch statement, grants_out[i]
  * (nkeep initialised buffers) the grant for keep[i]. epoch_pk receives the new public key
  * (for the gateway's next signed configuration); the new secret never leaves this call
  * except sealed. Footage before new_epoch stays under the old keys. 0 or stmt_err. */
 int orgkeys_rotate(const struct stmt_signer *signer, const uint8_t camera_id[STMT_ID_LEN],
-    uint32_t new_epoch, uint64_t epoch_seq, const struct orgkeys_grantee *keep, size_t nkeep,
-    int64_t now_us, struct buf *epoch_out, struct buf *grants_out,
-    uint8_t epoch_pk[STMT_KEY_LEN]);
+    const uint8_t *site_id, uint32_t new_epoch, uint64_t epoch_seq,
+    const struct orgkeys_grantee *keep, size_t nkeep, int64_t now_us, struct buf *epoch_out,
+    struct buf *grants_out, uint8_t epoch_pk[STMT_KEY_LEN]);
 
 /* A gateway.config or gateway.command statement: plain (JSON, may hold camera passwords)
  * is sealed to the X25519 key derived from the gateway's Ed25519 id, so the server never

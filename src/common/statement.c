@@ -11,6 +11,7 @@
 #define ADMIN_CERT_BODY (STMT_ID_LEN + 2 * STMT_KEY_LEN + 1)
 #define MEMBER_BODY_MIN (STMT_ID_LEN + 2 * STMT_KEY_LEN + 1 + 2)
 #define CAMERA_EPOCH_BODY (STMT_ID_LEN + 4 + STMT_KEY_LEN)
+#define CAMERA_EPOCH_SITE_BODY (CAMERA_EPOCH_BODY + STMT_ID_LEN)
 #define GRANT_BODY (STMT_ID_LEN + 4 + STMT_KEY_LEN + STMT_ID_LEN + STMT_KEY_LEN + \
 	STMT_SEALED_SK_LEN)
 #define GATEWAY_CERT_BODY (STMT_KEY_LEN + STMT_ID_LEN)
@@ -160,7 +161,8 @@ int statement_body_member(struct buf *b, const struct stmt_member *m)
 int statement_body_camera_epoch(struct buf *b, const struct stmt_camera_epoch *e)
 {
 	return put_ret(buf_put(b, e->camera_id, STMT_ID_LEN) | buf_put_u32(b, e->epoch) |
-	    buf_put(b, e->epoch_pk, STMT_KEY_LEN));
+	    buf_put(b, e->epoch_pk, STMT_KEY_LEN) |
+	    (e->has_site ? buf_put(b, e->site_id, STMT_ID_LEN) : 0));
 }
 
 int statement_body_grant(struct buf *b, const struct stmt_grant *g)
@@ -231,11 +233,14 @@ static int parse_body(struct stmt *s)
 		statement_target_id(s->u.member.user_id, want);
 		break;
 	case STMT_CAMERA_EPOCH:
-		if (s->body_len != CAMERA_EPOCH_BODY)
+		if (s->body_len != CAMERA_EPOCH_BODY && s->body_len != CAMERA_EPOCH_SITE_BODY)
 			return STMT_E_FORMAT;
 		cur_get(&c, s->u.camera_epoch.camera_id, STMT_ID_LEN);
 		cur_get_u32(&c, &s->u.camera_epoch.epoch);
 		cur_get(&c, s->u.camera_epoch.epoch_pk, STMT_KEY_LEN);
+		s->u.camera_epoch.has_site = s->body_len == CAMERA_EPOCH_SITE_BODY;
+		if (s->u.camera_epoch.has_site)
+			cur_get(&c, s->u.camera_epoch.site_id, STMT_ID_LEN);
 		statement_target_id(s->u.camera_epoch.camera_id, want);
 		break;
 	case STMT_GRANT:

@@ -44,7 +44,7 @@ enum stmt_type {
 	STMT_MEMBER_ADD = 3,
 	STMT_MEMBER_REMOVE = 4,
 	STMT_MEMBER_ROLE = 5,
-	STMT_CAMERA_EPOCH = 6,     /* camera id, epoch, epoch X25519 public key */
+	STMT_CAMERA_EPOCH = 6,     /* camera id, epoch, epoch X25519 public key[, site id] */
 	STMT_GRANT = 7,            /* epoch secret sealed to a user */
 	STMT_GATEWAY_CERT = 8,     /* gateway Ed25519 id enrolled in the org, at a site */
 	STMT_GATEWAY_CONFIG = 9,   /* body sealed to the gateway */
@@ -99,10 +99,15 @@ struct stmt_member {
 	uint16_t nscope;
 	uint8_t scope[STMT_SCOPE_MAX][STMT_ID_LEN]; /* site or camera ids */
 };
+/* has_site: the body also names the camera's site (68 bytes rather than 52), so that the
+ * admins' clients take a camera's site for scope decisions from a signed statement rather
+ * than from the server's camera list. Zero-initialise when unused. */
 struct stmt_camera_epoch {
 	uint8_t camera_id[STMT_ID_LEN];
 	uint32_t epoch;
 	uint8_t epoch_pk[STMT_KEY_LEN];
+	uint8_t has_site;
+	uint8_t site_id[STMT_ID_LEN];
 };
 struct stmt_grant {
 	uint8_t camera_id[STMT_ID_LEN];

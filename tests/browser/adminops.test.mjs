@@ -48,6 +48,16 @@ t('member_role_body_layout', () => c(ops.memberBody(m.userId, m.signPk, m.boxPk,
 t('member_remove_body_layout', () => c(ops.memberBody(m.userId, m.signPk, m.boxPk, ops.ROLE.none, []), v.member_remove.body));
 const e = parseStatement(na, hex(v.camera_epoch.bytes)).u;
 t('epoch_body_layout', () => c(ops.epochBody(e.cameraId, e.epoch, e.epochPk), v.camera_epoch.body));
+const es = parseStatement(na, hex(v.camera_epoch_site.bytes)).u;
+t('epoch_site_parsed', () => (e.siteId === null && es.siteId !== null && toHex(es.siteId) === v.camera_epoch_site.body.slice(104) &&
+	v.camera_epoch_site.body.length === 136) || `${e.siteId} ${es.siteId && toHex(es.siteId)}`);
+t('epoch_site_body_layout', () => c(ops.epochBody(es.cameraId, es.epoch, es.epochPk, es.siteId), v.camera_epoch_site.body));
+t('epoch_create_names_site', () => {
+	const site = na.randombytes_buf(16);
+	const ep = ops.epochCreate(na, signer, na.randombytes_buf(16), 1, site);
+	const u = verifyStatement(na, ep.stmt, trust, STMT.CAMERA_EPOCH, Date.now() * 1000).u;
+	return (u.siteId !== null && toHex(u.siteId) === toHex(site)) || 'the signed epoch does not name the site';
+});
 const g = parseStatement(na, hex(v.gateway_cert.bytes)).u;
 t('gateway_cert_body_layout', () => c(ops.gatewayCertBody(g.gatewayPk, g.siteId), v.gateway_cert.body));
 t('target_of_id', () => c(ops.targetOfId(m.userId), v.member_add.target));

@@ -366,4 +366,28 @@ else
 	skip export_with_org_keys "ffmpeg or vigil-camsim missing"
 fi
 
+# --- a malicious server moves a camera to another site: a viewer scoped to that site must
+# not get its keys. The CLI takes a camera's site from its signed camera.epoch (door's names
+# hq, from the gateway's certificate), never from the server's camera list. ------------------
+run site add --org "$ORG" --name annex "${A[@]}"
+ANNEX=$(sed -n 's/^site=\([0-9a-f]*\).*/\1/p' "$T/out")
+check site_annex test ${#ANNEX} -eq 32
+DOOR=$(q "select id from org_cameras where org='$ORG' and name='door'")
+check door_site_is_hq test "$(q "select site from org_cameras where id='$DOOR'")" = "$SITE"
+run member invite --org "$ORG" --role viewer --scope "$ANNEX" "${A[@]}"
+DINV2=$(sed -n 's/^invitation=\([0-9a-f]*\)$/\1/p' "$T/out")
+DCODE2=$(sed -n 's/^vigil join .*--code \([^ ]*\).*/\1/p' "$T/out")
+run join --code "$DCODE2" --org-fingerprint "$SAFETY" "${D[@]}"
+edit "update org_cameras set site='$ANNEX' where id='$DOOR'"
+run member accept --org "$ORG" --invitation "$DINV2" --wait 10 "${A[@]}"
+check site_lie_accept test "$RC" -eq 0
+check site_lie_no_grant grep -q "grants=0" "$T/out"
+run join --code "$DCODE2" --org-fingerprint "$SAFETY" --wait 10 "${D[@]}"
+run org show --org "$ORG" "${D[@]}"
+check site_lie_viewer_holds_no_key grep -q "keys_opened=0" "$T/out"
+run grant --org "$ORG" --user dave --site "$ANNEX" "${A[@]}"
+check site_lie_regrant_none grep -q "grants=0" "$T/out"
+run camera list --org "$ORG" "${A[@]}"
+check site_lie_listed grep -q "name=door" "$T/out"
+
 finish

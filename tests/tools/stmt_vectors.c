@@ -146,13 +146,19 @@ main(void)
 	m.role = STMT_ROLE_NONE;
 	r |= statement_body_member(&body, &m) | vector(&j, &s, "member_remove", STMT_MEMBER_REMOVE, target, 9, &body);
 
-	/* camera.epoch with a fixed epoch key. */
+	/* camera.epoch with a fixed epoch key, without and with the camera's site. */
 	buf_reset(&body);
+	memset(&ce, 0, sizeof(ce));
 	fill(ce.camera_id, sizeof(ce.camera_id), 0x50);
 	ce.epoch = 3;
 	fill(ce.epoch_pk, sizeof(ce.epoch_pk), 0x60);
 	statement_target_id(ce.camera_id, target);
 	r |= statement_body_camera_epoch(&body, &ce) | vector(&j, &s, "camera_epoch", STMT_CAMERA_EPOCH, target, 11, &body);
+	buf_reset(&body);
+	ce.has_site = 1;
+	fill(ce.site_id, sizeof(ce.site_id), 0x58);
+	r |= statement_body_camera_epoch(&body, &ce) |
+	    vector(&j, &s, "camera_epoch_site", STMT_CAMERA_EPOCH, target, 12, &body);
 
 	/* gateway.cert for a fixed gateway key. */
 	buf_reset(&body);

@@ -301,6 +301,48 @@ static void test_sign_refuses_bad_layout(void **state)
 	buf_free(&out);
 }
 
+/* camera.epoch names the camera's site (68-byte body) or not (52, the first layout); both
+ * verify and parse back, any other length is refused. */
+static void test_camera_epoch_site(void **state)
+{
+	struct fx *f = *state;
+	struct stmt_camera_epoch e;
+	uint8_t target[STMT_TARGET_LEN];
+	struct buf body, out;
+	struct stmt *s = NULL;
+	int with;
+
+	for (with = 0; with <= 1; with++) {
+		buf_init(&body, 1024);
+		buf_init(&out, STMT_MAX_LEN);
+		memset(&e, 0, sizeof(e));
+		memset(e.camera_id, 0x11, STMT_ID_LEN);
+		e.epoch = 7;
+		memset(e.epoch_pk, 0x22, STMT_KEY_LEN);
+		e.has_site = (uint8_t)with;
+		memset(e.site_id, 0x33, STMT_ID_LEN);
+		assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
+		assert_int_equal(body.len, with ? 68 : 52);
+		statement_target_id(e.camera_id, target);
+		assert_int_equal(statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, 0,
+		    body.data, body.len, &out), 0);
+		assert_int_equal(statement_verify(out.data, out.len, &f->trust, STMT_CAMERA_EPOCH, NOW,
+		    &s), 0);
+		assert_int_equal(s->u.camera_epoch.has_site, with);
+		assert_int_equal(s->u.camera_epoch.epoch, 7);
+		if (with)
+			assert_memory_equal(s->u.camera_epoch.site_id, e.site_id, STMT_ID_LEN);
+		statement_free(s);
+		s = NULL;
+		/* A body with part of a site is malformed. */
+		out.len = 0;
+		assert_int_equal(statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, 0,
+		    body.data, with ? 60 : 51, &out), STMT_E_FORMAT);
+		buf_free(&body);
+		buf_free(&out);
+	}
+}
+
 static void test_member_scopes(void **state)
 {
 	struct fx *f = *state;
@@ -358,6 +400,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_refuses_bad_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_scopes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_camera_epoch_site, setup, teardown),
 		cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
