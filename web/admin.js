@@ -288,8 +288,12 @@ export class AdminView {
 			for (const h of Array.isArray(ctx.doc.epochs) ? ctx.doc.epochs : []) {
 				try {
 					const u = verifyStatement(na, fromHex(h), ctx.trust, STMT.CAMERA_EPOCH, nowUs).u;
-					if (u.siteId)
-						signedSite.set(toHex(u.cameraId), toHex(u.siteId));
+					const id = toHex(u.cameraId);
+					// Signed epochs naming different sites: trust neither (no site).
+					if (u.siteId && signedSite.has(id) && signedSite.get(id) !== toHex(u.siteId))
+						signedSite.set(id, null);
+					else if (u.siteId && !signedSite.has(id))
+						signedSite.set(id, toHex(u.siteId));
 				} catch (e) {
 					// an unverified statement names no site
 				}
@@ -1138,6 +1142,10 @@ export class AdminView {
 			await this.freshProof(box);
 			say('Signing the gateway\'s configuration without the camera…');
 			const { doc, seq } = await this.readGwConfig(na, org, signer, c.gateway);
+			// The gateway comes from the server's list: its signed configuration must hold
+			// the camera, else the camera would go on recording somewhere else.
+			if (!doc.cameras.some((x) => x.id === c.id))
+				throw new Error('the gateway the server names does not record this camera in its signed configuration');
 			doc.cameras = doc.cameras.filter((x) => x.id !== c.id);
 			await this.writeGwConfig(na, org, signer, c.gateway, seq, doc);
 			say('Deleting the camera and its recordings…');

@@ -419,25 +419,33 @@ out:
 	return rc;
 }
 
+/* Drop the camera from a gateway's signed config; -1 when the config does not hold it (the
+ * gateway came from the server's list: the camera would go on recording elsewhere). */
 static int
 remove_camera_json(json_t *doc, void *ctx)
 {
 	const char *idh = ctx;
 	json_t *cams = json_object_get(doc, "cameras"), *c;
 	size_t i;
+	int found = 0;
 
-	if (cams == NULL)
-		return 0;
 	if (!json_is_array(cams))
-		return -1;
+		goto none;
 	for (i = json_array_size(cams); i-- > 0;) {
 		c = json_array_get(cams, i);
 		if (json_is_string(json_object_get(c, "id")) &&
-		    strcmp(json_string_value(json_object_get(c, "id")), idh) == 0 &&
-		    json_array_remove(cams, i) != 0)
-			return -1;
+		    strcmp(json_string_value(json_object_get(c, "id")), idh) == 0) {
+			if (json_array_remove(cams, i) != 0)
+				return -1;
+			found = 1;
+		}
 	}
-	return 0;
+	if (found)
+		return 0;
+none:
+	fprintf(stderr, "vigil: refused: the gateway the server names for camera %s does not "
+	    "record it in its signed configuration\n", idh);
+	return -1;
 }
 
 /* The camera of the org's list whose id or name is want: its id and gateway. 0, or -1

@@ -85,6 +85,7 @@ orgops_grant_all(struct orgc *oc, const struct stmt_member *m,
 	size_t c, e;
 	int64_t now = now_us();
 
+	memset(&ce, 0, sizeof(ce));
 	memcpy(to.user_id, m->user_id, STMT_ID_LEN);
 	memcpy(to.box_pk, m->box_pk, STMT_KEY_LEN);
 	for (c = 0; c < ncams; c++) {

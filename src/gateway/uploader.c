@@ -49,6 +49,7 @@ enum up_result {
 	UP_OK = 0,         /* 200 and the answer parsed */
 	UP_RETRY = -1,     /* connection failure, 5xx, 429, bad answer: back off */
 	UP_REFUSED = -2,   /* another 4xx: back off, keep the links */
+	UP_UNREGISTERED = -6, /* 410: the camera is not registered to this gateway */
 	UP_UNAUTH = -3,    /* 401: fetch a new token */
 	UP_GONE = -4,      /* the live link vanished from the spool (evicted) mid-body */
 	UP_STOPPED = -5,
@@ -328,7 +329,7 @@ up_finish(struct uploader *u, CURL *easy, CURLcode rc, const struct buf *resp,
 	up_log_refusal(u, code, resp, what, b->n ? b->seq[0] : 0);
 	if (code == 429 || code >= 500 || code < 200)
 		return UP_RETRY;
-	return UP_REFUSED;
+	return code == 410 ? UP_UNREGISTERED : UP_REFUSED;
 }
 
 /* Stream link seq (incarnation id) from offset 0 while it is written; one POST. */
@@ -569,9 +570,10 @@ up_back_main(void *arg)
 			backoff = UP_BACKOFF_MIN_MS;
 			continue;
 		}
-		/* A removed camera (signed config) whose links the server now refuses: they are
-		 * footage the owner deleted, not a backlog to keep retrying. */
-		if (res == UP_REFUSED && atomic_load(&u->retired)) {
+		/* A removed camera (signed config) whose links the server answers 410 (no longer
+		 * registered): they are footage the owner deleted, not a backlog to retry. Any
+		 * other refusal (a proxy's 413, a misrouted 404, a bad link's 400) keeps them. */
+		if (res == UP_UNREGISTERED && atomic_load(&u->retired)) {
 			for (i = 0; i < b->n; i++)
 				(void)spool_ack_id(u->ss, b->seq[i], b->id[i]);
 			log_info("uploader", "event=retired_links_dropped camera=%s stream=%u first=%llu "

@@ -14,8 +14,9 @@ struct uploader;
 struct uploader *uploader_start(const char *server_url, const uint8_t sk[64], struct spool_stream *ss, const uint8_t camera_id[16], uint8_t stream);
 void uploader_stop(struct uploader *u);   /* NULL-safe; joins threads */
 /* The camera left (retired 1) or came back into (0) the org's signed configuration. While
- * retired, links the server refuses (4xx other than 401 and 429: the camera was removed)
- * are deleted from the spool instead of retried; links it accepts are still sent.
+ * retired, links the server answers 410 (the camera is no longer registered: removed) are
+ * deleted from the spool instead of retried; links it accepts are still sent; any other
+ * refusal keeps them.
  * NULL-safe. */
 void uploader_retire(struct uploader *u, int retired);
 

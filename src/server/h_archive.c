@@ -5,8 +5,10 @@
 #include <unistd.h>
 #include "common/util.h"
 #include "server/http.h"
+#include "server/identity.h"
 #include "server/index.h"
 #include "server/orgaudit.h"
+#include "server/orgs.h"
 #include "server/jsonbody.h"
 #include "server/range.h"
 #include "server/server.h"
@@ -178,7 +180,7 @@ int
 h_retention_put(struct req *rq)
 {
 	uint8_t cam[CAMERA_ID_LEN];
-	char hex[2 * CAMERA_ID_LEN + 1];
+	char hex[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF];
 	int64_t age;
 	json_t *j = NULL;
 	int r;
@@ -191,12 +193,19 @@ h_retention_put(struct req *rq)
 		return http_error(rq, 400, "body must be {\"max_age_s\":n}, n >= 1", 0);
 	}
 	json_decref(j);
+	/* The admin token never shortens an organization's footage: that is the org's own
+	 * setting (h_orgretention.c, step-up, audited), and an operator's only lever is the
+	 * quota with its grace period. This route is for the interim keys.json cameras. */
+	hex_encode(cam, sizeof(cam), hex);
+	if (rq->srv->idn != NULL && rq->srv->idn->orgs != NULL &&
+	    orgs_camera_org(rq->srv->idn->orgs, hex, org) == 0)
+		return http_error(rq, 403, "an organization's camera: its retention is set by the "
+		    "organization", 0);
 	r = index_camera_set_retention(rq->srv->ix, cam, age);
 	if (r == INDEX_E_NOTFOUND)
 		return http_error(rq, 404, "no such camera", 0);
 	if (r != 0)
 		return http_error(rq, 500, "index error", 0);
-	hex_encode(cam, sizeof(cam), hex);
 	log_info("retention", "op=set camera=%s max_age_s=%lld", hex, (long long)age);
 	return http_json(rq, 200, json_object());
 }

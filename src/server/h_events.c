@@ -48,7 +48,6 @@ out:
 	return ev;
 }
 
-/* 0 when gateway gw may post events for camera cam; else the HTTP status to answer. */
 int
 h_events_forget_camera(struct server *srv, const uint8_t cam[CAMERA_ID_LEN])
 {
@@ -57,6 +56,7 @@ h_events_forget_camera(struct server *srv, const uint8_t cam[CAMERA_ID_LEN])
 	return ev == NULL ? -1 : events_delete_camera(ev, cam);
 }
 
+/* 0 when gateway gw may post events for camera cam; else the HTTP status to answer. */
 static unsigned camera_allowed(struct server *srv, const uint8_t gw[GATEWAY_ID_LEN],
     const uint8_t cam[CAMERA_ID_LEN])
 {

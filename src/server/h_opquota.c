@@ -106,7 +106,7 @@ h_operator_quota_put(struct req *rq)
 	 * wipe an organization's recordings at once. */
 	if (bytes != 0 && bytes < used)
 		effective = now + srv->quota_grace_s * 1000000;
-	r = orgs_quota_set(srv->idn->orgs, org, bytes, effective, &old);
+	r = orgs_quota_set(srv->idn->orgs, org, bytes, now, effective, &old);
 	if (r == ORGS_E_NOTFOUND)
 		return http_error(rq, 404, OPQUOTA_NOT_FOUND, 0);
 	if (r != 0)

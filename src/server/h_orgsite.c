@@ -123,6 +123,7 @@ h_org_camera_remove(struct req *rq)
 	struct server *srv = rq->srv;
 	uint8_t cam[CAMERA_ID_LEN];
 	char hex[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF];
+	struct orgs_camera_row saved;
 	int64_t links = 0, bytes = 0;
 	int ev, sh;
 	json_t *detail;
@@ -135,16 +136,22 @@ h_org_camera_remove(struct req *rq)
 		return http_error(rq, 404, CAMERA_NOT_FOUND, 0);
 	/* Unregistered first: from here its gateway's uploads are refused (ingest checks the
 	 * registration) and nobody may view it, so nothing new lands behind the deletion. */
-	if (orgs_camera_remove(srv->idn->orgs, org, hex) != 0)
+	if (orgs_camera_remove(srv->idn->orgs, org, hex, &saved) != 0)
 		return http_error(rq, 500, "internal error", 0);
+	/* Nothing was deleted (one index transaction): registered again, so that the removal
+	 * can be retried rather than leave footage no organization owns. */
 	if (index_camera_remove(srv->ix, cam, &links, &bytes) != 0) {
-		log_err("orgs", "op=camera_remove org=%s camera=%s err=index", org, hex);
-		return http_error(rq, 500, "index error", 0);
+		log_err("orgs", "op=camera_remove org=%s camera=%s err=index restored=%d", org, hex,
+		    orgs_camera_restore(srv->idn->orgs, org, hex, &saved) == 0);
+		return http_error(rq, 500, "index error: nothing was removed, try again", 0);
 	}
 	if (srv->bp != NULL)
 		blobpool_retire_camera(srv->bp, cam);
 	ev = h_events_forget_camera(srv, cam);
 	sh = srv->sh != NULL ? shares_revoke_camera(srv->sh, org, hex) : 0;
+	if (ev < 0 || sh < 0)
+		log_err("orgs", "op=camera_remove org=%s camera=%s err=%s", org, hex,
+		    ev < 0 ? "events_not_deleted" : "shares_not_revoked");
 	log_info("orgs", "op=camera_remove org=%s camera=%s by=%s links=%lld bytes=%lld events=%d "
 	    "shares_revoked=%d", org, hex, rq->who.user_id, (long long)links, (long long)bytes, ev, sh);
 	detail = json_pack("{s:I,s:I,s:i,s:i}", "segments", (json_int_t)links, "bytes",

@@ -85,6 +85,24 @@ write_record(struct ingest *in, const struct record *rec, struct ingest_err *e)
 	return 0;
 }
 
+#define INGEST_NOT_REGISTERED "camera is not registered to this gateway"
+
+/* 1 when gw may record cam: the gateway is in no org (the interim keys.json path), or an
+ * admin registered cam to it in its org. */
+static int
+camera_registered(struct server *srv, const uint8_t gw[GATEWAY_ID_LEN],
+    const uint8_t cam[CAMERA_ID_LEN])
+{
+	char gwh[ORGS_ID_BUF], camh[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF], owner[ORGS_ID_BUF];
+
+	if (srv->idn == NULL || srv->idn->orgs == NULL)
+		return 1;
+	hex_encode(gw, GATEWAY_ID_LEN, gwh);
+	hex_encode(cam, CAMERA_ID_LEN, camh);
+	return orgs_gateway_org(srv->idn->orgs, gwh, 0, org) != 0 ||
+	    (orgs_camera_gateway(srv->idn->orgs, camh, owner) == 0 && strcmp(owner, gwh) == 0);
+}
+
 /* A link starts: ownership, duplicate check, blob and relay decisions. */
 static int
 link_begin(struct ingest *in, const struct record *rec, const struct link_event *ev,
@@ -96,21 +114,22 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 
 	in->cur = *ev;
 	in->skip = in->live = 0;
-	/* A gateway enrolled in an org records only cameras an admin registered to it. */
-	if (srv->idn != NULL && srv->idn->orgs != NULL) {
-		char gwh[ORGS_ID_BUF], camh[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF], owner[ORGS_ID_BUF];
-
-		hex_encode(gw, GATEWAY_ID_LEN, gwh);
-		hex_encode(ev->camera_id, CAMERA_ID_LEN, camh);
-		if (orgs_gateway_org(srv->idn->orgs, gwh, 0, org) == 0 &&
-		    (orgs_camera_gateway(srv->idn->orgs, camh, owner) != 0 || strcmp(owner, gwh) != 0)) {
-			*e = (struct ingest_err){ 403, "camera is not registered to this gateway" };
-			return -1;
-		}
+	/* A gateway enrolled in an org records only cameras an admin registered to it. 410:
+	 * the camera is not (or no longer) registered, which a gateway whose signed config
+	 * dropped the camera takes as "removed" (its spooled links go). Asked again after the
+	 * claim: a removal between the two would otherwise leave a fresh binding behind it
+	 * (the removal deletes the registration, then the binding). */
+	if (!camera_registered(srv, gw, ev->camera_id)) {
+		*e = (struct ingest_err){ 410, INGEST_NOT_REGISTERED };
+		return -1;
 	}
 	r = index_camera_claim(srv->ix, ev->camera_id, gw);
 	if (r == INDEX_E_OWNER) {
 		*e = (struct ingest_err){ 403, "camera belongs to another gateway" };
+		return -1;
+	}
+	if (r == 0 && !camera_registered(srv, gw, ev->camera_id)) {
+		*e = (struct ingest_err){ 410, INGEST_NOT_REGISTERED };
 		return -1;
 	}
 	if (r != 0 || (r = index_link_exists(srv->ix, ev->camera_id, ev->stream, ev->seq)) < 0) {

@@ -36,9 +36,10 @@ static const char schema[] =
     " expires_us INTEGER NOT NULL, granted_by TEXT NOT NULL, PRIMARY KEY(org, user_id));"
     "CREATE INDEX IF NOT EXISTS org_cameras_org ON org_cameras(org);"
     /* The storage quota the instance operator set (orgs_quota.c); no row: none. Retention
-     * applies it from effective_us on (a quota below the org's usage waits a grace period). */
+     * applies bytes from effective_us on and old_bytes (the quota in force when it was set,
+     * 0 none) before: a quota below the org's usage waits a grace period. */
     "CREATE TABLE IF NOT EXISTS org_quotas(org TEXT PRIMARY KEY, bytes INTEGER NOT NULL,"
-    " effective_us INTEGER NOT NULL DEFAULT 0);";
+    " effective_us INTEGER NOT NULL DEFAULT 0, old_bytes INTEGER NOT NULL DEFAULT 0);";
 
 int
 orgs_prep(struct orgs *o, const char *sql, sqlite3_stmt **st)

@@ -87,9 +87,19 @@ json_t *orgs_sites_json(struct orgs *o, const char *org);
 int orgs_camera_add(struct orgs *o, const char *org, const char *cam, const char *name,
     const char *site, const char *gw);
 /* Unregister camera cam of org: it is no longer listed, viewable or accepted from its
- * gateway (ingest checks the registration). 0, ORGS_E_NOTFOUND (missing or another org's),
+ * gateway (ingest checks the registration); *saved gets its row, for orgs_camera_restore
+ * when a later step of the removal fails. 0, ORGS_E_NOTFOUND (missing or another org's),
  * ORGS_E_IO. */
-int orgs_camera_remove(struct orgs *o, const char *org, const char *cam);
+struct orgs_camera_row {
+	char name[ORGS_ID_BUF];
+	char site[ORGS_SID_BUF];
+	char gateway[ORGS_ID_BUF];
+	int64_t epoch;
+};
+int orgs_camera_remove(struct orgs *o, const char *org, const char *cam,
+    struct orgs_camera_row *saved);
+int orgs_camera_restore(struct orgs *o, const char *org, const char *cam,
+    const struct orgs_camera_row *saved);
 /* Cameras of org; m NULL or not a viewer = all, else only those in m's scope. */
 json_t *orgs_cameras_json(struct orgs *o, const char *org, const struct orgs_member *m);
 json_t *orgs_gateways_json(struct orgs *o, const char *org);
@@ -116,13 +126,16 @@ struct orgs_quota {
 	uint64_t bytes;
 	int64_t effective_us;         /* retention applies it from then on */
 };
-/* Set org's quota (0 removes it), applied from effective_us on; *old gets the previous one
- * (bytes 0: none). 0, ORGS_E_NOTFOUND, ORGS_E_INVAL (above INT64_MAX), ORGS_E_IO. */
-int orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t effective_us,
-    struct orgs_quota *old);
+/* Set org's quota (0 removes it at once), applied from effective_us on; until then the
+ * quota in force at now stays in force. *old gets the previous setting (bytes 0: none).
+ * 0, ORGS_E_NOTFOUND, ORGS_E_INVAL (above INT64_MAX), ORGS_E_IO. */
+int orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t now,
+    int64_t effective_us, struct orgs_quota *old);
 /* org's quota (bytes 0 when none). 0 or ORGS_E_IO. */
 int orgs_quota_get(struct orgs *o, const char *org, struct orgs_quota *q);
-/* Every org whose quota applies at now (a malloc'd array the caller frees). 0 or ORGS_E_IO. */
+/* Every org with a quota in force at now, with that quota in bytes (the new one from its
+ * effective_us, the one it replaced before); a malloc'd array the caller frees. 0 or
+ * ORGS_E_IO. */
 int orgs_quota_list(struct orgs *o, int64_t now, struct orgs_quota **out, size_t *n);
 /* The ids of org's registered cameras (a malloc'd array the caller frees). 0 or ORGS_E_IO. */
 int orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[ORGS_CAM_LEN], size_t *n);

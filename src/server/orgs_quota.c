@@ -7,10 +7,11 @@
 #include "server/orgs_int.h"
 
 int
-orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t effective_us,
-    struct orgs_quota *old)
+orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t now,
+    int64_t effective_us, struct orgs_quota *old)
 {
 	sqlite3_stmt *st = NULL;
+	int64_t in_force;
 	int r;
 
 	memset(old, 0, sizeof(*old));
@@ -18,11 +19,14 @@ orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t effectiv
 		return ORGS_E_INVAL;
 	pthread_mutex_lock(&o->mu);
 	/* One row, with the current quota when there is one: none means no such org. */
-	if ((r = orgs_prep(o, "SELECT COALESCE((SELECT bytes FROM org_quotas WHERE org=o.id), 0),"
-	    " COALESCE((SELECT effective_us FROM org_quotas WHERE org=o.id), 0)"
-	    " FROM orgs o WHERE o.id=?", &st)) != 0)
+	/* The row (none: no such org) with the quota set before and the one in force now,
+	 * which stays in force while a new one waits its grace period. */
+	if ((r = orgs_prep(o, "SELECT COALESCE(q.bytes, 0), COALESCE(q.effective_us, 0),"
+	    " COALESCE(CASE WHEN q.effective_us <= ?2 THEN q.bytes ELSE q.old_bytes END, 0)"
+	    " FROM orgs o LEFT JOIN org_quotas q ON q.org=o.id WHERE o.id=?1", &st)) != 0)
 		goto out;
 	orgs_bind_text(st, 1, org);
+	sqlite3_bind_int64(st, 2, now);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		r = ORGS_E_NOTFOUND;
 		goto out;
@@ -30,16 +34,19 @@ orgs_quota_set(struct orgs *o, const char *org, uint64_t bytes, int64_t effectiv
 	snprintf(old->org, sizeof(old->org), "%s", org);
 	old->bytes = (uint64_t)sqlite3_column_int64(st, 0);
 	old->effective_us = sqlite3_column_int64(st, 1);
+	in_force = sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = orgs_prep(o, bytes == 0 ? "DELETE FROM org_quotas WHERE org=?" :
-	    "INSERT INTO org_quotas(org, bytes, effective_us) VALUES(?, ?, ?) ON CONFLICT(org)"
-	    " DO UPDATE SET bytes=excluded.bytes, effective_us=excluded.effective_us", &st)) != 0)
+	    "INSERT INTO org_quotas(org, bytes, effective_us, old_bytes) VALUES(?, ?, ?, ?)"
+	    " ON CONFLICT(org) DO UPDATE SET bytes=excluded.bytes,"
+	    " effective_us=excluded.effective_us, old_bytes=excluded.old_bytes", &st)) != 0)
 		goto out;
 	orgs_bind_text(st, 1, org);
 	if (bytes != 0) {
 		sqlite3_bind_int64(st, 2, (int64_t)bytes);
 		sqlite3_bind_int64(st, 3, effective_us);
+		sqlite3_bind_int64(st, 4, effective_us > now ? in_force : 0);
 	}
 	r = orgs_step_write(st);
 	st = NULL;
@@ -81,8 +88,9 @@ orgs_quota_list(struct orgs *o, int64_t now, struct orgs_quota **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&o->mu);
-	if ((r = orgs_prep(o, "SELECT org, bytes, effective_us FROM org_quotas WHERE"
-	    " effective_us <= ? ORDER BY org", &st)) != 0)
+	if ((r = orgs_prep(o, "SELECT org, CASE WHEN effective_us <= ?1 THEN bytes ELSE old_bytes"
+	    " END, effective_us FROM org_quotas WHERE (CASE WHEN effective_us <= ?1 THEN bytes ELSE"
+	    " old_bytes END) > 0 ORDER BY org", &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

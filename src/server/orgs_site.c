@@ -81,19 +81,58 @@ out:
 }
 
 int
-orgs_camera_remove(struct orgs *o, const char *org, const char *cam)
+orgs_camera_remove(struct orgs *o, const char *org, const char *cam, struct orgs_camera_row *saved)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	memset(saved, 0, sizeof(*saved));
+	pthread_mutex_lock(&o->mu);
+	if ((r = orgs_prep(o, "SELECT name, site, gateway, epoch FROM org_cameras WHERE id=? AND"
+	    " org=?", &st)) != 0)
+		goto out;
+	orgs_bind_text(st, 1, cam);
+	orgs_bind_text(st, 2, org);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = ORGS_E_NOTFOUND;
+		goto out;
+	}
+	orgs_col_text(st, 0, saved->name, sizeof(saved->name));
+	orgs_col_text(st, 1, saved->site, sizeof(saved->site));
+	orgs_col_text(st, 2, saved->gateway, sizeof(saved->gateway));
+	saved->epoch = sqlite3_column_int64(st, 3);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = orgs_prep(o, "DELETE FROM org_cameras WHERE id=? AND org=?", &st)) != 0)
+		goto out;
+	orgs_bind_text(st, 1, cam);
+	orgs_bind_text(st, 2, org);
+	r = orgs_step_write(st);
+	st = NULL;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&o->mu);
+	return r;
+}
+
+int
+orgs_camera_restore(struct orgs *o, const char *org, const char *cam,
+    const struct orgs_camera_row *saved)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
 	pthread_mutex_lock(&o->mu);
-	if ((r = orgs_prep(o, "DELETE FROM org_cameras WHERE id=? AND org=?", &st)) != 0)
-		goto out;
-	orgs_bind_text(st, 1, cam);
-	orgs_bind_text(st, 2, org);
-	if ((r = orgs_step_write(st)) == 0 && sqlite3_changes(o->db) == 0)
-		r = ORGS_E_NOTFOUND;
-out:
+	if ((r = orgs_prep(o, "INSERT INTO org_cameras(id, org, name, site, gateway, epoch)"
+	    " VALUES(?,?,?,?,?,?)", &st)) == 0) {
+		orgs_bind_text(st, 1, cam);
+		orgs_bind_text(st, 2, org);
+		orgs_bind_text(st, 3, saved->name);
+		orgs_bind_text(st, 4, saved->site);
+		orgs_bind_text(st, 5, saved->gateway);
+		sqlite3_bind_int64(st, 6, saved->epoch);
+		r = orgs_step_write(st);
+	}
 	pthread_mutex_unlock(&o->mu);
 	return r;
 }

@@ -95,6 +95,9 @@ done
 check list_refused_anon test "$(req "" GET "$RET")" = 401
 check list_refused_optoken test "$(curl -s -m 20 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$URL$RET")" = 401
 check put_refused_optoken test "$(curl -s -m 20 -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' --data-binary '{"max_age_s":3600}' "$URL$PUTA")" = 401
+# Nor through the instance route of the interim cameras: an org's camera is the org's.
+check legacy_put_refused_org_camera test "$(curl -s -m 20 -o "$T/body" -w '%{http_code}' -X PUT -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' --data-binary '{"max_age_s":1}' "$URL/api/v1/cameras/$CA/retention")" = 403
+check legacy_put_refused_says grep -q "retention is set by the organization" "$T/body"
 
 # ---- step-up: a session whose last proof is stale is refused, then a fresh TOTP proof passes
 sqlite3 -cmd '.timeout 5000' "$T/data/accounts.db" \

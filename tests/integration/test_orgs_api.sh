@@ -151,7 +151,7 @@ CAM=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 CAM2=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 NOW=$(($(date +%s) * 1000000))
 "$GW" link "$T/gw.sk" $CAM2 0 0 $NOW 3 >"$T/l2"
-check ingest_unregistered test "$(code -H "$GH" --data-binary @"$T/l2" "$URL/api/v1/ingest")" = 403
+check ingest_unregistered test "$(code -H "$GH" --data-binary @"$T/l2" "$URL/api/v1/ingest")" = 410
 check camera_add test "$(jcode "$CA" POST /api/v1/orgs/$OA/cameras "{\"id\":\"$CAM\",\"name\":\"Gate\",\"site\":\"$S1\",\"gateway\":\"$GWID\"}")" = 201
 "$GW" link "$T/gw.sk" $CAM 0 0 $NOW 3 >"$T/l1"
 check ingest_registered test "$(code -H "$GH" --data-binary @"$T/l1" "$URL/api/v1/ingest")" = 200

@@ -492,6 +492,59 @@ test_routes_guarded(void **state)
 	}
 }
 
+/* An org's storage quota: one set below what the org holds waits its grace period while
+ * the quota it replaces stays in force; removing applies at once; the operator's list has
+ * counts and the quota, never a name. */
+static void
+test_quota_grace(void **state)
+{
+	struct fx *f = *state;
+	struct orgs_quota old, *q = NULL;
+	size_t n = 9;
+	json_t *j;
+	char *text;
+
+	assert_int_equal(orgs_quota_set(f->o, f->org, 1000, 100, 100, &old), 0);
+	assert_int_equal(old.bytes, 0);
+	assert_int_equal(orgs_quota_list(f->o, 150, &q, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(q[0].bytes, 1000);
+	free(q);
+	/* Lowered at 200, effective at 300: 1000 until then, 10 from then on. */
+	assert_int_equal(orgs_quota_set(f->o, f->org, 10, 200, 300, &old), 0);
+	assert_int_equal(old.bytes, 1000);
+	assert_int_equal(orgs_quota_list(f->o, 299, &q, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(q[0].bytes, 1000);
+	free(q);
+	assert_int_equal(orgs_quota_list(f->o, 300, &q, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(q[0].bytes, 10);
+	free(q);
+	/* Replaced again while pending (at 250, effective 400): 1000 is still what is in force. */
+	assert_int_equal(orgs_quota_set(f->o, f->org, 5, 250, 400, &old), 0);
+	assert_int_equal(orgs_quota_list(f->o, 399, &q, &n), 0);
+	assert_int_equal(q[0].bytes, 1000);
+	free(q);
+	/* A first quota that must wait: nothing in force before it. */
+	assert_int_equal(orgs_quota_set(f->o, f->org, 0, 500, 500, &old), 0);
+	assert_int_equal(orgs_quota_set(f->o, f->org, 7, 600, 700, &old), 0);
+	assert_int_equal(orgs_quota_list(f->o, 650, &q, &n), 0);
+	assert_int_equal(n, 0);
+	free(q);
+	assert_int_equal(orgs_quota_list(f->o, 700, &q, &n), 0);
+	assert_int_equal(n, 1);
+	free(q);
+	assert_int_equal(orgs_quota_set(f->o, "00", 7, 600, 600, &old), ORGS_E_NOTFOUND);
+	j = orgs_operator_json(f->o);
+	assert_non_null(j);
+	text = json_dumps(j, 0);
+	assert_non_null(strstr(text, "\"quota_bytes\": 7"));
+	assert_null(strstr(text, "Acme"));
+	free(text);
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -500,6 +553,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_statements_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enroll_cameras_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gwconfig_and_support, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota_grace, setup, teardown),
 		cmocka_unit_test(test_routes_guarded),
 	};
 

@@ -280,6 +280,7 @@ static void test_sign_refuses_bad_layout(void **state)
 	buf_init(&body, 1024);
 	buf_init(&out, STMT_MAX_LEN);
 	memset(&e, 3, sizeof(e));
+	e.has_site = 0;   /* the first, 52-byte layout */
 	assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
 	/* A target that does not match the body's camera id is never produced. */
 	memset(target, 9, sizeof(target));
