@@ -123,6 +123,35 @@ function section(id, title, hint) {
 	return { sec, status, body };
 }
 
+// An inline confirmation (role=alertdialog) in box for the action button go: focus on
+// Cancel, Escape or Cancel closes it and gives go its focus back; go is disabled while it
+// is open. cls names the dialog and its buttons (CLS-confirm, CLS-cancel, CLS-yes, plus
+// extra dialog classes); prepend puts it first in box. Returns { dlg, yes, cancel, close }.
+function inlineConfirm(box, go, { cls, extra, label, text, yesText, prepend }) {
+	box.querySelector(`.${cls}-confirm`)?.remove();
+	const cancel = el('button', { type: 'button', class: `ghost ${cls}-cancel` }, 'Cancel');
+	const yes = el('button', { type: 'button', class: `danger ${cls}-yes` }, yesText);
+	const dlg = el('div', { class: `${cls}-confirm${extra ? ' ' + extra : ''}`, role: 'alertdialog', 'aria-label': label },
+		el('p', {}, ...text), el('div', { class: 'adm-actions' }, yes, cancel));
+	const close = () => {
+		dlg.remove();
+		go.disabled = false;
+		go.focus();
+	};
+	cancel.addEventListener('click', close);
+	dlg.addEventListener('keydown', (ev) => {
+		if (ev.key === 'Escape')
+			close();
+	});
+	go.disabled = true;
+	if (prepend)
+		box.prepend(dlg);
+	else
+		box.append(dlg);
+	cancel.focus();
+	return { dlg, yes, cancel, close };
+}
+
 function table(headers, rows, empty) {
 	if (rows.length === 0)
 		return el('p', { class: 'adm-empty' }, empty);
@@ -625,34 +654,20 @@ export class AdminView {
 	// Shortening deletes footage: say which (everything recorded before now minus the new
 	// age, from the oldest recording on) and ask for an explicit yes.
 	retentionConfirm(org, c, name, s, box, go, sec) {
-		box.querySelector('.adm-ret-confirm')?.remove();
 		const cutoffUs = Date.now() * 1000 - s * 1e6;
 		const kept = (v) => (v > 0 ? 'for ' : '') + retentionLabel(v);
 		const what = Number.isFinite(c.oldest_us) && c.oldest_us > 0 && c.oldest_us < cutoffUs
 			? `Every recording of "${name}" older than ${retentionLabel(s)} — from ${when(c.oldest_us)} to ${when(cutoffUs)} — will be permanently deleted from the server within seconds.`
 			: `Nothing "${name}" has stored now is older than ${retentionLabel(s)}, but from now on its recordings are deleted once they are ${retentionLabel(s)} old.`;
-		const cancel = el('button', { type: 'button', class: 'ghost adm-ret-cancel' }, 'Cancel');
-		const yes = el('button', { type: 'button', class: 'danger adm-ret-yes' }, `Delete older footage, keep ${retentionLabel(s)}`);
-		const dlg = el('div', { class: 'adm-ret-confirm', role: 'alertdialog', 'aria-label': `Shorten retention of ${name}` },
-			el('p', {}, `Shorten retention of "${name}"? Its recordings are now kept ${kept(c.max_age_s)}; they will be kept ${kept(s)}. `, what, ' This cannot be undone.'),
-			el('div', { class: 'adm-actions' }, yes, cancel));
-		const close = () => {
-			dlg.remove();
-			go.disabled = false;
-			go.focus();
-		};
-		cancel.addEventListener('click', close);
-		dlg.addEventListener('keydown', (ev) => {
-			if (ev.key === 'Escape')
-				close();
+		const { dlg, yes } = inlineConfirm(box, go, {
+			cls: 'adm-ret', label: `Shorten retention of ${name}`, prepend: true,
+			yesText: `Delete older footage, keep ${retentionLabel(s)}`,
+			text: [`Shorten retention of "${name}"? Its recordings are now kept ${kept(c.max_age_s)}; they will be kept ${kept(s)}. `, what, ' This cannot be undone.'],
 		});
 		yes.addEventListener('click', () => {
 			dlg.remove();
 			this.setRetention(org, c, name, s, box, go, sec);
 		});
-		go.disabled = true;
-		box.prepend(dlg);
-		cancel.focus();
 	}
 
 	async setRetention(org, c, name, s, box, go, sec) {
@@ -791,21 +806,9 @@ export class AdminView {
 
 	// Remove asks first (Escape or Cancel keeps it); events are then sent nowhere.
 	webhookConfirm(org, url, box, remove, sec) {
-		box.querySelector('.adm-wh-confirm')?.remove();
-		const cancel = el('button', { type: 'button', class: 'ghost adm-wh-cancel' }, 'Cancel');
-		const yes = el('button', { type: 'button', class: 'danger adm-wh-yes' }, 'Remove webhook');
-		const dlg = el('div', { class: 'adm-wh-confirm adm-ret-confirm', role: 'alertdialog', 'aria-label': 'Remove the webhook' },
-			el('p', {}, `Stop sending events to ${url}? Notifications not yet delivered are dropped, and the signing secret stops working. You can set a receiver again later (with a new secret).`),
-			el('div', { class: 'adm-actions' }, yes, cancel));
-		const close = () => {
-			dlg.remove();
-			remove.disabled = false;
-			remove.focus();
-		};
-		cancel.addEventListener('click', close);
-		dlg.addEventListener('keydown', (ev) => {
-			if (ev.key === 'Escape')
-				close();
+		const { dlg, yes, cancel } = inlineConfirm(box, remove, {
+			cls: 'adm-wh', extra: 'adm-ret-confirm', label: 'Remove the webhook', yesText: 'Remove webhook',
+			text: [`Stop sending events to ${url}? Notifications not yet delivered are dropped, and the signing secret stops working. You can set a receiver again later (with a new secret).`],
 		});
 		yes.addEventListener('click', async () => {
 			yes.disabled = true;
@@ -824,9 +827,6 @@ export class AdminView {
 					this.webhookSay(msg, e.message === 'cancelled' ? 'Cancelled: nothing changed.' : 'Could not remove: ' + (e.message || String(e)), true);
 			}
 		});
-		remove.disabled = true;
-		box.append(dlg);
-		cancel.focus();
 	}
 
 	// This browser's signing key for the org: the org root opened from sealed_root (owners
@@ -1094,35 +1094,21 @@ export class AdminView {
 	}
 
 	cameraRemoveConfirm(org, c, name, box, go, msg) {
-		box.querySelector('.adm-ret-confirm')?.remove();
 		const streams = Array.isArray(c.streams) ? c.streams : [];
 		const bytes = streams.reduce((a, x) => a + (Number(x.bytes) || 0), 0);
 		const first = Math.min(...streams.map((x) => Number(x.first_us) || Infinity));
 		const what = bytes > 0
 			? `All ${bytesLabel(bytes)} of its recordings (since ${when(first)}), its motion events and its share links are permanently deleted from the server at once; its gateway stops recording it.`
 			: 'It has no recordings yet; its gateway stops recording it.';
-		const cancel = el('button', { type: 'button', class: 'ghost adm-cam-rm-cancel' }, 'Cancel');
-		const yes = el('button', { type: 'button', class: 'danger adm-cam-rm-yes' }, 'Remove camera and delete its recordings');
-		const dlg = el('div', { class: 'adm-ret-confirm adm-cam-rm-confirm', role: 'alertdialog', 'aria-label': `Remove camera ${name}` },
-			el('p', {}, `Remove camera "${name}"? `, what, ' This cannot be undone.'),
-			el('div', { class: 'adm-actions' }, yes, cancel));
-		const close = () => {
-			dlg.remove();
-			go.disabled = false;
-			go.focus();
-		};
-		cancel.addEventListener('click', close);
-		dlg.addEventListener('keydown', (ev) => {
-			if (ev.key === 'Escape')
-				close();
+		const { dlg, yes } = inlineConfirm(box, go, {
+			cls: 'adm-cam-rm', extra: 'adm-ret-confirm', label: `Remove camera ${name}`, prepend: true,
+			yesText: 'Remove camera and delete its recordings',
+			text: [`Remove camera "${name}"? `, what, ' This cannot be undone.'],
 		});
 		yes.addEventListener('click', () => {
 			dlg.remove();
 			this.removeCamera(org, c, name, box, go, msg);
 		});
-		go.disabled = true;
-		box.prepend(dlg);
-		cancel.focus();
 	}
 
 	async removeCamera(org, c, name, box, go, msg) {

@@ -41,7 +41,7 @@ out:
 static int
 org_bytes(struct server *srv, const char *org, uint64_t *bytes)
 {
-	uint8_t (*cams)[ORGS_CAM_LEN] = NULL;
+	uint8_t (*cams)[STMT_ID_LEN] = NULL;
 	size_t n = 0;
 	int r = -1;
 

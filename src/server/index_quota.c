@@ -17,6 +17,7 @@
 struct qstream {
 	int64_t key;
 	int stream;
+	int64_t links;
 	int64_t head_end;   /* end_us of its oldest link; INT64_MAX when it has none */
 };
 
@@ -37,8 +38,8 @@ set_streams(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
 	int r, rc;
 
 	*total = 0;
-	if ((r = index_prep(ix, &st, "SELECT stream, bytes FROM stream_totals WHERE cam = ? AND "
-	    "links > 0")) != 0)
+	if ((r = index_prep(ix, &st, "SELECT stream, bytes, links FROM stream_totals WHERE cam = ? "
+	    "AND links > 0")) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((r = index_camera_key_locked(ix, cams[i], 0, &key)) < 0)
@@ -60,6 +61,7 @@ set_streams(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
 			s[ns].key = key;
 			s[ns].stream = sqlite3_column_int(st, 0);
 			s[ns].head_end = INT64_MAX;
+			s[ns].links = sqlite3_column_int64(st, 2);
 			*total += (uint64_t)sqlite3_column_int64(st, 1);
 			ns++;
 		}
@@ -241,7 +243,7 @@ int
 index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t *links,
     int64_t *bytes)
 {
-	sqlite3_stmt *st = NULL, *del = NULL;
+	sqlite3_stmt *del = NULL;
 	struct qstream *s = NULL;
 	size_t ns = 0, i;
 	uint64_t total = 0;
@@ -260,20 +262,12 @@ index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t 
 	if (known && (r = set_streams(ix, (const uint8_t (*)[CAMERA_ID_LEN])cam, 1, &s, &ns,
 	    &total)) != 0)
 		goto rollback;
-	if ((r = index_prep(ix, &st, "SELECT links FROM stream_totals WHERE cam = ? AND "
-	    "stream = ?")) != 0)
-		goto rollback;
 	for (i = 0; i < ns; i++) {
 		/* The stream's blobs become orphan candidates; retention unlinks them once sealed. */
 		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
 		    "cam = ?1 AND stream = ?2 AND end_us < ?3", s[i].key, s[i].stream, INT64_MAX)) != 0)
 			goto rollback;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, s[i].key);
-		sqlite3_bind_int(st, 2, s[i].stream);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*links += sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		*links += s[i].links;
 	}
 	if (known) {
 		if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ?")) != 0)
@@ -306,7 +300,6 @@ rollback:
 	index_exec(ix, "ROLLBACK");
 	*links = 0;
 out:
-	sqlite3_finalize(st);
 	sqlite3_finalize(del);
 	pthread_mutex_unlock(&ix->mu);
 	free(s);

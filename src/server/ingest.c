@@ -87,20 +87,23 @@ write_record(struct ingest *in, const struct record *rec, struct ingest_err *e)
 
 #define INGEST_NOT_REGISTERED "camera is not registered to this gateway"
 
-/* 1 when gw may record cam: the gateway is in no org (the interim keys.json path), or an
- * admin registered cam to it in its org. */
+/* 1 when gw may record cam: the gateway is in no org (the interim keys.json path; *in_org
+ * 0), or an admin registered cam to it in its org (*in_org 1). */
 static int
 camera_registered(struct server *srv, const uint8_t gw[GATEWAY_ID_LEN],
-    const uint8_t cam[CAMERA_ID_LEN])
+    const uint8_t cam[CAMERA_ID_LEN], int *in_org)
 {
 	char gwh[ORGS_ID_BUF], camh[2 * CAMERA_ID_LEN + 1], org[ORGS_ID_BUF], owner[ORGS_ID_BUF];
 
+	*in_org = 0;
 	if (srv->idn == NULL || srv->idn->orgs == NULL)
 		return 1;
 	hex_encode(gw, GATEWAY_ID_LEN, gwh);
 	hex_encode(cam, CAMERA_ID_LEN, camh);
-	return orgs_gateway_org(srv->idn->orgs, gwh, 0, org) != 0 ||
-	    (orgs_camera_gateway(srv->idn->orgs, camh, owner) == 0 && strcmp(owner, gwh) == 0);
+	if (orgs_gateway_org(srv->idn->orgs, gwh, 0, org) != 0)
+		return 1;
+	*in_org = 1;
+	return orgs_camera_gateway(srv->idn->orgs, camh, owner) == 0 && strcmp(owner, gwh) == 0;
 }
 
 /* A link starts: ownership, duplicate check, blob and relay decisions. */
@@ -110,7 +113,7 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 {
 	struct server *srv = in->srv;
 	uint64_t max;
-	int r;
+	int r, in_org;
 
 	in->cur = *ev;
 	in->skip = in->live = 0;
@@ -119,7 +122,7 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 	 * dropped the camera takes as "removed" (its spooled links go). Asked again after the
 	 * claim: a removal between the two would otherwise leave a fresh binding behind it
 	 * (the removal deletes the registration, then the binding). */
-	if (!camera_registered(srv, gw, ev->camera_id)) {
+	if (!camera_registered(srv, gw, ev->camera_id, &in_org)) {
 		*e = (struct ingest_err){ 410, INGEST_NOT_REGISTERED };
 		return -1;
 	}
@@ -128,7 +131,7 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 		*e = (struct ingest_err){ 403, "camera belongs to another gateway" };
 		return -1;
 	}
-	if (r == 0 && !camera_registered(srv, gw, ev->camera_id)) {
+	if (r == 0 && in_org && !camera_registered(srv, gw, ev->camera_id, &in_org)) {
 		*e = (struct ingest_err){ 410, INGEST_NOT_REGISTERED };
 		return -1;
 	}

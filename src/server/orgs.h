@@ -119,8 +119,7 @@ json_t *orgs_gwconfig_json(struct orgs *o, const char *org, const char *gw);
 /* What GET /api/v1/gateway/config serves to gateway gw. */
 json_t *orgs_gateway_feed_json(struct orgs *o, const char *gw, uint64_t after);
 
-/* Storage quotas and the operator's view (orgs_quota.c). ORGS_CAM_LEN: a camera id's bytes. */
-#define ORGS_CAM_LEN 16
+/* Storage quotas and the operator's view (orgs_quota.c). */
 struct orgs_quota {
 	char org[ORGS_ID_BUF];
 	uint64_t bytes;
@@ -138,7 +137,7 @@ int orgs_quota_get(struct orgs *o, const char *org, struct orgs_quota *q);
  * ORGS_E_IO. */
 int orgs_quota_list(struct orgs *o, int64_t now, struct orgs_quota **out, size_t *n);
 /* The ids of org's registered cameras (a malloc'd array the caller frees). 0 or ORGS_E_IO. */
-int orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[ORGS_CAM_LEN], size_t *n);
+int orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[STMT_ID_LEN], size_t *n);
 /* Every org for the instance operator: id, created_us, counts of members, sites, cameras and
  * gateways, quota_bytes and quota_effective_us. No names, keys or statements. */
 json_t *orgs_operator_json(struct orgs *o);

@@ -122,10 +122,10 @@ out:
 }
 
 int
-orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[ORGS_CAM_LEN], size_t *n)
+orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[STMT_ID_LEN], size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	uint8_t (*a)[ORGS_CAM_LEN] = NULL, (*t)[ORGS_CAM_LEN];
+	uint8_t (*a)[STMT_ID_LEN] = NULL, (*t)[STMT_ID_LEN];
 	size_t cap = 0;
 	const char *hex;
 	int r, rc;
@@ -147,8 +147,8 @@ orgs_camera_ids(struct orgs *o, const char *org, uint8_t (**ids)[ORGS_CAM_LEN], 
 			a = t;
 		}
 		/* Ids are checked as 32 hex when registered; anything else is skipped. */
-		if (hex != NULL && strlen(hex) == 2 * ORGS_CAM_LEN &&
-		    hex_decode(hex, a[*n], ORGS_CAM_LEN) == 0)
+		if (hex != NULL && strlen(hex) == 2 * STMT_ID_LEN &&
+		    hex_decode(hex, a[*n], STMT_ID_LEN) == 0)
 			(*n)++;
 	}
 	if (rc != SQLITE_DONE)

@@ -28,7 +28,7 @@ static int64_t
 org_quotas_pass(struct server *srv, int64_t now)
 {
 	struct orgs_quota *q = NULL;
-	uint8_t (*cams)[ORGS_CAM_LEN] = NULL;
+	uint8_t (*cams)[STMT_ID_LEN] = NULL;
 	size_t nq = 0, nc, i;
 	int64_t total = 0, deleted;
 
