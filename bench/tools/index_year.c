@@ -1,4 +1,4 @@
-/* index_year.c - benchmark tool: fills a fresh index with DAYS of 2-second segments for one camera (with outages) and times timeline queries. */
+/* index_year.c - benchmark tool: fills a fresh index with DAYS of 2-second segments for one camera (with outages), times timeline queries and the index's other work, then removes the camera. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +166,51 @@ time_ops(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t end, int64_
 	return 0;
 }
 
+/* Removing the camera with its whole history, as DELETE .../cameras/{id} does: the removal
+ * itself (what the request waits for), then retention's purge batches, each of which holds
+ * the index's lock (and so every camera's ingest) while it runs. Prints two "query" lines:
+ * the removal, and the batches (median, min, max; rows = links per batch), then one "purge"
+ * line with the batch count and the total time. */
+static int
+time_removal(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
+{
+	double a, *ms = NULL, total = 0;
+	int64_t links = 0, bytes = 0, deleted, most = 0, purged = 0;
+	size_t n = 0, cap = 0;
+	int r, ret = -1;
+
+	a = mono_ms();
+	if (index_camera_remove(ix, cam, &links, &bytes) != 0)
+		goto out;
+	printf("query name=camera_remove median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n",
+	    mono_ms() - a, mono_ms() - a, mono_ms() - a, links);
+	do {
+		if (n == cap) {
+			double *grown = realloc(ms, (cap = cap ? 2 * cap : 1024) * sizeof(*ms));
+
+			if (grown == NULL)
+				goto out;
+			ms = grown;
+		}
+		a = mono_ms();
+		if ((r = index_purge_removed(ix, &deleted)) < 0)
+			goto out;
+		ms[n] = mono_ms() - a;
+		total += ms[n++];
+		purged += deleted;
+		if (deleted > most)
+			most = deleted;
+	} while (r == 1);
+	qsort(ms, n, sizeof(ms[0]), cmp_double);
+	printf("query name=purge_batch median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n",
+	    ms[n / 2], ms[0], ms[n - 1], most);
+	printf("purge batches=%zu links=%" PRId64 " seconds=%.1f\n", n, purged, total / 1e3);
+	ret = purged == links ? 0 : -1;
+out:
+	free(ms);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,7 +287,7 @@ main(int argc, char **argv)
 	    "timeline_month") != 0 ||
 	    time_queries(ix, cam, t0, end - t0, DAY_US, 0, "segments_day") != 0 ||
 	    time_queries(ix, cam, t0, end - t0, 3600LL * 1000000LL, 0, "segments_hour") != 0 ||
-	    time_ops(ix, cam, end, days, nlinks) != 0)
+	    time_ops(ix, cam, end, days, nlinks) != 0 || time_removal(ix, cam) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -138,8 +138,9 @@ h_org_camera_remove(struct req *rq)
 	 * registration) and nobody may view it, so nothing new lands behind the deletion. */
 	if (orgs_camera_remove(srv->idn->orgs, org, hex, &saved) != 0)
 		return http_error(rq, 500, "internal error", 0);
-	/* Nothing was deleted (one index transaction): registered again, so that the removal
-	 * can be retried rather than leave footage no organization owns. */
+	/* Nothing changed in the index (one small transaction; the links themselves go later, a
+	 * batch at a time, index_purge_removed): registered again, so that the removal can be
+	 * retried rather than leave footage no organization owns. */
 	if (index_camera_remove(srv->ix, cam, &links, &bytes) != 0) {
 		log_err("orgs", "op=camera_remove org=%s camera=%s err=index restored=%d", org, hex,
 		    orgs_camera_restore(srv->idn->orgs, org, hex, &saved) == 0);

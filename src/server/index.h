@@ -110,24 +110,43 @@ int index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_
 typedef int (*index_stream_fn)(void *ctx, const struct index_stream_summary *s);
 int index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx);
 
+/*
+ * Deletion is bounded: one call of index_expire, index_expire_cameras or index_purge_removed
+ * deletes at most INDEX_DELETE_BATCH links (index_set_delete_batch) in one transaction and
+ * releases the lock, so ingest and viewers wait for one batch, never for a whole history;
+ * the caller (retention.c) calls again while a call reports more. Each batch is a
+ * transaction of its own: a crash between batches leaves a consistent index, and the next
+ * pass goes on where it stopped.
+ */
+#define INDEX_DELETE_BATCH 2048
+void index_set_delete_batch(struct index *ix, int n);
 /* Retention: delete, in one transaction, links whose end is older than now minus the
  * camera's max age (default_max_age_s when the camera has none; <= 0 disables), then the
- * oldest links while total bytes exceed quota (0 disables). *deleted gets the count.
- * 0 or INDEX_E_IO. */
+ * oldest links while total bytes exceed quota (0 disables), at most one batch. *deleted
+ * gets the count. 1 when the batch was full (call again), 0 when nothing more is due, or
+ * INDEX_E_IO. */
 int index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t quota,
     int64_t *deleted);
 /* A set of cameras (an organization's, index_quota.c): the bytes of their links, and the
- * deletion of their oldest links, in one transaction, until those bytes are at most quota;
- * *deleted gets the count. Cameras the index does not know count as empty. 0 or INDEX_E_IO. */
+ * deletion of their oldest links, one batch in one transaction, until those bytes are at
+ * most quota; *deleted gets the count. Cameras the index does not know count as empty.
+ * index_cameras_bytes: 0 or INDEX_E_IO; index_expire_cameras: 1 when the batch was full
+ * (call again), 0, or INDEX_E_IO. */
 int index_cameras_bytes(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
     uint64_t *bytes);
 int index_expire_cameras(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], size_t n,
     uint64_t quota, int64_t *deleted);
-/* A removed camera: delete every link of every stream (its blobs go at the next retention
- * passes), its totals and spans, and its gateway binding and retention (so ingest must
- * claim it anew). *links and *bytes get what was deleted. 0 or INDEX_E_IO. */
+/* A removed camera, in one small transaction: its gateway binding and retention go (so
+ * ingest must claim it anew), its spans go (nothing of it is listed), and its links are
+ * handed to index_purge_removed under a key no camera id maps to any more (a camera added
+ * again with the same id starts clean). *links and *bytes get what it held. 0 or
+ * INDEX_E_IO. */
 int index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t *links,
     int64_t *bytes);
+/* Delete one batch of removed cameras' links (their blobs become orphan candidates, which
+ * retention unlinks), and forget a removed camera once it has none. *deleted gets the
+ * count. 1 when more remain, 0 when none, or INDEX_E_IO. */
+int index_purge_removed(struct index *ix, int64_t *deleted);
 /* Total bytes of indexed links. 0 or INDEX_E_IO. */
 int index_total_bytes(struct index *ix, uint64_t *out);
 

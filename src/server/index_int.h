@@ -19,9 +19,12 @@ struct index {
 	sqlite3_stmt *link_st[INDEX_LINK_STMTS];
 	/* index_totals.c's upsert, run once per link added. */
 	sqlite3_stmt *totals_add;
-	/* Committed camera_keys rows seen lately (rows are never deleted, so never stale). */
+	/* Committed camera_keys rows seen lately; a removed camera's entry is forgotten when its
+	 * row is renamed (index_key_forget_locked), so an entry is never stale. */
 	struct { uint8_t id[CAMERA_ID_LEN]; int64_t key; int used; } keys[INDEX_KEY_CACHE];
 	unsigned keys_next;
+	/* Most links one retention, quota or purge call deletes (index_set_delete_batch). */
+	int delete_batch;
 };
 
 /* The spans table and its indexes (index_spans.c), created with the rest of the schema. */
@@ -79,5 +82,7 @@ int index_blobs_candidates_locked(struct index *ix, const char *select_ids, int6
  * own statement; the caller must not be inside a transaction it may roll back. */
 int index_camera_key_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int create,
     int64_t *key);
+/* Drop a camera id from the key cache (its camera_keys row was renamed). */
+void index_key_forget_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN]);
 
 #endif

@@ -1,4 +1,4 @@
-/* index_quota.c - deleting footage by camera rather than by age: a set of cameras' bytes and the oldest-first deletion that keeps them under an organization's quota (retention.c), and everything a removed camera stored. */
+/* index_quota.c - deleting footage by camera rather than by age: a set of cameras' bytes and the oldest-first deletion that keeps them under an organization's quota (retention.c), and a removed camera's history, a batch at a time. */
 #include <stdlib.h>
 #include <string.h>
 #include "common/util.h"
@@ -154,7 +154,8 @@ read_batch(sqlite3_stmt *sel, const struct qstream *q, int64_t bound, struct qli
 	return rc == SQLITE_DONE ? 0 : INDEX_E_IO;
 }
 
-/* Delete the set's oldest links while its total exceeds quota. Lock and transaction held. */
+/* Delete the set's oldest links while its total exceeds quota, at most one batch. Lock and
+ * transaction held. */
 static int
 expire_set_locked(struct index *ix, struct qstream *s, size_t ns, uint64_t total, uint64_t quota,
     int64_t *deleted)
@@ -174,7 +175,7 @@ expire_set_locked(struct index *ix, struct qstream *s, size_t ns, uint64_t total
 	    (r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0 ||
 	    (r = index_prep(ix, &cand, "INSERT OR IGNORE INTO blob_candidates (id) VALUES (?)")) != 0)
 		goto out;
-	while (total > quota) {
+	while (total > quota && *deleted < ix->delete_batch) {
 		if ((r = heads(head, s, ns, &oldest, &next)) != 0)
 			goto out;
 		if (oldest == SIZE_MAX)
@@ -184,7 +185,7 @@ expire_set_locked(struct index *ix, struct qstream *s, size_t ns, uint64_t total
 			goto out;
 		if (nb == 0)
 			break;
-		for (i = 0; i < nb && total > quota; i++) {
+		for (i = 0; i < nb && total > quota && *deleted < ix->delete_batch; i++) {
 			sqlite3_reset(del);
 			sqlite3_bind_int64(del, 1, s[oldest].key);
 			sqlite3_bind_int(del, 2, s[oldest].stream);
@@ -228,8 +229,10 @@ index_expire_cameras(struct index *ix, const uint8_t (*cams)[CAMERA_ID_LEN], siz
 	if (*deleted > 0 && ((r = index_totals_drop_empty_locked(ix)) != 0 ||
 	    (r = index_spans_trim_locked(ix)) != 0))
 		goto rollback;
-	if ((r = index_exec(ix, "COMMIT")) == 0)
+	if ((r = index_exec(ix, "COMMIT")) == 0) {
+		r = *deleted >= ix->delete_batch;
 		goto out;
+	}
 rollback:
 	index_exec(ix, "ROLLBACK");
 	*deleted = 0;
@@ -239,6 +242,31 @@ out:
 	return r;
 }
 
+/* Run a statement taking one integer (a camera key) to its end. The caller holds the lock. */
+static int
+key_exec(struct index *ix, const char *sql, int64_t key)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = index_prep(ix, &st, sql)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, key);
+	r = index_step_done(ix, st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * Removal is two steps. index_camera_remove takes the camera out of everything a request or
+ * an upload can reach, in one small transaction: its binding, its retention, its spans, and
+ * its id, which camera_keys renames to 'removed:KEY' (no 32-hex id looks like that; the row
+ * stays so that its key cannot be handed out again while links still carry it). Its links
+ * then wait in camera_purge for index_purge_removed, which retention calls a batch at a
+ * time: deleting a year of one camera (15.7 million links) in the removal's transaction held
+ * the index's lock, and so every camera's ingest, for as long as the deletion took. The
+ * purge keeps stream_totals true at each batch, so storage used counts what is still on disk.
+ */
 int
 index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t *links,
     int64_t *bytes)
@@ -259,31 +287,24 @@ index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t 
 		r = known;
 		goto rollback;
 	}
-	if (known && (r = set_streams(ix, (const uint8_t (*)[CAMERA_ID_LEN])cam, 1, &s, &ns,
-	    &total)) != 0)
-		goto rollback;
-	for (i = 0; i < ns; i++) {
-		/* The stream's blobs become orphan candidates; retention unlinks them once sealed. */
-		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
-		    "cam = ?1 AND stream = ?2 AND end_us < ?3", s[i].key, s[i].stream, INT64_MAX)) != 0)
-			goto rollback;
-		*links += s[i].links;
-	}
 	if (known) {
-		if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ?")) != 0)
+		if ((r = set_streams(ix, (const uint8_t (*)[CAMERA_ID_LEN])cam, 1, &s, &ns,
+		    &total)) != 0)
 			goto rollback;
-		sqlite3_bind_int64(del, 1, key);
-		if ((r = index_step_done(ix, del)) != 0)
+		for (i = 0; i < ns; i++)
+			*links += s[i].links;
+		if (ns == 0) {
+			/* No links carry the key: it goes now. */
+			if ((r = key_exec(ix, "DELETE FROM stream_totals WHERE cam = ?", key)) != 0 ||
+			    (r = key_exec(ix, "DELETE FROM camera_keys WHERE key = ?", key)) != 0)
+				goto rollback;
+		} else if ((r = key_exec(ix, "INSERT INTO camera_purge (key) VALUES (?) ON CONFLICT "
+		    "(key) DO NOTHING", key)) != 0 ||
+		    (r = key_exec(ix, "UPDATE camera_keys SET id = 'removed:' || key WHERE key = ?",
+		    key)) != 0 ||
+		    (r = key_exec(ix, "DELETE FROM spans WHERE cam = ?", key)) != 0) {
 			goto rollback;
-		sqlite3_finalize(del);
-		del = NULL;
-		if ((r = index_prep(ix, &del, "DELETE FROM stream_totals WHERE cam = ?")) != 0)
-			goto rollback;
-		sqlite3_bind_int64(del, 1, key);
-		if ((r = index_step_done(ix, del)) != 0 || (r = index_spans_trim_locked(ix)) != 0)
-			goto rollback;
-		sqlite3_finalize(del);
-		del = NULL;
+		}
 	}
 	/* The gateway binding and the camera's own retention: a camera added again starts clean. */
 	if ((r = index_prep(ix, &del, "DELETE FROM cameras WHERE id = ?")) != 0)
@@ -293,6 +314,7 @@ index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t 
 	if ((r = index_step_done(ix, del)) != 0)
 		goto rollback;
 	if ((r = index_exec(ix, "COMMIT")) == 0) {
+		index_key_forget_locked(ix, cam);
 		*bytes = (int64_t)total;
 		goto out;
 	}
@@ -303,5 +325,110 @@ out:
 	sqlite3_finalize(del);
 	pthread_mutex_unlock(&ix->mu);
 	free(s);
+	return r;
+}
+
+/* The links of one batch: a removed camera's key, up to (stream, seq) in primary-key order. */
+#define PURGE_WHERE "cam = ?1 AND (stream < ?2 OR (stream = ?2 AND seq <= ?3))"
+#define PURGE_ALL_STREAMS 256	/* past every stream (uint8_t): the batch takes them all */
+
+/* Take one batch's links off its streams' totals. The caller holds the lock and the
+ * transaction. */
+static int
+purge_totals_locked(struct index *ix, int64_t key, int stream, int64_t seq, int64_t *deleted)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n[PURGE_ALL_STREAMS], b[PURGE_ALL_STREAMS];
+	int sid[PURGE_ALL_STREAMS], ns = 0, i, r, rc;
+
+	if ((r = index_prep(ix, &st, "SELECT stream, COUNT(*), COALESCE(SUM(length), 0) FROM "
+	    "links WHERE " PURGE_WHERE " GROUP BY stream")) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, key);
+	sqlite3_bind_int(st, 2, stream);
+	sqlite3_bind_int64(st, 3, seq);
+	while (ns < PURGE_ALL_STREAMS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sid[ns] = sqlite3_column_int(st, 0);
+		n[ns] = sqlite3_column_int64(st, 1);
+		b[ns] = sqlite3_column_int64(st, 2);
+		ns++;
+	}
+	r = rc == SQLITE_DONE || ns == PURGE_ALL_STREAMS ? 0 : INDEX_E_IO;
+	sqlite3_finalize(st);
+	/* Applied after the read: no cursor stays open on links while totals change. */
+	for (i = 0; i < ns && r == 0; i++) {
+		r = index_totals_add_locked(ix, key, (uint8_t)sid[i], -n[i], -b[i]);
+		*deleted += n[i];
+	}
+	return r;
+}
+
+int
+index_purge_removed(struct index *ix, int64_t *deleted)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t key = 0, seq = INT64_MAX;
+	int stream = PURGE_ALL_STREAMS, r, rc, found = 0, more = 0;
+
+	*deleted = 0;
+	pthread_mutex_lock(&ix->mu);
+	if ((r = index_exec(ix, "BEGIN")) != 0)
+		goto out;
+	if ((r = index_prep(ix, &st, "SELECT key FROM camera_purge ORDER BY key LIMIT 1")) != 0)
+		goto rollback;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		key = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = INDEX_E_IO;
+		goto rollback;
+	}
+	found = rc == SQLITE_ROW;
+	if (!found)
+		goto rollback;	/* nothing to do: no write transaction to commit */
+	/* The batch ends at the delete_batch-th link in primary-key order, or takes the rest. */
+	if ((r = index_prep(ix, &st, "SELECT stream, seq FROM links WHERE cam = ? ORDER BY "
+	    "stream, seq LIMIT 1 OFFSET ?")) != 0)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, key);
+	sqlite3_bind_int(st, 2, ix->delete_batch - 1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		stream = sqlite3_column_int(st, 0);
+		seq = sqlite3_column_int64(st, 1);
+		more = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = INDEX_E_IO;
+		goto rollback;
+	}
+	if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
+	    PURGE_WHERE, key, stream, seq)) != 0 ||
+	    (r = purge_totals_locked(ix, key, stream, seq, deleted)) != 0 ||
+	    (r = index_prep(ix, &st, "DELETE FROM links WHERE " PURGE_WHERE)) != 0)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, key);
+	sqlite3_bind_int(st, 2, stream);
+	sqlite3_bind_int64(st, 3, seq);
+	r = index_step_done(ix, st);
+	sqlite3_finalize(st);
+	if (r != 0)
+		goto rollback;
+	/* The last batch: nothing carries the key any more, so it may go (and be reused). */
+	if (!more && ((r = key_exec(ix, "DELETE FROM stream_totals WHERE cam = ?", key)) != 0 ||
+	    (r = key_exec(ix, "DELETE FROM camera_purge WHERE key = ?", key)) != 0 ||
+	    (r = key_exec(ix, "DELETE FROM camera_keys WHERE key = ?", key)) != 0))
+		goto rollback;
+	if ((r = index_exec(ix, "COMMIT")) == 0) {
+		r = 1;
+		goto out;
+	}
+rollback:
+	index_exec(ix, "ROLLBACK");
+	if (r != 0)
+		*deleted = 0;
+out:
+	pthread_mutex_unlock(&ix->mu);
 	return r;
 }

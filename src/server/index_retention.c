@@ -85,13 +85,34 @@ out:
 	return r;
 }
 
+/* Count and bytes of a stream's links ending before `before`. The caller holds the lock. */
+static int
+count_before(sqlite3_stmt *cnt, int64_t key, int stream, int64_t before, int64_t *links,
+    int64_t *bytes)
+{
+	int rc;
+
+	sqlite3_reset(cnt);
+	sqlite3_bind_int64(cnt, 1, key);
+	sqlite3_bind_int(cnt, 2, stream);
+	sqlite3_bind_int64(cnt, 3, before);
+	if ((rc = sqlite3_step(cnt)) == SQLITE_ROW) {
+		*links = sqlite3_column_int64(cnt, 0);
+		*bytes = sqlite3_column_int64(cnt, 1);
+	}
+	sqlite3_reset(cnt);
+	return rc == SQLITE_ROW ? 0 : INDEX_E_IO;
+}
+
 /* Delete each stream's links that ended before now minus its max age: a range of the
  * time index (cam, stream, end_us) per stream, so the pass reads what it deletes and not
- * the whole history. The caller holds the lock and an open transaction. */
+ * the whole history. At most one batch in all: a stream with more is cut at the end of
+ * its batch's last link (links ending at the same instant go together). The caller holds
+ * the lock and an open transaction. */
 static int
 expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int64_t *deleted)
 {
-	sqlite3_stmt *cnt = NULL, *del = NULL;
+	sqlite3_stmt *cnt = NULL, *del = NULL, *cut = NULL;
 	struct aged *a = NULL;
 	size_t i, n = 0;
 	int r;
@@ -100,27 +121,35 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 	    (r = index_prep(ix, &cnt, "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM links "
 	    "WHERE cam = ? AND stream = ? AND end_us < ?")) != 0 ||
 	    (r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND "
-	    "end_us < ?")) != 0)
+	    "end_us < ?")) != 0 ||
+	    (r = index_prep(ix, &cut, "SELECT end_us FROM links WHERE cam = ? AND stream = ? "
+	    "ORDER BY end_us LIMIT 1 OFFSET ?")) != 0)
 		goto out;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && *deleted < ix->delete_batch; i++) {
 		int64_t before, links, bytes;
 
 		if (a[i].max_age_s <= 0 || a[i].max_age_s > now / 1000000)
 			continue;
 		before = now - 1000000 * a[i].max_age_s;
-		sqlite3_reset(cnt);
-		sqlite3_bind_int64(cnt, 1, a[i].key);
-		sqlite3_bind_int(cnt, 2, a[i].stream);
-		sqlite3_bind_int64(cnt, 3, before);
-		if (sqlite3_step(cnt) != SQLITE_ROW) {
-			r = INDEX_E_IO;
+		if ((r = count_before(cnt, a[i].key, a[i].stream, before, &links, &bytes)) != 0)
 			goto out;
-		}
-		links = sqlite3_column_int64(cnt, 0);
-		bytes = sqlite3_column_int64(cnt, 1);
-		sqlite3_reset(cnt);
 		if (links == 0)
 			continue;
+		if (links > ix->delete_batch - *deleted) {
+			sqlite3_reset(cut);
+			sqlite3_bind_int64(cut, 1, a[i].key);
+			sqlite3_bind_int(cut, 2, a[i].stream);
+			sqlite3_bind_int64(cut, 3, ix->delete_batch - *deleted - 1);
+			if (sqlite3_step(cut) != SQLITE_ROW) {
+				r = INDEX_E_IO;
+				goto out;
+			}
+			if (sqlite3_column_int64(cut, 0) < before)
+				before = sqlite3_column_int64(cut, 0) + 1;
+			sqlite3_reset(cut);
+			if ((r = count_before(cnt, a[i].key, a[i].stream, before, &links, &bytes)) != 0)
+				goto out;
+		}
 		/* The blobs these links lie in may be orphans once they are gone. */
 		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
 		    "cam = ?1 AND stream = ?2 AND end_us < ?3", a[i].key, a[i].stream, before)) != 0)
@@ -137,12 +166,13 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 out:
 	sqlite3_finalize(cnt);
 	sqlite3_finalize(del);
+	sqlite3_finalize(cut);
 	free(a);
 	return r;
 }
 
-/* Delete the oldest links until the total is at most quota; the caller holds the lock and
- * an open transaction. */
+/* Delete the oldest links until the total is at most quota, within the batch; the caller
+ * holds the lock and an open transaction. */
 static int
 expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 {
@@ -158,10 +188,11 @@ expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 	if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0 ||
 	    (r = index_prep(ix, &cand, "INSERT OR IGNORE INTO blob_candidates (id) VALUES (?)")) != 0)
 		goto out;
-	while (total > quota) {
+	while (total > quota && *deleted < ix->delete_batch) {
 		progress = 0;
 		sqlite3_reset(sel);
-		while (total > quota && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		while (total > quota && *deleted < ix->delete_batch &&
+		    (rc = sqlite3_step(sel)) == SQLITE_ROW) {
 			int64_t key = sqlite3_column_int64(sel, 0), len = sqlite3_column_int64(sel, 3);
 			int stream = sqlite3_column_int(sel, 1);
 
@@ -204,8 +235,10 @@ index_expire(struct index *ix, int64_t now, int64_t default_max_age_s, uint64_t 
 	if (*deleted > 0 && ((r = index_totals_drop_empty_locked(ix)) != 0 ||
 	    (r = index_spans_trim_locked(ix)) != 0))
 		goto rollback;
-	if ((r = index_exec(ix, "COMMIT")) == 0)
+	if ((r = index_exec(ix, "COMMIT")) == 0) {
+		r = *deleted >= ix->delete_batch;
 		goto out;
+	}
 rollback:
 	index_exec(ix, "ROLLBACK");
 	*deleted = 0;

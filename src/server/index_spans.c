@@ -239,7 +239,7 @@ index_spans_rebuild_locked(struct index *ix)
 	int r, rc, began = 0;
 
 	if ((r = sprep(ix, &st, "SELECT (SELECT COUNT(*) FROM spans) = 0 AND "
-	    "EXISTS (SELECT 1 FROM links WHERE kind = 0)")) != 0)
+	    "EXISTS (SELECT 1 FROM links WHERE kind = 0 AND cam NOT IN (SELECT key FROM camera_purge))")) != 0)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW || sqlite3_column_int(st, 0) == 0) {
@@ -254,7 +254,7 @@ index_spans_rebuild_locked(struct index *ix)
 	}
 	began = 1;
 	if ((r = sprep(ix, &st, "SELECT cam, stream, start_us, end_us FROM links WHERE kind = 0 "
-	    "ORDER BY cam, stream, start_us")) != 0)
+	    "AND cam NOT IN (SELECT key FROM camera_purge) ORDER BY cam, stream, start_us")) != 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&l, 0, sizeof(l));

@@ -31,6 +31,8 @@ static const char *const schema[] = {
 	"CREATE INDEX IF NOT EXISTS links_time ON links (cam, stream, end_us)",
 	"CREATE INDEX IF NOT EXISTS links_blob ON links (blob)",
 	"CREATE INDEX IF NOT EXISTS links_end ON links (end_us)",
+	/* Removed cameras whose links are still being deleted, a batch at a time (index_quota.c). */
+	"CREATE TABLE IF NOT EXISTS camera_purge (key INTEGER PRIMARY KEY)",
 };
 
 /* The first schema's links (hex camera in every row) moved to camera keys in one transaction:
@@ -175,6 +177,7 @@ index_open(struct index **ixp, const char *path)
 	if ((ix = calloc(1, sizeof(*ix))) == NULL)
 		return INDEX_E_IO;
 	pthread_mutex_init(&ix->mu, NULL);
+	ix->delete_batch = INDEX_DELETE_BATCH;
 	if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		log_err("index", "op=open path=%s err=\"%s\"", path,
@@ -212,6 +215,14 @@ index_open(struct index **ixp, const char *path)
 out:
 	index_close(ix);
 	return r;
+}
+
+void
+index_set_delete_batch(struct index *ix, int n)
+{
+	pthread_mutex_lock(&ix->mu);
+	ix->delete_batch = n > 0 ? n : INDEX_DELETE_BATCH;
+	pthread_mutex_unlock(&ix->mu);
 }
 
 void
@@ -258,6 +269,16 @@ key_remember(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t key)
 	memcpy(ix->keys[i].id, cam, CAMERA_ID_LEN);
 	ix->keys[i].key = key;
 	ix->keys[i].used = 1;
+}
+
+void
+index_key_forget_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
+{
+	int i;
+
+	for (i = 0; i < INDEX_KEY_CACHE; i++)
+		if (ix->keys[i].used && memcmp(ix->keys[i].id, cam, CAMERA_ID_LEN) == 0)
+			ix->keys[i].used = 0;
 }
 
 int
@@ -443,6 +464,22 @@ out:
 	return r;
 }
 
+/* Whether a gateway claims the camera (a row in cameras): 1, 0 or INDEX_E_IO. The caller
+ * holds the lock. */
+static int
+camera_claimed_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = lstmt(ix, LS_CLAIMED)) == NULL)
+		return INDEX_E_IO;
+	bind_hex(st, 1, cam, CAMERA_ID_LEN);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : INDEX_E_IO;
+}
+
 int
 index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res)
 {
@@ -456,30 +493,24 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 		    l[i].length > INT64_MAX)
 			return INDEX_E_IO;
 	pthread_mutex_lock(&ix->mu);
-	/* Camera keys first, each committed on its own: a key is never rolled back. */
+	/* Camera keys first, each committed on its own: a key is never rolled back. A camera
+	 * no gateway claims (removed while its links were in flight) gets none. */
 	for (i = 0; i < n; i++)
 		if ((i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) &&
-		    index_camera_key_locked(ix, l[i].camera_id, 1, &key) != 1)
+		    ((claimed = camera_claimed_locked(ix, l[i].camera_id)) < 0 ||
+		    (claimed && index_camera_key_locked(ix, l[i].camera_id, 1, &key) != 1)))
 			goto out;
 	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) {
-			if (index_camera_key_locked(ix, l[i].camera_id, 0, &key) != 1 ||
-			    (st = lstmt(ix, LS_CLAIMED)) == NULL) {
-				r = INDEX_E_IO;
-				goto rollback;
-			}
 			/* A link that was in flight while its camera was removed is not kept: the
 			 * gateway is not acked and its resend is refused at the door. */
-			bind_hex(st, 1, l[i].camera_id, CAMERA_ID_LEN);
-			claimed = sqlite3_step(st);
-			sqlite3_reset(st);
-			if (claimed != SQLITE_ROW && claimed != SQLITE_DONE) {
+			if ((claimed = camera_claimed_locked(ix, l[i].camera_id)) < 0 ||
+			    (claimed && index_camera_key_locked(ix, l[i].camera_id, 0, &key) != 1)) {
 				r = INDEX_E_IO;
 				goto rollback;
 			}
-			claimed = claimed == SQLITE_ROW;
 		}
 		if (!claimed) {
 			res[i] = INDEX_E_NOTFOUND;

@@ -134,8 +134,8 @@ index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
 
 	pthread_mutex_lock(&ix->mu);
 	if ((r = index_prep(ix, &st, "SELECT k.id, t.stream, t.links, t.bytes, t.cam FROM "
-	    "stream_totals t JOIN camera_keys k ON k.key = t.cam WHERE t.links > 0 "
-	    "ORDER BY k.id, t.stream LIMIT ?")) != 0 ||
+	    "stream_totals t JOIN camera_keys k ON k.key = t.cam WHERE t.links > 0 AND t.cam NOT IN "
+	    "(SELECT key FROM camera_purge) ORDER BY k.id, t.stream LIMIT ?")) != 0 ||
 	    (r = index_prep(ix, &first, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
 	    "ORDER BY end_us, seq LIMIT 1")) != 0 ||
 	    (r = index_prep(ix, &last, "SELECT end_us FROM links WHERE cam = ? AND stream = ? "

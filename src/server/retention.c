@@ -13,6 +13,13 @@
 #include "server/store.h"
 
 #define RETENTION_BLOB_BATCH 64
+/* A pass deletes index batches (INDEX_DELETE_BATCH links each, one transaction each) for at
+ * most this long; what is left waits for the next pass, so a large deletion (a removed
+ * camera's year, a retention cut from a year to a week) never holds the index for long and
+ * the thread still sees a stop within a pass. Between batches it pauses so that the
+ * ingest and request threads waiting for the index's lock get it first. */
+#define RETENTION_PASS_BUDGET_US 2000000
+#define RETENTION_BATCH_PAUSE_US 2000
 
 struct retention {
 	struct server *srv;
@@ -22,33 +29,54 @@ struct retention {
 	int stop;
 };
 
+/* Between two batches of one pass: 1 after a pause when the pass has time left, else 0. */
+static int
+batch_again(int64_t t0)
+{
+	struct timespec ts = { 0, RETENTION_BATCH_PAUSE_US * 1000 };
+
+	if (mono_us() - t0 >= RETENTION_PASS_BUDGET_US)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 /* Each organization with a storage quota: its oldest footage goes while its cameras hold more
  * than the quota (index_quota.c). Links deleted, or -1. */
 static int64_t
-org_quotas_pass(struct server *srv, int64_t now)
+org_quotas_pass(struct server *srv, int64_t now, int64_t t0)
 {
 	struct orgs_quota *q = NULL;
 	uint8_t (*cams)[STMT_ID_LEN] = NULL;
 	size_t nq = 0, nc, i;
-	int64_t total = 0, deleted;
+	int64_t total = 0, deleted, org_deleted;
+	int rc = 0;
 
 	if (srv->idn == NULL || srv->idn->orgs == NULL)
 		return 0;
 	if (orgs_quota_list(srv->idn->orgs, now, &q, &nq) != 0)
 		return -1;
-	for (i = 0; i < nq; i++) {
-		if (orgs_camera_ids(srv->idn->orgs, q[i].org, &cams, &nc) != 0 ||
-		    index_expire_cameras(srv->ix, cams, nc, q[i].bytes, &deleted) != 0) {
+	for (i = 0; i < nq && rc == 0; i++) {
+		if (orgs_camera_ids(srv->idn->orgs, q[i].org, &cams, &nc) != 0) {
 			total = -1;
 			break;
 		}
+		org_deleted = 0;
+		do {
+			if ((rc = index_expire_cameras(srv->ix, cams, nc, q[i].bytes, &deleted)) < 0)
+				break;
+			org_deleted += deleted;
+		} while (rc == 1 && batch_again(t0));
 		free(cams);
 		cams = NULL;
-		if (deleted > 0) {
-			log_info("retention", "op=org_quota org=%s quota_bytes=%llu links=%lld",
-			    q[i].org, (unsigned long long)q[i].bytes, (long long)deleted);
-			total += deleted;
+		if (org_deleted > 0) {
+			log_info("retention", "op=org_quota org=%s quota_bytes=%llu links=%lld%s",
+			    q[i].org, (unsigned long long)q[i].bytes, (long long)org_deleted,
+			    rc == 1 ? " more=next_pass" : "");
+			total += org_deleted;
 		}
+		if (rc < 0)
+			total = -1;
 	}
 	free(cams);
 	free(q);
@@ -59,14 +87,28 @@ int
 retention_pass(struct server *srv, int64_t now)
 {
 	struct index_blob ob[RETENTION_BLOB_BATCH];
-	int64_t deleted = 0;
-	int n, i, removed = 0;
+	int64_t deleted, total = 0, t0 = mono_us();
+	int n, i, rc, removed = 0;
 
-	if (index_expire(srv->ix, now, srv->retention_s, srv->quota_bytes, &deleted) != 0)
-		return -1;
-	if (deleted > 0)
-		log_info("retention", "op=expire links=%lld", (long long)deleted);
-	if (org_quotas_pass(srv, now) < 0)
+	/* Removed cameras first: their footage is owned by no one and counts against no quota. */
+	do {
+		if ((rc = index_purge_removed(srv->ix, &deleted)) < 0)
+			return -1;
+		total += deleted;
+	} while (rc == 1 && batch_again(t0));
+	if (total > 0)
+		log_info("retention", "op=purge_removed links=%lld%s", (long long)total,
+		    rc == 1 ? " more=next_pass" : "");
+	total = 0;
+	do {
+		if ((rc = index_expire(srv->ix, now, srv->retention_s, srv->quota_bytes, &deleted)) < 0)
+			return -1;
+		total += deleted;
+	} while (rc == 1 && batch_again(t0));
+	if (total > 0)
+		log_info("retention", "op=expire links=%lld%s", (long long)total,
+		    rc == 1 ? " more=next_pass" : "");
+	if (org_quotas_pass(srv, now, t0) < 0)
 		return -1;
 	/* Blob rows outlive their files only between these two steps; the next pass (or the
 	 * next start) finishes whatever a crash interrupted. */

@@ -338,8 +338,18 @@ if command -v ffmpeg >/dev/null && [ -x "$BIN/vigil-camsim" ]; then
 		check segments_of_removed_camera_404 test "$(curl -s -m 20 -o /dev/null -w '%{http_code}' \
 			-H "Cookie: $(cat "$T/alice.s")" \
 			"$URL/api/v1/cameras/$CAM1/streams/0/segments?from=0&to=$(( ($(date +%s) + 60) * 1000000 ))")" = 404
-		check index_links_gone test "$(sqlite3 -cmd '.timeout 5000' "$DATA/index.db" \
-			"SELECT COUNT(*) FROM links l JOIN camera_keys k ON k.key = l.cam WHERE k.id = '$CAM1'")" = 0
+		# At once no camera id maps to its links; retention then deletes them a batch at a
+		# time (camera_purge) and forgets the key.
+		check index_id_unmapped test "$(sqlite3 -cmd '.timeout 5000' "$DATA/index.db" \
+			"SELECT COUNT(*) FROM camera_keys WHERE id = '$CAM1'")" = 0
+		ok=0
+		for _ in $(seq 1 30); do
+			[ "$(sqlite3 -cmd '.timeout 5000' "$DATA/index.db" "SELECT (SELECT COUNT(*) FROM \
+				camera_purge) + (SELECT COUNT(*) FROM links WHERE cam NOT IN (SELECT key FROM \
+				camera_keys))")" = 0 ] && { ok=1; break; }
+			sleep 1
+		done
+		check index_links_purged test "$ok" -eq 1
 		ok=0
 		for _ in $(seq 1 30); do
 			[ "$(find "$DATA/blobs/$CAM1" -name '*.blob' 2>/dev/null | wc -l)" = 0 ] && { ok=1; break; }

@@ -531,17 +531,40 @@ test_cameras_quota(void **state)
 	assert_int_equal(bytes, 50);
 }
 
-/* A removed camera: every link of every stream goes with its totals and spans, the other
- * camera keeps everything, a link still in flight is refused (INDEX_E_NOTFOUND), and the
- * camera can be claimed again from scratch. */
+/* Count the streams listed (index_streams_list) of one camera. */
+struct cam_count { const uint8_t *cam; int n; };
+
+static int
+cam_streams_cb(void *ctx, const struct index_stream_summary *s)
+{
+	struct cam_count *c = ctx;
+
+	if (memcmp(s->camera_id, c->cam, 16) == 0)
+		c->n++;
+	return 0;
+}
+
+static int
+cam_streams(struct index *ix, const uint8_t *id)
+{
+	struct cam_count c = { id, 0 };
+
+	assert_true(index_streams_list(ix, 100, cam_streams_cb, &c) >= 0);
+	return c.n;
+}
+
+/* A removed camera: at once nothing of it is listed or reachable by its id and a link still
+ * in flight is refused (INDEX_E_NOTFOUND); its links then go a batch at a time
+ * (index_purge_removed) while storage used still counts them, the other camera keeps
+ * everything, and the camera can be claimed again from scratch, even before the purge ends. */
 static void
 test_camera_remove(void **state)
 {
 	struct fx *f = *state;
 	static const uint8_t gone[16] = { 0xd1 }, kept[16] = { 0xd2 };
 	struct index_link l;
-	uint64_t bytes;
-	int64_t b, links, rbytes, age;
+	uint64_t bytes, seqs[16];
+	int64_t b, links, rbytes, age, del;
 	int i;
 
 	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
@@ -558,6 +581,7 @@ test_camera_remove(void **state)
 		memcpy(l.camera_id, kept, 16);
 		assert_int_equal(index_link_add(f->ix, &l), 0);
 	}
+	assert_int_equal(cam_streams(f->ix, gone), 2);
 	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
 	assert_int_equal(links, 8);
 	assert_int_equal(rbytes, 80);
@@ -566,21 +590,114 @@ test_camera_remove(void **state)
 	assert_int_equal(index_link_exists(f->ix, gone, 0, 0), 0);
 	assert_int_equal(index_link_exists(f->ix, gone, 1, 3), 0);
 	assert_int_equal(index_link_exists(f->ix, kept, 1, 3), 1);
-	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
-	assert_int_equal(bytes, 40);
+	seqs[0] = 0;
+	assert_int_equal(index_links_range(f->ix, gone, 0, 0, 100 * S, 10, count_cb, seqs), 0);
+	assert_int_equal(cam_streams(f->ix, gone), 0);
+	assert_int_equal(cam_streams(f->ix, kept), 1);
 	assert_int_equal(index_camera_retention(f->ix, gone, &age), INDEX_E_NOTFOUND);
+	/* Still on disk until purged: storage used counts it. */
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 120);
 	/* In flight when it was removed: not added. */
 	mklink(&l, 9, 20 * S, 22 * S, b, 10);
 	memcpy(l.camera_id, gone, 16);
 	assert_int_equal(index_link_add(f->ix, &l), INDEX_E_NOTFOUND);
 	assert_int_equal(index_link_exists(f->ix, gone, 0, 9), 0);
-	/* Removing again finds nothing; claimed anew, it records again. */
+	/* Removing again finds nothing; claimed anew before the purge, it records again under a
+	 * new key and none of the old links shows. */
 	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
 	assert_int_equal(links, 0);
 	assert_int_equal(index_camera_claim(f->ix, gone, gw1), 0);
 	assert_int_equal(index_link_add(f->ix, &l), 0);
 	assert_int_equal(index_cameras_bytes(f->ix, &gone, 1, &bytes), 0);
 	assert_int_equal(bytes, 10);
+	assert_int_equal(index_link_exists(f->ix, gone, 0, 0), 0);
+	/* The purge: 8 links in batches of 3, each its own transaction, totals kept true. */
+	index_set_delete_batch(f->ix, 3);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(del, 3);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 130 - 30);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(del, 3);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(del, 2);
+	assert_int_equal(index_purge_removed(f->ix, &del), 0);
+	assert_int_equal(del, 0);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 50);
+	/* The camera added again and the other one are untouched. */
+	assert_int_equal(index_cameras_bytes(f->ix, &gone, 1, &bytes), 0);
+	assert_int_equal(bytes, 10);
+	assert_int_equal(index_link_exists(f->ix, gone, 0, 9), 1);
+	assert_int_equal(index_link_exists(f->ix, kept, 1, 0), 1);
+	assert_int_equal(cam_streams(f->ix, gone), 1);
+	/* A purge interrupted between batches goes on after a reopen. */
+	assert_int_equal(index_camera_remove(f->ix, kept, &links, &rbytes), 0);
+	assert_int_equal(links, 4);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(del, 3);
+	index_close(f->ix);
+	assert_int_equal(index_open(&f->ix, f->path), 0);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 20);
+	assert_int_equal(cam_streams(f->ix, kept), 0);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(del, 1);
+	assert_int_equal(index_purge_removed(f->ix, &del), 0);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 10);
+}
+
+/* Retention and quota deletions stop at a batch and report that more is due; the next calls
+ * finish the work, each batch a transaction that leaves totals and spans true. */
+static void
+test_batched_expiry(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t set[1][16] = { { 1, 2, 3 } };
+	struct index_link l;
+	uint64_t bytes;
+	int64_t b, del;
+	int i, r, calls;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &b), 0);
+	for (i = 0; i < 20; i++) {
+		mklink(&l, (uint64_t)i, i * S, (i + 1) * S, b, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	index_set_delete_batch(f->ix, 6);
+	/* Age: links ending before 15 s (14 of them) go as 6, 6, 2. */
+	assert_int_equal(index_expire(f->ix, 65 * S, 50, 0, &del), 1);
+	assert_int_equal(del, 6);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 5), 0);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 6), 1);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 140);
+	assert_int_equal(index_expire(f->ix, 65 * S, 50, 0, &del), 1);
+	assert_int_equal(del, 6);
+	assert_int_equal(index_expire(f->ix, 65 * S, 50, 0, &del), 0);
+	assert_int_equal(del, 2);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 13), 0);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 14), 1);
+	/* An organization's quota of 10 bytes: 5 of the 6 left go in one full batch... */
+	assert_int_equal(index_expire_cameras(f->ix, set, 1, 20, &del), 0);
+	assert_int_equal(del, 4);
+	index_set_delete_batch(f->ix, 1);
+	calls = 0;
+	do {
+		r = index_expire_cameras(f->ix, set, 1, 0, &del);
+		assert_true(r >= 0);
+		assert_true(del <= 1);
+		calls++;
+	} while (r == 1 && calls < 10);
+	assert_int_equal(r, 0);
+	assert_int_equal(index_cameras_bytes(f->ix, set, 1, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 0);
 }
 
 int
@@ -596,6 +713,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_orphans_sealed_empty_and_refill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cameras_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_camera_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batched_expiry, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
