@@ -35,13 +35,16 @@ echo "$out" | grep '^query ' | while read -r line; do
 	quota_pass) label="retention pass with a quota, nothing due"; goal="" ;;
 	total_bytes) label="storage used (/metrics)"; goal="" ;;
 	orphan_blobs) label="retention's orphan-blob check, nothing to remove"; goal="" ;;
-	camera_remove) label="camera removal (the request's index work; rows: links it held)"; goal="" ;;
-	purge_batch) label="one purge batch of the removed camera's links (holds the index lock)"; goal="" ;;
+	expire_batch) label="one batch of a retention cut to half the history (holds the index lock; rows: links)"; goal="" ;;
+	camera_remove) label="camera removal, the request's index work (rows: links it held)"; goal="" ;;
+	purge_batch) label="one batch of the removed camera's purge (holds the index lock; rows: links)"; goal="" ;;
 	*) label=$name goal="" ;;
 	esac
 	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(val "$line" rows)" "$(val "$line" median_ms)" \
 		"$(val "$line" min_ms)" "$(val "$line" max_ms)" "$goal"
 done
-purge=$(echo "$out" | grep '^purge ')
-[ -n "$purge" ] && echo && echo "Removed camera purged in $(val "$purge" batches) batches, $(val "$purge" links) links, $(val "$purge" seconds) s of index work in all."
+echo
+echo "$out" | grep '^deleted ' | while read -r line; do
+	echo "- $(val "$line" name): $(val "$line" batches) batches, $(val "$line" links) links, $(val "$line" seconds) s of index work in all"
+done
 exit 0

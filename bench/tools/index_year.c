@@ -166,24 +166,18 @@ time_ops(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t end, int64_
 	return 0;
 }
 
-/* Removing the camera with its whole history, as DELETE .../cameras/{id} does: the removal
- * itself (what the request waits for), then retention's purge batches, each of which holds
- * the index's lock (and so every camera's ingest) while it runs. Prints two "query" lines:
- * the removal, and the batches (median, min, max; rows = links per batch), then one "purge"
- * line with the batch count and the total time. */
-static int
-time_removal(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
+/* Call one batched deletion until it reports nothing more; prints a "query" line with the
+ * batches' median, min and max (rows = the most links one batch deleted) and a "batches"
+ * line with their count, the links deleted and the total time. -1 on error, else the links. */
+static int64_t
+time_batches(struct index *ix, const char *name, int (*step)(struct index *, void *, int64_t *),
+    void *ctx)
 {
 	double a, *ms = NULL, total = 0;
-	int64_t links = 0, bytes = 0, deleted, most = 0, purged = 0;
+	int64_t deleted, most = 0, sum = -1;
 	size_t n = 0, cap = 0;
-	int r, ret = -1;
+	int r;
 
-	a = mono_ms();
-	if (index_camera_remove(ix, cam, &links, &bytes) != 0)
-		goto out;
-	printf("query name=camera_remove median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n",
-	    mono_ms() - a, mono_ms() - a, mono_ms() - a, links);
 	do {
 		if (n == cap) {
 			double *grown = realloc(ms, (cap = cap ? 2 * cap : 1024) * sizeof(*ms));
@@ -193,22 +187,62 @@ time_removal(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
 			ms = grown;
 		}
 		a = mono_ms();
-		if ((r = index_purge_removed(ix, &deleted)) < 0)
+		if ((r = step(ix, ctx, &deleted)) < 0)
 			goto out;
 		ms[n] = mono_ms() - a;
 		total += ms[n++];
-		purged += deleted;
+		sum = (sum < 0 ? 0 : sum) + deleted;
 		if (deleted > most)
 			most = deleted;
 	} while (r == 1);
 	qsort(ms, n, sizeof(ms[0]), cmp_double);
-	printf("query name=purge_batch median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n",
+	printf("query name=%s median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n", name,
 	    ms[n / 2], ms[0], ms[n - 1], most);
-	printf("purge batches=%zu links=%" PRId64 " seconds=%.1f\n", n, purged, total / 1e3);
-	ret = purged == links ? 0 : -1;
+	printf("deleted name=%s batches=%zu links=%" PRId64 " seconds=%.1f\n", name, n, sum,
+	    total / 1e3);
 out:
 	free(ms);
-	return ret;
+	return sum;
+}
+
+struct cut { int64_t end, max_age_s; };
+
+static int
+expire_step(struct index *ix, void *ctx, int64_t *deleted)
+{
+	const struct cut *c = ctx;
+
+	return index_expire(ix, c->end, c->max_age_s, 0, deleted);
+}
+
+static int
+purge_step(struct index *ix, void *ctx, int64_t *deleted)
+{
+	(void)ctx;
+	return index_purge_removed(ix, deleted);
+}
+
+/* What retention and removal delete, a batch at a time, each batch holding the index's
+ * lock (and so every camera's ingest) while it runs: a retention cut to the newer half of
+ * the history, then removing the camera with the rest, as DELETE .../cameras/{id} does
+ * (the removal itself is what the request waits for). */
+static int
+time_deletions(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t end, int64_t days)
+{
+	struct cut c = { end, days * 86400 / 2 };
+	int64_t links = 0, bytes = 0, purged;
+	double a;
+
+	if (time_batches(ix, "expire_batch", expire_step, &c) < 0)
+		return -1;
+	a = mono_ms();
+	if (index_camera_remove(ix, cam, &links, &bytes) != 0)
+		return -1;
+	a = mono_ms() - a;
+	printf("query name=camera_remove median_ms=%.3f min_ms=%.3f max_ms=%.3f rows=%" PRId64 "\n",
+	    a, a, a, links);
+	purged = time_batches(ix, "purge_batch", purge_step, NULL);
+	return purged == links ? 0 : -1;
 }
 
 int
@@ -287,7 +321,7 @@ main(int argc, char **argv)
 	    "timeline_month") != 0 ||
 	    time_queries(ix, cam, t0, end - t0, DAY_US, 0, "segments_day") != 0 ||
 	    time_queries(ix, cam, t0, end - t0, 3600LL * 1000000LL, 0, "segments_hour") != 0 ||
-	    time_ops(ix, cam, end, days, nlinks) != 0 || time_removal(ix, cam) != 0)
+	    time_ops(ix, cam, end, days, nlinks) != 0 || time_deletions(ix, cam, end, days) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -328,39 +328,66 @@ out:
 	return r;
 }
 
-/* The links of one batch: a removed camera's key, up to (stream, seq) in primary-key order. */
-#define PURGE_WHERE "cam = ?1 AND (stream < ?2 OR (stream = ?2 AND seq <= ?3))"
-#define PURGE_ALL_STREAMS 256	/* past every stream (uint8_t): the batch takes them all */
+/* The links of one batch: a removed camera's key, one stream, up to a seq: a primary-key range
+ * (a batch spanning streams, "stream < ? OR ...", made SQLite scan every link of the camera
+ * on each batch). */
+#define PURGE_WHERE "cam = ?1 AND stream = ?2 AND seq <= ?3"
 
-/* Take one batch's links off its streams' totals. The caller holds the lock and the
+/* Take one batch's links off its stream's totals. The caller holds the lock and the
  * transaction. */
 static int
 purge_totals_locked(struct index *ix, int64_t key, int stream, int64_t seq, int64_t *deleted)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t n[PURGE_ALL_STREAMS], b[PURGE_ALL_STREAMS];
-	int sid[PURGE_ALL_STREAMS], ns = 0, i, r, rc;
+	int64_t n = 0, b = 0;
+	int r, rc;
 
-	if ((r = index_prep(ix, &st, "SELECT stream, COUNT(*), COALESCE(SUM(length), 0) FROM "
-	    "links WHERE " PURGE_WHERE " GROUP BY stream")) != 0)
+	if ((r = index_prep(ix, &st, "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM links WHERE "
+	    PURGE_WHERE)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, key);
 	sqlite3_bind_int(st, 2, stream);
 	sqlite3_bind_int64(st, 3, seq);
-	while (ns < PURGE_ALL_STREAMS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sid[ns] = sqlite3_column_int(st, 0);
-		n[ns] = sqlite3_column_int64(st, 1);
-		b[ns] = sqlite3_column_int64(st, 2);
-		ns++;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 0);
+		b = sqlite3_column_int64(st, 1);
 	}
-	r = rc == SQLITE_DONE || ns == PURGE_ALL_STREAMS ? 0 : INDEX_E_IO;
 	sqlite3_finalize(st);
-	/* Applied after the read: no cursor stays open on links while totals change. */
-	for (i = 0; i < ns && r == 0; i++) {
-		r = index_totals_add_locked(ix, key, (uint8_t)sid[i], -n[i], -b[i]);
-		*deleted += n[i];
-	}
-	return r;
+	if (rc != SQLITE_ROW)
+		return INDEX_E_IO;
+	*deleted += n;
+	return n > 0 ? index_totals_add_locked(ix, key, (uint8_t)stream, -n, -b) : 0;
+}
+
+/* The first stream of a key that still has links, and the seq that ends a batch in it
+ * (INT64_MAX: the batch takes the rest of the stream). 1, 0 (no links) or INDEX_E_IO. The
+ * caller holds the lock. */
+static int
+purge_next_batch(struct index *ix, int64_t key, int *stream, int64_t *seq)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*seq = INT64_MAX;
+	if ((r = index_prep(ix, &st, "SELECT stream FROM links WHERE cam = ? ORDER BY stream, seq "
+	    "LIMIT 1")) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, key);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*stream = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : INDEX_E_IO;
+	if ((r = index_prep(ix, &st, "SELECT seq FROM links WHERE cam = ? AND stream = ? ORDER BY "
+	    "seq LIMIT 1 OFFSET ?")) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, key);
+	sqlite3_bind_int(st, 2, *stream);
+	sqlite3_bind_int(st, 3, ix->delete_batch - 1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 1 : INDEX_E_IO;
 }
 
 int
@@ -368,7 +395,7 @@ index_purge_removed(struct index *ix, int64_t *deleted)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t key = 0, seq = INT64_MAX;
-	int stream = PURGE_ALL_STREAMS, r, rc, found = 0, more = 0;
+	int stream = 0, r, rc, found, left;
 
 	*deleted = 0;
 	pthread_mutex_lock(&ix->mu);
@@ -387,39 +414,29 @@ index_purge_removed(struct index *ix, int64_t *deleted)
 	found = rc == SQLITE_ROW;
 	if (!found)
 		goto rollback;	/* nothing to do: no write transaction to commit */
-	/* The batch ends at the delete_batch-th link in primary-key order, or takes the rest. */
-	if ((r = index_prep(ix, &st, "SELECT stream, seq FROM links WHERE cam = ? ORDER BY "
-	    "stream, seq LIMIT 1 OFFSET ?")) != 0)
-		goto rollback;
-	sqlite3_bind_int64(st, 1, key);
-	sqlite3_bind_int(st, 2, ix->delete_batch - 1);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		stream = sqlite3_column_int(st, 0);
-		seq = sqlite3_column_int64(st, 1);
-		more = 1;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = INDEX_E_IO;
+	if ((left = purge_next_batch(ix, key, &stream, &seq)) < 0) {
+		r = left;
 		goto rollback;
 	}
-	if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
-	    PURGE_WHERE, key, stream, seq)) != 0 ||
-	    (r = purge_totals_locked(ix, key, stream, seq, deleted)) != 0 ||
-	    (r = index_prep(ix, &st, "DELETE FROM links WHERE " PURGE_WHERE)) != 0)
-		goto rollback;
-	sqlite3_bind_int64(st, 1, key);
-	sqlite3_bind_int(st, 2, stream);
-	sqlite3_bind_int64(st, 3, seq);
-	r = index_step_done(ix, st);
-	sqlite3_finalize(st);
-	if (r != 0)
-		goto rollback;
-	/* The last batch: nothing carries the key any more, so it may go (and be reused). */
-	if (!more && ((r = key_exec(ix, "DELETE FROM stream_totals WHERE cam = ?", key)) != 0 ||
+	if (left) {
+		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
+		    PURGE_WHERE, key, stream, seq)) != 0 ||
+		    (r = purge_totals_locked(ix, key, stream, seq, deleted)) != 0 ||
+		    (r = index_prep(ix, &st, "DELETE FROM links WHERE " PURGE_WHERE)) != 0)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, key);
+		sqlite3_bind_int(st, 2, stream);
+		sqlite3_bind_int64(st, 3, seq);
+		r = index_step_done(ix, st);
+		sqlite3_finalize(st);
+		if (r != 0)
+			goto rollback;
+	} else if ((r = key_exec(ix, "DELETE FROM stream_totals WHERE cam = ?", key)) != 0 ||
 	    (r = key_exec(ix, "DELETE FROM camera_purge WHERE key = ?", key)) != 0 ||
-	    (r = key_exec(ix, "DELETE FROM camera_keys WHERE key = ?", key)) != 0))
+	    (r = key_exec(ix, "DELETE FROM camera_keys WHERE key = ?", key)) != 0) {
+		/* No link carries the key any more: it may go (and be handed out again). */
 		goto rollback;
+	}
 	if ((r = index_exec(ix, "COMMIT")) == 0) {
 		r = 1;
 		goto out;

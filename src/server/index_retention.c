@@ -115,7 +115,7 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 	sqlite3_stmt *cnt = NULL, *del = NULL, *cut = NULL;
 	struct aged *a = NULL;
 	size_t i, n = 0;
-	int r;
+	int r, rc;
 
 	if ((r = aged_streams(ix, default_max_age_s, &a, &n)) != 0 ||
 	    (r = index_prep(ix, &cnt, "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM links "
@@ -131,25 +131,24 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 		if (a[i].max_age_s <= 0 || a[i].max_age_s > now / 1000000)
 			continue;
 		before = now - 1000000 * a[i].max_age_s;
+		/* Bounded first, so that the count reads at most a batch of rows: the end of the
+		 * batch's last link, when the stream has that many. */
+		sqlite3_reset(cut);
+		sqlite3_bind_int64(cut, 1, a[i].key);
+		sqlite3_bind_int(cut, 2, a[i].stream);
+		sqlite3_bind_int64(cut, 3, ix->delete_batch - *deleted - 1);
+		rc = sqlite3_step(cut);
+		if (rc == SQLITE_ROW && sqlite3_column_int64(cut, 0) < before)
+			before = sqlite3_column_int64(cut, 0) + 1;
+		sqlite3_reset(cut);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			r = INDEX_E_IO;
+			goto out;
+		}
 		if ((r = count_before(cnt, a[i].key, a[i].stream, before, &links, &bytes)) != 0)
 			goto out;
 		if (links == 0)
 			continue;
-		if (links > ix->delete_batch - *deleted) {
-			sqlite3_reset(cut);
-			sqlite3_bind_int64(cut, 1, a[i].key);
-			sqlite3_bind_int(cut, 2, a[i].stream);
-			sqlite3_bind_int64(cut, 3, ix->delete_batch - *deleted - 1);
-			if (sqlite3_step(cut) != SQLITE_ROW) {
-				r = INDEX_E_IO;
-				goto out;
-			}
-			if (sqlite3_column_int64(cut, 0) < before)
-				before = sqlite3_column_int64(cut, 0) + 1;
-			sqlite3_reset(cut);
-			if ((r = count_before(cnt, a[i].key, a[i].stream, before, &links, &bytes)) != 0)
-				goto out;
-		}
 		/* The blobs these links lie in may be orphans once they are gone. */
 		if ((r = index_blobs_candidates_locked(ix, "SELECT DISTINCT blob FROM links WHERE "
 		    "cam = ?1 AND stream = ?2 AND end_us < ?3", a[i].key, a[i].stream, before)) != 0)
