@@ -1136,7 +1136,7 @@ export class AdminView {
 			await this.writeGwConfig(na, org, signer, c.gateway, seq, doc);
 			say('Deleting the camera and its recordings…');
 			const r = await this.stepped(box, () => api.call('DELETE', `/api/v1/orgs/${org}/cameras/${c.id}`));
-			this.cameraNote = `Camera "${name}" removed: ${r.segments} segment(s), ${bytesLabel(Number(r.bytes) || 0)} of recordings deleted` +
+			this.cameraNote = `Camera "${name}" removed: ${r.segments} segment(s), ${bytesLabel(Number(r.bytes) || 0)} of recordings deleted (storage freed within minutes)` +
 				(r.events > 0 ? `, ${r.events} motion event(s)` : '') + (r.shares_revoked > 0 ? `, ${r.shares_revoked} share link(s) revoked` : '') + '.';
 			box.dataset.state = 'removed';
 			await this.render();
