@@ -8,6 +8,9 @@
 #   SKIP_FUZZ=1        leave out the fuzz stage
 #   FUZZ_SECONDS=N     per-target libFuzzer time (default: 10, less when there are many)
 #   UNIT_TIMEOUT=120 INTEG_TIMEOUT=600   per-test limits in seconds; a hang fails
+#   INTEG_JOBS=2       integration scripts run at a time (1: one after another, output live);
+#                      a script with the line "# test-runs-alone" in its first 20 lines
+#                      runs with nothing beside it
 # Counting: a unit binary counts cmocka's "[  PASSED  ] N" / "[  FAILED  ] N" lines (a
 # binary without them counts as one test); an integration script counts its PASS/FAIL
 # lines; a binary or script that exits nonzero without reporting a failure (crash,
@@ -120,36 +123,126 @@ stage_unit() {
 	tally unit $p $f
 }
 
+# Integration scripts, longest first (measured durations, plain build) so that the pool
+# of INTEG_JOBS ends evenly; scripts not named here run after these, in name order.
+INTEG_ORDER=(test_motion_eval test_e2e_outages test_ingest_shed test_compromise test_motion
+	test_gw_enroll test_webhook test_e2e_record test_livemux test_slow_viewer test_shares
+	test_authz_matrix test_orgs_cli test_org_retention test_orgs_api test_gw_trust test_ops
+	test_accounts test_server_smoke)
+
+# True when one of the script's first 20 lines is the tag "# test-runs-alone" (alone, or
+# followed by ": why"): its checks depend on timing under load, so nothing else runs while
+# it does.
+integ_alone() {
+	head -n 20 "$1" | grep -qE '^# test-runs-alone(:.*)?$'
+}
+
+# Counts one finished integration script: integ_done NAME RC SECONDS_TAKEN
+integ_done() {
+	local name=$1 rc=$2 took=$3 log=$ART/integration-$1.log np nf
+	np=$(grep -c '^PASS ' "$log")
+	nf=$(grep -c '^FAIL ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then
+		nf=1
+		echo "FAIL $name: $(rc_reason "$rc") without a FAIL line"
+	fi
+	if [ "$nf" -gt 0 ]; then
+		FAILED_NAMES+=("$name ($nf failed, $(rc_reason "$rc")); log: $log")
+	fi
+	echo "-- $name took $took s"
+	[ $((np + nf)) -gt 0 ] || echo "($name reported no checks)"
+	INTEG_P=$((INTEG_P + np))
+	INTEG_F=$((INTEG_F + nf))
+}
+
+# Waits for one running script of the pool to end, prints its whole log and counts it.
+integ_wait_one() {
+	local pid rc name
+	wait -n -p pid "${!INTEG_RUNNING[@]}"
+	rc=$?
+	[ -n "${pid:-}" ] || return 0 # interrupted by a signal: nothing ended
+	name=${INTEG_RUNNING[$pid]}
+	unset 'INTEG_RUNNING[$pid]'
+	echo "-- $name"
+	cat "$ART/integration-$name.log"
+	integ_done "$name" "$rc" $((SECONDS - INTEG_T0[$name]))
+}
+
+# Stops the pool's scripts when the runner itself is interrupted: timeout passes the
+# signal on to the script's process group.
+integ_stop() {
+	local pid
+	for pid in "${!INTEG_RUNNING[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	exit "$1"
+}
+
+# Runs tests/integration/test_*.sh, INTEG_JOBS at a time (default 2). Scripts tagged
+# "# test-runs-alone" run first, one by one with nothing beside them; then the others in
+# INTEG_ORDER. With INTEG_JOBS=1 every script runs on its own and its output shows as it
+# comes; with more, a script's log is printed whole when it ends.
 stage_integration() {
-	local p=0 f=0 script name log rc np nf t0 found=0
-	echo "== integration tests (timeout ${INTEG_TIMEOUT}s each)"
+	local jobs=${INTEG_JOBS:-2} script name log rc t0 alone=() pool=() ordered=()
+	local -A known=() by_itself=()
+	INTEG_P=0
+	INTEG_F=0
+	declare -gA INTEG_RUNNING=() INTEG_T0=()
+	if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then
+		echo "INTEG_JOBS must be a positive integer, not '$jobs'" >&2
+		jobs=1
+	fi
+	echo "== integration tests (timeout ${INTEG_TIMEOUT}s each, $jobs at a time)"
+	for name in "${INTEG_ORDER[@]}"; do
+		known[$name]=1
+		[ -f "tests/integration/$name.sh" ] && ordered+=("tests/integration/$name.sh")
+	done
 	for script in tests/integration/test_*.sh; do
 		[ -f "$script" ] || continue
-		found=1
+		name=$(basename "$script" .sh)
+		[ -n "${known[$name]:-}" ] || ordered+=("$script")
+	done
+	for script in "${ordered[@]}"; do
+		if [ "$jobs" -gt 1 ] && integ_alone "$script"; then
+			alone+=("$script")
+			by_itself[$script]=1
+		else
+			pool+=("$script")
+		fi
+	done
+	[ ${#ordered[@]} -gt 0 ] || echo "(no integration tests)"
+	if [ "$jobs" -gt 1 ]; then
+		trap 'integ_stop 130' INT
+		trap 'integ_stop 143' TERM
+	fi
+	for script in "${alone[@]}" "${pool[@]}"; do
 		name=$(basename "$script" .sh)
 		log=$ART/integration-$name.log
-		echo "-- $name"
 		# timeout runs the script in its own process group and signals the whole group,
 		# so servers the script started die with it even if its trap cannot run.
-		t0=$SECONDS
-		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
-		rc=${PIPESTATUS[0]}
-		np=$(grep -c '^PASS ' "$log")
-		nf=$(grep -c '^FAIL ' "$log")
-		if [ $rc -ne 0 ] && [ "$nf" -eq 0 ]; then
-			nf=1
-			echo "FAIL $name: $(rc_reason $rc) without a FAIL line"
+		if [ "$jobs" -eq 1 ]; then
+			echo "-- $name"
+			t0=$SECONDS
+			timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
+			rc=${PIPESTATUS[0]}
+			integ_done "$name" "$rc" $((SECONDS - t0))
+			continue
 		fi
-		if [ "$nf" -gt 0 ]; then
-			FAILED_NAMES+=("$name ($nf failed, $(rc_reason $rc)); log: $log")
+		if [ -n "${by_itself[$script]:-}" ]; then
+			while [ ${#INTEG_RUNNING[@]} -gt 0 ]; do integ_wait_one; done
+			echo "-- $name started (alone)"
+		else
+			while [ ${#INTEG_RUNNING[@]} -ge "$jobs" ]; do integ_wait_one; done
+			echo "-- $name started"
 		fi
-		echo "-- $name took $((SECONDS - t0)) s"
-		[ $((np + nf)) -gt 0 ] || echo "($name reported no checks)"
-		p=$((p + np))
-		f=$((f + nf))
+		INTEG_T0[$name]=$SECONDS
+		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null >"$log" 2>&1 &
+		INTEG_RUNNING[$!]=$name
+		[ -z "${by_itself[$script]:-}" ] || integ_wait_one
 	done
-	[ $found = 1 ] || echo "(no integration tests)"
-	tally integration $p $f
+	while [ ${#INTEG_RUNNING[@]} -gt 0 ]; do integ_wait_one; done
+	trap - INT TERM
+	tally integration "$INTEG_P" "$INTEG_F"
 }
 
 # The console in Debian's chromium (tests/browser/run.sh and the node tests beside it),

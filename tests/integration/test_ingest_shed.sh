@@ -6,6 +6,7 @@
 # seconds all but one camera stop, the load falls under capacity, and the gateway's spool
 # must drain. cam1 ran throughout: its export over the whole run must be byte-identical to
 # the source with no gap and no duplicate, so every link it recorded reached the server.
+# test-runs-alone: shedding is measured against a disk rate; /healthz must answer in 2.5 s
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pipeline.sh"
 

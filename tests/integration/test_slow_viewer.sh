@@ -9,6 +9,7 @@
 # less than the relay's bound (the window of each stream plus a margin) between the first
 # samples and the end, and the server still answers at once with the stalled readers
 # connected.
+# test-runs-alone: acknowledgements p99 < 2 s, viewers keep 80% of the bytes, memory samples
 . "$(dirname "$0")/../lib.sh"
 
 DURATION=${DURATION:-40}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # test_webhook.sh - webhooks end to end: an org made with the real flows, a gateway detecting motion on camsim's scripted scene (detection settings and a mask from the signed configuration), the server notifying the owner's receiver once per event, signed, metadata only, and again after the receiver was down.
+# test-runs-alone: every event must start within 1 s of a scripted entry (live detection)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pipeline.sh"
 
