@@ -123,7 +123,7 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 	    (r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND "
 	    "end_us < ?")) != 0 ||
 	    (r = index_prep(ix, &cut, "SELECT end_us FROM links WHERE cam = ? AND stream = ? "
-	    "ORDER BY end_us LIMIT 1 OFFSET ?")) != 0)
+	    "AND end_us < ? ORDER BY end_us LIMIT 1 OFFSET ?")) != 0)
 		goto out;
 	for (i = 0; i < n && *deleted < ix->delete_batch; i++) {
 		int64_t before, links, bytes;
@@ -132,13 +132,15 @@ expire_age_locked(struct index *ix, int64_t now, int64_t default_max_age_s, int6
 			continue;
 		before = now - 1000000 * a[i].max_age_s;
 		/* Bounded first, so that the count reads at most a batch of rows: the end of the
-		 * batch's last link, when the stream has that many. */
+		 * batch's last link, when the stream has that many due (a stream with none due
+		 * costs one seek). */
 		sqlite3_reset(cut);
 		sqlite3_bind_int64(cut, 1, a[i].key);
 		sqlite3_bind_int(cut, 2, a[i].stream);
-		sqlite3_bind_int64(cut, 3, ix->delete_batch - *deleted - 1);
+		sqlite3_bind_int64(cut, 3, before);
+		sqlite3_bind_int64(cut, 4, ix->delete_batch - *deleted - 1);
 		rc = sqlite3_step(cut);
-		if (rc == SQLITE_ROW && sqlite3_column_int64(cut, 0) < before)
+		if (rc == SQLITE_ROW)
 			before = sqlite3_column_int64(cut, 0) + 1;
 		sqlite3_reset(cut);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -179,10 +181,24 @@ expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 	uint64_t total;
 	int r, rc, progress;
 
-	if ((r = index_totals_bytes_locked(ix, &total)) != 0 || total <= quota)
-		return r;
-	if ((r = index_prep(ix, &sel, "SELECT cam, stream, seq, length, blob FROM links "
-	    "ORDER BY end_us, seq LIMIT 256")) != 0)
+	/* Removed cameras' links are being purged (index_purge_removed): neither counted nor
+	 * chosen here, or other cameras' footage would go for bytes the purge frees anyway. */
+	if ((r = index_totals_bytes_locked(ix, &total)) != 0 ||
+	    (r = index_prep(ix, &sel, "SELECT COALESCE(SUM(bytes), 0) FROM stream_totals WHERE "
+	    "cam IN (SELECT key FROM camera_purge)")) != 0)
+		goto out;
+	if (sqlite3_step(sel) != SQLITE_ROW) {
+		r = INDEX_E_IO;
+		goto out;
+	}
+	total -= (uint64_t)sqlite3_column_int64(sel, 0) > total ? total :
+	    (uint64_t)sqlite3_column_int64(sel, 0);
+	sqlite3_finalize(sel);
+	sel = NULL;
+	if (total <= quota)
+		goto out;
+	if ((r = index_prep(ix, &sel, "SELECT cam, stream, seq, length, blob FROM links WHERE "
+	    "cam NOT IN (SELECT key FROM camera_purge) ORDER BY end_us, seq LIMIT 256")) != 0)
 		goto out;
 	if ((r = index_prep(ix, &del, "DELETE FROM links WHERE cam = ? AND stream = ? AND seq = ?")) != 0 ||
 	    (r = index_prep(ix, &cand, "INSERT OR IGNORE INTO blob_candidates (id) VALUES (?)")) != 0)

@@ -132,6 +132,17 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 		return -1;
 	}
 	if (r == 0 && in_org && !camera_registered(srv, gw, ev->camera_id, &in_org)) {
+		int64_t links = 0, bytes = 0;
+		char camh[2 * CAMERA_ID_LEN + 1], owner[ORGS_ID_BUF];
+
+		/* Removed meanwhile (registered nowhere, not a failed lookup): if this claim came
+		 * after the removal's index step, the binding is ours, and links still in the
+		 * syncer would be indexed under it. Undo it as the removal does (idempotent; what
+		 * it finds goes to the purge). */
+		hex_encode(ev->camera_id, CAMERA_ID_LEN, camh);
+		if (orgs_camera_gateway(srv->idn->orgs, camh, owner) == ORGS_E_NOTFOUND &&
+		    index_camera_remove(srv->ix, ev->camera_id, &links, &bytes) != 0)
+			log_err("ingest", "op=unclaim_removed camera=%s err=index", camh);
 		*e = (struct ingest_err){ 410, INGEST_NOT_REGISTERED };
 		return -1;
 	}

@@ -106,9 +106,10 @@ json_t *orgs_gateways_json(struct orgs *o, const char *org);
 /* The org a gateway is enrolled in: 0 and org_out, or ORGS_E_NOTFOUND. now > 0 marks it
  * seen at now. */
 int orgs_gateway_org(struct orgs *o, const char *gw, int64_t now, char org_out[ORGS_ID_BUF]);
-/* The gateway camera cam is registered to: 0, ORGS_E_NOTFOUND. */
+/* The gateway camera cam is registered to: 0, ORGS_E_NOTFOUND (registered nowhere) or
+ * ORGS_E_IO. */
 int orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF]);
-/* The org a registered camera belongs to. 0 or ORGS_E_NOTFOUND. */
+/* The org a registered camera belongs to. 0, ORGS_E_NOTFOUND or ORGS_E_IO. */
 int orgs_camera_org(struct orgs *o, const char *cam, char org_out[ORGS_ID_BUF]);
 
 /* Gateway configuration (orgs_site.c). */

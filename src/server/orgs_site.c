@@ -246,15 +246,17 @@ static int
 camera_field(struct orgs *o, const char *sql, const char *cam, char out[ORGS_ID_BUF])
 {
 	sqlite3_stmt *st = NULL;
-	int r = ORGS_E_NOTFOUND;
+	int r = ORGS_E_IO, rc;
 
 	out[0] = '\0';
 	pthread_mutex_lock(&o->mu);
 	if (orgs_prep(o, sql, &st) == 0) {
 		orgs_bind_text(st, 1, cam);
-		if (sqlite3_step(st) == SQLITE_ROW) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			orgs_col_text(st, 0, out, ORGS_ID_BUF);
 			r = 0;
+		} else if (rc == SQLITE_DONE) {
+			r = ORGS_E_NOTFOUND;
 		}
 	}
 	sqlite3_finalize(st);

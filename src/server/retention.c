@@ -56,7 +56,10 @@ org_quotas_pass(struct server *srv, int64_t now, int64_t t0)
 		return 0;
 	if (orgs_quota_list(srv->idn->orgs, now, &q, &nq) != 0)
 		return -1;
-	for (i = 0; i < nq && rc == 0; i++) {
+	/* Every organization gets at least one batch a pass, even when an earlier one (or the
+	 * purge) used the pass's time: one organization's backlog must not hold back the
+	 * others' quotas. */
+	for (i = 0; i < nq && rc >= 0; i++) {
 		if (orgs_camera_ids(srv->idn->orgs, q[i].org, &cams, &nc) != 0) {
 			total = -1;
 			break;
@@ -111,7 +114,7 @@ retention_pass(struct server *srv, int64_t now)
 	if (org_quotas_pass(srv, now, t0) < 0)
 		return -1;
 	/* Blob rows outlive their files only between these two steps; the next pass (or the
-	 * next start) finishes whatever a crash interrupted. */
+	 * next start) finishes whatever a crash interrupted, or what the pass's time left. */
 	do {
 		if ((n = index_blob_orphans(srv->ix, ob, RETENTION_BLOB_BATCH)) < 0)
 			return -1;
@@ -121,7 +124,7 @@ retention_pass(struct server *srv, int64_t now)
 				return -1;
 			removed++;
 		}
-	} while (n == RETENTION_BLOB_BATCH);
+	} while (n == RETENTION_BLOB_BATCH && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	if (removed > 0)
 		log_info("retention", "op=remove blobs=%d", removed);
 	return 0;

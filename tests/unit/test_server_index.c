@@ -707,6 +707,47 @@ test_batched_expiry(void **state)
 	assert_int_equal(bytes, 0);
 }
 
+/* The instance quota neither counts nor picks a removed camera's links: the purge frees
+ * them, so no other camera's footage goes for those bytes. */
+static void
+test_quota_skips_purge(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t gone[16] = { 0xe1 };
+	struct index_link l;
+	uint64_t bytes;
+	int64_t b, del, links, rbytes;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_camera_claim(f->ix, gone, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &b), 0);
+	for (i = 0; i < 5; i++) {
+		/* the removed camera's links are the oldest */
+		mklink(&l, (uint64_t)i, i * S, (i + 1) * S, b, 10);
+		memcpy(l.camera_id, gone, 16);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+		mklink(&l, (uint64_t)i, (10 + i) * S, (11 + i) * S, b, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
+	assert_int_equal(links, 5);
+	assert_int_equal(index_expire(f->ix, 100 * S, 0, 60, &del), 0);
+	assert_int_equal(del, 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(index_link_exists(f->ix, cam, 0, (uint64_t)i), 1);
+	/* Under 30 bytes for the live camera: its two oldest go, none of the purge's. */
+	assert_int_equal(index_expire(f->ix, 100 * S, 0, 30, &del), 0);
+	assert_int_equal(del, 2);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 1), 0);
+	assert_int_equal(index_link_exists(f->ix, cam, 0, 2), 1);
+	assert_int_equal(index_total_bytes(f->ix, &bytes), 0);
+	assert_int_equal(bytes, 80);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(del, 5);
+}
+
 int
 main(void)
 {
@@ -721,6 +762,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cameras_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_camera_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batched_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota_skips_purge, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
