@@ -147,6 +147,9 @@ int index_camera_remove(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int6
  * retention unlinks), and forget a removed camera once it has none. *deleted gets the
  * count. 1 when more remain, 0 when none, or INDEX_E_IO. */
 int index_purge_removed(struct index *ix, int64_t *deleted);
+/* Removed cameras still being purged and the bytes of their remaining links. 0 or
+ * INDEX_E_IO. */
+int index_purge_pending(struct index *ix, int64_t *cameras, int64_t *bytes);
 /* Total bytes of indexed links. 0 or INDEX_E_IO. */
 int index_total_bytes(struct index *ix, uint64_t *out);
 

@@ -449,3 +449,27 @@ out:
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }
+
+int
+index_purge_pending(struct index *ix, int64_t *cameras, int64_t *bytes)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*cameras = *bytes = 0;
+	pthread_mutex_lock(&ix->mu);
+	if ((r = index_prep(ix, &st, "SELECT (SELECT COUNT(*) FROM camera_purge), (SELECT "
+	    "COALESCE(SUM(bytes), 0) FROM stream_totals WHERE cam IN (SELECT key FROM "
+	    "camera_purge))")) != 0)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*cameras = sqlite3_column_int64(st, 0);
+		*bytes = sqlite3_column_int64(st, 1);
+	} else {
+		r = INDEX_E_IO;
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ix->mu);
+	return r;
+}

@@ -47,6 +47,8 @@ static const struct desc gauge_desc[MG_GAUGE_N] = {
 	[MG_CAMERA_STREAMS] = { "vigil_camera_streams_live", "Camera streams that got a record in the last 10 s.", NULL },
 	[MG_VIEWERS] = { "vigil_viewers", "Live viewers connected.", NULL },
 	[MG_CONNECTIONS] = { "vigil_http_connections", "HTTP connections open.", NULL },
+	[MG_PURGE_CAMERAS] = { "vigil_storage_purge_cameras", "Removed cameras whose recordings are still being erased.", NULL },
+	[MG_PURGE_BYTES] = { "vigil_storage_purge_bytes", "Bytes of removed cameras' recordings not yet erased (part of storage used).", NULL },
 };
 
 static const char *const class_name[MR_CLASS_N] = {

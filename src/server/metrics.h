@@ -34,6 +34,8 @@ enum metrics_gauge {
 	MG_CAMERA_STREAMS,        /* camera streams that got a record in the last 10 s */
 	MG_VIEWERS,               /* live viewers connected now */
 	MG_CONNECTIONS,           /* HTTP connections open now */
+	MG_PURGE_CAMERAS,         /* removed cameras whose recordings are still being erased */
+	MG_PURGE_BYTES,           /* their bytes (part of storage used until erased) */
 	MG_GAUGE_N
 };
 

@@ -6,6 +6,7 @@
 #include "server/blobpool.h"
 #include "server/identity.h"
 #include "server/index.h"
+#include "server/metrics.h"
 #include "server/orgs.h"
 #include "server/relay.h"
 #include "server/retention.h"
@@ -90,7 +91,7 @@ int
 retention_pass(struct server *srv, int64_t now)
 {
 	struct index_blob ob[RETENTION_BLOB_BATCH];
-	int64_t deleted, total = 0, t0 = mono_us();
+	int64_t deleted, total = 0, t0 = mono_us(), pending_cams, pending_bytes;
 	int n, i, rc, removed = 0;
 
 	/* Removed cameras first: their footage is owned by no one and counts against no quota. */
@@ -102,6 +103,10 @@ retention_pass(struct server *srv, int64_t now)
 	if (total > 0)
 		log_info("retention", "op=purge_removed links=%lld%s", (long long)total,
 		    rc == 1 ? " more=next_pass" : "");
+	if (index_purge_pending(srv->ix, &pending_cams, &pending_bytes) == 0) {
+		metrics_gauge_set(MG_PURGE_CAMERAS, pending_cams);
+		metrics_gauge_set(MG_PURGE_BYTES, pending_bytes);
+	}
 	total = 0;
 	do {
 		if ((rc = index_expire(srv->ix, now, srv->retention_s, srv->quota_bytes, &deleted)) < 0)

@@ -731,8 +731,13 @@ test_quota_skips_purge(void **state)
 		mklink(&l, (uint64_t)i, (10 + i) * S, (11 + i) * S, b, 10);
 		assert_int_equal(index_link_add(f->ix, &l), 0);
 	}
+	assert_int_equal(index_purge_pending(f->ix, &links, &rbytes), 0);
+	assert_int_equal(links, 0);
 	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
 	assert_int_equal(links, 5);
+	assert_int_equal(index_purge_pending(f->ix, &links, &rbytes), 0);
+	assert_int_equal(links, 1);
+	assert_int_equal(rbytes, 50);
 	assert_int_equal(index_expire(f->ix, 100 * S, 0, 60, &del), 0);
 	assert_int_equal(del, 0);
 	for (i = 0; i < 5; i++)
@@ -746,6 +751,13 @@ test_quota_skips_purge(void **state)
 	assert_int_equal(bytes, 80);
 	assert_int_equal(index_purge_removed(f->ix, &del), 1);
 	assert_int_equal(del, 5);
+	assert_int_equal(index_purge_pending(f->ix, &links, &rbytes), 0);
+	assert_int_equal(links, 1);
+	assert_int_equal(rbytes, 0);
+	assert_int_equal(index_purge_removed(f->ix, &del), 1);
+	assert_int_equal(index_purge_pending(f->ix, &links, &rbytes), 0);
+	assert_int_equal(links, 0);
+	assert_int_equal(index_purge_removed(f->ix, &del), 0);
 }
 
 int

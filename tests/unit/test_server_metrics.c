@@ -38,6 +38,7 @@ test_counters_and_gauges(void **state)
 	metrics_inc(MC_AUTH_FAIL_LOGIN, 2);
 	metrics_gauge_add(MG_VIEWERS, 5);
 	metrics_gauge_add(MG_VIEWERS, -2);
+	metrics_gauge_set(MG_PURGE_BYTES, 777);
 	assert_int_equal(metrics_counter_get(MC_INGEST_BYTES), 1024);
 	assert_int_equal(metrics_gauge_get(MG_VIEWERS), 3);
 	t = render();
@@ -48,6 +49,8 @@ test_counters_and_gauges(void **state)
 	assert_non_null(strstr(t, "vigil_viewers 3\n"));
 	assert_non_null(strstr(t, "vigil_storage_used_bytes 12345\n"));
 	assert_non_null(strstr(t, "vigil_storage_free_bytes "));
+	assert_non_null(strstr(t, "\nvigil_storage_purge_bytes 777\n"));
+	assert_non_null(strstr(t, "\nvigil_storage_purge_cameras 0\n"));
 	/* One HELP/TYPE per metric name, even when it has several label sets. */
 	assert_null(strstr(strstr(t, "# TYPE vigil_ingest_links_total") + 1,
 	    "# TYPE vigil_ingest_links_total"));
