@@ -24,10 +24,21 @@ static const uint8_t P_MDAT[] = { 'm', 'd', 'a', 't', 0, 0 };
 static const uint8_t P_AVC1[] = { 'a', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 0, 1 };
 static const uint8_t P_AVCC[] = { 'a', 'v', 'c', 'C', 1 };
 static const uint8_t P_HVC1[] = { 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t P_SPS[] = { 0, 0, 0, 1, 0x67, 0x64 };
+/*
+ * The four-byte start code 00 00 00 01 is common in a process's memory (an int 1 stored
+ * big-end-first, or a small int's zeros before a 1), and two bytes after it were too few:
+ * a server core dump held a struct array "00 00 00 01, a hex digit, a heap pointer", so
+ * the digit 'e' (0x65) before a pointer ending in 0x88 matched IDR "65 88" in about one
+ * run in three. So those patterns carry a third byte of the NAL: SPS profile 100's
+ * constraint byte 00; an IDR slice's second header byte, 84 or 82 (x264 alternates
+ * idr_pic_id 0 and 1). A pointer's second-lowest byte must then match too (~1/2000 runs).
+ */
+static const uint8_t P_SPS[] = { 0, 0, 0, 1, 0x67, 0x64, 0 };
 static const uint8_t P_SPS3[] = { 0, 0, 1, 0x67, 0x64, 0 };
-static const uint8_t P_IDR[] = { 0, 0, 0, 1, 0x65, 0x88 };
+static const uint8_t P_IDR[] = { 0, 0, 0, 1, 0x65, 0x88, 0x84 };
+static const uint8_t P_IDR_B[] = { 0, 0, 0, 1, 0x65, 0x88, 0x82 };
 static const uint8_t P_IDR3[] = { 0, 0, 1, 0x65, 0x88, 0x84 };
+static const uint8_t P_IDR3_B[] = { 0, 0, 1, 0x65, 0x88, 0x82 };
 static const uint8_t P_HEVC_VPS[] = { 0, 0, 0, 1, 0x40, 0x01, 0x0c };
 static const uint8_t P_JPEG[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F' };
 
@@ -122,7 +133,9 @@ main(int argc, char **argv)
 	add("h264-sps", P_SPS, sizeof(P_SPS));
 	add("h264-sps3", P_SPS3, sizeof(P_SPS3));
 	add("h264-idr", P_IDR, sizeof(P_IDR));
+	add("h264-idr", P_IDR_B, sizeof(P_IDR_B));
 	add("h264-idr3", P_IDR3, sizeof(P_IDR3));
+	add("h264-idr3", P_IDR3_B, sizeof(P_IDR3_B));
 	add("hevc-vps", P_HEVC_VPS, sizeof(P_HEVC_VPS));
 	add("jpeg", P_JPEG, sizeof(P_JPEG));
 	for (i = 1; i < argc; i++) {
