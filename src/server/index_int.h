@@ -82,6 +82,9 @@ int index_blobs_candidates_locked(struct index *ix, const char *select_ids, int6
  * own statement; the caller must not be inside a transaction it may roll back. */
 int index_camera_key_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int create,
     int64_t *key);
+/* Removed cameras still being purged and their links' bytes (index_quota.c). 0 or
+ * INDEX_E_IO. */
+int index_purge_pending_locked(struct index *ix, int64_t *cameras, int64_t *bytes);
 /* Drop a camera id from the key cache (its camera_keys row was renamed). */
 void index_key_forget_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN]);
 

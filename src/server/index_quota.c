@@ -395,7 +395,7 @@ index_purge_removed(struct index *ix, int64_t *deleted)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t key = 0, seq = INT64_MAX;
-	int stream = 0, r, rc, found, left;
+	int stream = 0, r, rc, left;
 
 	*deleted = 0;
 	pthread_mutex_lock(&ix->mu);
@@ -407,13 +407,11 @@ index_purge_removed(struct index *ix, int64_t *deleted)
 		key = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = INDEX_E_IO;
-		goto rollback;
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			r = INDEX_E_IO;
+		goto rollback;	/* DONE: nothing to do, no write transaction to commit */
 	}
-	found = rc == SQLITE_ROW;
-	if (!found)
-		goto rollback;	/* nothing to do: no write transaction to commit */
 	if ((left = purge_next_batch(ix, key, &stream, &seq)) < 0) {
 		r = left;
 		goto rollback;
@@ -451,25 +449,33 @@ out:
 }
 
 int
-index_purge_pending(struct index *ix, int64_t *cameras, int64_t *bytes)
+index_purge_pending_locked(struct index *ix, int64_t *cameras, int64_t *bytes)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
 	*cameras = *bytes = 0;
-	pthread_mutex_lock(&ix->mu);
 	if ((r = index_prep(ix, &st, "SELECT (SELECT COUNT(*) FROM camera_purge), (SELECT "
 	    "COALESCE(SUM(bytes), 0) FROM stream_totals WHERE cam IN (SELECT key FROM "
 	    "camera_purge))")) != 0)
-		goto out;
+		return r;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*cameras = sqlite3_column_int64(st, 0);
 		*bytes = sqlite3_column_int64(st, 1);
 	} else {
 		r = INDEX_E_IO;
 	}
-out:
 	sqlite3_finalize(st);
+	return r;
+}
+
+int
+index_purge_pending(struct index *ix, int64_t *cameras, int64_t *bytes)
+{
+	int r;
+
+	pthread_mutex_lock(&ix->mu);
+	r = index_purge_pending_locked(ix, cameras, bytes);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
 }

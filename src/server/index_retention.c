@@ -179,22 +179,15 @@ expire_quota_locked(struct index *ix, uint64_t quota, int64_t *deleted)
 {
 	sqlite3_stmt *sel = NULL, *del = NULL, *cand = NULL;
 	uint64_t total;
+	int64_t pcams, pbytes;
 	int r, rc, progress;
 
 	/* Removed cameras' links are being purged (index_purge_removed): neither counted nor
 	 * chosen here, or other cameras' footage would go for bytes the purge frees anyway. */
 	if ((r = index_totals_bytes_locked(ix, &total)) != 0 ||
-	    (r = index_prep(ix, &sel, "SELECT COALESCE(SUM(bytes), 0) FROM stream_totals WHERE "
-	    "cam IN (SELECT key FROM camera_purge)")) != 0)
+	    (r = index_purge_pending_locked(ix, &pcams, &pbytes)) != 0)
 		goto out;
-	if (sqlite3_step(sel) != SQLITE_ROW) {
-		r = INDEX_E_IO;
-		goto out;
-	}
-	total -= (uint64_t)sqlite3_column_int64(sel, 0) > total ? total :
-	    (uint64_t)sqlite3_column_int64(sel, 0);
-	sqlite3_finalize(sel);
-	sel = NULL;
+	total -= (uint64_t)pbytes > total ? total : (uint64_t)pbytes;
 	if (total <= quota)
 		goto out;
 	if ((r = index_prep(ix, &sel, "SELECT cam, stream, seq, length, blob FROM links WHERE "

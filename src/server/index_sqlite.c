@@ -480,6 +480,22 @@ camera_claimed_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : INDEX_E_IO;
 }
 
+/* A key for a camera that has none yet, only when a gateway claims it (one removed while its
+ * links were in flight gets none). A camera with a key, the usual case and cached, costs no
+ * query. 0 or INDEX_E_IO. The caller holds the lock, outside a transaction. */
+static int
+key_for_claimed_locked(struct index *ix, const uint8_t cam[CAMERA_ID_LEN])
+{
+	int64_t key;
+	int r;
+
+	if ((r = index_camera_key_locked(ix, cam, 0, &key)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = camera_claimed_locked(ix, cam)) <= 0)
+		return r;
+	return index_camera_key_locked(ix, cam, 1, &key) == 1 ? 0 : INDEX_E_IO;
+}
+
 int
 index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res)
 {
@@ -493,12 +509,10 @@ index_links_add(struct index *ix, const struct index_link *l, size_t n, int *res
 		    l[i].length > INT64_MAX)
 			return INDEX_E_IO;
 	pthread_mutex_lock(&ix->mu);
-	/* Camera keys first, each committed on its own: a key is never rolled back. A camera
-	 * no gateway claims (removed while its links were in flight) gets none. */
+	/* Camera keys first, each committed on its own: a key is never rolled back. */
 	for (i = 0; i < n; i++)
 		if ((i == 0 || memcmp(l[i].camera_id, l[i - 1].camera_id, CAMERA_ID_LEN) != 0) &&
-		    ((claimed = camera_claimed_locked(ix, l[i].camera_id)) < 0 ||
-		    (claimed && index_camera_key_locked(ix, l[i].camera_id, 1, &key) != 1)))
+		    key_for_claimed_locked(ix, l[i].camera_id) != 0)
 			goto out;
 	if ((r = exec_sql(ix->db, "BEGIN")) != 0)
 		goto out;
