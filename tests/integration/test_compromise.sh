@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_compromise.sh - everything an attacker who owns the cloud would hold, on the real flows (an owner with TOTP, an org, an enrolled gateway, cameras with granted epoch keys): the server's data directory, its configuration, its log and a core dump of the running server while the owner watches. None of it may hold a key that opens footage (the owner's wrap and private keys, the org root, the camera epoch keys, the gateway's keys), plaintext video, the owner's password or a camera's RTSP password; the same scanner must find them where they do exist (the owner's client, the gateway's memory), so the test can fail.
+# test_compromise.sh - everything an attacker who owns the cloud would hold, on the real flows (an owner with TOTP, an org, an enrolled gateway, cameras with granted epoch keys): the server's data directory, its configuration, its log and a core dump of the running server while the owner watches. None of it may hold a key that opens footage (the owner's wrap and private keys, the org root, the camera epoch keys, the gateway's keys), plaintext video (markers, or any 47 bytes in a row of the camera's source bitstream), the owner's password or a camera's RTSP password; the same scanner must find them where they do exist (the owner's client, the gateway's memory), so the test can fail.
 . "$(dirname "$0")/../lib.sh"
 PIPE_ORG=1
 . "$(dirname "$0")/pipeline.sh"
@@ -69,17 +69,24 @@ printf '%s\n' "$(cut -d' ' -f2 "$T/secrets.txt")" >"$T/client-keys.txt"
 "$PIPE_TOOLS/plainscan" "${keys[@]}" "$T/client-keys.txt" >"$T/scan-keys.txt"
 [ "$(grep -c 'HIT key-hex' "$T/scan-keys.txt")" -eq 8 ] && pass "scanner-finds-every-key" ||
 	fail "scanner-finds-every-key" "$(grep -c 'HIT key-hex' "$T/scan-keys.txt") of 8"
-"$PIPE_TOOLS/plainscan" --canary "$CANARY" "${keys[@]}" "$T"/gateway.core.* >"$T/scan-gw.txt"
+"$PIPE_TOOLS/plainscan" --canary "$CANARY" --known "$T/src.h264" "${keys[@]}" "$T"/gateway.core.* \
+	>"$T/scan-gw.txt"
 grep -q 'HIT canary' "$T/scan-gw.txt" && grep -q 'HIT key ' "$T/scan-gw.txt" &&
-	pass "scanner-finds-plaintext-and-keys-in-gateway-memory" ||
+	grep -q 'HIT known' "$T/scan-gw.txt" &&
+	pass "scanner-finds-plaintext-and-keys-in-gateway-memory ($(grep -o 'windows=[0-9]*' "$T/scan-gw.txt"))" ||
 	fail "scanner-finds-plaintext-and-keys-in-gateway-memory" "$(tail -n 1 "$T/scan-gw.txt")"
+# The owner's decrypted clip holds the source's bytes: any 47 of them in a row would be seen.
+"$PIPE_TOOLS/plainscan" --known "$T/src.h264" "$T/clip.mp4" >"$T/scan-clip.txt"
+grep -q 'HIT known' "$T/scan-clip.txt" &&
+	pass "scanner-finds-source-bytes-in-the-owners-clip ($(grep -o 'windows=[0-9]*' "$T/scan-clip.txt"))" ||
+	fail "scanner-finds-source-bytes-in-the-owners-clip" "$(tail -n 1 "$T/scan-clip.txt")"
 "$PIPE_TOOLS/plainscan" --canary "$CAMPW" "$T/site/sigconfig.last" "$T"/gateway.core.* >"$T/scan-campw.txt"
 grep -q 'HIT canary' "$T/scan-campw.txt" && pass "camera-password-reaches-the-gateway" ||
 	fail "camera-password-reaches-the-gateway" "not in the gateway's memory: the test would prove nothing"
 
 # The cloud: data directory, token file, log, core dump.
 stop_bg gateway
-if "$PIPE_TOOLS/plainscan" --canary "$CANARY" "${keys[@]}" "$T/server" "$T/admin.token" \
+if "$PIPE_TOOLS/plainscan" --canary "$CANARY" --known "$T/src.h264" "${keys[@]}" "$T/server" "$T/admin.token" \
 	"$T/server.log" "$T"/server.core.* >"$T/scan-cloud.txt"; then
 	pass "cloud-holds-no-key-no-password-and-no-plaintext ($(du -sh "$T/server" | cut -f1) data, $(du -sh "$T"/server.core.* | cut -f1) core)"
 else

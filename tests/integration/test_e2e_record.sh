@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_e2e_record.sh - camera simulator → gateway → server for 60 s; every camera's exported
 # 20 s holds the source's access units byte-identical and in order, the server's data and
-# logs hold no plaintext video nor the canary, and tampering with the store is reported.
+# logs hold no plaintext video (no marker, no 47 bytes in a row of the source) nor the
+# canary, and tampering with the store is reported.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pipeline.sh"
 
@@ -33,12 +34,14 @@ ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$T/ca
 	pass "ffprobe-opens-export" || fail "ffprobe-opens-export" "$(cat "$T/probe.txt")"
 
 # The scanner must see the plaintext in the export (so it can fail), and none on the server.
-"$PIPE_TOOLS/plainscan" --canary "$CANARY" "$T/cam1.mp4" >"$T/scan-export.txt"
+"$PIPE_TOOLS/plainscan" --canary "$CANARY" --known "$T/src.h264" "$T/cam1.mp4" >"$T/scan-export.txt"
 grep -q 'HIT canary' "$T/scan-export.txt" && grep -q 'HIT mdat' "$T/scan-export.txt" &&
+	grep -q 'HIT known' "$T/scan-export.txt" &&
 	pass "scanner-sees-plaintext-in-export" || fail "scanner-sees-plaintext-in-export" "no hit"
 stop_bg gateway
 stop_bg server
-if "$PIPE_TOOLS/plainscan" --canary "$CANARY" "$T/server" "$T/server.log" >"$T/scan-server.txt"; then
+if "$PIPE_TOOLS/plainscan" --canary "$CANARY" --known "$T/src.h264" "$T/server" "$T/server.log" \
+	>"$T/scan-server.txt"; then
 	pass "server-holds-no-plaintext ($(du -sh "$T/server" | cut -f1) scanned)"
 else
 	fail "server-holds-no-plaintext" "$(head -n 5 "$T/scan-server.txt")"

@@ -1,6 +1,7 @@
 /* plainscan.c - scans files for signs of plaintext video (MP4 boxes, H.264/H.265 parameter
- * sets and IDR slices, JPEG markers), for given canary strings and for given secret keys in
- * binary or hex form; prints each hit. */
+ * sets and IDR slices, JPEG markers), for given canary strings, for given secret keys in
+ * binary or hex form and for any stretch of a known plaintext file (the camera's source
+ * bitstream); prints each hit. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,122 @@ static struct pattern pats[MAXPAT];
 static int npats;
 static long hits;
 
+/*
+ * Known plaintext (--known FILE): every KW-byte window of the file that starts at a multiple
+ * of KSTRIDE, so any shared stretch of KW + KSTRIDE - 1 bytes (47) contains a whole window.
+ * A window needs KDISTINCT different byte values: runs of zeros and other structure that
+ * any memory holds are not evidence. The haystack is hashed at every offset with a rolling
+ * hash; a bitmap of the windows' hashes rejects almost every offset before the table is
+ * looked at, and a table hit is confirmed with memcmp.
+ */
+#define KW 32
+#define KSTRIDE 16
+#define KDISTINCT 16
+#define KBITS 23
+#define KB 0x100000001b3ULL
+static struct buf known;
+static uint64_t *kslot;  /* hash of each window (0 = empty), open addressing */
+static uint32_t *koff;   /* its offset in known */
+static size_t kmask;     /* table size - 1 */
+static uint8_t *kbits;   /* 2^KBITS-bit prefilter */
+static uint64_t kpow;    /* KB^(KW-1) */
+
+static uint64_t
+whash(const uint8_t *p)
+{
+	uint64_t h = 0;
+	int i;
+
+	for (i = 0; i < KW; i++)
+		h = h * KB + p[i];
+	return h | 1;
+}
+
+static int
+distinct_enough(const uint8_t *p)
+{
+	uint8_t seen[256] = { 0 };
+	int i, n = 0;
+
+	for (i = 0; i < KW; i++)
+		if (!seen[p[i]]++)
+			n++;
+	return n >= KDISTINCT;
+}
+
+/* 0, or -1 when the file cannot be read or holds no usable window. */
+static int
+known_load(const char *path)
+{
+	size_t off, n = 0, size = 1, i;
+
+	buf_init(&known, (size_t)1 << 30);
+	if (file_read(path, &known, (size_t)1 << 30) != 0 || known.len < KW)
+		return -1;
+	while (size < 2 * (known.len / KSTRIDE + 1))
+		size <<= 1;
+	kslot = calloc(size, sizeof(*kslot));
+	koff = calloc(size, sizeof(*koff));
+	kbits = calloc((size_t)1 << (KBITS - 3), 1);
+	if (kslot == NULL || koff == NULL || kbits == NULL)
+		return -1;
+	kmask = size - 1;
+	for (kpow = 1, i = 1; i < KW; i++)
+		kpow *= KB;
+	for (off = 0; off + KW <= known.len; off += KSTRIDE) {
+		uint64_t h;
+
+		if (!distinct_enough(known.data + off))
+			continue;
+		h = whash(known.data + off);
+		for (i = (size_t)(h * 0x9e3779b97f4a7c15ULL) & kmask; kslot[i] != 0; i = (i + 1) & kmask)
+			;
+		kslot[i] = h;
+		koff[i] = (uint32_t)off;
+		kbits[(h >> (64 - KBITS)) >> 3] |= (uint8_t)(1u << ((h >> (64 - KBITS)) & 7));
+		n++;
+	}
+	return n > 0 ? 0 : -1;
+}
+
+/* 1 when the window at p is one of the known file's windows. */
+static int
+known_has(const uint8_t *p, uint64_t h)
+{
+	size_t i;
+
+	if (!(kbits[(h >> (64 - KBITS)) >> 3] & (1u << ((h >> (64 - KBITS)) & 7))))
+		return 0;
+	for (i = (size_t)(h * 0x9e3779b97f4a7c15ULL) & kmask; kslot[i] != 0; i = (i + 1) & kmask)
+		if (kslot[i] == h && memcmp(known.data + koff[i], p, KW) == 0)
+			return 1;
+	return 0;
+}
+
+/* One line per file: how many offsets hold a window of the known file, and the first. */
+static void
+known_scan(const char *path, const uint8_t *d, size_t len)
+{
+	size_t i, first = 0, count = 0;
+	uint64_t h = 0;
+
+	if (kslot == NULL || len < KW)
+		return;
+	for (i = 0; i < KW; i++)
+		h = h * KB + d[i];
+	for (i = 0;; i++) {
+		if (known_has(d + i, h | 1) && count++ == 0)
+			first = i;
+		if (i + KW >= len)
+			break;
+		h = (h - d[i] * kpow) * KB + d[i + KW];
+	}
+	if (count > 0) {
+		printf("HIT known %s offset=%zu windows=%zu\n", path, first, count);
+		hits++;
+	}
+}
+
 static void
 scan_file(const char *path)
 {
@@ -75,6 +192,8 @@ scan_file(const char *path)
 			p++;
 		}
 	}
+	if (b.data != NULL)
+		known_scan(path, b.data, b.len);
 out:
 	buf_free(&b);
 }
@@ -120,7 +239,8 @@ main(int argc, char **argv)
 	int i;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: plainscan [--canary STRING]... [--key HEX]... PATH...\n");
+		fprintf(stderr, "usage: plainscan [--canary STRING]... [--key HEX]... [--known FILE] "
+		    "PATH...\n");
 		return 2;
 	}
 	add("ftyp", P_FTYP, sizeof(P_FTYP));
@@ -151,6 +271,15 @@ main(int argc, char **argv)
 			}
 			add("key", k, n);
 			add("key-hex", (const uint8_t *)argv[i + 1], 2 * n);
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--known") == 0 && i + 1 < argc) {
+			if (kslot != NULL || known_load(argv[i + 1]) != 0) {
+				fprintf(stderr, "plainscan: --known wants one readable file with "
+				    "varied bytes: %s\n", argv[i + 1]);
+				return 2;
+			}
 			i++;
 			continue;
 		}
