@@ -80,6 +80,9 @@ export class ArchivePlayer {
 		this.stream = stream;
 		this.video = video;
 		this.onState = onState || (() => {});
+		// onSkip(askedUs, playingUs): nothing was recorded at the asked moment; playing from
+		// the next recording instead.
+		this.onSkip = () => {};
 		this.gen = 0;
 		this.abort = null;
 		this.ms = null;
@@ -215,7 +218,27 @@ export class ArchivePlayer {
 			}
 			this.mark('list');
 			this.noteListed(links);
-			const first = links.find((l) => l.kind === 'segment' && Number.isSafeInteger(l.seq) && l.end_us > wallUs);
+			const firstAfter = (t) => links.find((l) => l.kind === 'segment' && Number.isSafeInteger(l.seq) && l.end_us > t);
+			let first = firstAfter(wallUs);
+			if (first === undefined && hit === undefined) {
+				// Nothing in the ten minutes listed (before the first recording, or a long
+				// outage): play from the next recording, as the timeline shows it.
+				const next = await this.nextRecording(wallUs);
+				if (gen !== this.gen)
+					return;
+				if (next !== null) {
+					const list = await api.segments(this.cam.id, this.stream, next - LIST_BEFORE_US, next + LIST_AFTER_US);
+					if (gen !== this.gen)
+						return;
+					links = Array.isArray(list.segments) ? list.segments : [];
+					this.noteListed(links);
+					first = firstAfter(next);
+					if (first !== undefined) {
+						this.onSkip(wallUs, Math.max(next, first.start_us));
+						wallUs = Math.max(next, first.start_us);
+					}
+				}
+			}
 			if (first === undefined) {
 				this.onState('nodata', 'Nothing was recorded from this moment on.');
 				return;
@@ -240,6 +263,15 @@ export class ArchivePlayer {
 		} catch (e) {
 			this.fail(gen, e);
 		}
+	}
+
+	// The start of the first recorded span after wallUs up to now, or null.
+	async nextRecording(wallUs) {
+		const r = await api.timeline(this.cam.id, this.stream, wallUs, Date.now() * 1000);
+		const spans = Array.isArray(r.spans) ? r.spans : [];
+		const s = spans.find((x) => Array.isArray(x) && Number.isSafeInteger(x[0]) && Number.isSafeInteger(x[1])
+			&& x[0] > wallUs && x[1] > x[0]);
+		return s === undefined ? null : s[0];
 	}
 
 	noteListed(links) {

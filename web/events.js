@@ -40,7 +40,8 @@ export function openPayload(na, cameraId, ev) {
 	return { meta, jpeg: plain.length > 4 + n ? plain.slice(4 + n) : null };
 }
 
-// Events overlapping [fromUs, toUs): [{ id, startUs, endUs (0 = open), opened, score, zones }].
+// Events overlapping [fromUs, toUs): [{ id, startUs, endUs (0 = open), opened, score, zones,
+// peakUs, jpeg (the thumbnail's bytes or null) }].
 // An event whose payload does not open is still drawn (as a range), marked opened: false.
 export async function listEvents(na, cameraId, fromUs, toUs) {
 	const r = await api.events(cameraId, fromUs, toUs);
@@ -55,6 +56,7 @@ export async function listEvents(na, cameraId, fromUs, toUs) {
 			score: p && typeof p.meta.peak_score === 'number' ? p.meta.peak_score : null,
 			zones: p && Array.isArray(p.meta.zones) ? p.meta.zones.filter((z) => typeof z === 'string').slice(0, 8) : [],
 			peakUs: p && Number.isSafeInteger(p.meta.peak_us) ? p.meta.peak_us : null,
+			jpeg: p ? p.jpeg : null,
 		});
 	}
 	return out;

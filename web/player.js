@@ -5,6 +5,7 @@ import { LiveFeed } from './livefeed.js';
 import { ArchivePlayer, warmSegments, forgetSegments, prefetchAt } from './archive.js';
 import { Timeline, clockText, dateText } from './timeline.js';
 import { listEvents } from './events.js';
+import { EventList, PREROLL_US } from './eventlist.js';
 import { ExportDialog } from './export.js';
 import { ShareDialog } from './share.js';
 
@@ -44,6 +45,7 @@ export class CameraView {
 			onAim: (us, pressed) => this.aim(us, pressed),
 			onView: () => this.viewChanged(),
 		});
+		this.eventList = new EventList($('cam-events'), { onPlay: (us) => this.playEvent(us) });
 		$('cam-back').addEventListener('click', () => this.onClose());
 		$('cam-play').addEventListener('click', () => this.togglePlay());
 		$('cam-step-back').addEventListener('click', () => this.step(-1));
@@ -124,6 +126,7 @@ export class CameraView {
 		this.stopArchive();
 		this.cam = null;
 		this.mode = null;
+		this.eventList.clear();
 		forgetSegments();
 	}
 
@@ -159,9 +162,16 @@ export class CameraView {
 		this.archive = null;
 	}
 
+	// A line under the controls about what the player did for the person ('' clears it).
+	notice(text) {
+		$('cam-notice').textContent = text;
+		$('cam-notice').hidden = text === '';
+	}
+
 	goLive() {
 		if (this.cam === null)
 			return;
+		this.notice('');
 		this.stopArchive();
 		this.setMode('live');
 		$('cam-play').textContent = 'Pause';
@@ -211,15 +221,43 @@ export class CameraView {
 					this.setState(s, t);
 			});
 			this.archive.setRate(this.rate);
+			this.archive.onSkip = (asked, at) => {
+				if (this.mode !== 'archive')
+					return;
+				this.notice(`Nothing was recorded at ${dateText(asked)} ${clockText(asked, true)}: playing from the next recording, ${dateText(at)} ${clockText(at, true)}.`);
+				$('view-camera').dataset.skippedTo = String(at);
+				this.timeline.setView(at - this.timeline.span / 2, at + this.timeline.span / 2);
+			};
 		}
 		const view = $('view-camera');
 		delete view.dataset.firstFrameMs;
 		delete view.dataset.firstFrameAt;
 		delete view.dataset.timing;
 		view.dataset.pickedUs = String(Math.round(us));
+		delete view.dataset.skippedTo;
+		this.notice('');
+		// The clock shows the moment asked for until a frame says otherwise.
+		$('cam-clock').textContent = `${dateText(us)} ${clockText(us, true)}`;
 		$('cam-play').textContent = this.archive.wantPaused ? 'Play' : 'Pause';
 		this.timeline.setPlayhead(us);
 		this.archive.seek(us);
+	}
+
+	// Plays from us (an event's start minus the pre-roll), with the timeline centred on it.
+	playEvent(us) {
+		if (this.cam === null)
+			return;
+		if (us < this.timeline.from || us > this.timeline.to)
+			this.timeline.setView(us - this.timeline.span / 2, us + this.timeline.span / 2);
+		this.pick(us);
+	}
+
+	// N / P: the next or previous listed event from the frame on screen (now when live).
+	nextEvent(dir) {
+		const wall = this.currentWall();
+		const at = this.eventList.neighbour(wall !== null ? wall : Date.now() * 1000, dir);
+		if (at !== null)
+			this.playEvent(at - PREROLL_US);
 	}
 
 	setRate(r) {
@@ -317,6 +355,14 @@ export class CameraView {
 		case 's':
 		case 'S':
 			this.openShare();
+			break;
+		case 'n':
+		case 'N':
+			this.nextEvent(1);
+			break;
+		case 'p':
+		case 'P':
+			this.nextEvent(-1);
 			break;
 		case '+':
 		case '=':
@@ -418,6 +464,7 @@ export class CameraView {
 			if (cam === this.cam) {
 				this.timeline.setEvents(evs);
 				$('timeline').dataset.eventsOpened = String(evs.filter((e) => e.opened).length);
+				this.eventList.set(this.na, evs);
 			}
 		} catch (e) {
 			// Events are optional: a server without them still shows the recordings.

@@ -1,9 +1,11 @@
-// timeline.js - the player's timeline: recorded spans, holes, events, the now marker and the playhead on a canvas, zoomable from a week to a minute; click or drag to pick a moment.
+// timeline.js - the player's timeline: recorded spans, the live edge, holes, events, the date, the now marker and the playhead on a canvas, zoomable from a week to a minute; click or drag to pick a moment.
 
 export const MIN_SPAN_US = 60e6;
 export const MAX_SPAN_US = 7 * 86400e6;
 const STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 const HEIGHT = 72;
+// A recording whose last span ended this recently is drawn as still going (being uploaded).
+const EDGE_US = 30e6;
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -160,10 +162,22 @@ export class Timeline {
 		g.fillStyle = '#3a1f24';
 		g.fillRect(0, 18, Math.max(0, Math.min(w, X(now))), 26);
 		g.fillStyle = '#2f9e5b';
+		let last = null;
 		for (const [a, b] of this.spans) {
 			const x0 = Math.max(0, X(a)), x1 = Math.min(w, X(b));
 			if (x1 > x0)
 				g.fillRect(x0, 18, Math.max(1, x1 - x0), 26);
+			if (last === null || b > last)
+				last = b;
+		}
+		// The live edge: a recording that ended less than EDGE_US ago is most likely still
+		// going, its newest segment on its way (a segment is indexed once it closes).
+		if (last !== null && now > last && now - last < EDGE_US) {
+			const x0 = Math.max(0, X(last)), x1 = Math.min(w, X(now));
+			if (x1 > x0) {
+				g.fillStyle = '#1f5f3b';
+				g.fillRect(x0, 18, x1 - x0, 26);
+			}
 		}
 		// Events: a band above the recordings.
 		for (const ev of this.events) {
@@ -194,6 +208,22 @@ export class Timeline {
 			const label = step >= 86400 || (d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0)
 				? dateText(us).slice(5) : clockText(us, withSec);
 			g.fillText(label, x + 3, h - 2);
+		}
+		// The date, when the window is not all today: tick labels carry only the time.
+		const today = dateText(now);
+		if (dateText(this.from) !== today || dateText(Math.min(this.to, now)) !== today) {
+			const a = dateText(this.from), b = dateText(this.to);
+			const label = a === b ? a : `${a} – ${b}`;
+			g.font = '11px system-ui, sans-serif';
+			g.textBaseline = 'top';
+			const tw = g.measureText(label).width + 8;
+			g.fillStyle = '#11161cdd';
+			g.fillRect(2, 2, tw, 14);
+			g.fillStyle = '#e6e9ed';
+			g.fillText(label, 6, 3);
+			this.canvas.dataset.dateLabel = label;
+		} else {
+			delete this.canvas.dataset.dateLabel;
 		}
 		// Now.
 		const xn = X(now);

@@ -45,6 +45,7 @@ static struct console_file files[] = {
 	{ "/archive.js", "archive.js", JS, { 0 }, "", "", "", 0 },
 	{ "/timeline.js", "timeline.js", JS, { 0 }, "", "", "", 0 },
 	{ "/events.js", "events.js", JS, { 0 }, "", "", "", 0 },
+	{ "/eventlist.js", "eventlist.js", JS, { 0 }, "", "", "", 0 },
 	{ "/player.js", "player.js", JS, { 0 }, "", "", "", 0 },
 	{ "/export.js", "export.js", JS, { 0 }, "", "", "", 0 },
 	{ "/share.js", "share.js", JS, { 0 }, "", "", "", 0 },

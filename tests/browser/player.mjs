@@ -78,6 +78,9 @@ try {
 	for (let i = 0; i < 14; i++)
 		await page.click('#tl-out');
 	const sMax = await span();
+	// A week's window spans several days: the timeline names them (its ticks carry only times).
+	const dateLabel = await page.$eval('#timeline', (c) => c.dataset.dateLabel || '');
+	check('timeline_names_the_dates', /^\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d$/.test(dateLabel), `label '${dateLabel}'`);
 	for (let i = 0; i < 20; i++)
 		await page.click('#tl-in');
 	const sMin = await span();
@@ -199,6 +202,28 @@ try {
 	const j = await sample();
 	check('date_jump_time', Math.abs(j.wall - jumpUs) < 2e6, `clock ${(j.wall - jumpUs) / 1000} ms from the entered time`);
 
+	// A moment before anything was recorded (a year ago): the player says so and plays from
+	// the next recording; the timeline, moved there, shows the date.
+	const yearAgo = await page.evaluate(() => {
+		const t = new Date(Date.now() - 365 * 86400e3);
+		const p = (n) => String(n).padStart(2, '0');
+		document.getElementById('cam-when').value = `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())}T${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}`;
+		return Math.floor(t.getTime() / 1000) * 1e6;
+	});
+	await page.click('#cam-jump button[type="submit"]');
+	await page.waitForFunction(() => {
+		const v = document.getElementById('view-camera');
+		return v.dataset.skippedTo !== undefined && v.dataset.firstFrameMs !== undefined;
+	}, null, { timeout: 10000 }).then(() => pass('jump_before_recording_plays_next'), (e) => fail('jump_before_recording_plays_next', e.message));
+	const sk = await page.evaluate(() => ({ to: Number(document.getElementById('view-camera').dataset.skippedTo),
+		notice: document.getElementById('cam-notice').textContent, hidden: document.getElementById('cam-notice').hidden,
+		spans: Number(document.getElementById('timeline').dataset.spans) }));
+	const sks = await sample();
+	check('jump_before_recording_says_so', !sk.hidden && sk.notice.includes('Nothing was recorded at') && sk.to > yearAgo
+		&& Math.abs(sks.wall - sk.to) < 3e6 && sks.state === 'playing', `${JSON.stringify(sk)} wall ${sks.wall} state ${sks.state}`);
+	if (ART)
+		await page.screenshot({ path: `${ART}/player-skip.png` });
+
 	// Back to live (button), then archive again and L.
 	await page.click('#cam-live-btn');
 	await page.waitForFunction(() => {
@@ -218,6 +243,37 @@ try {
 	const evs = await page.$eval('#timeline', (c) => [c.dataset.events || '0', c.dataset.eventsOpened || '0']);
 	console.log(`motion events on the timeline: ${evs[0]}, payloads opened in the page: ${evs[1]}`);
 	check('event_payloads_open', evs[0] === evs[1], `${evs[1]} of ${evs[0]} opened`);
+
+	// The events list under the timeline: the demo's pictures move, so there are events; each
+	// opened one shows its thumbnail, decoded; a click plays from the pre-roll before it.
+	await page.waitForFunction(() => Number(document.getElementById('cam-events').dataset.count || 0) > 0
+		&& document.querySelectorAll('#cam-events .ev-item').length > 0, null, { timeout: 15000 })
+		.then(() => pass('event_list_shown'), (e) => fail('event_list_shown', `no event listed: ${e.message}`));
+	const thumbs = await page.waitForFunction(() => {
+		const imgs = [...document.querySelectorAll('#cam-events .ev-item img')];
+		return imgs.length > 0 && imgs.every((i) => i.complete) ? imgs.map((i) => [i.naturalWidth, i.naturalHeight]) : false;
+	}, null, { timeout: 10000 }).then((h) => h.jsonValue(), () => []);
+	check('event_thumbnails_decode', thumbs.length > 0 && thumbs.every(([w, h]) => w >= 160 && h >= 90),
+		`${thumbs.length} thumbnails: ${JSON.stringify(thumbs.slice(0, 4))}`);
+	if (ART)
+		await page.screenshot({ path: `${ART}/player-events.png`, fullPage: true });
+	const evStart = await page.$$eval('#cam-events .ev-item', (bs) => {
+		const old = bs.map((b) => Number(b.dataset.start)).filter((s) => s < Date.now() * 1000 - 10e6);
+		return old.length ? Math.max(...old) : 0;
+	});
+	if (evStart > 0) {
+		await page.click(`#cam-events .ev-item[data-start="${evStart}"]`);
+		await page.waitForFunction((s) => {
+			const v = document.getElementById('view-camera');
+			return v.dataset.mode === 'archive' && Number(v.dataset.pickedUs) === s - 5e6 && v.dataset.firstFrameMs !== undefined;
+		}, evStart, { timeout: 10000 }).then(() => pass('event_click_plays'), (e) => fail('event_click_plays', e.message));
+		const ev = await sample();
+		// From 5 s before the start; a recording that began later than that starts at its first frame.
+		check('event_plays_from_preroll', ev.wall >= evStart - 6e6 && ev.wall <= evStart + 1e6,
+			`first frame ${(ev.wall - evStart) / 1e3} ms from the event's start`);
+	} else {
+		fail('event_click_plays', 'no event older than 10 s in the list');
+	}
 
 	// Event payloads are untrusted: mutated, truncated and malformed ones give null, never a throw.
 	const fz = await page.evaluate(async () => {

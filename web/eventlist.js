@@ -1,0 +1,141 @@
+// eventlist.js - the player's list of the motion events in the timeline's window, newest first: the thumbnail the gateway took of the most active frame, when and how long, the zones touched and the peak score; a click plays from a few seconds before the event.
+import { clockText, dateText } from './timeline.js';
+
+// Playing an event starts this long before it, so the person sees what led to it.
+export const PREROLL_US = 5e6;
+const SHOWN_MAX = 50;
+
+function durationText(us) {
+	const s = Math.max(1, Math.round(us / 1e6));
+	if (s < 60)
+		return `${s} s`;
+	const m = Math.floor(s / 60);
+	if (m < 60)
+		return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+	return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+// A data: URL for a JPEG that starts like one (SOI then a marker), else null. The bytes come
+// from a payload only the camera's key holders can open; the browser's decoder still sees
+// them as untrusted input.
+function jpegURL(na, jpeg) {
+	if (!(jpeg instanceof Uint8Array) || jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[2] !== 0xff)
+		return null;
+	return 'data:image/jpeg;base64,' + na.to_base64(jpeg, na.base64_variants.ORIGINAL);
+}
+
+export class EventList {
+	// root: the list's container; onPlay(wallUs): play the archive from that moment.
+	constructor(root, { onPlay }) {
+		this.root = root;
+		this.onPlay = onPlay;
+		this.key = null;
+		this.events = [];
+		this.urls = new Map(); // event id + end -> data URL (a thumbnail is decoded once)
+	}
+
+	clear() {
+		this.key = null;
+		this.events = [];
+		this.urls.clear();
+		this.root.replaceChildren();
+		delete this.root.dataset.count;
+	}
+
+	// evs: events.js listEvents() output. Rebuilds the DOM only when the list changed (the
+	// player refreshes every 5 s).
+	set(na, evs) {
+		const shown = evs.slice().sort((a, b) => b.startUs - a.startUs).slice(0, SHOWN_MAX);
+		const key = shown.map((e) => `${e.id}:${e.endUs}:${e.opened}`).join(',') + `/${evs.length}`;
+		if (key === this.key)
+			return;
+		this.key = key;
+		this.events = shown;
+		const keep = new Map();
+		for (const e of shown) {
+			const k = `${e.id}:${e.endUs}`;
+			keep.set(k, this.urls.has(k) ? this.urls.get(k) : jpegURL(na, e.jpeg));
+		}
+		this.urls = keep;
+		this.root.dataset.count = String(evs.length);
+		const head = document.createElement('h3');
+		head.textContent = evs.length === 0 ? 'Motion events'
+			: `Motion events in this window: ${evs.length}${evs.length > shown.length ? ` (newest ${shown.length} shown)` : ''}`;
+		const kids = [head];
+		if (shown.length === 0) {
+			const p = document.createElement('p');
+			p.className = 'muted';
+			p.textContent = 'No motion in this window. Zoom out or move the timeline to look further back.';
+			kids.push(p);
+		} else {
+			const ol = document.createElement('ol');
+			ol.className = 'ev-list';
+			for (const e of shown)
+				ol.append(this.item(e, keep.get(`${e.id}:${e.endUs}`)));
+			kids.push(ol);
+		}
+		this.root.replaceChildren(...kids);
+	}
+
+	item(e, url) {
+		const li = document.createElement('li');
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = 'ev-item';
+		b.dataset.start = String(e.startUs);
+		b.dataset.id = e.id;
+		const when = `${dateText(e.startUs)} ${clockText(e.startUs, true)}`;
+		b.title = `Play from ${durationText(PREROLL_US)} before ${when}`;
+		if (url !== null) {
+			const img = document.createElement('img');
+			img.src = url;
+			img.alt = `Motion at ${when}`;
+			img.width = 160;
+			img.height = 90;
+			b.append(img);
+		} else {
+			const s = document.createElement('span');
+			s.className = 'ev-noimg';
+			s.textContent = e.opened ? 'no picture' : 'sealed';
+			b.append(s);
+		}
+		const t = document.createElement('span');
+		t.className = 'ev-text';
+		const w = document.createElement('strong');
+		w.textContent = when;
+		const d = document.createElement('span');
+		d.textContent = e.endUs === 0 ? 'ongoing' : durationText(e.endUs - e.startUs);
+		t.append(w, d);
+		if (!e.opened) {
+			const x = document.createElement('span');
+			x.className = 'muted';
+			x.textContent = 'details not readable with your keys';
+			t.append(x);
+		} else {
+			const z = document.createElement('span');
+			z.className = 'muted';
+			const zones = e.zones.length > 0 ? `zones: ${e.zones.join(', ')}` : 'whole picture';
+			z.textContent = e.score !== null ? `${zones} · peak ${(e.score / 10).toFixed(1)} %` : zones;
+			t.append(z);
+		}
+		b.append(t);
+		b.addEventListener('click', () => this.onPlay(e.startUs - PREROLL_US));
+		li.append(b);
+		return li;
+	}
+
+	// The start of the next event (dir 1) or the previous one (dir -1) from the playhead us,
+	// among the listed ones, or null. Measured from us + PREROLL_US: right after playing an
+	// event the playhead sits that far before it, and "next" must not pick it again.
+	neighbour(us, dir) {
+		const ref = us + PREROLL_US;
+		let best = null;
+		for (const e of this.events) {
+			if (dir > 0 && e.startUs > ref + 1e6 && (best === null || e.startUs < best))
+				best = e.startUs;
+			if (dir < 0 && e.startUs < ref - 1e6 && (best === null || e.startUs > best))
+				best = e.startUs;
+		}
+		return best;
+	}
+}
