@@ -15,6 +15,10 @@
 #define NOISE_CEIL 20.0f
 /* Motion that pauses for less than this still counts as one run before an event opens. */
 #define CANDIDATE_GAP_US 500000
+/* After a stop longer than this the background is stale (light, parked cars): the first
+ * frame after it is learned afresh. Shorter stops keep the model, which is a better
+ * background than one frame that may show a moving object (see "Stream stops"). */
+#define RELEARN_GAP_US 60000000
 
 struct motion_det {
 	struct motion_params p;
@@ -31,6 +35,8 @@ struct motion_det {
 	int have_bg;
 	int64_t last_t;
 	int64_t frame_dt;             /* smoothed frame interval */
+	int last_w, last_h;           /* size of the last frame */
+	int resync;                   /* the stream stopped: the next frame starts afresh */
 	/* event state */
 	int64_t cand_start, last_motion;
 	int open;
@@ -202,6 +208,21 @@ static int fg_at(const struct motion_det *d, int cx, int cy)
 	return d->fg[cy * MOTION_GRID_W + cx] & 1;
 }
 
+/* End the open event: its end is the last moving frame plus one interval, never after
+ * limit (0: no limit) nor before its start. */
+static void event_end(struct motion_det *d, int64_t limit)
+{
+	int64_t end = d->last_motion + d->frame_dt;
+
+	if (limit != 0 && end > limit)
+		end = limit;
+	if (end < d->ev.start_us)
+		end = d->ev.start_us;
+	d->ev.end_us = end;
+	d->open = 0;
+	d->cand_start = 0;
+}
+
 int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int stride,
     int64_t t_us, struct motion_step *st)
 {
@@ -215,6 +236,21 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 		return -1;
 	memset(st, 0, sizeof(*st));
 	grid_reduce(d, y, w, h, stride);
+	if (d->have_bg && (w != d->last_w || h != d->last_h)) {
+		/* A new resolution (the stream restarted): the cells no longer show what the
+		 * model learned. The event ends at the last frame of the old size. */
+		if (d->open) {
+			event_end(d, d->last_t);
+			st->change = MOTION_END;
+			st->ev = d->ev;
+		}
+		d->cand_start = 0;
+		d->have_bg = 0;
+	}
+	d->last_w = w;
+	d->last_h = h;
+	if (d->resync && d->have_bg && t_us - d->last_t > RELEARN_GAP_US)
+		d->have_bg = 0;
 	if (!d->have_bg || t_us <= d->last_t) {
 		if (!d->have_bg) {
 			memcpy(d->bg, d->cur, sizeof(d->bg));
@@ -222,12 +258,22 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 				d->var[i] = 4.0f;
 			d->have_bg = 1;
 			d->last_t = t_us;
+			d->resync = 0;
 		}
 		return 0;
 	}
 	dt = t_us - d->last_t;
 	d->last_t = t_us;
-	d->frame_dt = d->frame_dt == 0 ? dt : (d->frame_dt * 7 + dt) / 8;
+	/* The interval across a stop is neither the frame rate nor time the model should
+	 * learn over: at a rate for 34 s, an object in view on the first frame after the stop
+	 * went a third into the background of its cells and stayed there as a "ghost" (moving
+	 * cells learn slowly). The first frame after a stop learns as the next frame would;
+	 * a light change meanwhile is absorbed at once by the global offset anyway. */
+	if (d->resync && d->frame_dt > 0)
+		dt = d->frame_dt;
+	else
+		d->frame_dt = d->frame_dt == 0 ? dt : (d->frame_dt * 7 + dt) / 8;
+	d->resync = 0;
 	if (!d->p.enabled)
 		return 0;
 
@@ -293,9 +339,7 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 		if (hold < d->frame_dt * 5 / 2)
 			hold = d->frame_dt * 5 / 2;
 		if (d->open && !st->moving && t_us - d->last_motion > hold) {
-			d->ev.end_us = d->last_motion + d->frame_dt;
-			d->open = 0;
-			d->cand_start = 0;
+			event_end(d, t_us);
 			st->change = MOTION_END;
 			st->ev = d->ev;
 			return 0;
@@ -327,13 +371,15 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 	return 0;
 }
 
-int motion_det_flush(struct motion_det *d, struct motion_event *ev)
+int motion_det_flush(struct motion_det *d, int64_t last_seen_us, struct motion_event *ev)
 {
-	if (d == NULL || !d->open)
+	if (d == NULL)
 		return 0;
-	d->ev.end_us = d->last_motion + d->frame_dt;
-	d->open = 0;
+	d->resync = 1;
 	d->cand_start = 0;
+	if (!d->open)
+		return 0;
+	event_end(d, last_seen_us > d->last_t ? last_seen_us : d->last_t);
 	*ev = d->ev;
 	return 1;
 }

@@ -72,11 +72,18 @@ int motion_params_check(const struct motion_params *p);
 /* A detector with a copy of p. 0 or -1 (bad params, no memory). */
 int motion_det_new(struct motion_det **out, const struct motion_params *p);
 /* Feed one luma plane of w x h (w, h >= MOTION_GRID_W/H is not required: any size >= 16x9)
- * taken at t_us (increasing). 0 or -1 (bad arguments). */
+ * taken at t_us (increasing). A frame of another size than the last one (the stream
+ * restarted with a new resolution) ends an open event (MOTION_END, at the last frame at
+ * the latest) and learns the background again. 0 or -1 (bad arguments). */
 int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int stride,
     int64_t t_us, struct motion_step *st);
-/* End an open event now (stream ended); 1 and *ev when there was one, else 0. */
-int motion_det_flush(struct motion_det *d, struct motion_event *ev);
+/* The stream stopped (disconnect, outage, new session, detector replaced): end an open
+ * event now. Its end is the last moving frame plus one interval, but never later than
+ * last_seen_us, the time of the last frame the stream delivered (decoded or not; 0: the
+ * last frame fed), so it never reaches into the gap that follows. The next frame starts
+ * afresh: no run of motion continues across the stop, and its interval does not count as
+ * the frame rate. 1 and *ev when an event was open, else 0. */
+int motion_det_flush(struct motion_det *d, int64_t last_seen_us, struct motion_event *ev);
 /* The name of zone bit i ("all" when there are no zones), or NULL. */
 const char *motion_det_zone_name(const struct motion_det *d, unsigned i);
 void motion_det_free(struct motion_det *d);   /* NULL-safe */

@@ -23,6 +23,7 @@ struct motion_cam {
 	AVCodecContext *jpg;
 	AVPacket *jpkt;
 	uint64_t frames, errors;
+	int64_t last_seen;         /* receipt time of the last packet or frame, decoded or not */
 };
 
 int motion_cam_new(struct motion_cam **out, const char *label, const struct motion_params *p,
@@ -190,6 +191,8 @@ int motion_cam_frame(struct motion_cam *mc, const AVFrame *f, int64_t t_us)
 
 	if (mc == NULL || f == NULL || f->data[0] == NULL)
 		return -1;
+	if (t_us > mc->last_seen)
+		mc->last_seen = t_us;
 	if (motion_det_feed(mc->det, f->data[0], f->width, f->height, f->linesize[0], t_us, &st) != 0)
 		return -1;
 	mc->frames++;
@@ -212,6 +215,10 @@ int motion_cam_packet(struct motion_cam *mc, const AVCodecParameters *par, const
 
 	if (mc == NULL || par == NULL || pkt == NULL)
 		return -1;
+	/* A packet that is not decoded (keyframes only) was still seen: an event flushed
+	 * after it may last up to it. */
+	if (t_us > mc->last_seen)
+		mc->last_seen = t_us;
 	if (keyframes_only && !(pkt->flags & AV_PKT_FLAG_KEY))
 		return 0;
 	if (dec_ensure(mc, par) != 0) {
@@ -244,10 +251,15 @@ void motion_cam_flush(struct motion_cam *mc)
 {
 	struct motion_event ev;
 
-	if (mc != NULL && motion_det_flush(mc->det, &ev) == 1) {
+	if (mc == NULL)
+		return;
+	if (motion_det_flush(mc->det, mc->last_seen, &ev) == 1) {
 		report(mc, MOTION_END, &ev);
 		av_frame_unref(mc->thumb);
 	}
+	/* The next session's packets do not follow this one's reference pictures (and may be
+	 * another codec or size): they get a new decoder. */
+	dec_close(mc);
 }
 
 const char *motion_cam_zone_name(const struct motion_cam *mc, unsigned i)

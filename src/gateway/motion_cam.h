@@ -35,7 +35,9 @@ int motion_cam_packet(struct motion_cam *mc, const AVCodecParameters *par, const
     int64_t t_us, int keyframes_only);
 /* Feed a decoded picture directly (tests, tools). 0 or -1. */
 int motion_cam_frame(struct motion_cam *mc, const AVFrame *f, int64_t t_us);
-/* End an open event (the stream stopped): reported as MOTION_END. */
+/* The stream stopped (disconnect, outage, new session): end an open event at the last
+ * packet seen at the latest, reported as MOTION_END; the next packet opens a new decoder
+ * and starts a new run of motion (motion_det_flush). NULL-safe. */
 void motion_cam_flush(struct motion_cam *mc);
 /* Zone name of bit i, or NULL. */
 const char *motion_cam_zone_name(const struct motion_cam *mc, unsigned i);

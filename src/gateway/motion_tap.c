@@ -218,6 +218,12 @@ void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const
 	motion_cam_packet(t->mc, par, pkt, t_us, keyonly);
 }
 
+void motion_tap_stream_ended(struct motion_tap *t)
+{
+	if (t != NULL && t->mc != NULL)
+		motion_cam_flush(t->mc);
+}
+
 void motion_tap_close(struct motion_tap *t)
 {
 	if (t == NULL)

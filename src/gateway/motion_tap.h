@@ -23,6 +23,10 @@ struct motion_tap *motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], uint8
  * camera's current epoch key (epoch, epoch_pk). NULL-safe, never fails. */
 void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const AVPacket *pkt,
     int64_t t_us, uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN]);
+/* The stream's session ended (disconnect, outage, new address, new codec or size): an
+ * open event ends at the last packet seen and is sent, so no event spans the gap that
+ * follows; detection starts afresh with the next session's packets. NULL-safe. */
+void motion_tap_stream_ended(struct motion_tap *t);
 /* Ends an open event, detaches and frees; NULL-safe. */
 void motion_tap_close(struct motion_tap *t);
 /* Detection parameters of a camera (from the signed configuration); cameras without get

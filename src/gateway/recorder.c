@@ -315,10 +315,10 @@ static void rec_sleep(struct recorder *r, int ms)
 	}
 }
 
-/* One packet of a connected session. 0, or -1 to end the session. */
-static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt)
+/* One packet of a connected session, received at wall (rec_wall). 0, or -1 to end the
+ * session. */
+static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt, int64_t wall)
 {
-	int64_t wall = rec_wall(r);
 	int key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
 	const uint8_t *frag;
 	size_t flen;
@@ -374,6 +374,7 @@ static void rec_session(struct recorder *r, struct camera *cam)
 	const AVCodecParameters *par = camera_codecpar(cam);
 	struct cmaf *cm = NULL;
 	AVPacket *pkt = av_packet_alloc();
+	int64_t wall;
 	int rc;
 
 	if (pkt == NULL)
@@ -396,13 +397,19 @@ static void rec_session(struct recorder *r, struct camera *cam)
 		rc = camera_read(cam, pkt);
 		if (rc != 0)
 			break;
-		motion_tap_packet(r->mt, par, pkt, now_us(), r->p.epoch, r->p.epoch_pk);
-		rc = rec_packet(r, cm, pkt);
+		/* Detection and recording share the frame's time, so an event ends no later
+		 * than the footage around it. */
+		wall = rec_wall(r);
+		motion_tap_packet(r->mt, par, pkt, wall, r->p.epoch, r->p.epoch_pk);
+		rc = rec_packet(r, cm, pkt, wall);
 		av_packet_unref(pkt);
 		if (rc != 0)
 			break;
 	}
 out:
+	/* The session is over, whatever ended it: an open motion event ends at the last
+	 * packet seen, before the gap, and is sent now rather than when the camera returns. */
+	motion_tap_stream_ended(r->mt);
 	if (r->w != NULL) {
 		int64_t end = r->last_frame + (cm != NULL ? cmaf_last_duration_us(cm) : 40000);
 		rec_seg_end(r, end);

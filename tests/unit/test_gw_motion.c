@@ -229,6 +229,230 @@ static void test_keyframe_rate(void **state)
 	motion_det_free(d);
 }
 
+/* Every event of a run, as the detector reported it. */
+#define LOG_MAX 16
+struct evlog {
+	int n;                        /* events started */
+	int ends;
+	int open;                     /* the last one has not ended */
+	struct motion_event ev[LOG_MAX];
+};
+
+static void log_step(struct evlog *l, const struct motion_step *st)
+{
+	if (st->change == MOTION_END) {
+		const struct motion_event *e = &st->ev;
+		assert_true(l->open);
+		assert_true(l->n >= 1);
+		assert_int_equal(e->start_us, l->ev[l->n - 1].start_us);
+		l->ev[l->n - 1] = *e;
+		l->ends++;
+		l->open = 0;
+	}
+	if (st->change == MOTION_START) {
+		assert_false(l->open);
+		assert_true(l->n < LOG_MAX);
+		l->ev[l->n++] = st->ev;
+		l->open = 1;
+	} else if (l->open && (st->new_peak || st->change == MOTION_NONE) && st->moving) {
+		l->ev[l->n - 1].peak_us = st->ev.peak_us;
+		l->ev[l->n - 1].peak_score = st->ev.peak_score;
+	}
+}
+
+/* A dark square that keeps moving: (i) is its position on frame i. */
+static void draw_moving(int i)
+{
+	draw(0, 20 + (i * 4) % 240, 40 + (i / 60) % 3 * 30, 36, 20, 0);
+}
+
+static void step(struct motion_det *d, int64_t t, struct evlog *l)
+{
+	struct motion_step st;
+
+	assert_int_equal(motion_det_feed(d, img, W, H, W, t, &st), 0);
+	log_step(l, &st);
+}
+
+/* The stream drops while an object moves (15 fps): the open event ends at the last frame
+ * seen, not later; after a 34 s outage the object is still moving and a new event starts
+ * after the outage, which ends one interval after the object left (the interval across
+ * the outage is not taken for the frame rate). Without motion before the drop, flushing
+ * ends nothing. */
+static void test_flush_on_drop(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct motion_event ev;
+	struct evlog l = { 0 };
+	int64_t t = 1000000, last = 0, back, leave = 0;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 12 * FPS; i++, t += FRAME_US) {
+		if (i >= 5 * FPS)
+			draw_moving(i);
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+		last = t;
+	}
+	assert_int_equal(l.n, 1);
+	assert_true(l.open);
+	/* the camera disconnects: end = the last frame's time (motion ran up to it) */
+	assert_int_equal(motion_det_flush(d, last, &ev), 1);
+	assert_int_equal(ev.start_us, l.ev[0].start_us);
+	assert_int_equal(ev.end_us, last);
+	assert_int_equal(motion_det_flush(d, last, &ev), 0);    /* nothing open any more */
+	l.open = 0;
+	/* 34 s later it is back, the object still moving, and leaves 6 s after */
+	back = last + 34 * 1000000LL;
+	for (i = 12 * FPS, t = back; i < 30 * FPS; i++, t += FRAME_US) {
+		int in = t < back + 6 * 1000000LL;
+		if (!in && leave == 0)
+			leave = t;
+		if (in)
+			draw_moving(i);
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+	}
+	assert_int_equal(l.n, 2);
+	assert_false(l.open);
+	assert_true(l.ev[1].start_us >= back && l.ev[1].start_us <= back + 1000000);
+	assert_true(l.ev[1].end_us >= leave - FRAME_US && l.ev[1].end_us <= leave + 2 * FRAME_US);
+	motion_det_free(d);
+}
+
+/* Keyframes only (one frame per 2 s): a flush after packets that were seen but not decoded
+ * ends at the last packet, not one frame interval after the last keyframe; motion that
+ * stopped before the drop ends one interval after its last frame, as usual. */
+static void test_flush_keyframes(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct motion_event ev;
+	struct evlog l = { 0 };
+	int64_t t = 1000000, last = 0;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 12; i++, t += 2000000) {
+		if (i >= 6)
+			draw_moving(i * 30);
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+		last = t;
+	}
+	assert_true(l.open);
+	assert_int_equal(motion_det_flush(d, last + 1500000, &ev), 1);
+	assert_int_equal(ev.end_us, last + 1500000);
+	motion_det_free(d);
+
+	/* 15 fps, the object left 1 s before the drop (within end_hold) */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0, t = 1000000; i < 10 * FPS; i++, t += FRAME_US) {
+		if (i >= 4 * FPS && i < 9 * FPS) {
+			draw_moving(i);
+			last = t;
+		} else {
+			draw(0, 0, 0, 0, 0, 0);
+		}
+		step(d, t, &l);
+	}
+	assert_true(l.open);
+	assert_int_equal(motion_det_flush(d, t - FRAME_US, &ev), 1);
+	assert_true(ev.end_us >= last && ev.end_us <= last + 2 * FRAME_US);
+	motion_det_free(d);
+}
+
+/* A new resolution ends the open event at the last frame of the old size and learns the
+ * background again (no event from the change itself). */
+static void test_size_change(void **state)
+{
+	static uint8_t small[W / 2 * (H / 2)];
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct motion_step st;
+	struct evlog l = { 0 };
+	int64_t t = 1000000, last = 0;
+	int i, x, y;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 10 * FPS; i++, t += FRAME_US) {
+		if (i >= 4 * FPS)
+			draw_moving(i);
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+		last = t;
+	}
+	assert_true(l.open);
+	draw(0, 0, 0, 0, 0, 0);
+	for (y = 0; y < H / 2; y++)
+		for (x = 0; x < W / 2; x++)
+			small[y * (W / 2) + x] = img[2 * y * W + 2 * x];
+	assert_int_equal(motion_det_feed(d, small, W / 2, H / 2, W / 2, t, &st), 0);
+	assert_int_equal(st.change, MOTION_END);
+	assert_true(st.ev.end_us <= last && st.ev.end_us >= l.ev[0].start_us);
+	for (i = 0; i < 5 * FPS; i++) {
+		t += FRAME_US;
+		assert_int_equal(motion_det_feed(d, small, W / 2, H / 2, W / 2, t, &st), 0);
+		assert_int_equal(st.change, MOTION_NONE);
+	}
+	motion_det_free(d);
+}
+
+/* After a short outage the learned background is kept: an object in view when the stream
+ * returns leaves no "ghost" behind (an event that outlasts it). After an outage longer than
+ * a minute the background is learned again: a car parked meanwhile opens no event. */
+static void test_outage_background(void **state)
+{
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct motion_event ev;
+	struct evlog l = { 0 };
+	int64_t t = 1000000, back, leave = 0;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 10 * FPS; i++, t += FRAME_US) {
+		draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+	}
+	motion_det_flush(d, t - FRAME_US, &ev);
+	back = t + 5 * 1000000LL;
+	for (i = 0, t = back; i < 15 * FPS; i++, t += FRAME_US) {
+		int in = i < 3 * FPS;
+		if (!in && leave == 0)
+			leave = t;
+		if (in)
+			draw(0, 100, 60, 40, 230, 0);   /* still, there when the stream returns */
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+	}
+	assert_int_equal(l.n, 1);
+	assert_false(l.open);
+	assert_true(l.ev[0].end_us <= leave + FRAME_US);
+
+	/* 90 s away, and a car parked meanwhile */
+	memset(&l, 0, sizeof(l));
+	motion_det_flush(d, t - FRAME_US, &ev);
+	for (i = 0, t += 90 * 1000000LL; i < 20 * FPS; i++, t += FRAME_US) {
+		draw(0, 100, 60, 40, 230, 0);
+		step(d, t, &l);
+	}
+	assert_int_equal(l.n, 0);
+	motion_det_free(d);
+}
+
 struct cam_reports {
 	int start, end;
 	size_t jpeg_len;
@@ -409,6 +633,10 @@ int main(void)
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_min_duration),
 		cmocka_unit_test(test_keyframe_rate),
+		cmocka_unit_test(test_flush_on_drop),
+		cmocka_unit_test(test_flush_keyframes),
+		cmocka_unit_test(test_size_change),
+		cmocka_unit_test(test_outage_background),
 		cmocka_unit_test(test_cam_thumbnail),
 		cmocka_unit_test(test_seal),
 		cmocka_unit_test(test_queue_bounded),
