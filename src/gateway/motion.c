@@ -336,6 +336,7 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 	 * lasts from its first frame to its last frame plus one interval. */
 	{
 		int64_t hold = (int64_t)d->p.end_hold_ms * 1000, mind = (int64_t)d->p.min_duration_ms * 1000;
+		int64_t maxlen = (int64_t)MOTION_EVENT_MAX_MS * 1000;
 		if (hold < d->frame_dt * 5 / 2)
 			hold = d->frame_dt * 5 / 2;
 		if (d->open && !st->moving && t_us - d->last_motion > hold) {
@@ -343,6 +344,23 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 			st->change = MOTION_END;
 			st->ev = d->ev;
 			return 0;
+		}
+		/* An event that reached the longest length ends on this frame. Still moving: the
+		 * next event starts where it ended. Quiet (within end_hold): it ends as it would
+		 * after the hold, and motion that resumes opens a new event the usual way. */
+		if (d->open && t_us - d->ev.start_us >= maxlen) {
+			if (!st->moving) {
+				event_end(d, t_us);
+				st->change = MOTION_END;
+				st->ev = d->ev;
+				return 0;
+			}
+			d->ev.end_us = t_us;
+			st->ended = d->ev;
+			memset(&d->ev, 0, sizeof(d->ev));
+			d->ev.start_us = t_us;
+			d->cand_start = t_us;
+			st->change = MOTION_SPLIT;
 		}
 		if (!st->moving) {
 			if (!d->open && d->cand_start != 0 && t_us - d->last_motion > CANDIDATE_GAP_US)
@@ -361,7 +379,7 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 			st->change = MOTION_START;
 		}
 		d->ev.zones |= touched;
-		if (st->score > d->ev.peak_score || st->change == MOTION_START) {
+		if (st->score > d->ev.peak_score || st->change != MOTION_NONE) {
 			d->ev.peak_score = st->score;
 			d->ev.peak_us = t_us;
 			st->new_peak = 1;

@@ -17,6 +17,11 @@
 #define MOTION_MIN_DURATION_MAX_MS 60000
 #define MOTION_END_HOLD_DEFAULT_MS 2000
 #define MOTION_END_HOLD_MAX_MS 60000
+/* The longest an event lasts: an event still active this long after its start ends at the
+ * frame that reaches it, and a new event starts on that frame when it is moving, so
+ * continuous motion is a series of closed events rather than one that never ends
+ * (docs/design/motion.md, "Events"). */
+#define MOTION_EVENT_MAX_MS (5 * 60 * 1000)
 
 /* A rectangle in per-mille of the frame's width and height (0..1000). */
 struct motion_rect {
@@ -52,6 +57,8 @@ enum motion_change {
 	MOTION_NONE = 0,
 	MOTION_START,              /* an event opened on this frame */
 	MOTION_END,                /* the event ended (before this frame) */
+	MOTION_SPLIT,              /* the event reached MOTION_EVENT_MAX_MS and ended at this
+	                            * frame (ended); a new one opened on this frame (ev) */
 };
 
 /* What one frame did. */
@@ -61,6 +68,7 @@ struct motion_step {
 	int new_peak;              /* the open event's peak is this frame */
 	enum motion_change change;
 	struct motion_event ev;    /* the current (or just ended) event when change or new_peak */
+	struct motion_event ended; /* MOTION_SPLIT: the event that ended at this frame */
 };
 
 struct motion_det;

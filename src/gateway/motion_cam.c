@@ -22,6 +22,7 @@ struct motion_cam {
 	AVFrame *thumb;            /* the open event's peak picture, scaled down */
 	AVCodecContext *jpg;
 	AVPacket *jpkt;
+	int64_t jpts;              /* pts of the next thumbnail: one per encoding */
 	uint64_t frames, errors;
 	int64_t last_seen;         /* receipt time of the last packet or frame, decoded or not */
 };
@@ -157,7 +158,9 @@ static int thumb_jpeg(struct motion_cam *mc)
 		}
 	}
 	mc->thumb->quality = mc->jpg->global_quality;
-	mc->thumb->pts = (int64_t)mc->frames;
+	/* Not the frame count: an event split at its longest length encodes two thumbnails on
+	 * one frame, and the encoder refuses a pts it has had (EPERM). */
+	mc->thumb->pts = mc->jpts++;
 	av_packet_unref(mc->jpkt);
 	if (avcodec_send_frame(mc->jpg, mc->thumb) < 0)
 		return -1;
@@ -196,6 +199,15 @@ int motion_cam_frame(struct motion_cam *mc, const AVFrame *f, int64_t t_us)
 	if (motion_det_feed(mc->det, f->data[0], f->width, f->height, f->linesize[0], t_us, &st) != 0)
 		return -1;
 	mc->frames++;
+	if (st.change == MOTION_SPLIT) {
+		/* The event reached its longest length: it ends with its own peak's thumbnail,
+		 * and the next one starts on this frame with this frame's. */
+		report(mc, MOTION_END, &st.ended);
+		av_frame_unref(mc->thumb);
+		thumb_keep(mc, f);
+		report(mc, MOTION_START, &st.ev);
+		return 0;
+	}
 	if (st.change == MOTION_END) {
 		report(mc, MOTION_END, &st.ev);
 		av_frame_unref(mc->thumb);

@@ -12,7 +12,8 @@
 #define MOTION_THUMB_MAX (24u * 1024u)
 
 /* What the camera reports: an event that opened (thumbnail of its first frame) or ended
- * (thumbnail of its most active frame). jpeg may be NULL (no thumbnail could be made);
+ * (thumbnail of its most active frame). An event split at MOTION_EVENT_MAX_MS is reported
+ * as the end of one event and the start of the next, in that order, on the same frame. jpeg may be NULL (no thumbnail could be made);
  * it stays valid only during the callback. */
 struct motion_report {
 	enum motion_change change;

@@ -229,7 +229,8 @@ static void test_keyframe_rate(void **state)
 	motion_det_free(d);
 }
 
-/* Every event of a run, as the detector reported it. */
+/* Every event of a run, as the detector reported it (MOTION_SPLIT: the end of one and the
+ * start of the next on the same frame). */
 #define LOG_MAX 16
 struct evlog {
 	int n;                        /* events started */
@@ -240,8 +241,8 @@ struct evlog {
 
 static void log_step(struct evlog *l, const struct motion_step *st)
 {
-	if (st->change == MOTION_END) {
-		const struct motion_event *e = &st->ev;
+	if (st->change == MOTION_END || st->change == MOTION_SPLIT) {
+		const struct motion_event *e = st->change == MOTION_SPLIT ? &st->ended : &st->ev;
 		assert_true(l->open);
 		assert_true(l->n >= 1);
 		assert_int_equal(e->start_us, l->ev[l->n - 1].start_us);
@@ -249,7 +250,7 @@ static void log_step(struct evlog *l, const struct motion_step *st)
 		l->ends++;
 		l->open = 0;
 	}
-	if (st->change == MOTION_START) {
+	if (st->change == MOTION_START || st->change == MOTION_SPLIT) {
 		assert_false(l->open);
 		assert_true(l->n < LOG_MAX);
 		l->ev[l->n++] = st->ev;
@@ -272,6 +273,54 @@ static void step(struct motion_det *d, int64_t t, struct evlog *l)
 
 	assert_int_equal(motion_det_feed(d, img, W, H, W, t, &st), 0);
 	log_step(l, &st);
+}
+
+/* Motion that never stops for 11 minutes is three closed events of at most
+ * MOTION_EVENT_MAX_MS (plus one frame), each starting where the previous ended; quiet
+ * afterwards, nothing is left open. */
+static void test_max_length_split(void **state)
+{
+	const int fps = 5, frame_us = 1000000 / fps;
+	const int64_t maxlen = (int64_t)MOTION_EVENT_MAX_MS * 1000;
+	struct motion_params p;
+	struct motion_det *d = NULL;
+	struct evlog l = { 0 };
+	int64_t t = 1000000, enter = 0, leave = 0;
+	int i;
+
+	motion_params_default(&p);
+	assert_int_equal(motion_det_new(&d, &p), 0);
+	for (i = 0; i < 700 * fps; i++, t += frame_us) {
+		int in = i >= 5 * fps && i < 665 * fps;
+		if (in && enter == 0)
+			enter = t;
+		if (!in && enter != 0 && leave == 0)
+			leave = t;
+		if (in)
+			draw_moving(i);
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		step(d, t, &l);
+	}
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.ends, 3);
+	assert_false(l.open);
+	assert_true(l.ev[0].start_us >= enter && l.ev[0].start_us - enter <= 1000000);
+	for (i = 0; i < l.n; i++) {
+		int64_t len = l.ev[i].end_us - l.ev[i].start_us;
+		assert_true(len > 0 && len <= maxlen + frame_us);
+		if (i + 1 < l.n) {
+			/* split: no gap and no overlap between consecutive events */
+			assert_true(len >= maxlen);
+			assert_int_equal(l.ev[i + 1].start_us, l.ev[i].end_us);
+		}
+		assert_true(l.ev[i].peak_us >= l.ev[i].start_us && l.ev[i].peak_us <= l.ev[i].end_us);
+		assert_true(l.ev[i].peak_score > 0);
+		assert_int_equal(l.ev[i].zones, 1u);
+	}
+	/* the last one ends as usual, one interval after the last moving frame */
+	assert_true(l.ev[2].end_us >= leave - frame_us && l.ev[2].end_us <= leave + frame_us);
+	motion_det_free(d);
 }
 
 /* The stream drops while an object moves (15 fps): the open event ends at the last frame
@@ -508,6 +557,74 @@ static void test_cam_thumbnail(void **state)
 	av_frame_free(&f);
 }
 
+struct cam_seq {
+	int n;
+	enum motion_change change[8];
+	struct motion_event ev[8];
+	int jpeg[8];
+};
+
+static void on_seq(void *ctx, const struct motion_report *r)
+{
+	struct cam_seq *c = ctx;
+
+	assert_true(c->n < 8);
+	c->change[c->n] = r->change;
+	c->ev[c->n] = r->ev;
+	c->jpeg[c->n] = r->jpeg != NULL && r->jpeg_len > 100;
+	c->n++;
+}
+
+/* motion_cam, as the gateway's tap sees it: an event split at the longest length is
+ * reported as an end then a start on the same frame, each with a thumbnail; the stream
+ * stopping (motion_cam_flush) ends the open one at the last frame seen. */
+static void test_cam_split_flush(void **state)
+{
+	const int fps = 5, frame_us = 1000000 / fps;
+	struct motion_params p;
+	struct motion_cam *mc = NULL;
+	struct cam_seq c = { 0 };
+	AVFrame *f = av_frame_alloc();
+	int64_t t = 1000000, last = 0;
+	int i, y;
+
+	assert_non_null(f);
+	f->format = AV_PIX_FMT_YUV420P;
+	f->width = W;
+	f->height = H;
+	assert_true(av_frame_get_buffer(f, 0) >= 0);
+	motion_params_default(&p);
+	assert_int_equal(motion_cam_new(&mc, "unit", &p, on_seq, &c), 0);
+	for (i = 0; i < (MOTION_EVENT_MAX_MS / 1000 + 20) * fps; i++, t += frame_us) {
+		if (i >= 5 * fps)
+			draw_moving(i);
+		else
+			draw(0, 0, 0, 0, 0, 0);
+		for (y = 0; y < H; y++)
+			memcpy(f->data[0] + y * f->linesize[0], img + y * W, W);
+		memset(f->data[1], 128, (size_t)f->linesize[1] * H / 2);
+		memset(f->data[2], 128, (size_t)f->linesize[2] * H / 2);
+		assert_int_equal(motion_cam_frame(mc, f, t), 0);
+		last = t;
+	}
+	motion_cam_flush(mc);
+	motion_cam_flush(mc);          /* nothing left to end */
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.change[0], MOTION_START);
+	assert_int_equal(c.change[1], MOTION_END);
+	assert_int_equal(c.change[2], MOTION_START);
+	assert_int_equal(c.change[3], MOTION_END);
+	assert_int_equal(c.ev[1].start_us, c.ev[0].start_us);
+	assert_int_equal(c.ev[1].end_us - c.ev[1].start_us, (int64_t)MOTION_EVENT_MAX_MS * 1000);
+	assert_int_equal(c.ev[2].start_us, c.ev[1].end_us);
+	assert_int_equal(c.ev[3].start_us, c.ev[2].start_us);
+	assert_int_equal(c.ev[3].end_us, last);
+	for (i = 0; i < 4; i++)
+		assert_true(c.jpeg[i]);
+	motion_cam_free(mc);
+	av_frame_free(&f);
+}
+
 /* A sealed payload opens with the epoch key only and shows no JPEG marker. */
 static void test_seal(void **state)
 {
@@ -633,11 +750,13 @@ int main(void)
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_min_duration),
 		cmocka_unit_test(test_keyframe_rate),
+		cmocka_unit_test(test_max_length_split),
 		cmocka_unit_test(test_flush_on_drop),
 		cmocka_unit_test(test_flush_keyframes),
 		cmocka_unit_test(test_size_change),
 		cmocka_unit_test(test_outage_background),
 		cmocka_unit_test(test_cam_thumbnail),
+		cmocka_unit_test(test_cam_split_flush),
 		cmocka_unit_test(test_seal),
 		cmocka_unit_test(test_queue_bounded),
 	};

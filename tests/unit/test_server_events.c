@@ -204,11 +204,52 @@ static void test_windows(void **state)
 	rmdir(dir);
 }
 
+/* Continuous motion as the gateway posts it (MOTION_EVENT_MAX_MS, 5 min): each event is
+ * posted open, then closed where the next one, with a new id, starts. Every id is new
+ * once (events_put returns 1; h_events_post notifies webhooks only then), a repeated post
+ * is an update, and a window across a split lists each event once. */
+static void test_split_chain(void **state)
+{
+	const int64_t t0 = 1700000000000000LL, len = 300LL * 1000000;
+	char dir[] = "/tmp/vigil-test-events.XXXXXX", path[128];
+	uint8_t gw[GATEWAY_ID_LEN];
+	struct events *ev = NULL;
+	struct events_row r;
+	int k;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/events.db", dir);
+	assert_int_equal(events_open(&ev, path), 0);
+	memset(gw, 1, sizeof(gw));
+	for (k = 0; k < 3; k++) {
+		row(&r, (uint8_t)(0x40 + k), 7, t0 + k * len, 0, "open");
+		assert_int_equal(events_put(ev, gw, &r, 1), 1);
+		if (k == 2)
+			break;
+		row(&r, (uint8_t)(0x40 + k), 7, t0 + k * len, t0 + (k + 1) * len, "closed");
+		assert_int_equal(events_put(ev, gw, &r, 2), 0);
+		assert_int_equal(events_put(ev, gw, &r, 3), 0);   /* a retry: no second notice */
+	}
+	expect(ev, 7, t0, t0 + 3 * len, 100, (const uint8_t[]){ 0x40, 0x41, 0x42 }, 3);
+	expect(ev, 7, t0 + len - 1, t0 + len + 1, 100, (const uint8_t[]){ 0x40, 0x41 }, 2);
+	expect(ev, 7, t0 + len, t0 + len + 1, 100, (const uint8_t[]){ 0x41 }, 1);
+	expect(ev, 7, t0 + len - 1, t0 + len, 100, (const uint8_t[]){ 0x40 }, 1);
+	expect(ev, 7, t0 + 2 * len, t0 + 2 * len + 1, 100, (const uint8_t[]){ 0x42 }, 1);
+	events_close(ev);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_split_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
