@@ -152,9 +152,19 @@ function inlineConfirm(box, go, { cls, extra, label, text, yesText, prepend }) {
 	return { dlg, yes, cancel, close };
 }
 
+// Each cell carries its column's name (data-label): at phone width the rows become cards
+// and the names stand before the values (style.css), so no action sits off screen.
 function table(headers, rows, empty) {
 	if (rows.length === 0)
 		return el('p', { class: 'adm-empty' }, empty);
+	for (const tr of rows) {
+		if (!(tr instanceof HTMLElement))
+			continue;
+		[...tr.children].forEach((td, i) => {
+			if (td.tagName === 'TD' && typeof headers[i] === 'string' && headers[i] !== '')
+				td.dataset.label = headers[i];
+		});
+	}
 	return el('div', { class: 'adm-scroll' }, el('table', { class: 'adm-table' },
 		el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
 		el('tbody', {}, rows)));
@@ -307,7 +317,9 @@ export class AdminView {
 			return;
 		const sites = sitesR.status === 'fulfilled' && Array.isArray(sitesR.value.sites) ? sitesR.value.sites : [];
 		const siteName = new Map(sites.map((s) => [s.id, s.name]));
-		const cams = camR.status === 'fulfilled' && Array.isArray(camR.value.cameras) ? camR.value.cameras : [];
+		// By name, as the grid shows them.
+		const byName = (a, b) => String(a.name).localeCompare(String(b.name), undefined, { numeric: true });
+		const cams = camR.status === 'fulfilled' && Array.isArray(camR.value.cameras) ? camR.value.cameras.slice().sort(byName) : [];
 		const camName = new Map(cams.map((c) => [c.id, c.name]));
 		// Sites that decide who gets a camera's keys come from signed statements only: a
 		// camera's from its camera.epoch statements, a gateway's from its gateway.cert. The
@@ -562,7 +574,7 @@ export class AdminView {
 		}
 		if (!live())
 			return;
-		const cams = Array.isArray(r.cameras) ? r.cameras : [];
+		const cams = Array.isArray(r.cameras) ? r.cameras.slice().sort((a, b) => String(a.name).localeCompare(String(b.name), undefined, { numeric: true })) : [];
 		const rows = cams.map((c) => {
 			const name = c.name || shortId(c.id);
 			const cur = el('td', { class: 'adm-ret-cur' }, retentionLabel(c.max_age_s),

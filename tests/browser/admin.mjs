@@ -692,7 +692,14 @@ try {
 	await page.waitForTimeout(500);
 	const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
 	check('phone_width_fits', fits, 'the page scrolls sideways at 390 px');
+	// Every action in the tables is on screen without scrolling a table sideways.
+	const off = await page.evaluate(() => [...document.querySelectorAll('#view-admin .adm-table button, #view-admin .adm-table select')]
+		.map((b) => b.getBoundingClientRect()).filter((r) => r.width > 0 && (r.right > window.innerWidth + 1 || r.left < 0)).length);
+	const nActions = await page.$$eval('#view-admin .adm-table button', (b) => b.length);
+	check('phone_actions_on_screen', off === 0 && nActions > 0, `${off} of ${nActions} table actions off screen`);
 	await page.screenshot({ path: `${ART}/admin-phone.png` });
+	await page.locator('#adm-cameras h2').scrollIntoViewIfNeeded();
+	await page.screenshot({ path: `${ART}/admin-phone-cameras.png` });
 	await page.locator('#adm-audit h2').scrollIntoViewIfNeeded();
 	await page.screenshot({ path: `${ART}/admin-phone-audit.png` });
 	await page.locator('#adm-retention h2').scrollIntoViewIfNeeded();
