@@ -1540,8 +1540,9 @@ export class AdminView {
 		const dl = el('a', { id: 'adm-audit-download', class: 'button ghost', download: `audit-${org.slice(0, 12)}.jsonl`, href: this.auditUrl }, 'Download (verify offline: vigil audit verify)');
 		const rows = r.rows.slice(-100).reverse().map((o) => el('tr', { dataset: { seq: String(o.seq) } },
 			el('td', {}, String(o.seq)), el('td', {}, when(o.time_us)), el('td', {}, o.action),
-			el('td', { class: 'adm-name' }, actorName(o, this.members)), el('td', { class: 'adm-target', title: o.target }, this.nameOf(o.target))));
-		sec.body.replaceChildren(verdict, dl, table(['Seq', 'Time', 'Action', 'Actor', 'Target'], rows, 'No entries.'));
+			el('td', { class: 'adm-name' }, actorName(o, this.members)), el('td', { class: 'adm-target', title: o.target }, this.nameOf(o.target)),
+			el('td', { class: 'adm-detail' }, auditDetail(o))));
+		sec.body.replaceChildren(verdict, dl, table(['Seq', 'Time', 'Action', 'Actor', 'Target', 'Details'], rows, 'No entries.'));
 		sec.status.textContent = `server audit key ${toHex(key.key).slice(0, 16)}… (pinned in this browser)`;
 		sec.sec.dataset.state = r.ok ? 'verified' : 'broken';
 		sec.sec.dataset.entries = String(r.entries);
@@ -1566,6 +1567,20 @@ export function webhookUrlProblem(s) {
 	if (u.hostname === '')
 		return 'The URL needs a host name, e.g. https://example.com/vigil-hook.';
 	return null;
+}
+
+// An entry's detail as a person reads it: the footage an archive read named, else its
+// fields (strings and numbers only; the text goes in through textContent).
+function auditDetail(o) {
+	const d = o.detail;
+	if (d === null || typeof d !== 'object')
+		return '';
+	if (o.action === 'archive.read' && Number.isSafeInteger(d.footage_from_us) && Number.isSafeInteger(d.footage_to_us))
+		return `recordings of ${when(d.footage_from_us)} – ${when(d.footage_to_us).slice(11, 16)}` + (d.stream === 0 ? '' : `, stream ${d.stream}`);
+	const parts = Object.entries(d).filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+		.map(([k, v]) => `${k}: ${typeof v === 'number' && /_us$/.test(k) ? when(v) : v}`);
+	const t = parts.join(' · ');
+	return t.length > 160 ? t.slice(0, 159) + '…' : t;
 }
 
 function actorName(o, members) {

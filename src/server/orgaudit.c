@@ -18,6 +18,8 @@
 struct read_slot {
 	char sid[PRINCIPAL_ID_BUF];
 	char cam[33];
+	int stream;
+	int64_t band;
 	int64_t at_us;
 };
 
@@ -71,15 +73,19 @@ orgaudit_event_detail(struct req *rq, const char *org, const char *action, const
 }
 
 void
-orgaudit_archive_read(struct req *rq, const char *org, const char *cam)
+orgaudit_archive_read(struct req *rq, const char *org, const char *cam, int stream,
+    int64_t footage_us)
 {
-	int64_t now = now_us(), oldest = INT64_MAX;
+	const int64_t band_us = (int64_t)ORGAUDIT_FOOTAGE_BAND_S * 1000000;
+	int64_t now = now_us(), oldest = INT64_MAX, band = footage_us / band_us;
 	size_t i, pick = 0;
 	int log_it = 1;
+	json_t *d;
 
 	pthread_mutex_lock(&slots_mu);
 	for (i = 0; i < READ_SLOTS; i++) {
-		if (strcmp(slots[i].sid, rq->who.sid) == 0 && strcmp(slots[i].cam, cam) == 0) {
+		if (strcmp(slots[i].sid, rq->who.sid) == 0 && strcmp(slots[i].cam, cam) == 0 &&
+		    slots[i].stream == stream && slots[i].band == band) {
 			if (now - slots[i].at_us < (int64_t)ORGAUDIT_READ_WINDOW_S * 1000000)
 				log_it = 0;
 			pick = i;
@@ -94,9 +100,15 @@ orgaudit_archive_read(struct req *rq, const char *org, const char *cam)
 	if (log_it) {
 		memcpy(slots[pick].sid, rq->who.sid, sizeof(slots[pick].sid));
 		snprintf(slots[pick].cam, sizeof(slots[pick].cam), "%s", cam);
+		slots[pick].stream = stream;
+		slots[pick].band = band;
 		slots[pick].at_us = now;
 	}
 	pthread_mutex_unlock(&slots_mu);
-	if (log_it)
-		orgaudit_event(rq, org, "archive.read", cam);
+	if (!log_it)
+		return;
+	d = json_pack("{s:i, s:I, s:I}", "stream", stream, "footage_from_us", (json_int_t)(band * band_us),
+	    "footage_to_us", (json_int_t)((band + 1) * band_us));
+	orgaudit_event_detail(rq, org, "archive.read", cam, d);
+	json_decref(d);
 }

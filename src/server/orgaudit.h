@@ -7,9 +7,12 @@
 
 struct req;
 
-/* Seconds during which further archive reads of one camera by one session are folded
- * into the entry already written. */
+/* Seconds during which further archive reads of one camera by one session, of footage in
+ * one band, are folded into the entry already written. */
 #define ORGAUDIT_READ_WINDOW_S 600
+/* The footage an archive.read entry names: the band of recorded time, this many seconds
+ * long (aligned to the epoch), that holds the segments read. */
+#define ORGAUDIT_FOOTAGE_BAND_S 600
 
 /* Append action (target may be NULL) to org's log, the actor being rq's principal (user,
  * support or gateway). Failures are logged, never answered. */
@@ -17,8 +20,11 @@ void orgaudit_event(struct req *rq, const char *org, const char *action, const c
 /* The same with detail (NULL, or a flat object of string and integer values; borrowed). */
 void orgaudit_event_detail(struct req *rq, const char *org, const char *action, const char *target,
     const json_t *detail);
-/* An archive read of camera cam by rq's session: one entry per session and camera per
- * ORGAUDIT_READ_WINDOW_S. */
-void orgaudit_archive_read(struct req *rq, const char *org, const char *cam);
+/* An archive read of camera cam's stream by rq's session, of a segment recorded from
+ * footage_us: one entry per session, camera and footage band per ORGAUDIT_READ_WINDOW_S,
+ * whose detail names the stream and the band ("footage_from_us", "footage_to_us"), so the
+ * log says which recordings were seen. */
+void orgaudit_archive_read(struct req *rq, const char *org, const char *cam, int stream,
+    int64_t footage_us);
 
 #endif

@@ -472,6 +472,10 @@ try {
 	const whActs = whAudit.filter((a) => /^webhook\./.test(a));
 	check('webhook_in_audit_log', whActs.join(',') === 'webhook.delete,webhook.set,webhook.set'
 		&& await page.$eval('#adm-audit', (s) => s.dataset.state === 'verified'), JSON.stringify(whActs));
+	// Each entry's detail is shown: the retention changes say what they changed.
+	const auditRet = await page.$$eval('#adm-audit tbody tr', (rs) => rs.filter((r) => r.children[2].textContent === 'settings.retention')
+		.map((r) => r.children[5].textContent));
+	check('audit_details_shown', auditRet.length === 2 && auditRet.every((t) => /new_max_age_s: \d+/.test(t)), JSON.stringify(auditRet));
 
 	// Gateway enrollment from the page: the command shown, run as is (with a --dir for this
 	// test), the request checked and certified in the page; the new gateway is listed certified.

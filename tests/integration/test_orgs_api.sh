@@ -260,6 +260,13 @@ get "$CC" /api/v1/orgs/$OC/audit >"$T/caudit.jsonl"
 check org_audit_live_start grep -q "\"action\":\"live.start\",\"target\":\"$CAM\"" "$T/orgaudit.jsonl"
 check org_audit_live_stop grep -q "\"action\":\"live.stop\",\"target\":\"$CAM\"" "$T/orgaudit.jsonl"
 check org_audit_reads_aggregated test "$(grep -c '"action":"archive.read"' "$T/orgaudit.jsonl")" = 2
+# Each archive.read names the recordings read: a ten-minute band of footage that holds a
+# segment of this run (recorded within the last hour).
+band=$(grep '"action":"archive.read"' "$T/orgaudit.jsonl" | tail -n 1 | jq -r '.detail | "\(.stream) \(.footage_from_us) \(.footage_to_us)"')
+read -r b_stream b_from b_to <<<"$band"
+now_us=$(($(date +%s) * 1000000))
+check org_audit_read_names_footage test "$b_stream" = 0 -a "$((b_to - b_from))" = 600000000 \
+	-a "$b_to" -gt "$((now_us - 3600000000))" -a "$b_from" -le "$now_us"
 check org_audit_carol_own grep -q '"action":"org.create"' "$T/caudit.jsonl"
 if grep -q 'gateway.enroll' "$T/caudit.jsonl"; then fail org_audit_separate; else pass org_audit_separate; fi
 
