@@ -2,6 +2,8 @@
 # test_motion.sh - motion detection end to end: camsim's scripted scene -> gateway detection ->
 # sealed events on the server, which cannot read them, and the camera key's holder can; the
 # quality evaluation (recall, false events, faster than real time) is test_motion_eval.sh.
+# The camera also drops for a few seconds while an object is in view: the open event must
+# end at the drop, before the camera returns, and no event may overlap a recorded gap.
 # test-runs-alone: entries must be found within 1 s and posted within 2 s of their start
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pipeline.sh"
@@ -81,7 +83,7 @@ else
 fi
 
 start_bg camsim "$BIN/vigil-camsim" --scripted "$SEED" --truth "$T/truth.txt" --cameras 1 \
-	--port 0 --no-flicker
+	--port 0 --no-flicker --control "$T/camctl"
 CAMSIM_PORT=$(wait_ready "$T/camsim.log" 'READY port=([0-9]+)' 20 "$LAST_PID") ||
 	{ fail camsim-start "no READY line"; finish; }
 mkdir -p "$T/site"
@@ -93,7 +95,25 @@ mkdir -p "$T/site"
 	{ fail provision "$(tail -n 3 "$T/provision.log")"; finish; }
 gw_start_us=$(date +%s%6N)
 pipe_gateway
-sleep "$RECORD_S"
+sleep_until_us() { # $1: wall-clock µs
+	local d=$(($1 - $(date +%s%6N)))
+	[ "$d" -gt 0 ] && sleep "$((d / 1000000)).$(printf '%06d' $((d % 1000000)))"
+	return 0
+}
+# The camera drops for DROP_S while an object is in view, within the recording time: 2 s
+# into the first scripted entry that starts 10 s or more after the gateway (the detector
+# has learned the background; entries are 6-12 s long, every 20-40 s).
+DROP_S=${DROP_S:-4}
+drop_at=0
+read -r drop_es _ < <(awk -v a=$((gw_start_us + 10000000)) '$1 == "entry" && $2 >= a { print $2, $3; exit }' "$T/truth.txt")
+if [ -n "${drop_es:-}" ] && [ "$drop_es" -lt $((gw_start_us + RECORD_S * 1000000 - 2000000)) ]; then
+	sleep_until_us $((drop_es + 2000000))
+	echo "stop cam1" >"$T/camctl"
+	drop_at=$(date +%s%6N)
+	sleep "$DROP_S"
+	echo "start cam1" >"$T/camctl"
+fi
+sleep_until_us $((gw_start_us + RECORD_S * 1000000))
 alive "$GATEWAY_PID" && pass gateway-alive || fail gateway-alive "gateway exited"
 # With the event sender running: the server goes down for OUTAGE_S (an entry starts every
 # 20-40 s), comes back on the same port and data, and the events of the outage must arrive.
@@ -121,6 +141,45 @@ if [ "$wired" -eq 1 ]; then
 		fail events-survive-outage "no event that started during the outage reached the server"
 fi
 stop_bg gateway
+
+# The camera's drop: the event open when it dropped ended at the last frame before the
+# gap of the analysed substream (stream 1), and was logged (and sent) before the camera
+# came back; no event overlaps a recorded gap of either stream (the main stream's last
+# frame may precede the substream's by a frame: 250 ms allowed there).
+grep 'event=gap ' "$T/gateway.log" | grep -o 'stream=[0-9]* event=gap .*' |
+	sed 's/stream=\([0-9]*\) .*from_us=\([0-9]*\) to_us=\([0-9]*\).*/\1 \2 \3/' >"$T/gaps.txt"
+grep 'event=motion_end ' "$T/gateway.log" | while read -r line; do
+	ts=${line#ts=}; ts=${ts%% *}
+	st=${line##*start_us=}; st=${st%% *}
+	en=${line##*end_us=}; en=${en%% *}
+	echo "$(date -d "$ts" +%s%6N) $st $en"
+done >"$T/ends.txt"
+grep -o 'event=motion_start id=[0-9a-f]*' "$T/gateway.log" | sed 's/.*id=//' | sort >"$T/ids-start.txt"
+grep -o 'event=motion_end id=[0-9a-f]*' "$T/gateway.log" | sed 's/.*id=//' | sort >"$T/ids-end.txt"
+if [ "$drop_at" -eq 0 ]; then
+	fail camera-drop "no scripted entry to drop the camera in (truth: $(head -c 200 "$T/truth.txt"))"
+else
+	read -r g_from g_to < <(awk -v a=$((drop_at - 3000000)) '$1 == 1 && $2 >= a { print $2, $3; exit }' "$T/gaps.txt")
+	if [ -z "${g_from:-}" ]; then
+		fail event-ends-at-drop "no gap of stream 1 recorded after the drop: $(cat "$T/gaps.txt")"
+	elif awk -v f="$g_from" -v t="$g_to" '$2 < f && $3 <= f && $3 >= f - 1000000 && $1 < t { ok = 1 }
+		END { exit !ok }' "$T/ends.txt"; then
+		pass "event-ends-at-drop (gap $(((g_to - g_from) / 1000)) ms)"
+	else
+		fail event-ends-at-drop "gap $g_from..$g_to; ends (logged start end): $(tr '\n' ' ' <"$T/ends.txt")"
+	fi
+fi
+over=$(awk 'NR == FNR { gs[NR] = $1; gf[NR] = $2; gt[NR] = $3; n = NR; next }
+	{ for (i = 1; i <= n; i++) { tol = gs[i] == 1 ? 0 : 250000
+		if ($2 < gt[i] && $3 > gf[i] + tol) print $2 "-" $3 " over " gf[i] "-" gt[i] } }' \
+	"$T/gaps.txt" "$T/ends.txt")
+if [ -n "$over" ]; then
+	fail no-event-spans-gap "$over"
+elif ! cmp -s "$T/ids-start.txt" "$T/ids-end.txt"; then
+	fail no-event-spans-gap "events started but never ended: $(comm -23 "$T/ids-start.txt" "$T/ids-end.txt" | head -n 3)"
+else
+	pass "no-event-spans-gap ($(wc -l <"$T/ends.txt") events, $(wc -l <"$T/gaps.txt") gaps)"
+fi
 
 # The gateway analysed the substream, not the main stream.
 if grep -q 'event=detecting keyframes_only=0' "$T/gateway.log" &&
