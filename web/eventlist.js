@@ -46,7 +46,7 @@ export class EventList {
 	// player refreshes every 5 s).
 	set(na, evs) {
 		const shown = evs.slice().sort((a, b) => b.startUs - a.startUs).slice(0, SHOWN_MAX);
-		const key = shown.map((e) => `${e.id}:${e.endUs}:${e.opened}`).join(',') + `/${evs.length}`;
+		const key = shown.map((e) => `${e.id}:${e.endUs}:${e.opened}:${e.unverified}`).join(',') + `/${evs.length}`;
 		if (key === this.key)
 			return;
 		this.key = key;
@@ -96,7 +96,7 @@ export class EventList {
 		} else {
 			const s = document.createElement('span');
 			s.className = 'ev-noimg';
-			s.textContent = e.opened ? 'no picture' : 'sealed';
+			s.textContent = e.unverified ? 'not verified' : e.opened ? 'no picture' : 'sealed';
 			b.append(s);
 		}
 		const t = document.createElement('span');
@@ -106,7 +106,12 @@ export class EventList {
 		const d = document.createElement('span');
 		d.textContent = e.endUs === 0 ? 'ongoing' : durationText(e.endUs - e.startUs);
 		t.append(w, d);
-		if (!e.opened) {
+		if (e.unverified) {
+			const x = document.createElement('span');
+			x.className = 'ev-bad';
+			x.textContent = 'not verified: no gateway of this organization signed it';
+			t.append(x);
+		} else if (!e.opened) {
 			const x = document.createElement('span');
 			x.className = 'muted';
 			x.textContent = 'details not readable with your keys';

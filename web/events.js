@@ -13,12 +13,20 @@ function hexBytes(h) {
 	return out;
 }
 
-// Opens one sealed payload: u32 BE length | metadata JSON | JPEG. Resolves to
-// { meta, jpeg } or null when it does not open with my key or is malformed.
-export function openPayload(na, cameraId, ev) {
+const MAGIC = [0x56, 0x45, 0x56, 0x32]; // "VEV2"
+const SIG_DOMAIN = new TextEncoder().encode('vigil/event/v2');
+const HEAD = 4 + 32 + 64;               // magic | gateway public key | signature
+
+// Opens one sealed payload: "VEV2" | gateway Ed25519 key | signature | u32 BE length |
+// metadata JSON | JPEG (src/gateway/events.h). Anyone holding the epoch public key (the
+// server too) can seal a payload, so it counts only when a gateway this viewer trusts
+// (pins: the org root's gateway.cert keys) signed it. Returns { meta, jpeg }, or
+// { unverified: true } when it opens but no trusted gateway signed it, or null when it
+// does not open with my key or is malformed.
+export function openPayload(na, cameraId, ev, pins = keys.pinnedGateways()) {
 	const k = keys.epochKey(cameraId, ev.epoch);
 	const sealed = hexBytes(ev.payload);
-	if (k === null || sealed === null || sealed.length < na.crypto_box_SEALBYTES + 4)
+	if (k === null || sealed === null || sealed.length < na.crypto_box_SEALBYTES + HEAD + 4)
 		return null;
 	let plain;
 	try {
@@ -26,22 +34,30 @@ export function openPayload(na, cameraId, ev) {
 	} catch (e) {
 		return null;
 	}
-	const n = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getUint32(0, false);
-	if (n > plain.length - 4)
+	const gw = plain.subarray(4, 36), sig = plain.subarray(36, HEAD), body = plain.subarray(HEAD);
+	const msg = new Uint8Array(SIG_DOMAIN.length + body.length);
+	msg.set(SIG_DOMAIN);
+	msg.set(body, SIG_DOMAIN.length);
+	if (!MAGIC.every((b, i) => plain[i] === b) || !pins.some((p) => na.memcmp(p, gw))
+		|| !na.crypto_sign_verify_detached(sig, msg, gw))
+		return { unverified: true };
+	const n = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, false);
+	if (n > body.length - 4)
 		return null;
 	let meta;
 	try {
-		meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain.subarray(4, 4 + n)));
+		meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(4, 4 + n)));
 	} catch (e) {
 		return null;
 	}
 	if (meta === null || typeof meta !== 'object' || meta.camera !== cameraId || meta.id !== ev.id)
 		return null;
-	return { meta, jpeg: plain.length > 4 + n ? plain.slice(4 + n) : null };
+	return { meta, jpeg: body.length > 4 + n ? body.slice(4 + n) : null };
 }
 
-// Events overlapping [fromUs, toUs): [{ id, startUs, endUs (0 = open), opened, score, zones,
-// peakUs, jpeg (the thumbnail's bytes or null) }].
+// Events overlapping [fromUs, toUs): [{ id, startUs, endUs (0 = open), opened (opened and
+// signed by a trusted gateway), unverified (opened, but not so signed: nothing of it is
+// shown), score, zones, peakUs, jpeg (the thumbnail's bytes or null) }].
 // An event whose payload does not open is still drawn (as a range), marked opened: false.
 export async function listEvents(na, cameraId, fromUs, toUs) {
 	const r = await api.events(cameraId, fromUs, toUs);
@@ -50,9 +66,14 @@ export async function listEvents(na, cameraId, fromUs, toUs) {
 		if (ev === null || typeof ev !== 'object' || !Number.isSafeInteger(ev.start_us) || !Number.isSafeInteger(ev.end_us)
 			|| !Number.isInteger(ev.epoch) || typeof ev.id !== 'string')
 			continue;
-		const p = openPayload(na, cameraId, ev);
+		const o = openPayload(na, cameraId, ev);
+		const p = o !== null && !o.unverified ? o : null;
+		// A verified event's times are the gateway's, signed; the listing's are the server's.
+		const signed = (v) => p !== null && Number.isSafeInteger(v) && v >= 0;
 		out.push({
-			id: ev.id, startUs: ev.start_us, endUs: ev.end_us, opened: p !== null,
+			id: ev.id, startUs: signed(p && p.meta.start_us) ? p.meta.start_us : ev.start_us,
+			endUs: signed(p && p.meta.end_us) ? p.meta.end_us : ev.end_us,
+			opened: p !== null, unverified: o !== null && o.unverified === true,
 			score: p && typeof p.meta.peak_score === 'number' ? p.meta.peak_score : null,
 			zones: p && Array.isArray(p.meta.zones) ? p.meta.zones.filter((z) => typeof z === 'string').slice(0, 8) : [],
 			peakUs: p && Number.isSafeInteger(p.meta.peak_us) ? p.meta.peak_us : null,

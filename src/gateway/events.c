@@ -13,17 +13,28 @@
 #include "common/util.h"
 #include "gateway/auth.h"
 
+/* The signed message: EVENTS_SIG_DOMAIN | body, in msg (reset first). 0 or -1. */
+static int sig_message(const uint8_t *body, size_t n, struct buf *msg)
+{
+	buf_reset(msg);
+	return buf_put(msg, EVENTS_SIG_DOMAIN, strlen(EVENTS_SIG_DOMAIN)) != 0 ||
+	    buf_put(msg, body, n) != 0 ? -1 : 0;
+}
+
 int events_seal(const struct events_meta *m, const char *const *zones, size_t nzones,
-    const uint8_t *jpeg, size_t jpeg_len, const uint8_t epoch_pk[EPOCH_PK_LEN], struct buf *out)
+    const uint8_t *jpeg, size_t jpeg_len, const uint8_t epoch_pk[EPOCH_PK_LEN],
+    const uint8_t sk[GATEWAY_SK_LEN], struct buf *out)
 {
 	char idh[2 * EVENT_ID_BYTES + 1], camh[2 * CAMERA_ID_LEN + 1];
+	uint8_t pk[GATEWAY_ID_LEN], sig[SIG_LEN];
 	json_t *j = NULL, *zs = NULL;
 	char *meta = NULL;
-	struct buf plain;
+	struct buf plain, msg;
 	size_t mlen, i;
 	int ret = -1;
 
 	buf_init(&plain, EVENTS_PLAIN_MAX);
+	buf_init(&msg, EVENTS_PLAIN_MAX + sizeof(EVENTS_SIG_DOMAIN));
 	buf_reset(out);
 	hex_encode(m->id, EVENT_ID_BYTES, idh);
 	hex_encode(m->camera_id, CAMERA_ID_LEN, camh);
@@ -32,15 +43,22 @@ int events_seal(const struct events_meta *m, const char *const *zones, size_t nz
 	for (i = 0; i < nzones; i++)
 		if (json_array_append_new(zs, json_string(zones[i])) != 0)
 			goto out;
-	j = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:O}", "v", 1, "id", idh, "camera", camh,
+	j = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:O}", "v", 2, "id", idh, "camera", camh,
 	    "start_us", (json_int_t)m->start_us, "end_us", (json_int_t)m->end_us,
 	    "peak_us", (json_int_t)m->peak_us, "peak_score", (json_int_t)m->peak_score,
 	    "epoch", (json_int_t)m->epoch, "zones", zs);
 	if (j == NULL || (meta = json_dumps(j, JSON_COMPACT)) == NULL)
 		goto out;
 	mlen = strlen(meta);
-	if (mlen > EVENTS_META_MAX || buf_put_u32(&plain, (uint32_t)mlen) != 0 ||
-	    buf_put(&plain, meta, mlen) != 0 || (jpeg_len > 0 && buf_put(&plain, jpeg, jpeg_len) != 0))
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	/* The head first, its signature filled in once the body is there. */
+	if (mlen > EVENTS_META_MAX || buf_put(&plain, EVENTS_MAGIC, 4) != 0 ||
+	    buf_put(&plain, pk, sizeof(pk)) != 0 || buf_put(&plain, sig, sizeof(sig)) != 0 ||
+	    buf_put_u32(&plain, (uint32_t)mlen) != 0 || buf_put(&plain, meta, mlen) != 0 ||
+	    (jpeg_len > 0 && buf_put(&plain, jpeg, jpeg_len) != 0))
+		goto out;
+	if (sig_message(plain.data + EVENTS_HEAD_LEN, plain.len - EVENTS_HEAD_LEN, &msg) != 0 ||
+	    crypto_sign_detached(plain.data + 4 + GATEWAY_ID_LEN, NULL, msg.data, msg.len, sk) != 0)
 		goto out;
 	if (buf_reserve(out, plain.len + crypto_box_SEALBYTES) != 0 ||
 	    crypto_box_seal(out->data, plain.data, plain.len, epoch_pk) != 0)
@@ -50,7 +68,10 @@ int events_seal(const struct events_meta *m, const char *const *zones, size_t nz
 out:
 	if (plain.data != NULL)
 		sodium_memzero(plain.data, plain.len);
+	if (msg.data != NULL)
+		sodium_memzero(msg.data, msg.len);
 	buf_free(&plain);
+	buf_free(&msg);
 	free(meta);
 	json_decref(j);
 	json_decref(zs);
@@ -58,34 +79,49 @@ out:
 }
 
 int events_unseal(const uint8_t *sealed, size_t n, const uint8_t epoch_pk[EPOCH_PK_LEN],
-    const uint8_t epoch_sk[EPOCH_PK_LEN], struct buf *json, struct buf *jpeg)
+    const uint8_t epoch_sk[EPOCH_PK_LEN], uint8_t gateway_pk[GATEWAY_ID_LEN], struct buf *json,
+    struct buf *jpeg)
 {
 	uint8_t *plain = NULL;
-	size_t plen;
+	struct buf msg;
+	size_t plen = 0, body;
 	uint32_t mlen;
 	int ret = -1;
 
 	buf_reset(json);
 	buf_reset(jpeg);
-	if (n < crypto_box_SEALBYTES + 4 || n > EVENTS_PLAIN_MAX + crypto_box_SEALBYTES)
-		return -1;
+	buf_init(&msg, EVENTS_PLAIN_MAX + sizeof(EVENTS_SIG_DOMAIN));
+	if (n < crypto_box_SEALBYTES + EVENTS_HEAD_LEN + 4 || n > EVENTS_PLAIN_MAX + crypto_box_SEALBYTES)
+		goto out;
 	plen = n - crypto_box_SEALBYTES;
 	if ((plain = malloc(plen)) == NULL)
-		return -1;
-	if (crypto_box_seal_open(plain, sealed, n, epoch_pk, epoch_sk) != 0)
 		goto out;
-	mlen = be_get32(plain);
-	if (mlen == 0 || mlen > EVENTS_META_MAX || mlen > plen - 4)
+	if (crypto_box_seal_open(plain, sealed, n, epoch_pk, epoch_sk) != 0 ||
+	    memcmp(plain, EVENTS_MAGIC, 4) != 0)
 		goto out;
-	if (buf_put(json, plain + 4, mlen) != 0 || buf_put_u8(json, 0) != 0)
+	body = plen - EVENTS_HEAD_LEN;
+	if (sig_message(plain + EVENTS_HEAD_LEN, body, &msg) != 0 ||
+	    crypto_sign_verify_detached(plain + 4 + GATEWAY_ID_LEN, msg.data, msg.len, plain + 4) != 0)
+		goto out;
+	mlen = be_get32(plain + EVENTS_HEAD_LEN);
+	if (mlen == 0 || mlen > EVENTS_META_MAX || mlen > body - 4)
+		goto out;
+	if (buf_put(json, plain + EVENTS_HEAD_LEN + 4, mlen) != 0 || buf_put_u8(json, 0) != 0)
 		goto out;
 	json->len--;
-	if (plen - 4 - mlen > 0 && buf_put(jpeg, plain + 4 + mlen, plen - 4 - mlen) != 0)
+	if (body - 4 - mlen > 0 && buf_put(jpeg, plain + EVENTS_HEAD_LEN + 4 + mlen, body - 4 - mlen) != 0)
 		goto out;
+	memcpy(gateway_pk, plain + 4, GATEWAY_ID_LEN);
 	ret = 0;
 out:
-	sodium_memzero(plain, plen);
+	if (plain != NULL)
+		sodium_memzero(plain, plen);
 	free(plain);
+	buf_free(&msg);
+	if (ret != 0) {
+		buf_reset(json);
+		buf_reset(jpeg);
+	}
 	return ret;
 }
 

@@ -27,16 +27,29 @@ struct events_meta {
 	uint32_t epoch;
 };
 
-/* Build the sealed payload: plaintext = u32 BE length of the metadata JSON | JSON
- * {"v":1,"id","camera","start_us","end_us","peak_us","peak_score","zones":[..]} | JPEG
- * (may be empty), sealed with crypto_box_seal to epoch_pk. zones: nzones names. out is
- * reset first. 0 or -1 (too large, sealing failed). */
+/* The signed payload's first bytes, and what its signature covers before the body. */
+#define EVENTS_MAGIC "VEV2"
+#define EVENTS_SIG_DOMAIN "vigil/event/v2"
+/* magic, gateway public key, signature */
+#define EVENTS_HEAD_LEN (4u + GATEWAY_ID_LEN + SIG_LEN)
+
+/* Build the sealed payload: plaintext = "VEV2" | gateway Ed25519 public key (32) |
+ * signature (64) | body, body = u32 BE length of the metadata JSON | JSON
+ * {"v":2,"id","camera","start_us","end_us","peak_us","peak_score","epoch","zones":[..]} |
+ * JPEG (may be empty); the signature is the gateway's (sk) over EVENTS_SIG_DOMAIN | body.
+ * Sealed with crypto_box_seal to epoch_pk: anyone holding the epoch public key (the
+ * server) could seal a payload, so only the signature says a gateway made it. zones:
+ * nzones names. out is reset first. 0 or -1 (too large, sealing failed). */
 int events_seal(const struct events_meta *m, const char *const *zones, size_t nzones,
-    const uint8_t *jpeg, size_t jpeg_len, const uint8_t epoch_pk[EPOCH_PK_LEN], struct buf *out);
-/* The viewer's side: open a sealed payload with the epoch keypair. json (NUL-terminated)
- * and jpeg receive copies (jpeg may end up empty). 0 or -1 (wrong key, malformed). */
+    const uint8_t *jpeg, size_t jpeg_len, const uint8_t epoch_pk[EPOCH_PK_LEN],
+    const uint8_t sk[GATEWAY_SK_LEN], struct buf *out);
+/* The viewer's side: open a sealed payload with the epoch keypair and check its signature
+ * against the public key it names, copied to gateway_pk (the caller checks it is a gateway
+ * it trusts). json (NUL-terminated) and jpeg receive copies (jpeg may end up empty). 0 or
+ * -1 (wrong key, unsigned or badly signed, malformed). */
 int events_unseal(const uint8_t *sealed, size_t n, const uint8_t epoch_pk[EPOCH_PK_LEN],
-    const uint8_t epoch_sk[EPOCH_PK_LEN], struct buf *json, struct buf *jpeg);
+    const uint8_t epoch_sk[EPOCH_PK_LEN], uint8_t gateway_pk[GATEWAY_ID_LEN], struct buf *json,
+    struct buf *jpeg);
 
 struct events_sender;
 

@@ -34,6 +34,7 @@ struct motion_tap {
 	unsigned mc_gen;
 	struct events_meta meta;      /* the open event */
 	struct buf sealed;
+	const uint8_t *sk;            /* the gateway's signing key (borrowed) */
 };
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -97,12 +98,13 @@ int motion_tap_configure(const uint8_t camera_id[CAMERA_ID_LEN], const struct mo
 }
 
 struct motion_tap *motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream,
-    const char *label)
+    const char *label, const uint8_t sk[GATEWAY_SK_LEN])
 {
 	struct motion_tap *t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (sk == NULL || (t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
+	t->sk = sk;
 	t->stream = stream;
 	snprintf(t->label, sizeof(t->label), "%s", label != NULL ? label : "camera");
 	buf_init(&t->sealed, EVENTS_PLAIN_MAX + 64);
@@ -151,8 +153,8 @@ static void tap_report(void *ctx, const struct motion_report *r)
 	if (s == NULL)
 		return;
 	/* A thumbnail that does not fit leaves the event without one rather than unsent. */
-	if (events_seal(&t->meta, zones, nz, r->jpeg, r->jpeg_len, t->epoch_pk, &t->sealed) != 0 &&
-	    events_seal(&t->meta, zones, nz, NULL, 0, t->epoch_pk, &t->sealed) != 0) {
+	if (events_seal(&t->meta, zones, nz, r->jpeg, r->jpeg_len, t->epoch_pk, t->sk, &t->sealed) != 0 &&
+	    events_seal(&t->meta, zones, nz, NULL, 0, t->epoch_pk, t->sk, &t->sealed) != 0) {
 		log_warn("motion", "camera=%s event=seal_failed id=%s", t->label, idh);
 		return;
 	}

@@ -15,10 +15,11 @@
  */
 struct motion_tap;
 
-/* A tap for one stream; label is copied. NULL when out of memory (recording goes on
- * without detection). */
+/* A tap for one stream; label is copied; events are signed with the gateway's key sk
+ * (borrowed: it must outlive the tap, as the recorder's does). NULL when out of memory
+ * (recording goes on without detection). */
 struct motion_tap *motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream,
-    const char *label);
+    const char *label, const uint8_t sk[GATEWAY_SK_LEN]);
 /* One packet of this stream as received at wall time t_us; events are sealed to the
  * camera's current epoch key (epoch, epoch_pk). NULL-safe, never fails. */
 void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const AVPacket *pkt,

@@ -518,7 +518,7 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
 	/* A camera that cannot be reached at start is offline since now; one that answers
 	 * gets no gap for the time to its first keyframe. */
 	r->start_wall = rec_wall(r);
-	r->mt = motion_tap_open(p->camera_id, p->stream, r->label);
+	r->mt = motion_tap_open(p->camera_id, p->stream, r->label, p->sk);
 	if (pthread_create(&r->thread, NULL, rec_main, r) != 0)
 		goto out;
 	r->started = 1;

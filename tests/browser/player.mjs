@@ -290,7 +290,8 @@ try {
 		const tryOne = (x) => {
 			n++;
 			try {
-				if (ev.openPayload(na, cam, x) !== null)
+				const r = ev.openPayload(na, cam, x);
+				if (r !== null && !r.unverified)
 					opened++;
 			} catch (err) {
 				thrown++;
@@ -310,13 +311,36 @@ try {
 			tryOne({ ...e, payload: bad });
 		tryOne({ ...e, epoch: 99999 });
 		tryOne({ ...e, id: '00'.repeat(16) });
-		return { opened, thrown, n, original: ev.openPayload(na, cam, e) !== null };
+		// The server's forgeries: it holds the epoch public key, so it can seal a payload,
+		// unsigned (the first format) or signed by a key of its own; both open, neither counts.
+		const keys = await import('/keys.js');
+		const k = keys.epochKey(cam, e.epoch);
+		const toHexStr = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+		const meta = new TextEncoder().encode(JSON.stringify({ v: 2, id: e.id, camera: cam, start_us: e.start_us, end_us: e.end_us, zones: ['forged'] }));
+		const body = new Uint8Array(4 + meta.length);
+		new DataView(body.buffer).setUint32(0, meta.length, false);
+		body.set(meta, 4);
+		const own = na.crypto_sign_keypair();
+		const dom = new TextEncoder().encode('vigil/event/v2');
+		const msg = new Uint8Array(dom.length + body.length);
+		msg.set(dom);
+		msg.set(body, dom.length);
+		const signedPlain = new Uint8Array(100 + body.length);
+		signedPlain.set([0x56, 0x45, 0x56, 0x32]);
+		signedPlain.set(own.publicKey, 4);
+		signedPlain.set(na.crypto_sign_detached(msg, own.privateKey), 36);
+		signedPlain.set(body, 100);
+		const forged = [body, signedPlain].map((pl) => ev.openPayload(na, cam, { ...e, payload: toHexStr(na.crypto_box_seal(pl, k.pk)) }));
+		return { opened, thrown, n, original: (() => { const r = ev.openPayload(na, cam, e); return r !== null && !r.unverified; })(),
+			forged: forged.map((r) => (r === null ? 'null' : r.unverified ? 'unverified' : 'opened')) };
 	});
 	if (fz.none)
 		console.log('no motion event to mutate');
 	else
 		check('event_payload_mutations_refused', fz.thrown === 0 && fz.opened === 0 && fz.original,
 			`${fz.n} inputs: ${fz.opened} opened, ${fz.thrown} threw, original opens: ${fz.original}`);
+	if (!fz.none)
+		check('event_forgeries_not_trusted', fz.forged.join(',') === 'unverified,unverified', fz.forged.join(','));
 
 	// Phone width.
 	await clickAt(25);

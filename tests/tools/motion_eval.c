@@ -304,8 +304,10 @@ static int overlaps(const struct eval_ev *e, int64_t a, int64_t b)
 /* --open: 0 opened, 1 not. */
 static int open_event(int argc, char **argv)
 {
-	const char *in = NULL, *pkh = NULL, *skh = NULL, *out = NULL;
-	uint8_t pk[EPOCH_PK_LEN], sk[EPOCH_PK_LEN], *sealed = NULL;
+	const char *in = NULL, *pkh = NULL, *skh = NULL, *out = NULL, *gwh = NULL;
+	uint8_t pk[EPOCH_PK_LEN], sk[EPOCH_PK_LEN], gw[GATEWAY_ID_LEN], want[GATEWAY_ID_LEN];
+	uint8_t *sealed = NULL;
+	char gwhex[2 * GATEWAY_ID_LEN + 1];
 	struct buf hex, json, jpeg;
 	int i, ret = 1;
 
@@ -321,12 +323,16 @@ static int open_event(int argc, char **argv)
 			skh = argv[i + 1];
 		else if (strcmp(argv[i], "--jpeg") == 0)
 			out = argv[i + 1];
+		else if (strcmp(argv[i], "--gateway") == 0)
+			gwh = argv[i + 1];
 	}
 	if (sodium_init() < 0)
 		goto out;
 	if (in == NULL || pkh == NULL || skh == NULL || strlen(pkh) != 64 || strlen(skh) != 64 ||
-	    hex_decode(pkh, pk, sizeof(pk)) != 0 || hex_decode(skh, sk, sizeof(sk)) != 0) {
-		fprintf(stderr, "usage: motion_eval --open FILE --pk HEX64 --sk HEX64 [--jpeg OUT]\n");
+	    hex_decode(pkh, pk, sizeof(pk)) != 0 || hex_decode(skh, sk, sizeof(sk)) != 0 ||
+	    (gwh != NULL && (strlen(gwh) != 64 || hex_decode(gwh, want, sizeof(want)) != 0))) {
+		fprintf(stderr, "usage: motion_eval --open FILE --pk HEX64 --sk HEX64 [--gateway HEX64] "
+		    "[--jpeg OUT]\n");
 		goto out;
 	}
 	if (file_read(in, &hex, hex.max - 1) != 0)
@@ -336,8 +342,15 @@ static int open_event(int argc, char **argv)
 	if (hex.len % 2 != 0 || buf_put_u8(&hex, 0) != 0 || (sealed = malloc(hex.len / 2)) == NULL ||
 	    hex_decode((const char *)hex.data, sealed, (hex.len - 1) / 2) != 0)
 		goto out;
-	if (events_unseal(sealed, (hex.len - 1) / 2, pk, sk, &json, &jpeg) != 0) {
-		fprintf(stderr, "motion_eval: cannot open the payload with this key\n");
+	if (events_unseal(sealed, (hex.len - 1) / 2, pk, sk, gw, &json, &jpeg) != 0) {
+		fprintf(stderr, "motion_eval: cannot open the payload with this key, or it is not "
+		    "signed\n");
+		goto out;
+	}
+	hex_encode(gw, sizeof(gw), gwhex);
+	fprintf(stderr, "motion_eval: signed by gateway %s\n", gwhex);
+	if (gwh != NULL && sodium_memcmp(gw, want, sizeof(gw)) != 0) {
+		fprintf(stderr, "motion_eval: signed by another gateway than --gateway\n");
 		goto out;
 	}
 	printf("%s\n", (const char *)json.data);
@@ -422,7 +435,7 @@ out:
 static int seal_event(int argc, char **argv)
 {
 	const char *in = NULL, *pkh = NULL, *idh = NULL, *camh = NULL, *st = NULL;
-	uint8_t pk[EPOCH_PK_LEN];
+	uint8_t pk[EPOCH_PK_LEN], gpk[GATEWAY_ID_LEN], gsk[GATEWAY_SK_LEN];
 	struct events_meta m;
 	struct buf jpeg, sealed;
 	char *hex = NULL;
@@ -453,14 +466,18 @@ static int seal_event(int argc, char **argv)
 		goto out;
 	}
 	m.start_us = start;
+	/* Signed by a gateway key made for the occasion: the tests that use --seal post the
+	 * payload as a gateway the server cannot check it against (it cannot open it). */
+	crypto_sign_keypair(gpk, gsk);
 	if (file_read(in, &jpeg, jpeg.max) != 0 ||
-	    events_seal(&m, NULL, 0, jpeg.data, jpeg.len, pk, &sealed) != 0 ||
+	    events_seal(&m, NULL, 0, jpeg.data, jpeg.len, pk, gsk, &sealed) != 0 ||
 	    (hex = malloc(2 * sealed.len + 1)) == NULL)
 		goto out;
 	hex_encode(sealed.data, sealed.len, hex);
 	printf("%s\n", hex);
 	ret = 0;
 out:
+	sodium_memzero(gsk, sizeof(gsk));
 	free(hex);
 	buf_free(&jpeg);
 	buf_free(&sealed);

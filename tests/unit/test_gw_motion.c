@@ -625,12 +625,16 @@ static void test_cam_split_flush(void **state)
 	av_frame_free(&f);
 }
 
-/* A sealed payload opens with the epoch key only and shows no JPEG marker. */
+/* A sealed payload opens with the epoch key only, names the gateway that signed it and
+ * shows no JPEG marker; one sealed to the epoch key by anyone else (the server holds the
+ * public key) is refused unless a gateway signed it, and then it names that signer. */
 static void test_seal(void **state)
 {
 	uint8_t pk[32], sk[32], pk2[32], sk2[32], jpeg[200];
+	uint8_t gpk[GATEWAY_ID_LEN], gsk[GATEWAY_SK_LEN], xpk[GATEWAY_ID_LEN], xsk[GATEWAY_SK_LEN];
+	uint8_t got[GATEWAY_ID_LEN], forged[4096];
 	struct events_meta m;
-	struct buf sealed, json, pic;
+	struct buf sealed, json, pic, plain;
 	const char *zones[] = { "door" };
 	size_t i;
 	int found = 0;
@@ -638,6 +642,8 @@ static void test_seal(void **state)
 	assert_true(sodium_init() >= 0);
 	crypto_box_keypair(pk, sk);
 	crypto_box_keypair(pk2, sk2);
+	crypto_sign_keypair(gpk, gsk);
+	crypto_sign_keypair(xpk, xsk);
 	memset(&m, 0, sizeof(m));
 	randombytes_buf(m.id, sizeof(m.id));
 	m.start_us = 1700000000000000LL;
@@ -647,25 +653,62 @@ static void test_seal(void **state)
 	buf_init(&sealed, 65536);
 	buf_init(&json, 4096);
 	buf_init(&pic, 65536);
-	assert_int_equal(events_seal(&m, zones, 1, jpeg, sizeof(jpeg), pk, &sealed), 0);
+	assert_int_equal(events_seal(&m, zones, 1, jpeg, sizeof(jpeg), pk, gsk, &sealed), 0);
 	for (i = 0; i + 4 <= sealed.len; i++)
 		if (memcmp(sealed.data + i, "JFIF", 4) == 0 || memcmp(sealed.data + i, "door", 4) == 0)
 			found = 1;
 	assert_false(found);
-	assert_int_equal(events_unseal(sealed.data, sealed.len, pk2, sk2, &json, &pic), -1);
-	assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, &json, &pic), 0);
+	assert_int_equal(events_unseal(sealed.data, sealed.len, pk2, sk2, got, &json, &pic), -1);
+	assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, got, &json, &pic), 0);
+	assert_memory_equal(got, gpk, sizeof(gpk));
 	assert_int_equal(pic.len, sizeof(jpeg));
 	assert_memory_equal(pic.data, jpeg, sizeof(jpeg));
 	assert_non_null(strstr((const char *)json.data, "\"zones\":[\"door\"]"));
 	assert_non_null(strstr((const char *)json.data, "\"peak_score\":42"));
+	assert_non_null(strstr((const char *)json.data, "\"v\":2"));
+	/* The server's forgeries: it can open nothing, but it holds the epoch public key. */
+	buf_init(&plain, sizeof(forged));
+	{
+		/* an unsigned payload (the first format: length | JSON | JPEG) */
+		const char *meta = "{\"v\":1,\"zones\":[\"door\"]}";
+		assert_int_equal(buf_put_u32(&plain, (uint32_t)strlen(meta)), 0);
+		assert_int_equal(buf_put(&plain, meta, strlen(meta)), 0);
+		assert_int_equal(buf_put(&plain, jpeg, sizeof(jpeg)), 0);
+		assert_int_equal(crypto_box_seal(forged, plain.data, plain.len, pk), 0);
+		assert_int_equal(events_unseal(forged, plain.len + crypto_box_SEALBYTES, pk, sk, got,
+		    &json, &pic), -1);
+		assert_int_equal(json.len, 0);
+		/* a signed one whose named key is swapped for the gateway's */
+		assert_int_equal(events_seal(&m, zones, 1, jpeg, sizeof(jpeg), pk, xsk, &sealed), 0);
+		assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, got, &json, &pic), 0);
+		assert_memory_equal(got, xpk, sizeof(xpk));  /* names its signer: not a pinned gateway */
+		{
+			size_t n = sealed.len - crypto_box_SEALBYTES;
+			uint8_t *p = malloc(n);
+
+			assert_non_null(p);
+			assert_int_equal(crypto_box_seal_open(p, sealed.data, sealed.len, pk, sk), 0);
+			memcpy(p + 4, gpk, sizeof(gpk));
+			assert_int_equal(crypto_box_seal(forged, p, n, pk), 0);
+			assert_int_equal(events_unseal(forged, sealed.len, pk, sk, got, &json, &pic), -1);
+			/* and a body changed under a kept signature */
+			memcpy(p + 4, xpk, sizeof(xpk));
+			p[n - 1] ^= 1;
+			assert_int_equal(crypto_box_seal(forged, p, n, pk), 0);
+			assert_int_equal(events_unseal(forged, sealed.len, pk, sk, got, &json, &pic), -1);
+			free(p);
+		}
+	}
+	buf_free(&plain);
 	/* a flipped byte does not open */
+	assert_int_equal(events_seal(&m, zones, 1, jpeg, sizeof(jpeg), pk, gsk, &sealed), 0);
 	sealed.data[sealed.len / 2] ^= 1;
-	assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, &json, &pic), -1);
+	assert_int_equal(events_unseal(sealed.data, sealed.len, pk, sk, got, &json, &pic), -1);
 	/* an oversized thumbnail is refused */
 	{
 		uint8_t *big = calloc(1, EVENTS_PLAIN_MAX);
 		assert_non_null(big);
-		assert_int_equal(events_seal(&m, zones, 1, big, EVENTS_PLAIN_MAX, pk, &sealed), -1);
+		assert_int_equal(events_seal(&m, zones, 1, big, EVENTS_PLAIN_MAX, pk, gsk, &sealed), -1);
 		free(big);
 	}
 	buf_free(&sealed);
