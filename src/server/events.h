@@ -44,5 +44,9 @@ int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t fr
 
 /* Delete every event of camera cam (a removed camera). Count deleted, or EVENTS_E_IO. */
 int events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN]);
+/* Delete camera cam's events that ended before before_us, and the open ones that started
+ * before it (a gateway that stopped mid-event never closes it): the footage they point
+ * at is gone. Count deleted, or EVENTS_E_IO. */
+int events_expire_before(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us);
 
 #endif

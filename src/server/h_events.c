@@ -56,6 +56,14 @@ h_events_forget_camera(struct server *srv, const uint8_t cam[CAMERA_ID_LEN])
 	return ev == NULL ? -1 : events_delete_camera(ev, cam);
 }
 
+int
+h_events_expire(struct server *srv, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us)
+{
+	struct events *ev = events_for(srv);
+
+	return ev == NULL ? -1 : events_expire_before(ev, cam, before_us);
+}
+
 /* 0 when gateway gw may post events for camera cam; else the HTTP status to answer. */
 static unsigned camera_allowed(struct server *srv, const uint8_t gw[GATEWAY_ID_LEN],
     const uint8_t cam[CAMERA_ID_LEN])

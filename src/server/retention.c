@@ -1,6 +1,8 @@
 /* retention.c - crash-safe expiry: index rows go first in a transaction, then whole unreferenced blobs. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "common/util.h"
 #include "server/blobpool.h"
@@ -10,6 +12,7 @@
 #include "server/orgs.h"
 #include "server/relay.h"
 #include "server/retention.h"
+#include "server/routes.h"
 #include "server/server.h"
 #include "server/store.h"
 
@@ -87,6 +90,70 @@ org_quotas_pass(struct server *srv, int64_t now, int64_t t0)
 	return total;
 }
 
+/* Motion events go with the footage they point at: once a minute, each camera's events
+ * that ended before its oldest recording left (on any stream). */
+#define RETENTION_EVENTS_EVERY_US (60 * 1000000LL)
+
+struct events_cut {
+	uint8_t cam[CAMERA_ID_LEN];
+	int64_t first_us;     /* the camera's oldest footage, over its streams */
+};
+
+struct events_cuts {
+	struct events_cut *v;
+	size_t n, cap;
+	int oom;
+};
+
+/* index_streams_list callback (under the index's lock: it only collects; streams come
+ * grouped by camera). */
+static int
+events_cut_stream(void *ctx, const struct index_stream_summary *s)
+{
+	struct events_cuts *c = ctx;
+	struct events_cut *nv;
+
+	if (s->segments <= 0)
+		return 0;
+	if (c->n > 0 && memcmp(c->v[c->n - 1].cam, s->camera_id, CAMERA_ID_LEN) == 0) {
+		if (s->first_us < c->v[c->n - 1].first_us)
+			c->v[c->n - 1].first_us = s->first_us;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		if ((nv = realloc(c->v, (c->cap ? 2 * c->cap : 64) * sizeof(*nv))) == NULL) {
+			c->oom = 1;
+			return 1;
+		}
+		c->v = nv;
+		c->cap = c->cap ? 2 * c->cap : 64;
+	}
+	memcpy(c->v[c->n].cam, s->camera_id, CAMERA_ID_LEN);
+	c->v[c->n++].first_us = s->first_us;
+	return 0;
+}
+
+static void
+events_pass(struct server *srv, int64_t now)
+{
+	static int64_t last;
+	struct events_cuts c = { 0 };
+	int64_t deleted = 0;
+	size_t i;
+	int n;
+
+	if (now - last < RETENTION_EVENTS_EVERY_US)
+		return;
+	last = now;
+	if (index_streams_list(srv->ix, INT32_MAX, events_cut_stream, &c) >= 0 && !c.oom)
+		for (i = 0; i < c.n; i++)
+			if ((n = h_events_expire(srv, c.v[i].cam, c.v[i].first_us)) > 0)
+				deleted += n;
+	free(c.v);
+	if (deleted > 0)
+		log_info("retention", "op=expire_events events=%lld", (long long)deleted);
+}
+
 int
 retention_pass(struct server *srv, int64_t now)
 {
@@ -132,6 +199,7 @@ retention_pass(struct server *srv, int64_t now)
 	} while (n == RETENTION_BLOB_BATCH && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	if (removed > 0)
 		log_info("retention", "op=remove blobs=%d", removed);
+	events_pass(srv, now);
 	return 0;
 }
 

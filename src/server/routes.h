@@ -95,6 +95,8 @@ int h_events_list(struct req *rq);
 /* A removed camera's events go (h_org_camera_remove). Count deleted, or < 0. */
 struct server;
 int h_events_forget_camera(struct server *srv, const uint8_t cam[16]);
+/* Retention: camera cam's events that ended before before_us (its oldest footage left). */
+int h_events_expire(struct server *srv, const uint8_t cam[16], int64_t before_us);
 int h_retention_put(struct req *rq);
 int h_timeline(struct req *rq);
 int h_metrics(struct req *rq);

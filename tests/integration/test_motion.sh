@@ -274,4 +274,29 @@ if "$PIPE_TOOLS/motion_eval" --open "$T/p0.hex" --pk "$epk" --sk "$other" >/dev/
 else
 	pass wrong-key-refused
 fi
+
+# Retention takes events with the footage they point at: one that ended before the camera's
+# oldest recording goes at the next pass (a start runs one), the others stay.
+list_events() {
+	curl -s -m 10 -H "$ADM" "$SERVER_URL/api/v1/cameras/$cam/events?from=0&to=9223372036854775807"
+}
+first=$(curl -s -m 10 -H "$ADM" "$SERVER_URL/api/v1/cameras/$cam/streams/0/segments?from=0&to=9223372036854775807" |
+	jq '[.segments[].start_us] | min')
+printf '%b' "$(head -c 128 "$T/site/gateway.key" | sed 's/../\\x&/g')" >"$T/gw-site.sk" &&
+	echo "$GW_PK" >"$T/gw-site.sk.id"
+old_id=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '{"id":"%s","camera":"%s","start_us":%s,"end_us":%s,"epoch":1,"payload":"%s"}' "$old_id" "$cam" \
+	$((first - 100000000)) $((first - 50000000)) "$(cat "$T/api.hex")" >"$T/old-event.json"
+s_old=$(post_event "$(gw_session "$T/gw-site.sk")" "$T/old-event.json")
+n_before=$(list_events | jq '.events | length')
+stop_bg server
+pipe_server "$SERVER_PORT" || fail server-restart-2 "no READY line"
+list_events >"$T/events-after.json"
+n_after=$(jq '.events | length' "$T/events-after.json")
+if [ "$s_old" = 201 ] && [ "$n_before" = $((n + 1)) ] && [ "$n_after" = "$n" ] &&
+	! grep -q "$old_id" "$T/events-after.json" && grep -q 'op=expire_events events=1' "$T/server.log"; then
+	pass "events-expire-with-footage ($n_before listed, $n_after after the pass)"
+else
+	fail events-expire-with-footage "post $s_old, before $n_before, after $n_after (n=$n); $(grep expire_events "$T/server.log")"
+fi
 finish

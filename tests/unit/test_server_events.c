@@ -244,12 +244,52 @@ static void test_split_chain(void **state)
 	rmdir(dir);
 }
 
+/* Retention: a camera's events that ended before its oldest footage go, and its open ones
+ * that started before it (a gateway that died mid-event); later ones and other cameras'
+ * stay. */
+static void test_expire_before(void **state)
+{
+	const int64_t t0 = 1700000000000000LL, s = 1000000;
+	char dir[] = "/tmp/vigil-test-events.XXXXXX", path[128];
+	uint8_t gw[GATEWAY_ID_LEN], cam[CAMERA_ID_LEN];
+	struct events *ev = NULL;
+	struct events_row r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/events.db", dir);
+	assert_int_equal(events_open(&ev, path), 0);
+	memset(gw, 1, sizeof(gw));
+	row(&r, 0x51, 7, t0, t0 + 10 * s, "old");             /* ended before the cut */
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	row(&r, 0x52, 7, t0 + 20 * s, t0 + 40 * s, "across");  /* ends after it */
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	row(&r, 0x53, 7, t0 + 5 * s, 0, "stale open");         /* open, started before */
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	row(&r, 0x54, 7, t0 + 60 * s, 0, "open");              /* open, started after */
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	row(&r, 0x55, 8, t0, t0 + 10 * s, "other camera");
+	assert_int_equal(events_put(ev, gw, &r, 1), 1);
+	memset(cam, 7, sizeof(cam));
+	assert_int_equal(events_expire_before(ev, cam, t0 + 30 * s), 2);
+	expect(ev, 7, 0, INT64_MAX, 100, (const uint8_t[]){ 0x52, 0x54 }, 2);
+	expect(ev, 8, 0, INT64_MAX, 100, (const uint8_t[]){ 0x55 }, 1);
+	assert_int_equal(events_expire_before(ev, cam, t0 + 30 * s), 0);
+	events_close(ev);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_split_chain),
+		cmocka_unit_test(test_expire_before),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
