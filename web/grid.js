@@ -6,6 +6,7 @@ import { RecordParser } from './records.js';
 import { SegmentReader, SegmentError } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
 import { LiveMux, MUX_DENIED } from './livefeed.js';
+import { clockText } from './timeline.js';
 
 const OFFLINE_AFTER_MS = 10000;
 const RETRY_MIN_MS = 500;
@@ -55,7 +56,9 @@ class Tile {
 		const head = el('header', 'tile-head');
 		this.nameEl = el('span', 'tile-name', cam.name);
 		this.badge = el('span', 'badge', '');
-		head.append(this.nameEl, this.badge);
+		// The wall clock of the frame on screen, as the gateway stamped it.
+		this.clock = el('span', 'tile-clock', '');
+		head.append(this.nameEl, this.clock, this.badge);
 		const screen = el('div', 'screen');
 		this.video = el('video');
 		this.video.muted = true;
@@ -98,8 +101,11 @@ class Tile {
 			this.root.dataset.latencyN = String(l.length);
 			lat = ` · ${p50.toFixed(0)} ms behind`;
 		}
+		const w = this.player !== null ? this.player.shownWallUs : null;
+		this.clock.textContent = this.state === 'live' && w !== null ? clockText(w, true) : '';
+		this.root.dataset.wallUs = w !== null ? String(w) : '';
 		this.foot.textContent = this.state === 'live'
-			? `${this.cam.streamLabel} · ${this.decoded} frames decrypted${this.verified ? ' · ' + this.verified + ' segments verified' : ''}${lat}`
+			? `${this.cam.streamLabel} · ${this.decoded} frames decrypted${this.verified ? ` · ${this.verified} segment${this.verified === 1 ? '' : 's'} verified` : ''}${lat}`
 			: this.cam.streamLabel;
 	}
 

@@ -40,6 +40,7 @@ export class LivePlayer {
 		// requestVideoFrameCallback reports when each frame reached the screen.
 		this.placed = [];     // [{ t, wallUs }], bounded
 		this.latencies = [];  // ms, gateway receipt -> presentation, bounded
+		this.shownWallUs = null; // the gateway's wall clock of the last frame presented
 		this.watchFrames();
 	}
 
@@ -55,6 +56,7 @@ export class LivePlayer {
 				if (Math.abs(p[i].t - md.mediaTime) < 0.002) {
 					const shownMs = performance.timeOrigin + md.expectedDisplayTime;
 					const ms = shownMs - p[i].wallUs / 1000;
+					this.shownWallUs = p[i].wallUs;
 					this.latencies.push(ms);
 					if (this.latencies.length > 4000)
 						this.latencies.splice(0, 1000);

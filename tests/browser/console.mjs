@@ -190,6 +190,15 @@ try {
 		else
 			fail(`tile_${id}_pixels_change`, `hash ${x.hash}->${y.hash}, lit pixels ${y.lit}`);
 	}
+	// Each live tile shows the wall clock of the frame on screen (the gateway's stamp),
+	// within a few seconds of now.
+	await step('tiles_show_the_time', async () => {
+		const clocks = await page.$$eval('#grid .tile[data-state="live"]', (ts) => ts.map((t) => ({
+			text: t.querySelector('.tile-clock').textContent, wall: Number(t.dataset.wallUs || 0) })));
+		const bad = clocks.filter((c) => !/^\d\d:\d\d:\d\d$/.test(c.text) || Math.abs(c.wall / 1000 - Date.now()) > 5000);
+		if (clocks.length !== NCAM || bad.length > 0)
+			throw new Error(`${clocks.length} live tiles, wrong: ${JSON.stringify(bad)}`);
+	});
 	await step('near_live_edge', async () => {
 		const lags = await page.$$eval('#grid video', (vs) => vs.map((v) => {
 			const b = v.buffered;
