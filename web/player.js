@@ -26,6 +26,14 @@ const STATE_TEXT = {
 
 const $ = (id) => document.getElementById(id);
 
+// The browser's time zone at a moment, short ("UTC", "CET", "GMT+2"): every time the console
+// shows is the browser's local time, and the clock says which.
+const zoneFmt = new Intl.DateTimeFormat('en-GB', { timeZoneName: 'short' });
+function zoneName(us) {
+	const p = zoneFmt.formatToParts(new Date(us / 1000)).find((x) => x.type === 'timeZoneName');
+	return p ? p.value : '';
+}
+
 export class CameraView {
 	constructor() {
 		this.cam = null;
@@ -237,7 +245,7 @@ export class CameraView {
 		delete view.dataset.skippedTo;
 		this.notice('');
 		// The clock shows the moment asked for until a frame says otherwise.
-		$('cam-clock').textContent = `${dateText(us)} ${clockText(us, true)}`;
+		$('cam-clock').textContent = `${dateText(us)} ${clockText(us, true)} ${zoneName(us)}`;
 		$('cam-play').textContent = this.archive.wantPaused ? 'Play' : 'Pause';
 		this.timeline.setPlayhead(us);
 		this.archive.seek(us);
@@ -397,7 +405,7 @@ export class CameraView {
 		view.dataset.currentTime = v.currentTime.toFixed(3);
 		if (wall !== null) {
 			view.dataset.wallUs = String(wall);
-			$('cam-clock').textContent = `${dateText(wall)} ${clockText(wall, true)}`;
+			$('cam-clock').textContent = `${dateText(wall)} ${clockText(wall, true)} ${zoneName(wall)}`;
 			if (this.mode === 'archive' && !this.timeline.dragging) {
 				this.timeline.setPlayhead(wall);
 				this.timeline.follow(wall);

@@ -70,6 +70,8 @@ try {
 	check('live_on_main_stream', st === 'main stream', st);
 	const liveWall = await page.$eval('#view-camera', (v) => Number(v.dataset.wallUs || 0));
 	check('live_clock_near_now', Math.abs(liveWall / 1000 - Date.now()) < 5000, `wall ${liveWall} vs now ${Date.now() * 1000}`);
+	const clockShown = await page.textContent('#cam-clock');
+	check('clock_names_its_zone', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (UTC|GMT|[A-Z]{2,5}|GMT[+-]\d+(:\d\d)?)$/.test(clockShown), clockShown);
 	await page.waitForFunction(() => Number(document.getElementById('timeline').dataset.spans) > 0, null, { timeout: 10000 })
 		.then(() => pass('timeline_spans'), (e) => fail('timeline_spans', e.message));
 
