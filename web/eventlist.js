@@ -31,32 +31,24 @@ export class EventList {
 		this.onPlay = onPlay;
 		this.key = null;
 		this.events = [];
-		this.urls = new Map(); // event id + end -> data URL (a thumbnail is decoded once)
 	}
 
 	clear() {
 		this.key = null;
 		this.events = [];
-		this.urls.clear();
 		this.root.replaceChildren();
 		delete this.root.dataset.count;
 	}
 
 	// evs: events.js listEvents() output. Rebuilds the DOM only when the list changed (the
-	// player refreshes every 5 s).
+	// player refreshes every 5 s); a rebuild encodes the thumbnails again (a few KiB each).
 	set(na, evs) {
 		const shown = evs.slice().sort((a, b) => b.startUs - a.startUs).slice(0, SHOWN_MAX);
-		const key = shown.map((e) => `${e.id}:${e.endUs}:${e.opened}:${e.unverified}`).join(',') + `/${evs.length}`;
+		const key = shown.map((e) => `${e.id}:${e.startUs}:${e.endUs}:${e.opened}:${e.unverified}`).join(',') + `/${evs.length}`;
 		if (key === this.key)
 			return;
 		this.key = key;
 		this.events = shown;
-		const keep = new Map();
-		for (const e of shown) {
-			const k = `${e.id}:${e.endUs}`;
-			keep.set(k, this.urls.has(k) ? this.urls.get(k) : jpegURL(na, e.jpeg));
-		}
-		this.urls = keep;
 		this.root.dataset.count = String(evs.length);
 		const head = document.createElement('h3');
 		head.textContent = evs.length === 0 ? 'Motion events'
@@ -70,8 +62,11 @@ export class EventList {
 		} else {
 			const ol = document.createElement('ol');
 			ol.className = 'ev-list';
+			// A thumbnail only from a payload that opened and verified in this listing: never
+			// one remembered by id, which the server chooses (a forged event could reuse a
+			// genuine one's id and borrow its picture).
 			for (const e of shown)
-				ol.append(this.item(e, keep.get(`${e.id}:${e.endUs}`)));
+				ol.append(this.item(e, e.opened && !e.unverified ? jpegURL(na, e.jpeg) : null));
 			kids.push(ol);
 		}
 		this.root.replaceChildren(...kids);
@@ -109,7 +104,7 @@ export class EventList {
 		if (e.unverified) {
 			const x = document.createElement('span');
 			x.className = 'ev-bad';
-			x.textContent = 'not verified: no gateway of this organization signed it';
+			x.textContent = 'not verified: not signed by a gateway of this organization (or recorded before events were signed)';
 			t.append(x);
 		} else if (!e.opened) {
 			const x = document.createElement('span');

@@ -134,8 +134,10 @@ static void tap_report(void *ctx, const struct motion_report *r)
 		memset(&t->meta, 0, sizeof(t->meta));
 		randombytes_buf(t->meta.id, sizeof(t->meta.id));
 		memcpy(t->meta.camera_id, t->cam->id, CAMERA_ID_LEN);
-		t->meta.epoch = t->epoch;
 	}
+	/* Each version is sealed to the current epoch key (below), so it names that epoch: an
+	 * event whose end comes after a rotation opens with the new key. */
+	t->meta.epoch = t->epoch;
 	t->meta.start_us = r->ev.start_us;
 	t->meta.end_us = r->change == MOTION_END ? r->ev.end_us : 0;
 	t->meta.peak_us = r->ev.peak_us;

@@ -258,17 +258,20 @@ events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN])
 int
 events_expire_before(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us)
 {
-	/* start_us < before bounds the read to the events_time index's range of the camera. */
+	/* start_us < before bounds the read to the events_time index's range of the camera.
+	 * RETURNING counts this statement's rows: sqlite3_changes() would read a count another
+	 * thread's statement on the shared connection may have set in between. */
 	sqlite3_stmt *st = NULL;
-	int r;
+	int rc, n = 0;
 
 	if (sqlite3_prepare_v2(ev->db, "DELETE FROM events WHERE camera = ? AND start_us < ? AND "
-	    "(end_us = 0 OR end_us < ?)", -1, &st, NULL) != SQLITE_OK)
+	    "(end_us = 0 OR end_us < ?) RETURNING 1", -1, &st, NULL) != SQLITE_OK)
 		return EVENTS_E_IO;
 	sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, before_us);
 	sqlite3_bind_int64(st, 3, before_us);
-	r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(ev->db) : EVENTS_E_IO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n++;
 	sqlite3_finalize(st);
-	return r;
+	return rc == SQLITE_DONE ? n : EVENTS_E_IO;
 }

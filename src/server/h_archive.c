@@ -172,7 +172,7 @@ h_segment_get(struct req *rq)
 		return http_error(rq, 500, "index error", 0);
 	r = archive_serve_link(rq, cam, stream, &l, &sent);
 	if (sent && rq->who.kind == POLICY_CAMERA_VIEW)
-		orgaudit_archive_read(rq, rq->who.org, rq->m.params[0], stream, l.start_us);
+		orgaudit_archive_read(rq, rq->who.org, rq->m.params[0], stream, l.start_us, l.end_us);
 	return r;
 }
 

@@ -128,20 +128,31 @@ stream_times(sqlite3_stmt *first, sqlite3_stmt *last, sqlite3_value *cam, int st
 int
 index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
 {
+	return index_streams_list_after(ix, NULL, max, cb, ctx);
+}
+
+int
+index_streams_list_after(struct index *ix, const uint8_t after[CAMERA_ID_LEN], int max,
+    index_stream_fn cb, void *ctx)
+{
 	sqlite3_stmt *st = NULL, *first = NULL, *last = NULL;
 	struct index_stream_summary s;
+	char hex[2 * CAMERA_ID_LEN + 1] = "";
 	int r, rc, n = 0;
 
+	if (after != NULL)
+		hex_encode(after, CAMERA_ID_LEN, hex);
 	pthread_mutex_lock(&ix->mu);
 	if ((r = index_prep(ix, &st, "SELECT k.id, t.stream, t.links, t.bytes, t.cam FROM "
-	    "stream_totals t JOIN camera_keys k ON k.key = t.cam WHERE t.links > 0 AND t.cam NOT IN "
-	    "(SELECT key FROM camera_purge) ORDER BY k.id, t.stream LIMIT ?")) != 0 ||
+	    "stream_totals t JOIN camera_keys k ON k.key = t.cam WHERE t.links > 0 AND k.id > ? AND "
+	    "t.cam NOT IN (SELECT key FROM camera_purge) ORDER BY k.id, t.stream LIMIT ?")) != 0 ||
 	    (r = index_prep(ix, &first, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
 	    "ORDER BY end_us, seq LIMIT 1")) != 0 ||
 	    (r = index_prep(ix, &last, "SELECT end_us FROM links WHERE cam = ? AND stream = ? "
 	    "ORDER BY end_us DESC, seq DESC LIMIT 1")) != 0)
 		goto out;
-	sqlite3_bind_int(st, 1, max);
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&s, 0, sizeof(s));
 		if (index_col_hex(st, 0, s.camera_id, CAMERA_ID_LEN) != 0)

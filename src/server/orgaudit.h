@@ -20,11 +20,11 @@ void orgaudit_event(struct req *rq, const char *org, const char *action, const c
 /* The same with detail (NULL, or a flat object of string and integer values; borrowed). */
 void orgaudit_event_detail(struct req *rq, const char *org, const char *action, const char *target,
     const json_t *detail);
-/* An archive read of camera cam's stream by rq's session, of a segment recorded from
- * footage_us: one entry per session, camera and footage band per ORGAUDIT_READ_WINDOW_S,
- * whose detail names the stream and the band ("footage_from_us", "footage_to_us"), so the
- * log says which recordings were seen. */
+/* An archive read of camera cam's stream by rq's session, of a segment recorded over
+ * [from_us, to_us): one entry per session, camera, stream and footage band it touches per
+ * ORGAUDIT_READ_WINDOW_S, whose detail names the stream and the band ("footage_from_us",
+ * "footage_to_us"), so the log says which recordings were seen. */
 void orgaudit_archive_read(struct req *rq, const char *org, const char *cam, int stream,
-    int64_t footage_us);
+    int64_t from_us, int64_t to_us);
 
 #endif

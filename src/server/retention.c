@@ -133,25 +133,51 @@ events_cut_stream(void *ctx, const struct index_stream_summary *s)
 	return 0;
 }
 
+/*
+ * Pages of RETENTION_EVENTS_PAGE streams, each read under the index's lock and released
+ * before that page's deletions on the event store; the pass stops when its time is spent
+ * (the pass budget, shared with the deletions above) and the next pass resumes after the
+ * last camera done. A cycle over every camera starts at most once a minute.
+ */
+#define RETENTION_EVENTS_PAGE 1024
+
 static void
-events_pass(struct server *srv, int64_t now)
+events_pass(struct server *srv, int64_t t0)
 {
-	static int64_t last;
+	static int64_t cycle_at;
+	static uint8_t resume[CAMERA_ID_LEN];
+	static int resuming;
 	struct events_cuts c = { 0 };
 	int64_t deleted = 0;
-	size_t i;
-	int n;
+	size_t i, keep;
+	int r, n;
 
-	if (now - last < RETENTION_EVENTS_EVERY_US)
-		return;
-	last = now;
-	if (index_streams_list(srv->ix, INT32_MAX, events_cut_stream, &c) >= 0 && !c.oom)
-		for (i = 0; i < c.n; i++)
+	if (!resuming) {
+		if (cycle_at != 0 && mono_us() - cycle_at < RETENTION_EVENTS_EVERY_US)
+			return;
+		cycle_at = mono_us();
+	}
+	do {
+		c.n = 0;
+		r = index_streams_list_after(srv->ix, resuming ? resume : NULL, RETENTION_EVENTS_PAGE,
+		    events_cut_stream, &c);
+		if (r < 0 || c.oom) {
+			resuming = 0;
+			break;
+		}
+		/* A full page may end inside a camera's streams: that camera is the next page's. */
+		keep = r == RETENTION_EVENTS_PAGE && c.n > 1 ? c.n - 1 : c.n;
+		for (i = 0; i < keep; i++)
 			if ((n = h_events_expire(srv, c.v[i].cam, c.v[i].first_us)) > 0)
 				deleted += n;
+		resuming = r == RETENTION_EVENTS_PAGE && keep > 0;
+		if (resuming)
+			memcpy(resume, c.v[keep - 1].cam, CAMERA_ID_LEN);
+	} while (resuming && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	free(c.v);
 	if (deleted > 0)
-		log_info("retention", "op=expire_events events=%lld", (long long)deleted);
+		log_info("retention", "op=expire_events events=%lld%s", (long long)deleted,
+		    resuming ? " more=next_pass" : "");
 }
 
 int
@@ -199,7 +225,7 @@ retention_pass(struct server *srv, int64_t now)
 	} while (n == RETENTION_BLOB_BATCH && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	if (removed > 0)
 		log_info("retention", "op=remove blobs=%d", removed);
-	events_pass(srv, now);
+	events_pass(srv, t0);
 	return 0;
 }
 

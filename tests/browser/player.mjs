@@ -333,8 +333,18 @@ try {
 		signedPlain.set(na.crypto_sign_detached(msg, own.privateKey), 36);
 		signedPlain.set(body, 100);
 		const forged = [body, signedPlain].map((pl) => ev.openPayload(na, cam, { ...e, payload: toHexStr(na.crypto_box_seal(pl, k.pk)) }));
+		// The list shows a forged event without a picture, even one that reuses a genuine
+		// event's id and end after the genuine one was shown.
+		const { EventList } = await import('/eventlist.js');
+		const box = document.createElement('div');
+		const lst = new EventList(box, { onPlay: () => {} });
+		const genuine = (await ev.listEvents(na, cam, 0, Date.now() * 1000)).find((x) => x.id === e.id);
+		lst.set(na, [genuine]);
+		const imgGenuine = box.querySelectorAll('img').length;
+		lst.set(na, [{ ...genuine, startUs: genuine.startUs - 3600e6, opened: false, unverified: true, score: null, zones: [], jpeg: null }]);
+		const imgForged = box.querySelectorAll('img').length;
 		return { opened, thrown, n, original: (() => { const r = ev.openPayload(na, cam, e); return r !== null && !r.unverified; })(),
-			forged: forged.map((r) => (r === null ? 'null' : r.unverified ? 'unverified' : 'opened')) };
+			forged: forged.map((r) => (r === null ? 'null' : r.unverified ? 'unverified' : 'opened')), imgGenuine, imgForged };
 	});
 	if (fz.none)
 		console.log('no motion event to mutate');
@@ -342,7 +352,8 @@ try {
 		check('event_payload_mutations_refused', fz.thrown === 0 && fz.opened === 0 && fz.original,
 			`${fz.n} inputs: ${fz.opened} opened, ${fz.thrown} threw, original opens: ${fz.original}`);
 	if (!fz.none)
-		check('event_forgeries_not_trusted', fz.forged.join(',') === 'unverified,unverified', fz.forged.join(','));
+		check('event_forgeries_not_trusted', fz.forged.join(',') === 'unverified,unverified' && fz.imgGenuine === 1 && fz.imgForged === 0,
+			`${fz.forged.join(',')}; pictures in the list: genuine ${fz.imgGenuine}, forged with its id ${fz.imgForged}`);
 
 	// Phone width.
 	await clickAt(25);

@@ -582,6 +582,18 @@ test_camera_remove(void **state)
 		assert_int_equal(index_link_add(f->ix, &l), 0);
 	}
 	assert_int_equal(cam_streams(f->ix, gone), 2);
+	/* Paging by camera id (retention's events pass): after `gone`, only `kept` is listed. */
+	{
+		struct cam_count cg = { gone, 0 }, ck = { kept, 0 };
+
+		assert_true(index_streams_list_after(f->ix, gone, 100, cam_streams_cb, &cg) >= 0);
+		assert_true(index_streams_list_after(f->ix, gone, 100, cam_streams_cb, &ck) >= 0);
+		assert_int_equal(cg.n, 0);
+		assert_true(ck.n >= 1);
+		ck.n = 0;
+		assert_true(index_streams_list_after(f->ix, kept, 100, cam_streams_cb, &ck) >= 0);
+		assert_int_equal(ck.n, 0);
+	}
 	assert_int_equal(index_camera_remove(f->ix, gone, &links, &rbytes), 0);
 	assert_int_equal(links, 8);
 	assert_int_equal(rbytes, 80);
