@@ -24,6 +24,16 @@ function jpegURL(na, jpeg) {
 	return 'data:image/jpeg;base64,' + na.to_base64(jpeg, na.base64_variants.ORIGINAL);
 }
 
+// An element with a class and a text (text only: nothing here is parsed as HTML).
+function el(tag, cls, text) {
+	const e = document.createElement(tag);
+	if (cls)
+		e.className = cls;
+	if (text !== undefined)
+		e.textContent = text;
+	return e;
+}
+
 export class EventList {
 	// root: the list's container; onPlay(wallUs): play the archive from that moment.
 	constructor(root, { onPlay }) {
@@ -50,18 +60,13 @@ export class EventList {
 		this.key = key;
 		this.events = shown;
 		this.root.dataset.count = String(evs.length);
-		const head = document.createElement('h3');
-		head.textContent = evs.length === 0 ? 'Motion events'
-			: `Motion events in this window: ${evs.length}${evs.length > shown.length ? ` (newest ${shown.length} shown)` : ''}`;
+		const head = el('h3', '', evs.length === 0 ? 'Motion events'
+			: `Motion events in this window: ${evs.length}${evs.length > shown.length ? ` (newest ${shown.length} shown)` : ''}`);
 		const kids = [head];
 		if (shown.length === 0) {
-			const p = document.createElement('p');
-			p.className = 'muted';
-			p.textContent = 'No motion in this window. Zoom out or move the timeline to look further back.';
-			kids.push(p);
+			kids.push(el('p', 'muted', 'No motion in this window. Zoom out or move the timeline to look further back.'));
 		} else {
-			const ol = document.createElement('ol');
-			ol.className = 'ev-list';
+			const ol = el('ol', 'ev-list');
 			// A thumbnail only from a payload that opened and verified in this listing: never
 			// one remembered by id, which the server chooses (a forged event could reuse a
 			// genuine one's id and borrow its picture).
@@ -73,10 +78,9 @@ export class EventList {
 	}
 
 	item(e, url) {
-		const li = document.createElement('li');
-		const b = document.createElement('button');
+		const li = el('li');
+		const b = el('button', 'ev-item');
 		b.type = 'button';
-		b.className = 'ev-item';
 		b.dataset.start = String(e.startUs);
 		b.dataset.id = e.id;
 		const when = `${dateText(e.startUs)} ${clockText(e.startUs, true)}`;
@@ -89,34 +93,17 @@ export class EventList {
 			img.height = 90;
 			b.append(img);
 		} else {
-			const s = document.createElement('span');
-			s.className = 'ev-noimg';
-			s.textContent = e.unverified ? 'not verified' : e.opened ? 'no picture' : 'sealed';
-			b.append(s);
+			b.append(el('span', 'ev-noimg', e.unverified ? 'not verified' : e.opened ? 'no picture' : 'sealed'));
 		}
-		const t = document.createElement('span');
-		t.className = 'ev-text';
-		const w = document.createElement('strong');
-		w.textContent = when;
-		const d = document.createElement('span');
-		d.textContent = e.endUs === 0 ? 'ongoing' : durationText(e.endUs - e.startUs);
-		t.append(w, d);
+		const t = el('span', 'ev-text');
+		t.append(el('strong', '', when), el('span', '', e.endUs === 0 ? 'ongoing' : durationText(e.endUs - e.startUs)));
 		if (e.unverified) {
-			const x = document.createElement('span');
-			x.className = 'ev-bad';
-			x.textContent = 'not verified: not signed by a gateway of this organization (or recorded before events were signed)';
-			t.append(x);
+			t.append(el('span', 'ev-bad', 'not verified: not signed by a gateway of this organization (or recorded before events were signed)'));
 		} else if (!e.opened) {
-			const x = document.createElement('span');
-			x.className = 'muted';
-			x.textContent = 'details not readable with your keys';
-			t.append(x);
+			t.append(el('span', 'muted', 'details not readable with your keys'));
 		} else {
-			const z = document.createElement('span');
-			z.className = 'muted';
 			const zones = e.zones.length > 0 ? `zones: ${e.zones.join(', ')}` : 'whole picture';
-			z.textContent = e.score !== null ? `${zones} · peak ${(e.score / 10).toFixed(1)} %` : zones;
-			t.append(z);
+			t.append(el('span', 'muted', e.score !== null ? `${zones} · peak ${(e.score / 10).toFixed(1)} %` : zones));
 		}
 		b.append(t);
 		b.addEventListener('click', () => this.onPlay(e.startUs - PREROLL_US));

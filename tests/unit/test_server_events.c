@@ -45,6 +45,21 @@ static void row(struct events_row *r, uint8_t id, uint8_t cam, int64_t start, in
 	r->payload_len = strlen(payload);
 }
 
+/* Close the store and remove its files and directory. */
+static void close_and_remove(struct events *ev, const char *dir)
+{
+	static const char *const names[] = { "events.db", "events.db-wal", "events.db-shm" };
+	char path[128];
+	size_t i;
+
+	events_close(ev);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static void test_events(void **state)
 {
 	char dir[] = "/tmp/vigil-test-events.XXXXXX", path[128];
@@ -118,13 +133,7 @@ static void test_events(void **state)
 	assert_int_equal(events_open(&ev, path), 0);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(events_range(ev, cam, 0, 100000, 100, collect, &s), 2);
-	events_close(ev);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	close_and_remove(ev, dir);
 }
 
 /* Expected ids (first byte) of a window, in start order, from both the store and a plain
@@ -195,13 +204,7 @@ static void test_windows(void **state)
 	assert_int_equal(events_open(&ev, path), 0);
 	expect(ev, 7, 8000, 8800, 100, (const uint8_t[]){ 0x01, 0x02 }, 2);
 	expect(ev, 7, 44000, 46000, 100, (const uint8_t[]){ 0x01 }, 1);
-	events_close(ev);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	close_and_remove(ev, dir);
 }
 
 /* Continuous motion as the gateway posts it (MOTION_EVENT_MAX_MS, 5 min): each event is
@@ -235,13 +238,7 @@ static void test_split_chain(void **state)
 	expect(ev, 7, t0 + len, t0 + len + 1, 100, (const uint8_t[]){ 0x41 }, 1);
 	expect(ev, 7, t0 + len - 1, t0 + len, 100, (const uint8_t[]){ 0x40 }, 1);
 	expect(ev, 7, t0 + 2 * len, t0 + 2 * len + 1, 100, (const uint8_t[]){ 0x42 }, 1);
-	events_close(ev);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	close_and_remove(ev, dir);
 }
 
 /* Retention: a camera's events that ended before its oldest footage go, and its open ones
@@ -274,13 +271,7 @@ static void test_expire_before(void **state)
 	expect(ev, 7, 0, INT64_MAX, 100, (const uint8_t[]){ 0x52, 0x54 }, 2);
 	expect(ev, 8, 0, INT64_MAX, 100, (const uint8_t[]){ 0x55 }, 1);
 	assert_int_equal(events_expire_before(ev, cam, t0 + 30 * s), 0);
-	events_close(ev);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/events.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	close_and_remove(ev, dir);
 }
 
 int main(void)
