@@ -275,3 +275,29 @@ events_expire_before(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? n : EVENTS_E_IO;
 }
+
+int
+events_camera_next(struct events *ev, const uint8_t after[CAMERA_ID_LEN],
+    uint8_t next[CAMERA_ID_LEN])
+{
+	static const uint8_t none[CAMERA_ID_LEN];
+	sqlite3_stmt *st = NULL;
+	const void *b;
+	int r, rc;
+
+	if (sqlite3_prepare_v2(ev->db, after != NULL ? "SELECT camera FROM events WHERE camera > ? "
+	    "ORDER BY camera LIMIT 1" : "SELECT camera FROM events WHERE camera >= ? ORDER BY camera "
+	    "LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return EVENTS_E_IO;
+	sqlite3_bind_blob(st, 1, after != NULL ? after : none, CAMERA_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (b = sqlite3_column_blob(st, 0)) != NULL &&
+	    sqlite3_column_bytes(st, 0) == CAMERA_ID_LEN) {
+		memcpy(next, b, CAMERA_ID_LEN);
+		r = 1;
+	} else {
+		r = rc == SQLITE_DONE ? 0 : EVENTS_E_IO;
+	}
+	sqlite3_finalize(st);
+	return r;
+}

@@ -48,5 +48,9 @@ int events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN]);
  * before it (a gateway that stopped mid-event never closes it): the footage they point
  * at is gone. Count deleted, or EVENTS_E_IO. */
 int events_expire_before(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us);
+/* The first camera with events whose id is above after (NULL: the first of all), into
+ * next: 1 found, 0 none left, EVENTS_E_IO. One index seek: callers page through cameras. */
+int events_camera_next(struct events *ev, const uint8_t after[CAMERA_ID_LEN],
+    uint8_t next[CAMERA_ID_LEN]);
 
 #endif

@@ -64,6 +64,15 @@ h_events_expire(struct server *srv, const uint8_t cam[CAMERA_ID_LEN], int64_t be
 	return ev == NULL ? -1 : events_expire_before(ev, cam, before_us);
 }
 
+int
+h_events_camera_next(struct server *srv, const uint8_t after[CAMERA_ID_LEN],
+    uint8_t next[CAMERA_ID_LEN])
+{
+	struct events *ev = events_for(srv);
+
+	return ev == NULL ? -1 : events_camera_next(ev, after, next);
+}
+
 /* 0 when gateway gw may post events for camera cam; else the HTTP status to answer. */
 static unsigned camera_allowed(struct server *srv, const uint8_t gw[GATEWAY_ID_LEN],
     const uint8_t cam[CAMERA_ID_LEN])

@@ -134,50 +134,109 @@ events_cut_stream(void *ctx, const struct index_stream_summary *s)
 }
 
 /*
- * Pages of RETENTION_EVENTS_PAGE streams, each read under the index's lock and released
- * before that page's deletions on the event store; the pass stops when its time is spent
- * (the pass budget, shared with the deletions above) and the next pass resumes after the
- * last camera done. A cycle over every camera starts at most once a minute.
+ * Two phases a cycle, each resumable. First the footage: pages of RETENTION_EVENTS_PAGE
+ * streams, each read under the index's lock and released before that page's deletions on
+ * the event store; a camera's events that ended before its oldest recording go. Then the
+ * age: every camera with events, one index seek each, loses those older than its maximum
+ * age (its own, else the server's default; none when it keeps footage until the quota), so
+ * a camera whose footage has all expired, offline or out of service, does not keep its
+ * thumbnails. The pass stops when its time is spent (the budget shared with the deletions
+ * above) and the next pass resumes where it stopped. A cycle starts at most once a minute.
  */
 #define RETENTION_EVENTS_PAGE 1024
 
-static void
-events_pass(struct server *srv, int64_t t0)
+struct events_cycle {
+	int64_t started_at;     /* mono_us() of the running or last cycle */
+	int phase;              /* 0 idle, 1 footage pages, 2 camera ages */
+	int resuming;           /* the phase has a camera to resume after */
+	uint8_t resume[CAMERA_ID_LEN];
+};
+
+/* Phase 1, one page. Deleted count, or -1. */
+static int64_t
+events_footage_page(struct server *srv, struct events_cycle *y, struct events_cuts *c)
 {
-	static int64_t cycle_at;
-	static uint8_t resume[CAMERA_ID_LEN];
-	static int resuming;
-	struct events_cuts c = { 0 };
 	int64_t deleted = 0;
 	size_t i, keep;
 	int r, n;
 
-	if (!resuming) {
-		if (cycle_at != 0 && mono_us() - cycle_at < RETENTION_EVENTS_EVERY_US)
+	c->n = 0;
+	r = index_streams_list_after(srv->ix, y->resuming ? y->resume : NULL, RETENTION_EVENTS_PAGE,
+	    events_cut_stream, c);
+	if (r < 0 || c->oom)
+		return -1;
+	/* A full page may end inside a camera's streams: that camera is the next page's. */
+	keep = r == RETENTION_EVENTS_PAGE && c->n > 1 ? c->n - 1 : c->n;
+	for (i = 0; i < keep; i++)
+		if ((n = h_events_expire(srv, c->v[i].cam, c->v[i].first_us)) > 0)
+			deleted += n;
+	y->resuming = r == RETENTION_EVENTS_PAGE && keep > 0;
+	if (y->resuming)
+		memcpy(y->resume, c->v[keep - 1].cam, CAMERA_ID_LEN);
+	else
+		y->phase = 2;
+	return deleted;
+}
+
+/* Phase 2, one camera. Deleted count, or -1. */
+static int64_t
+events_age_step(struct server *srv, struct events_cycle *y, int64_t now)
+{
+	uint8_t cam[CAMERA_ID_LEN];
+	int64_t age = srv->retention_s;
+	int r, n;
+
+	r = h_events_camera_next(srv, y->resuming ? y->resume : NULL, cam);
+	if (r <= 0) {
+		y->phase = 0;
+		y->resuming = 0;
+		return r < 0 ? -1 : 0;
+	}
+	memcpy(y->resume, cam, CAMERA_ID_LEN);
+	y->resuming = 1;
+	r = index_camera_retention(srv->ix, cam, &age);
+	if (r == 0 || r == INDEX_E_NOTFOUND)
+		age = srv->retention_s;
+	else if (r < 0)
+		return -1;
+	if (age <= 0)
+		return 0;
+	n = h_events_expire(srv, cam, now - age * 1000000);
+	return n > 0 ? n : 0;
+}
+
+static void
+events_pass(struct server *srv, int64_t t0, int64_t now)
+{
+	static struct events_cycle y;
+	struct events_cuts c = { 0 };
+	int64_t deleted = 0, d = 0;
+
+	if (y.phase == 0) {
+		if (y.started_at != 0 && mono_us() - y.started_at < RETENTION_EVENTS_EVERY_US)
 			return;
-		cycle_at = mono_us();
+		y.started_at = mono_us();
+		y.phase = 1;
+		y.resuming = 0;
 	}
 	do {
-		c.n = 0;
-		r = index_streams_list_after(srv->ix, resuming ? resume : NULL, RETENTION_EVENTS_PAGE,
-		    events_cut_stream, &c);
-		if (r < 0 || c.oom) {
-			resuming = 0;
+		if (y.phase == 1) {
+			d = events_footage_page(srv, &y, &c);
+			if (d >= 0 && y.phase == 2)
+				y.resuming = 0;
+		} else {
+			d = events_age_step(srv, &y, now);
+		}
+		if (d < 0) {
+			y.phase = 0;
 			break;
 		}
-		/* A full page may end inside a camera's streams: that camera is the next page's. */
-		keep = r == RETENTION_EVENTS_PAGE && c.n > 1 ? c.n - 1 : c.n;
-		for (i = 0; i < keep; i++)
-			if ((n = h_events_expire(srv, c.v[i].cam, c.v[i].first_us)) > 0)
-				deleted += n;
-		resuming = r == RETENTION_EVENTS_PAGE && keep > 0;
-		if (resuming)
-			memcpy(resume, c.v[keep - 1].cam, CAMERA_ID_LEN);
-	} while (resuming && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
+		deleted += d;
+	} while (y.phase != 0 && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	free(c.v);
 	if (deleted > 0)
 		log_info("retention", "op=expire_events events=%lld%s", (long long)deleted,
-		    resuming ? " more=next_pass" : "");
+		    y.phase != 0 ? " more=next_pass" : "");
 }
 
 int
@@ -225,7 +284,7 @@ retention_pass(struct server *srv, int64_t now)
 	} while (n == RETENTION_BLOB_BATCH && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	if (removed > 0)
 		log_info("retention", "op=remove blobs=%d", removed);
-	events_pass(srv, t0);
+	events_pass(srv, t0, now);
 	return 0;
 }
 

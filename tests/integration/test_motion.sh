@@ -289,14 +289,29 @@ printf '{"id":"%s","camera":"%s","start_us":%s,"end_us":%s,"epoch":1,"payload":"
 	$((first - 100000000)) $((first - 50000000)) "$(cat "$T/api.hex")" >"$T/old-event.json"
 s_old=$(post_event "$(gw_session "$T/gw-site.sk")" "$T/old-event.json")
 n_before=$(list_events | jq '.events | length')
+# ... and with the camera's maximum age, even for a camera with no footage at all (the API
+# test's camera): an event older than its hour goes, its recent one stays.
+aged_id=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+now_s=$(date +%s%6N)
+printf '{"id":"%s","camera":"%s","start_us":%s,"end_us":%s,"epoch":1,"payload":"%s"}' "$aged_id" "$cam_api" \
+	$((now_s - 7200000000)) $((now_s - 7190000000)) "$(cat "$T/api.hex")" >"$T/aged-event.json"
+s_aged=$(post_event "$(gw_session "$T/gwa.sk")" "$T/aged-event.json")
+s_ret=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X PUT -H "$ADM" -H 'Content-Type: application/json' \
+	-d '{"max_age_s":3600}' "$SERVER_URL/api/v1/cameras/$cam_api/retention")
 stop_bg server
 pipe_server "$SERVER_PORT" || fail server-restart-2 "no READY line"
 list_events >"$T/events-after.json"
 n_after=$(jq '.events | length' "$T/events-after.json")
 if [ "$s_old" = 201 ] && [ "$n_before" = $((n + 1)) ] && [ "$n_after" = "$n" ] &&
-	! grep -q "$old_id" "$T/events-after.json" && grep -q 'op=expire_events events=1' "$T/server.log"; then
+	! grep -q "$old_id" "$T/events-after.json" && grep -q 'op=expire_events events=2' "$T/server.log"; then
 	pass "events-expire-with-footage ($n_before listed, $n_after after the pass)"
 else
 	fail events-expire-with-footage "post $s_old, before $n_before, after $n_after (n=$n); $(grep expire_events "$T/server.log")"
+fi
+api_after=$(curl -s -m 10 -H "$ADM" "$SERVER_URL/api/v1/cameras/$cam_api/events?from=0&to=9223372036854775807")
+if [ "$s_aged $s_ret" = "201 200" ] && ! grep -q "$aged_id" <<<"$api_after" && grep -q "$ev_api" <<<"$api_after"; then
+	pass events-expire-with-camera-age
+else
+	fail events-expire-with-camera-age "post $s_aged, retention $s_ret; $(head -c 300 <<<"$api_after")"
 fi
 finish

@@ -271,6 +271,17 @@ static void test_expire_before(void **state)
 	expect(ev, 7, 0, INT64_MAX, 100, (const uint8_t[]){ 0x52, 0x54 }, 2);
 	expect(ev, 8, 0, INT64_MAX, 100, (const uint8_t[]){ 0x55 }, 1);
 	assert_int_equal(events_expire_before(ev, cam, t0 + 30 * s), 0);
+	/* Paging through the cameras with events, one seek each: 7, then 8, then none. */
+	{
+		uint8_t next[CAMERA_ID_LEN], want[CAMERA_ID_LEN];
+
+		assert_int_equal(events_camera_next(ev, NULL, next), 1);
+		assert_memory_equal(next, cam, CAMERA_ID_LEN);
+		assert_int_equal(events_camera_next(ev, next, next), 1);
+		memset(want, 8, sizeof(want));
+		assert_memory_equal(next, want, CAMERA_ID_LEN);
+		assert_int_equal(events_camera_next(ev, next, next), 0);
+	}
 	close_and_remove(ev, dir);
 }
 
