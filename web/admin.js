@@ -994,7 +994,7 @@ export class AdminView {
 			return area;
 		}
 		const siteName = new Map((this.sites || []).map((s) => [s.id, s.name]));
-		const name = el('input', { id: 'adm-cam-name', placeholder: 'name, e.g. Loading dock', maxlength: '64', required: true });
+		const name = el('input', { id: 'adm-cam-name', placeholder: 'name, e.g. Gate', maxlength: '64', required: true });
 		const gw = el('select', { id: 'adm-cam-gw' }, gws.map((g) => el('option', { value: g.id }, `${g.id.slice(0, 8)}… (${siteName.get(g.site) || 'site ' + g.site.slice(0, 6)})`)));
 		const url = el('input', { id: 'adm-cam-url', type: 'url', placeholder: 'rtsp://user:password@camera/stream', required: true, spellcheck: 'false', autocomplete: 'off' });
 		const url1 = el('input', { id: 'adm-cam-url1', type: 'url', placeholder: 'substream (optional)', spellcheck: 'false', autocomplete: 'off' });

@@ -207,7 +207,9 @@ export class Timeline {
 			const d = new Date(t * 1000);
 			const label = step >= 86400 || (d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0)
 				? dateText(us).slice(5) : clockText(us, withSec);
-			g.fillText(label, x + 3, h - 2);
+			// A label that would run past the right edge is left out, not cut.
+			if (x + 3 + g.measureText(label).width <= w)
+				g.fillText(label, x + 3, h - 2);
 		}
 		// The date, when the window is not all today: tick labels carry only the time.
 		const today = dateText(now);
