@@ -257,7 +257,12 @@ on_log(void *cls, const char *fmt, va_list ap)
 	for (size_t i = 0; i < n; i++)
 		if (msg[i] == '"' || msg[i] == '\n')
 			msg[i] = '\'';
-	log_warn("http", "mhd=\"%s\"", msg);
+	/* A client that goes away mid-response (a viewer closing a live view, a player seeking
+	 * elsewhere) is routine, not a warning. */
+	if (strstr(msg, "no longer available") != NULL || strstr(msg, "reset by peer") != NULL)
+		log_info("http", "mhd=\"%s\"", msg);
+	else
+		log_warn("http", "mhd=\"%s\"", msg);
 }
 
 int
