@@ -1,14 +1,22 @@
 /* events.c - motion events on SQLite: id, camera, gateway, times, epoch and the sealed payload blob. */
 #include "server/events.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
 #include "common/util.h"
 
+/*
+ * One connection, shared by the handler and retention threads. mu is held across each
+ * public call: SQLite's own lock covers one API call at a time, so without it a statement
+ * stepped in several calls (a listing, events_put's BEGIN ... COMMIT) would interleave with
+ * another thread's, and a COMMIT could fail on a statement still in progress.
+ */
 struct events {
 	sqlite3 *db;
+	pthread_mutex_t mu;
 };
 
 static const char *const schema[] = {
@@ -40,6 +48,7 @@ int events_open(struct events **out, const char *path)
 	*out = NULL;
 	if ((ev = calloc(1, sizeof(*ev))) == NULL)
 		return EVENTS_E_IO;
+	pthread_mutex_init(&ev->mu, NULL);
 	if (sqlite3_open_v2(path, &ev->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
 		goto fail;
@@ -69,10 +78,11 @@ void events_close(struct events *ev)
 	if (ev == NULL)
 		return;
 	sqlite3_close(ev->db);
+	pthread_mutex_destroy(&ev->mu);
 	free(ev);
 }
 
-int events_put(struct events *ev, const uint8_t gw[GATEWAY_ID_LEN], const struct events_row *r,
+static int put_locked(struct events *ev, const uint8_t gw[GATEWAY_ID_LEN], const struct events_row *r,
     int64_t now)
 {
 	sqlite3_stmt *st = NULL;
@@ -182,7 +192,7 @@ emit_rows(sqlite3_stmt *st, const uint8_t cam[CAMERA_ID_LEN], int max, int *n, e
  * index is read from there. Open events that started earlier come from their own partial
  * index, first, since they start before all the others.
  */
-int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
+static int range_locked(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
     int max, events_fn cb, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
@@ -230,11 +240,11 @@ out:
 	return r;
 }
 
-int
-events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN])
+static int
+delete_camera_locked(struct events *ev, const uint8_t cam[CAMERA_ID_LEN])
 {
-	/* Two statements, each its own transaction: the connection is shared by handler threads
-	 * (no BEGIN spanning calls), and a durations row left behind is only an upper bound. */
+	/* Two statements, each its own transaction; a durations row left behind is only an
+	 * upper bound. */
 	static const char *const sql[] = { "DELETE FROM events WHERE camera = ?",
 		"DELETE FROM event_durations WHERE camera = ?" };
 	sqlite3_stmt *st = NULL;
@@ -255,29 +265,27 @@ events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN])
 	return r == 0 ? n : r;
 }
 
-int
-events_expire_before(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us)
+static int
+expire_before_locked(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us)
 {
 	/* start_us < before bounds the read to the events_time index's range of the camera.
-	 * RETURNING counts this statement's rows: sqlite3_changes() would read a count another
-	 * thread's statement on the shared connection may have set in between. */
+	 * sqlite3_changes() is this statement's: ev->mu is held. */
 	sqlite3_stmt *st = NULL;
-	int rc, n = 0;
+	int r;
 
 	if (sqlite3_prepare_v2(ev->db, "DELETE FROM events WHERE camera = ? AND start_us < ? AND "
-	    "(end_us = 0 OR end_us < ?) RETURNING 1", -1, &st, NULL) != SQLITE_OK)
+	    "(end_us = 0 OR end_us < ?)", -1, &st, NULL) != SQLITE_OK)
 		return EVENTS_E_IO;
 	sqlite3_bind_blob(st, 1, cam, CAMERA_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, before_us);
 	sqlite3_bind_int64(st, 3, before_us);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		n++;
+	r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(ev->db) : EVENTS_E_IO;
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? n : EVENTS_E_IO;
+	return r;
 }
 
-int
-events_camera_next(struct events *ev, const uint8_t after[CAMERA_ID_LEN],
+static int
+camera_next_locked(struct events *ev, const uint8_t after[CAMERA_ID_LEN],
     uint8_t next[CAMERA_ID_LEN])
 {
 	static const uint8_t none[CAMERA_ID_LEN];
@@ -300,4 +308,63 @@ events_camera_next(struct events *ev, const uint8_t after[CAMERA_ID_LEN],
 	}
 	sqlite3_finalize(st);
 	return r;
+}
+
+/* The public calls: each holds ev->mu for its whole use of the connection. */
+int
+events_put(struct events *ev, const uint8_t gw[GATEWAY_ID_LEN], const struct events_row *r,
+    int64_t now)
+{
+	int ret;
+
+	pthread_mutex_lock(&ev->mu);
+	ret = put_locked(ev, gw, r, now);
+	pthread_mutex_unlock(&ev->mu);
+	return ret;
+}
+
+int
+events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
+    int max, events_fn cb, void *ctx)
+{
+	int ret;
+
+	pthread_mutex_lock(&ev->mu);
+	ret = range_locked(ev, cam, from, to, max, cb, ctx);
+	pthread_mutex_unlock(&ev->mu);
+	return ret;
+}
+
+int
+events_delete_camera(struct events *ev, const uint8_t cam[CAMERA_ID_LEN])
+{
+	int ret;
+
+	pthread_mutex_lock(&ev->mu);
+	ret = delete_camera_locked(ev, cam);
+	pthread_mutex_unlock(&ev->mu);
+	return ret;
+}
+
+int
+events_expire_before(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us)
+{
+	int ret;
+
+	pthread_mutex_lock(&ev->mu);
+	ret = expire_before_locked(ev, cam, before_us);
+	pthread_mutex_unlock(&ev->mu);
+	return ret;
+}
+
+int
+events_camera_next(struct events *ev, const uint8_t after[CAMERA_ID_LEN],
+    uint8_t next[CAMERA_ID_LEN])
+{
+	int ret;
+
+	pthread_mutex_lock(&ev->mu);
+	ret = camera_next_locked(ev, after, next);
+	pthread_mutex_unlock(&ev->mu);
+	return ret;
 }

@@ -37,7 +37,8 @@ void events_close(struct events *ev);   /* NULL-safe */
 int events_put(struct events *ev, const uint8_t gw[GATEWAY_ID_LEN], const struct events_row *r,
     int64_t now);
 /* Events of camera cam overlapping [from, to) (open ones reach to infinity), by start
- * time, at most max; cb returns nonzero to stop. Count passed, or EVENTS_E_IO. */
+ * time, at most max; cb returns nonzero to stop, and must not call back into the store
+ * (it runs under the store's lock). Count passed, or EVENTS_E_IO. */
 typedef int (*events_fn)(void *ctx, const struct events_row *r);
 int events_range(struct events *ev, const uint8_t cam[CAMERA_ID_LEN], int64_t from, int64_t to,
     int max, events_fn cb, void *ctx);

@@ -259,7 +259,8 @@ on_log(void *cls, const char *fmt, va_list ap)
 			msg[i] = '\'';
 	/* A client that goes away mid-response (a viewer closing a live view, a player seeking
 	 * elsewhere) is routine, not a warning. */
-	if (strstr(msg, "no longer available") != NULL || strstr(msg, "reset by peer") != NULL)
+	if (strstr(msg, "no longer available") != NULL || strstr(msg, "reset by peer") != NULL ||
+	    strstr(msg, "closed by remote peer") != NULL)
 		log_info("http", "mhd=\"%s\"", msg);
 	else
 		log_warn("http", "mhd=\"%s\"", msg);

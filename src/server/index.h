@@ -110,7 +110,8 @@ int index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_
 typedef int (*index_stream_fn)(void *ctx, const struct index_stream_summary *s);
 int index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx);
 /* The same from the first camera whose id is above after (NULL: from the first), in id
- * order: a caller pages through the cameras, releasing the index between pages. */
+ * order: a caller pages through the cameras, releasing the index between pages. Returns
+ * the rows read (max: there may be more), which may exceed the streams passed to cb. */
 int index_streams_list_after(struct index *ix, const uint8_t after[CAMERA_ID_LEN], int max,
     index_stream_fn cb, void *ctx);
 

@@ -125,15 +125,11 @@ stream_times(sqlite3_stmt *first, sqlite3_stmt *last, sqlite3_value *cam, int st
 	return r;
 }
 
-int
-index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
-{
-	return index_streams_list_after(ix, NULL, max, cb, ctx);
-}
-
-int
-index_streams_list_after(struct index *ix, const uint8_t after[CAMERA_ID_LEN], int max,
-    index_stream_fn cb, void *ctx)
+/* The listing from the first camera above after (NULL: all); *stepped counts the rows
+ * read, those skipped as unreadable too. Count passed to cb, or INDEX_E_IO. */
+static int
+streams_list(struct index *ix, const uint8_t after[CAMERA_ID_LEN], int max,
+    index_stream_fn cb, void *ctx, int *stepped)
 {
 	sqlite3_stmt *st = NULL, *first = NULL, *last = NULL;
 	struct index_stream_summary s;
@@ -154,6 +150,7 @@ index_streams_list_after(struct index *ix, const uint8_t after[CAMERA_ID_LEN], i
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		(*stepped)++;
 		memset(&s, 0, sizeof(s));
 		if (index_col_hex(st, 0, s.camera_id, CAMERA_ID_LEN) != 0)
 			continue;
@@ -175,4 +172,21 @@ out:
 	sqlite3_finalize(last);
 	pthread_mutex_unlock(&ix->mu);
 	return r;
+}
+
+int
+index_streams_list(struct index *ix, int max, index_stream_fn cb, void *ctx)
+{
+	int stepped = 0;
+
+	return streams_list(ix, NULL, max, cb, ctx, &stepped);
+}
+
+int
+index_streams_list_after(struct index *ix, const uint8_t after[CAMERA_ID_LEN], int max,
+    index_stream_fn cb, void *ctx)
+{
+	int stepped = 0, r = streams_list(ix, after, max, cb, ctx, &stepped);
+
+	return r < 0 ? r : stepped;
 }

@@ -194,11 +194,12 @@ events_age_step(struct server *srv, struct events_cycle *y, int64_t now)
 	}
 	memcpy(y->resume, cam, CAMERA_ID_LEN);
 	y->resuming = 1;
+	/* One camera's error skips that camera, not the rest of the cycle. */
 	r = index_camera_retention(srv->ix, cam, &age);
 	if (r == 0 || r == INDEX_E_NOTFOUND)
 		age = srv->retention_s;
 	else if (r < 0)
-		return -1;
+		return 0;
 	if (age <= 0)
 		return 0;
 	n = h_events_expire(srv, cam, now - age * 1000000);

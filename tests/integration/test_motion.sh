@@ -303,7 +303,7 @@ pipe_server "$SERVER_PORT" || fail server-restart-2 "no READY line"
 list_events >"$T/events-after.json"
 n_after=$(jq '.events | length' "$T/events-after.json")
 if [ "$s_old" = 201 ] && [ "$n_before" = $((n + 1)) ] && [ "$n_after" = "$n" ] &&
-	! grep -q "$old_id" "$T/events-after.json" && grep -q 'op=expire_events events=2' "$T/server.log"; then
+	! grep -q "$old_id" "$T/events-after.json" && grep -qE 'op=expire_events events=2( |$)' "$T/server.log"; then
 	pass "events-expire-with-footage ($n_before listed, $n_after after the pass)"
 else
 	fail events-expire-with-footage "post $s_old, before $n_before, after $n_after (n=$n); $(grep expire_events "$T/server.log")"
