@@ -56,21 +56,10 @@ h_events_forget_camera(struct server *srv, const uint8_t cam[CAMERA_ID_LEN])
 	return ev == NULL ? -1 : events_delete_camera(ev, cam);
 }
 
-int
-h_events_expire(struct server *srv, const uint8_t cam[CAMERA_ID_LEN], int64_t before_us)
+struct events *
+h_events_store(struct server *srv)
 {
-	struct events *ev = events_for(srv);
-
-	return ev == NULL ? -1 : events_expire_before(ev, cam, before_us);
-}
-
-int
-h_events_camera_next(struct server *srv, const uint8_t after[CAMERA_ID_LEN],
-    uint8_t next[CAMERA_ID_LEN])
-{
-	struct events *ev = events_for(srv);
-
-	return ev == NULL ? -1 : events_camera_next(ev, after, next);
+	return events_for(srv);
 }
 
 /* 0 when gateway gw may post events for camera cam; else the HTTP status to answer. */

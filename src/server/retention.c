@@ -6,6 +6,7 @@
 #include <time.h>
 #include "common/util.h"
 #include "server/blobpool.h"
+#include "server/events.h"
 #include "server/identity.h"
 #include "server/index.h"
 #include "server/metrics.h"
@@ -90,8 +91,8 @@ org_quotas_pass(struct server *srv, int64_t now, int64_t t0)
 	return total;
 }
 
-/* Motion events go with the footage they point at: once a minute, each camera's events
- * that ended before its oldest recording left (on any stream). */
+/* Motion events go with the footage they point at (events_pass): a cycle starts at most
+ * this often. */
 #define RETENTION_EVENTS_EVERY_US (60 * 1000000LL)
 
 struct events_cut {
@@ -154,7 +155,8 @@ struct events_cycle {
 
 /* Phase 1, one page. Deleted count, or -1. */
 static int64_t
-events_footage_page(struct server *srv, struct events_cycle *y, struct events_cuts *c)
+events_footage_page(struct server *srv, struct events *ev, struct events_cycle *y,
+    struct events_cuts *c)
 {
 	int64_t deleted = 0;
 	size_t i, keep;
@@ -168,7 +170,7 @@ events_footage_page(struct server *srv, struct events_cycle *y, struct events_cu
 	/* A full page may end inside a camera's streams: that camera is the next page's. */
 	keep = r == RETENTION_EVENTS_PAGE && c->n > 1 ? c->n - 1 : c->n;
 	for (i = 0; i < keep; i++)
-		if ((n = h_events_expire(srv, c->v[i].cam, c->v[i].first_us)) > 0)
+		if ((n = events_expire_before(ev, c->v[i].cam, c->v[i].first_us)) > 0)
 			deleted += n;
 	y->resuming = r == RETENTION_EVENTS_PAGE && keep > 0;
 	if (y->resuming)
@@ -180,13 +182,13 @@ events_footage_page(struct server *srv, struct events_cycle *y, struct events_cu
 
 /* Phase 2, one camera. Deleted count, or -1. */
 static int64_t
-events_age_step(struct server *srv, struct events_cycle *y, int64_t now)
+events_age_step(struct server *srv, struct events *ev, struct events_cycle *y, int64_t now)
 {
 	uint8_t cam[CAMERA_ID_LEN];
 	int64_t age = srv->retention_s;
 	int r, n;
 
-	r = h_events_camera_next(srv, y->resuming ? y->resume : NULL, cam);
+	r = events_camera_next(ev, y->resuming ? y->resume : NULL, cam);
 	if (r <= 0) {
 		y->phase = 0;
 		y->resuming = 0;
@@ -202,7 +204,7 @@ events_age_step(struct server *srv, struct events_cycle *y, int64_t now)
 		return 0;
 	if (age <= 0)
 		return 0;
-	n = h_events_expire(srv, cam, now - age * 1000000);
+	n = events_expire_before(ev, cam, now - age * 1000000);
 	return n > 0 ? n : 0;
 }
 
@@ -211,8 +213,11 @@ events_pass(struct server *srv, int64_t t0, int64_t now)
 {
 	static struct events_cycle y;
 	struct events_cuts c = { 0 };
+	struct events *ev = h_events_store(srv);
 	int64_t deleted = 0, d = 0;
 
+	if (ev == NULL)
+		return;
 	if (y.phase == 0) {
 		if (y.started_at != 0 && mono_us() - y.started_at < RETENTION_EVENTS_EVERY_US)
 			return;
@@ -221,13 +226,10 @@ events_pass(struct server *srv, int64_t t0, int64_t now)
 		y.resuming = 0;
 	}
 	do {
-		if (y.phase == 1) {
-			d = events_footage_page(srv, &y, &c);
-			if (d >= 0 && y.phase == 2)
-				y.resuming = 0;
-		} else {
-			d = events_age_step(srv, &y, now);
-		}
+		if (y.phase == 1)
+			d = events_footage_page(srv, ev, &y, &c);
+		else
+			d = events_age_step(srv, ev, &y, now);
 		if (d < 0) {
 			y.phase = 0;
 			break;

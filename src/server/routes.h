@@ -95,10 +95,10 @@ int h_events_list(struct req *rq);
 /* A removed camera's events go (h_org_camera_remove). Count deleted, or < 0. */
 struct server;
 int h_events_forget_camera(struct server *srv, const uint8_t cam[16]);
-/* Retention: camera cam's events that ended before before_us (its oldest footage left). */
-int h_events_expire(struct server *srv, const uint8_t cam[16], int64_t before_us);
-/* Retention: the next camera with events after `after` (NULL: the first). 1, 0 none, < 0. */
-int h_events_camera_next(struct server *srv, const uint8_t after[16], uint8_t next[16]);
+/* The event store (opened on first use, next to the accounts database), for retention;
+ * NULL when it cannot be opened. */
+struct events;
+struct events *h_events_store(struct server *srv);
 int h_retention_put(struct req *rq);
 int h_timeline(struct req *rq);
 int h_metrics(struct req *rq);
