@@ -998,14 +998,17 @@ export class AdminView {
 		const gw = el('select', { id: 'adm-cam-gw' }, gws.map((g) => el('option', { value: g.id }, `${g.id.slice(0, 8)}… (${siteName.get(g.site) || 'site ' + g.site.slice(0, 6)})`)));
 		const url = el('input', { id: 'adm-cam-url', type: 'url', placeholder: 'rtsp://user:password@camera/stream', required: true, spellcheck: 'false', autocomplete: 'off' });
 		const url1 = el('input', { id: 'adm-cam-url1', type: 'url', placeholder: 'substream (optional)', spellcheck: 'false', autocomplete: 'off' });
+		const rec = el('select', { id: 'adm-cam-rec', title: 'What the gateway records' },
+			el('option', { value: 'continuous' }, 'Record continuously'),
+			el('option', { value: 'motion' }, 'Record on motion only (5 s before, 10 s after)'));
 		const go = el('button', { type: 'submit', id: 'adm-cam-go' }, 'Add camera');
 		const msg = el('p', { id: 'adm-cam-msg', class: 'status', role: 'status', 'aria-live': 'polite' });
 		const form = el('form', { class: 'adm-form adm-camform', onsubmit: (ev) => {
 			ev.preventDefault();
 			go.disabled = true;
-			this.addCamera(org, { name: name.value.trim(), gateway: gw.value, url: url.value.trim(), url1: url1.value.trim() }, msg, area)
+			this.addCamera(org, { name: name.value.trim(), gateway: gw.value, url: url.value.trim(), url1: url1.value.trim(), record: rec.value }, msg, area)
 				.finally(() => { go.disabled = false; });
-		} }, el('label', { for: 'adm-cam-name' }, 'Add a camera'), name, gw, url, url1, go);
+		} }, el('label', { for: 'adm-cam-name' }, 'Add a camera'), name, gw, url, url1, rec, go);
 		area.append(form, msg, el('p', { class: 'muted adm-hint' }, 'The stream address (and any password in it) is sealed to the gateway in a configuration signed here; the server cannot read it.'));
 		return area;
 	}
@@ -1069,7 +1072,12 @@ export class AdminView {
 			const streams = [{ index: 0, url: c.url }];
 			if (c.url1 !== '')
 				streams.push({ index: 1, url: c.url1 });
-			doc.cameras.push({ name: c.name, id: idHex, epoch: 1, epoch_public_key: toHex(epoch.pk), streams });
+			const entry = { name: c.name, id: idHex, epoch: 1, epoch_public_key: toHex(epoch.pk), streams };
+			// On motion only: the gateway keeps the pre-roll in memory and signs a "no motion"
+			// gap between recordings (docs/design/motion.md).
+			if (c.record === 'motion')
+				entry.recording = { mode: 'motion', preroll_s: 5, postroll_s: 10 };
+			doc.cameras.push(entry);
 			const text = JSON.stringify(doc);
 			if (text.length > 192 * 1024)
 				throw new Error('the gateway configuration would be too large');

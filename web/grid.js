@@ -14,13 +14,14 @@ const RETRY_MAX_MS = 10000;
 
 const BADGE = {
 	connecting: '…', live: 'LIVE', offline: 'OFFLINE', nokey: 'NO ACCESS', denied: 'NO ACCESS',
-	codec: 'H.265', error: 'RETRYING', tamper: 'ALERT',
+	codec: 'H.265', error: 'RETRYING', tamper: 'ALERT', paused: 'NO MOTION',
 };
 
 const STATE_TEXT = {
 	connecting: 'Connecting…',
 	live: '',
 	offline: 'Camera offline: no video for 10 seconds',
+	paused: 'Records on motion only: nothing is moving',
 	nokey: 'No permission: you hold no key for this camera',
 	denied: 'No permission to view this camera',
 	codec: 'H.265: no browser playback, use the substream',
@@ -132,8 +133,11 @@ class Tile {
 				if (this.state !== 'live')
 					this.setState('live');
 			},
-			onLink: () => {
+			onLink: (info) => {
 				this.verified = (this.verified || 0) + 1;
+				// Signed by the gateway: recording pauses here, the next motion resumes it.
+				if (info.kind === 'segment' && info.paused)
+					this.setState('paused', `Records on motion only: nothing has moved since ${clockText(info.endUs, true)}`);
 			},
 		});
 	}

@@ -4,11 +4,13 @@ import * as keys from './keys.js';
 import { RecordParser } from './records.js';
 import { SegmentReader, SegmentError } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
+import { clockText } from './timeline.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Plays (cam, stream) live in video until stop(). onState(state, text) reports
-// 'connecting' | 'live' | 'nokey' | 'denied' | 'codec' | 'error' | 'tamper'.
+// 'connecting' | 'live' | 'paused' | 'nokey' | 'denied' | 'codec' | 'error' | 'tamper'
+// ('paused': the camera records on motion only and the gateway signed a pause).
 export class LiveFeed {
 	constructor(na, cam, stream, video, onState) {
 		this.na = na;
@@ -74,6 +76,12 @@ export class LiveFeed {
 				if (!live) {
 					live = true;
 					this.onState('live');
+				}
+			},
+			onLink: (info) => {
+				if (info.kind === 'segment' && info.paused) {
+					live = false;
+					this.onState('paused', `Records on motion only: nothing has moved since ${clockText(info.endUs, true)}. Video resumes when something moves.`);
 				}
 			},
 		});

@@ -22,6 +22,7 @@ const STATE_TEXT = {
 	error: 'Stream error',
 	tamper: 'Verification failed: this footage was altered or is not from your gateway',
 	nodata: 'Nothing was recorded from this moment on.',
+	paused: 'Records on motion only: nothing is moving. Video resumes when something moves.',
 };
 
 const $ = (id) => document.getElementById(id);

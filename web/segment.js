@@ -10,6 +10,8 @@ const GAP_DOMAIN = (() => {
 export const CHUNK = { INIT: 1, MEDIA: 2, END: 3 };
 export const KEYFRAME = 1;
 const TRUNCATED = 1;
+// Recording pauses after this segment: the camera records on motion only and nothing moves.
+const PAUSED = 2;
 
 export class SegmentError extends Error {
 	constructor(code, msg) {
@@ -275,7 +277,8 @@ export class SegmentReader {
 			this.stats.segments++;
 			if (!s.chained)
 				this.stats.restarts++;
-			this.onLink({ kind: 'segment', seq: s.h.seq, chained: s.chained, startUs: s.h.startUs, endUs: e.endUs });
+			this.onLink({ kind: 'segment', seq: s.h.seq, chained: s.chained, startUs: s.h.startUs, endUs: e.endUs,
+				paused: (e.flags & PAUSED) !== 0 });
 			return;
 		}
 		case REC.GAP: {

@@ -132,6 +132,7 @@ gap_reason_str(uint16_t r)
 	case GAP_GATEWAY_RESTART: return "gateway restart";
 	case GAP_SPOOL_EVICTED: return "spool eviction (footage deleted on site before upload)";
 	case GAP_UPLOAD_REFUSED: return "upload refused";
+	case GAP_MOTION_IDLE: return "no motion (camera records on motion only)";
 	default: return "unknown reason";
 	}
 }
@@ -249,6 +250,11 @@ clip_link(struct clip *c, const uint8_t *data, size_t len)
 			    "gateway restart (%u chunks, signed as truncated)\n",
 			    (unsigned long long)li.seq, a, li.nchunks);
 		}
+	}
+	if (li.paused && c->o.report != NULL) {
+		timearg_format(li.end_us, a, sizeof(a));
+		fprintf(c->o.report, "note: recording paused after segment seq %llu at %s "
+		    "(camera records on motion only, nothing moved)\n", (unsigned long long)li.seq, a);
 	}
 	err = emit(c, &li);
 	if (err != SEG_OK)

@@ -9,6 +9,7 @@
 #include "cli/orgops.h"
 #include "cli/orgverify.h"
 #include "common/util.h"
+#include "gateway/recgate.h"
 
 #define PATH_BUF 512
 #define WAIT_DEFAULT 0
@@ -28,7 +29,8 @@ static const char USAGE_GW[] =
 
 static const char USAGE_CAM[] =
     "usage: vigil camera add --org ORG --name NAME --gateway GW --url RTSP_URL\n"
-    "                        [--url1 SUBSTREAM_URL] [--detection FILE]  COMMON\n"
+    "                        [--url1 SUBSTREAM_URL] [--detection FILE]\n"
+    "                        [--record continuous|motion [--preroll S] [--postroll S]]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
     "       vigil camera remove --org ORG --camera ID_OR_NAME --yes    COMMON\n"
     "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
@@ -38,6 +40,9 @@ static const char USAGE_CAM[] =
     "{\"sensitivity\":50,\"min_duration_ms\":300,\"zones\":[{\"name\":\"door\",\"rect\":[x,y,w,h]}],\n"
     "\"masks\":[[x,y,w,h]]} (per-mille of the frame); the gateway refuses the whole\n"
     "configuration when it is invalid, keeping its last good one.\n"
+    "--record motion: record only around motion, from --preroll seconds before an event\n"
+    "(default 5, at most 30) to --postroll seconds after it (default 10, at most 600); the\n"
+    "gateway signs a \"no motion\" gap between recordings. Default: continuously.\n"
     "remove sends the gateway a new signed config without the camera (it stops recording\n"
     "it), then unregisters it: the server deletes ALL its recordings, motion events and\n"
     "share links at once (asks for a fresh step-up). --yes says you mean it.\n";
@@ -199,6 +204,20 @@ gw_config_show(struct orgc *oc, const struct orgargs *a)
 			print_url_masked(json_string_value(json_object_get(st, "url")) ?
 			    json_string_value(json_object_get(st, "url")) : "");
 		}
+		{
+			const json_t *r = json_object_get(c, "recording");
+			const char *m = json_string_value(json_object_get(r, "mode"));
+			if (m != NULL && strcmp(m, "motion") == 0)
+				printf(" record=motion preroll_s=%lld postroll_s=%lld",
+				    json_object_get(r, "preroll_s") != NULL ?
+				    (long long)json_integer_value(json_object_get(r, "preroll_s")) :
+				    (long long)RECGATE_PREROLL_DEFAULT_S,
+				    json_object_get(r, "postroll_s") != NULL ?
+				    (long long)json_integer_value(json_object_get(r, "postroll_s")) :
+				    (long long)RECGATE_POSTROLL_DEFAULT_S);
+			else
+				printf(" record=continuous");
+		}
 		printf("\n");
 	}
 	rc = 0;
@@ -257,6 +276,7 @@ struct cam_edit {
 	uint32_t epoch;
 	uint8_t pk[STMT_KEY_LEN];
 	json_t *detection;          /* NULL: the gateway's defaults */
+	json_t *recording;          /* NULL: continuous */
 };
 
 static int
@@ -286,7 +306,57 @@ add_camera_json(json_t *doc, void *ctx)
 		json_decref(cam);
 		return -1;
 	}
+	if (cam != NULL && c->recording != NULL &&
+	    json_object_set(cam, "recording", c->recording) != 0) {
+		json_decref(cam);
+		return -1;
+	}
 	return cam != NULL && json_array_append_new(cams, cam) == 0 ? 0 : -1;
+}
+
+/* --record, --preroll, --postroll as the camera's "recording" object (gateway recgate.h);
+ * *out stays NULL for continuous recording with no options. 0 or -1 (message printed). */
+static int
+recording_args(const struct orgargs *a, json_t **out)
+{
+	const char *mode = orgargs_get(a, "record");
+	const char *names[2] = { "preroll", "postroll" };
+	const long max[2] = { RECGATE_PREROLL_MAX_S, RECGATE_POSTROLL_MAX_S };
+	long v[2] = { -1, -1 };
+	char *end;
+	int i;
+
+	*out = NULL;
+	for (i = 0; i < 2; i++) {
+		const char *s = orgargs_get(a, names[i]);
+		if (s == NULL)
+			continue;
+		v[i] = strtol(s, &end, 10);
+		if (*s == '\0' || *end != '\0' || v[i] < 0 || v[i] > max[i]) {
+			fprintf(stderr, "vigil: --%s must be a number of seconds from 0 to %ld\n",
+			    names[i], max[i]);
+			return -1;
+		}
+	}
+	if (mode == NULL && v[0] < 0 && v[1] < 0)
+		return 0;
+	if (mode == NULL || strcmp(mode, "motion") != 0) {
+		if (mode != NULL && strcmp(mode, "continuous") == 0 && v[0] < 0 && v[1] < 0)
+			return 0;
+		fprintf(stderr, "vigil: --record is continuous or motion; --preroll and --postroll "
+		    "go with --record motion\n");
+		return -1;
+	}
+	*out = json_pack("{s:s}", "mode", "motion");
+	for (i = 0; *out != NULL && i < 2; i++)
+		if (v[i] >= 0 && json_object_set_new(*out, i == 0 ? "preroll_s" : "postroll_s",
+		    json_integer(v[i])) != 0) {
+			json_decref(*out);
+			*out = NULL;
+		}
+	if (*out == NULL)
+		fprintf(stderr, "vigil: out of memory\n");
+	return *out != NULL ? 0 : -1;
 }
 
 /* Read a --detection file: a JSON object of at most DETECTION_MAX bytes. The gateway
@@ -346,6 +416,8 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 	}
 	if (orgargs_get(a, "detection") != NULL &&
 	    detection_load(orgargs_get(a, "detection"), &ce.detection) != 0)
+		goto out;
+	if (recording_args(a, &ce.recording) != 0)
 		goto out;
 	if (!oc->have_root) {
 		fprintf(stderr, "vigil: adding a camera needs the org root (owners hold it)\n");
@@ -414,6 +486,7 @@ out:
 	free(st);
 	free(ms);
 	json_decref(ce.detection);
+	json_decref(ce.recording);
 	json_decref(req);
 	json_decref(ans);
 	return rc;
@@ -533,7 +606,7 @@ cmd_camera(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(USAGE_CAM, 0);
-	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection camera yes", &a) != 0)
+	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection record preroll postroll camera yes", &a) != 0)
 		return EXIT_USAGE;
 	if (a.help)
 		return usage(USAGE_CAM, 1);

@@ -294,6 +294,7 @@ struct seg_writer {
 	crypto_secretstream_xchacha20poly1305_state st;
 	struct seg_hash hash;
 	uint32_t nchunks;
+	uint8_t end_flags;
 	struct buf ct;   /* scratch for one chunk's ciphertext */
 };
 
@@ -387,6 +388,7 @@ seg_writer_end(struct seg_writer *w, int64_t end_us, struct buf *out,
 	e.seq = w->h.seq;
 	e.end_us = end_us;
 	e.nchunks = w->nchunks;
+	e.flags = w->end_flags;
 	seg_hash_final(&w->hash, e.ct_hash);
 	seg_end_sign(w->sk, &w->h, &e);
 	seg_end_encode(&e, enc);
@@ -394,6 +396,12 @@ seg_writer_end(struct seg_writer *w, int64_t end_us, struct buf *out,
 		return -1;
 	chain_hash(e.sig, next_prev);
 	return 0;
+}
+
+void
+seg_writer_set_end_flags(struct seg_writer *w, uint8_t flags)
+{
+	w->end_flags = flags & SEG_END_PAUSED;
 }
 
 uint32_t
@@ -636,6 +644,7 @@ rd_end(struct seg_reader *r, const struct record *rec, struct link_info *info)
 	info->start_us = r->h.start_us;
 	info->end_us = e.end_us;
 	info->truncated = (e.flags & SEG_END_TRUNCATED) != 0;
+	info->paused = (e.flags & SEG_END_PAUSED) != 0;
 	info->nchunks = e.nchunks;
 	memcpy(info->prev_hash, r->h.prev_hash, CHAIN_HASH_LEN);
 	chain_hash(e.sig, info->hash);

@@ -26,8 +26,11 @@
 
 enum chunk_kind { CHUNK_INIT = 1, CHUNK_MEDIA = 2, CHUNK_END = 3 };
 enum gap_reason { GAP_CAMERA_OFFLINE = 1, GAP_GATEWAY_RESTART = 2, GAP_SPOOL_EVICTED = 3,
-	GAP_UPLOAD_REFUSED = 4 };
+	GAP_UPLOAD_REFUSED = 4, GAP_MOTION_IDLE = 5 };
 #define SEG_END_TRUNCATED 0x01
+/* Recording pauses after this segment: the camera records on motion only and nothing
+ * moves (signed, so a live viewer can say so rather than "offline"). */
+#define SEG_END_PAUSED 0x02
 #define CHUNK_KEYFRAME 0x01
 
 struct seg_header {
@@ -120,6 +123,8 @@ int seg_writer_chunk(struct seg_writer *w, const uint8_t *plain, size_t len, str
  * hash the next link must carry. The writer stays allocated; free it after. */
 int seg_writer_end(struct seg_writer *w, int64_t end_us, struct buf *out,
     uint8_t next_prev[CHAIN_HASH_LEN]);
+/* Flags the signed SEG_END of seg_writer_end will carry (SEG_END_PAUSED); 0 by default. */
+void seg_writer_set_end_flags(struct seg_writer *w, uint8_t flags);
 /* Chunks appended so far, and the header (for spool recovery). */
 uint32_t seg_writer_nchunks(const struct seg_writer *w);
 const struct seg_header *seg_writer_header(const struct seg_writer *w);
@@ -175,6 +180,7 @@ struct link_info {
 	int64_t start_us, end_us;
 	uint16_t gap_reason;
 	int truncated;
+	int paused;         /* SEG_END_PAUSED: recording pauses after this segment */
 	uint32_t nchunks;
 	uint8_t prev_hash[CHAIN_HASH_LEN];
 	uint8_t hash[CHAIN_HASH_LEN];   /* what the next link's prev_hash must be */

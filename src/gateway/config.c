@@ -166,11 +166,11 @@ static int parse_stream(json_t *js, const char *where, struct config_stream *st,
 static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "id", "epoch", "epoch_public_key", "streams",
-		"detection", NULL };
+		"detection", "recording", NULL };
 	char where[64], w[96];
 	const char *name;
 	json_int_t epoch;
-	json_t *jss, *jd;
+	json_t *jss, *jd, *jr;
 	size_t i, j;
 
 	snprintf(where, sizeof(where), "cameras[%zu]", ci);
@@ -223,6 +223,19 @@ static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *
 			return -1;
 		}
 		cam->has_detection = 1;
+	}
+	recgate_mode_default(&cam->recording);
+	if ((jr = json_object_get(jc, "recording")) != NULL) {
+		char rerr[200];
+		if (recgate_mode_from_json(jr, &cam->recording, rerr, sizeof(rerr)) != 0) {
+			errf(err, errlen, "%s%s", w, rerr);
+			return -1;
+		}
+	}
+	/* Recording on motion only with detection off would record nothing, ever. */
+	if (cam->recording.motion_only && cam->has_detection && !cam->detection.enabled) {
+		errf(err, errlen, "%srecording.mode: \"motion\" needs detection enabled", w);
+		return -1;
 	}
 	/* Unknown fields last, so that a missing or wrong known field is named first. */
 	return only_keys(jc, keys, where, err, errlen);

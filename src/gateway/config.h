@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "common/segment.h"
 #include "gateway/motion.h"
+#include "gateway/recgate.h"
 
 #define CONFIG_MAX_BYTES (256u * 1024u)
 #define CONFIG_MAX_CAMERAS 256
@@ -30,6 +31,8 @@ struct config_camera {
 	 * when it has none (has_detection 0). */
 	int has_detection;
 	struct motion_params detection;
+	/* The camera's "recording" object (recgate.h): continuous unless it says "motion". */
+	struct recgate_mode recording;
 };
 
 struct config {

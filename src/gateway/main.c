@@ -163,6 +163,7 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	p.epoch = cam->epoch;
 	memcpy(p.epoch_pk, cam->epoch_pk, EPOCH_PK_LEN);
 	p.segment_target_ms = cfg->segment_target_ms;
+	p.mode = cam->recording;
 	if (recorder_start(&run->rec, sp, &p) != 0) {
 		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->name,
 		    p.stream);
@@ -261,6 +262,7 @@ static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cf
 				ret = -1;
 				continue;
 			}
+			recorder_set_mode(run->rec, &cam->recording);
 			if (!run->active)
 				log_info("gateway", "event=camera_resumed camera=%s stream=%u", cam->name,
 				    run->stream);

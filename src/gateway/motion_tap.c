@@ -21,6 +21,8 @@ struct cam_entry {
 	int configured;               /* has parameters of its own: kept without taps */
 	atomic_uint sub_mask;         /* bit s: substream s (1..31) has a tap */
 	atomic_uint gen;              /* bumped when the parameters change */
+	atomic_llong open_start;      /* start of the event open now, 0 = none */
+	atomic_llong last_end;        /* end of the last event ended, 0 = none yet */
 	struct motion_params params;  /* under g_mu */
 };
 
@@ -54,6 +56,8 @@ static struct cam_entry *cam_get(const uint8_t id[CAMERA_ID_LEN])
 		memcpy(c->id, id, CAMERA_ID_LEN);
 		atomic_init(&c->sub_mask, 0);
 		atomic_init(&c->gen, 0);
+		atomic_init(&c->open_start, 0);
+		atomic_init(&c->last_end, 0);
 		motion_params_default(&c->params);
 		c->next = g_cams;
 		g_cams = c;
@@ -145,6 +149,13 @@ static void tap_report(void *ctx, const struct motion_report *r)
 	for (i = 0; i < MOTION_MAX_ZONES; i++)
 		if ((r->ev.zones & (1u << i)) && (zones[nz] = motion_cam_zone_name(t->mc, i)) != NULL)
 			nz++;
+	/* For the recorders of this camera that record on motion only (recgate.h). */
+	if (r->change == MOTION_START) {
+		atomic_store(&t->cam->open_start, r->ev.start_us);
+	} else {
+		atomic_store(&t->cam->last_end, r->ev.end_us);
+		atomic_store(&t->cam->open_start, 0);
+	}
 	hex_encode(t->cam->id, CAMERA_ID_LEN, camh);
 	hex_encode(t->meta.id, EVENT_ID_BYTES, idh);
 	log_info("motion", "camera=%s camera_id=%s stream=%u event=%s id=%s start_us=%lld end_us=%lld"
@@ -220,6 +231,16 @@ void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const
 		    t->label, t->stream, keyonly, p.sensitivity);
 	}
 	motion_cam_packet(t->mc, par, pkt, t_us, keyonly);
+}
+
+void motion_tap_activity(const struct motion_tap *t, int64_t *open_start, int64_t *last_end)
+{
+	*open_start = 0;
+	*last_end = 0;
+	if (t == NULL)
+		return;
+	*open_start = atomic_load(&t->cam->open_start);
+	*last_end = atomic_load(&t->cam->last_end);
 }
 
 void motion_tap_stream_ended(struct motion_tap *t)

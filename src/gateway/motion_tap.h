@@ -24,6 +24,10 @@ struct motion_tap *motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], uint8
  * camera's current epoch key (epoch, epoch_pk). NULL-safe, never fails. */
 void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const AVPacket *pkt,
     int64_t t_us, uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN]);
+/* The camera's motion, as reported by whichever of its taps is analysed, for recording on
+ * motion only (recgate.h): *open_start is the start of the event open now (0 = none),
+ * *last_end the end of the last event that ended (0 = none yet). NULL-safe (zeros). */
+void motion_tap_activity(const struct motion_tap *t, int64_t *open_start, int64_t *last_end);
 /* The stream's session ended (disconnect, outage, new address, new codec or size): an
  * open event ends at the last packet seen and is sent, so no event spans the gap that
  * follows; detection starts afresh with the next session's packets. NULL-safe. */

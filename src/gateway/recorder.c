@@ -15,6 +15,7 @@
 #include "gateway/camera.h"
 #include "gateway/cmaf.h"
 #include "gateway/motion_tap.h"
+#include "gateway/recgate.h"
 
 #define REC_LABEL_MAX 80
 /* Records of a segment are written to the spool in pairs of frames when frames come fast:
@@ -52,6 +53,9 @@ struct recorder {
 	uint32_t frames;
 
 	int64_t offline_since;  /* wall time the camera was last seen, 0 while it is up */
+	int64_t idle_since;     /* motion only: recording paused since, 0 while it records */
+	int64_t last_seen;      /* wall time of the last packet while paused */
+	struct recgate_hold *hold; /* motion only: frames held for the pre-roll */
 	int64_t start_wall;     /* when the recorder started, until its first connection */
 	int64_t media_next;     /* 90 kHz media time where the next session continues */
 	int64_t media_end_wall; /* wall time matching media_next */
@@ -71,6 +75,8 @@ struct recorder {
 	uint32_t pend_epoch;
 	uint8_t pend_epoch_pk[EPOCH_PK_LEN];
 	uint32_t pend_target_ms;
+	atomic_int pend_mode_set; /* pend_mode replaces p.mode */
+	struct recgate_mode pend_mode;
 	int pend_url_set;       /* pend_url (NULL = idle) replaces url */
 	char *pend_url;
 	atomic_int reconnect;   /* end the session: a new url waits */
@@ -90,6 +96,22 @@ static void rec_take_keys(struct recorder *r)
 		if (r->pend_target_ms != 0)
 			r->p.segment_target_ms = r->pend_target_ms;
 		r->pend_keys = 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Take a new recording mode, if any, before a frame. */
+static void rec_take_mode(struct recorder *r)
+{
+	if (!atomic_load(&r->pend_mode_set))
+		return;
+	pthread_mutex_lock(&r->mu);
+	if (atomic_load(&r->pend_mode_set)) {
+		if (r->p.mode.motion_only != r->pend_mode.motion_only)
+			log_info("recorder", "camera=%s stream=%u event=recording_mode mode=%s",
+			    r->label, r->p.stream, r->pend_mode.motion_only ? "motion" : "continuous");
+		r->p.mode = r->pend_mode;
+		atomic_store(&r->pend_mode_set, 0);
 	}
 	pthread_mutex_unlock(&r->mu);
 }
@@ -315,16 +337,112 @@ static void rec_sleep(struct recorder *r, int ms)
 	}
 }
 
+/* Sign the gaps that end where recording starts again, at wall time to: a camera outage
+ * (when longer than RECORDER_GAP_MIN_US) and a pause for want of motion. 0 or -1. */
+static int rec_cover(struct recorder *r, int64_t to)
+{
+	if (r->offline_since != 0 && to - r->offline_since > RECORDER_GAP_MIN_US &&
+	    rec_gap(r, GAP_CAMERA_OFFLINE, r->offline_since, to) != 0)
+		return -1;
+	r->offline_since = 0;
+	if (r->idle_since != 0 && to > r->idle_since &&
+	    rec_gap(r, GAP_MOTION_IDLE, r->idle_since, to) != 0)
+		return -1;
+	r->idle_since = 0;
+	return 0;
+}
+
+/* Store one frame of the session (cmaf fragment frag, media time dts), cutting segments
+ * at keyframes. 0, or -1 to end the session. */
+static int rec_store(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t dts, int key,
+    const uint8_t *frag, size_t flen)
+{
+	/* Cut at a keyframe once the segment is long enough by either clock: the camera's
+	 * clock spaces keyframes exactly, so receipt jitter cannot push a 2 s GOP into the
+	 * next one; the wall clock covers a camera clock that runs slow. */
+	int64_t target = (int64_t)r->p.segment_target_ms * 1000;
+
+	if (r->w != NULL && key && (wall - r->seg_start >= target ||
+	    (dts - r->seg_start_dts) * 100 / 9 >= target)) {
+		if (rec_seg_end(r, wall) != 0)
+			return -1;
+	}
+	if (r->w == NULL) {
+		if (!key)
+			return 0;
+		if (rec_cover(r, wall) != 0 || rec_seg_begin(r, cm, wall) != 0)
+			return -1;
+		r->seg_start_dts = dts;
+	}
+	return rec_seg_frame(r, wall, key, frag, flen);
+}
+
+/* Recording on motion only: hold the frame while nothing moves, pause at a keyframe when
+ * motion is over, resume with the held pre-roll when it starts. 1 when the frame was held
+ * (nothing more to do), 0 when it is to be stored, -1 to end the session. */
+static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t dts, int key,
+    const uint8_t *frag, size_t flen)
+{
+	struct recgate_frame f;
+	int64_t open_start, last_end, preroll = (int64_t)r->p.mode.preroll_ms * 1000;
+	size_t pos = 0;
+
+	motion_tap_activity(r->mt, &open_start, &last_end);
+	if (recgate_want(&r->p.mode, open_start, last_end, wall)) {
+		if (r->w != NULL || r->hold == NULL || recgate_hold_frames(r->hold) == 0)
+			return 0;
+		/* From the keyframe at or before (start of the motion - pre-roll). */
+		recgate_hold_trim(r->hold, (open_start != 0 ? open_start : wall) - preroll);
+		if (recgate_hold_next(r->hold, &pos, &f))
+			log_info("recorder", "camera=%s stream=%u event=recording_resumed from_us=%lld"
+			    " held_frames=%zu", r->label, r->p.stream, (long long)f.wall,
+			    recgate_hold_frames(r->hold));
+		pos = 0;
+		while (recgate_hold_next(r->hold, &pos, &f))
+			if (rec_store(r, cm, f.wall, f.dts, f.key, f.data, f.len) != 0)
+				return -1;
+		recgate_hold_clear(r->hold);
+		return 0;
+	}
+	if (r->w != NULL) {
+		if (!key)
+			return 0; /* motion is over: the segment ends at the next keyframe */
+		seg_writer_set_end_flags(r->w, SEG_END_PAUSED);
+		if (rec_seg_end(r, wall) != 0)
+			return -1;
+		r->idle_since = wall;
+		log_info("recorder", "camera=%s stream=%u event=recording_paused at_us=%lld",
+		    r->label, r->p.stream, (long long)wall);
+	}
+	/* A camera back from an outage while nothing moves: the outage is on the record now,
+	 * the pause starts with its first frame. */
+	if (r->offline_since != 0) {
+		if (rec_cover(r, wall) != 0)
+			return -1;
+		r->idle_since = wall;
+	}
+	if (r->idle_since == 0)
+		r->idle_since = wall;
+	r->last_seen = wall;
+	if (r->hold == NULL && (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES)) == NULL)
+		return 1;
+	recgate_hold_add(r->hold, wall, dts, key, frag, flen);
+	recgate_hold_trim(r->hold, wall - preroll - RECGATE_DETECT_SLACK_US);
+	return 1;
+}
+
 /* One packet of a connected session, received at wall (rec_wall). 0, or -1 to end the
  * session. */
 static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt, int64_t wall)
 {
 	int key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+	int holding = r->hold != NULL && recgate_hold_frames(r->hold) > 0;
 	const uint8_t *frag;
 	size_t flen;
 	int rc;
 
-	if (r->w == NULL && !key)
+	rec_take_mode(r);
+	if (r->w == NULL && !key && !holding)
 		return 0; /* a segment starts at a keyframe: wait for one */
 	rc = cmaf_frame(cm, pkt, &frag, &flen);
 	if (rc == CMAF_E_NOINIT)
@@ -334,25 +452,12 @@ static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt, int64_
 		    r->p.stream, rc);
 		return -1;
 	}
-	/* Cut at a keyframe once the segment is long enough by either clock: the camera's
-	 * clock spaces keyframes exactly, so receipt jitter cannot push a 2 s GOP into the
-	 * next one; the wall clock covers a camera clock that runs slow. */
-	int64_t target = (int64_t)r->p.segment_target_ms * 1000;
-	if (r->w != NULL && key && (wall - r->seg_start >= target ||
-	    (cmaf_last_dts(cm) - r->seg_start_dts) * 100 / 9 >= target)) {
-		if (rec_seg_end(r, wall) != 0)
-			return -1;
+	if (r->p.mode.motion_only || holding) {
+		rc = rec_gate(r, cm, wall, cmaf_last_dts(cm), key, frag, flen);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 	}
-	if (r->w == NULL) {
-		if (r->offline_since != 0 && wall - r->offline_since > RECORDER_GAP_MIN_US &&
-		    rec_gap(r, GAP_CAMERA_OFFLINE, r->offline_since, wall) != 0)
-			return -1;
-		r->offline_since = 0;
-		if (rec_seg_begin(r, cm, wall) != 0)
-			return -1;
-		r->seg_start_dts = cmaf_last_dts(cm);
-	}
-	return rec_seg_frame(r, wall, key, frag, flen);
+	return rec_store(r, cm, wall, cmaf_last_dts(cm), key, frag, flen);
 }
 
 /* Media time continues across sessions: the next session starts where the last ended
@@ -410,6 +515,16 @@ out:
 	/* The session is over, whatever ended it: an open motion event ends at the last
 	 * packet seen, before the gap, and is sent now rather than when the camera returns. */
 	motion_tap_stream_ended(r->mt);
+	/* Held frames belong to this session's muxer: a paused stream's pause ends at its
+	 * last packet, and what follows is an outage. */
+	if (r->hold != NULL)
+		recgate_hold_clear(r->hold);
+	if (r->w == NULL && r->idle_since != 0 && !r->failed) {
+		if (r->last_seen > r->idle_since)
+			rec_gap(r, GAP_MOTION_IDLE, r->idle_since, r->last_seen);
+		r->offline_since = r->last_seen > r->idle_since ? r->last_seen : r->idle_since;
+		r->idle_since = 0;
+	}
 	if (r->w != NULL) {
 		int64_t end = r->last_frame + (cm != NULL ? cmaf_last_duration_us(cm) : 40000);
 		rec_seg_end(r, end);
@@ -494,6 +609,7 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
 	r->p = *p;
 	atomic_init(&r->stop, 0);
 	atomic_init(&r->reconnect, 0);
+	atomic_init(&r->pend_mode_set, 0);
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		goto out;
 	r->mu_init = 1;
@@ -552,6 +668,7 @@ void recorder_stop(struct recorder *r)
 		pthread_join(r->thread, NULL);
 	motion_tap_close(r->mt);
 	seg_writer_free(r->w);
+	recgate_hold_free(r->hold);
 	avcodec_parameters_free(&r->last_par);
 	buf_free(&r->out);
 	buf_free(&r->plain);
@@ -560,6 +677,16 @@ void recorder_stop(struct recorder *r)
 	if (r->mu_init)
 		pthread_mutex_destroy(&r->mu);
 	free(r);
+}
+
+void recorder_set_mode(struct recorder *r, const struct recgate_mode *m)
+{
+	if (r == NULL || m == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->pend_mode = *m;
+	atomic_store(&r->pend_mode_set, 1);
+	pthread_mutex_unlock(&r->mu);
 }
 
 int recorder_update(struct recorder *r, const char *url, uint32_t epoch,

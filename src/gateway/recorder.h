@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include "common/segment.h"
+#include "gateway/recgate.h"
 #include "gateway/spool.h"
 
 /* A camera unreachable for longer than this gets a signed camera-offline gap. */
@@ -22,6 +23,7 @@ struct recorder_params {
 	uint32_t epoch;
 	uint8_t epoch_pk[EPOCH_PK_LEN];
 	uint32_t segment_target_ms;
+	struct recgate_mode mode;        /* continuous, or on motion only (recgate.h) */
 };
 
 struct recorder;
@@ -40,6 +42,10 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
  * Thread-safe; the change is picked up by the recording thread. 0 or -1. */
 int recorder_update(struct recorder *r, const char *url, uint32_t epoch,
     const uint8_t epoch_pk[EPOCH_PK_LEN], uint32_t segment_target_ms);
+/* A new recording mode (continuous or on motion only), applied from the next frame:
+ * recording pauses at the next keyframe without motion, and resumes with the pre-roll
+ * held since. Thread-safe. */
+void recorder_set_mode(struct recorder *r, const struct recgate_mode *m);
 /* The stream's spool queue, for the uploader. Owned by the spool. */
 struct spool_stream *recorder_spool_stream(const struct recorder *r);
 /* Ask the thread to finish (non-blocking): it closes its open segment, signed. */

@@ -17,6 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c->ncameras == 0 || c->cameras[0].nstreams == 0 || c->server == NULL ||
 		    c->key_file[0] != '/' || c->spool_dir[0] != '/')
 			__builtin_trap();
+		/* Recording on motion only: bounded rolls, never with detection off. */
+		for (size_t i = 0; i < c->ncameras; i++) {
+			const struct config_camera *k = &c->cameras[i];
+			if (k->recording.preroll_ms > RECGATE_PREROLL_MAX_S * 1000u ||
+			    k->recording.postroll_ms > RECGATE_POSTROLL_MAX_S * 1000u ||
+			    (k->recording.motion_only && k->has_detection && !k->detection.enabled))
+				__builtin_trap();
+		}
 		config_free(c);
 	} else if (c != NULL || memchr(err, '\0', sizeof(err)) == NULL) {
 		__builtin_trap();

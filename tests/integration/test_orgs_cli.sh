@@ -127,7 +127,13 @@ check gateway_list grep -q "$GWID" "$T/out"
 run camera add --org "$ORG" --name door --gateway "$GWID" --url rtsp://u:secretpw@127.0.0.1:8554/door "${A[@]}"
 check camera_add test "$RC" -eq 0
 CAM1=$(sed -n 's/^camera=\([0-9a-f]\{32\}\).*/\1/p' "$T/out")
-run camera add --org "$ORG" --name yard --gateway "$GWID" --url rtsp://127.0.0.1:8554/yard "${A[@]}"
+check_refused camera_add_bad_record "record is continuous or motion" camera add --org "$ORG" --name yard \
+	--gateway "$GWID" --url rtsp://127.0.0.1:8554/yard --record sometimes "${A[@]}"
+check_refused camera_add_bad_preroll "preroll must be a number of seconds from 0 to 30" camera add \
+	--org "$ORG" --name yard --gateway "$GWID" --url rtsp://127.0.0.1:8554/yard --record motion \
+	--preroll 31 "${A[@]}"
+run camera add --org "$ORG" --name yard --gateway "$GWID" --url rtsp://127.0.0.1:8554/yard \
+	--record motion --preroll 4 "${A[@]}"
 CAM2=$(sed -n 's/^camera=\([0-9a-f]\{32\}\).*/\1/p' "$T/out")
 check camera_add_2 test ${#CAM2} -eq 32
 check config_seq_2 grep -q "config_seq=2" "$T/out"
@@ -136,6 +142,8 @@ check camera_list grep -q "name=yard" "$T/out"
 run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
 check gateway_config_show grep -q "camera name=door .*stream0=rtsp://\*\*\*@127.0.0.1:8554/door" "$T/out"
 check gateway_config_masks_password sh -c "! grep -q secretpw '$T/out'"
+check gateway_config_record_mode grep -q "camera name=yard .* record=motion preroll_s=4 postroll_s=10" "$T/out"
+check gateway_config_record_default grep -q "camera name=door .* record=continuous" "$T/out"
 # A server that forges the admin copy (anyone can seal to the root's public key) is refused.
 ORIGCOPY=$(q "select hex(admin_copy) from org_gwconfig where gateway='$GWID'")
 edit "update org_gwconfig set admin_copy=randomblob(200) where gateway='$GWID'"

@@ -503,6 +503,48 @@ static void test_detection(void **state)
 	buf_free(&b);
 }
 
+/* A camera's "recording" object reaches the recorder's mode; motion-only recording with
+ * detection off (its own object or the top-level default) refuses the configuration. */
+static void test_recording_mode(void **state)
+{
+	struct fx *f = *state;
+	struct config *c = NULL;
+	struct buf b;
+	char err[256];
+	int has;
+
+	buf_init(&b, STMT_MAX_LEN);
+	make_config(&f->admin, f->gpk, 1, 0, "{\"cameras\":["
+	    CAM_JSON("gate", ID1, ",\"recording\":{\"mode\":\"motion\",\"preroll_s\":3,\"postroll_s\":20}")
+	    "," CAM_JSON("hall", ID2, "") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->cameras[0].recording.motion_only, 1);
+	assert_int_equal(c->cameras[0].recording.preroll_ms, 3000);
+	assert_int_equal(c->cameras[0].recording.postroll_ms, 20000);
+	assert_int_equal(c->cameras[1].recording.motion_only, 0);
+	config_free(c);
+	c = NULL;
+
+	make_config(&f->admin, f->gpk, 2, 0, "{\"detection\":{\"enabled\":false},\"cameras\":["
+	    CAM_JSON("gate", ID1, ",\"recording\":{\"mode\":\"motion\"}") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), STMT_E_CONFIG);
+	assert_non_null(strstr(err, "cameras[0].recording.mode"));
+	make_config(&f->admin, f->gpk, 3, 0, "{\"cameras\":[" CAM_JSON("gate", ID1,
+	    ",\"detection\":{\"enabled\":false},\"recording\":{\"mode\":\"motion\"}") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), STMT_E_CONFIG);
+	assert_non_null(strstr(err, "cameras[0].recording.mode"));
+	make_config(&f->admin, f->gpk, 4, 0, "{\"cameras\":[" CAM_JSON("gate", ID1,
+	    ",\"recording\":{\"mode\":\"sometimes\"}") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), STMT_E_CONFIG);
+	assert_non_null(strstr(err, "cameras[0].recording.mode"));
+	make_config(&f->admin, f->gpk, 5, 0, "{\"cameras\":[" CAM_JSON("gate", ID1,
+	    ",\"recording\":{\"mode\":\"motion\",\"preroll_s\":31}") "]}", &b);
+	assert_int_equal(apply(f, &b, &c, err, sizeof(err)), STMT_E_CONFIG);
+	assert_non_null(strstr(err, "recording.preroll_s"));
+	assert_int_equal(sigconfig_last_seq(f->sc, &has), 1);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recording_mode, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,9 @@ keys_make(struct keys *k)
 	crypto_sign_keypair(k->gpk, k->gsk);
 }
 
+/* The flags build_segment asks the writer to sign into the segment's end. */
+static uint8_t g_end_flags;
+
 /* Build segment seq with nframes media chunks into out. */
 static void
 build_segment(const struct keys *k, uint64_t seq, const uint8_t prev[CHAIN_HASH_LEN],
@@ -80,6 +83,7 @@ build_segment(const struct keys *k, uint64_t seq, const uint8_t prev[CHAIN_HASH_
 		chunk_plain_put(&plain, CHUNK_MEDIA, i == 0, 2 + i, body, strlen(body));
 		assert_int_equal(seg_writer_chunk(w, plain.data, plain.len, out), 0);
 	}
+	seg_writer_set_end_flags(w, g_end_flags);
 	assert_int_equal(seg_writer_end(w, 1000 * (int64_t)seq + 999, out, next), 0);
 	seg_writer_free(w);
 	buf_free(&plain);
@@ -104,6 +108,39 @@ test_roundtrip(void **state)
 	assert_int_equal(li.nchunks, 7);
 	assert_memory_equal(li.hash, next, CHAIN_HASH_LEN);
 	assert_false(li.truncated);
+	buf_free(&b);
+}
+
+/* A segment after which recording pauses (motion-only cameras) says so in its signed end:
+ * the reader reports it, and the flag cannot be changed or the truncated flag claimed. */
+static void
+test_paused_end(void **state)
+{
+	struct keys k;
+	struct buf b;
+	struct link_info li;
+	uint8_t zero[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN];
+	size_t flags_at;
+
+	(void)state;
+	keys_make(&k);
+	buf_init(&b, 1 << 20);
+	g_end_flags = SEG_END_PAUSED | SEG_END_TRUNCATED;
+	build_segment(&k, 0, zero, 2, &b, next);
+	g_end_flags = 0;
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li), SEG_OK);
+	assert_true(li.paused);
+	assert_false(li.truncated);
+	/* The SEG_END payload is last; its flags byte follows seq, end_us and nchunks. */
+	flags_at = b.len - SEG_END_LEN + 20;
+	assert_int_equal(b.data[flags_at], SEG_END_PAUSED);
+	b.data[flags_at] = 0;
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li),
+	    SEG_E_SIGNATURE);
+	buf_reset(&b);
+	build_segment(&k, 1, zero, 2, &b, next);
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li), SEG_OK);
+	assert_false(li.paused);
 	buf_free(&b);
 }
 
@@ -313,6 +350,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_paused_end),
 		cmocka_unit_test(test_tamper_each_byte_class),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_truncated_and_eviction),

@@ -1,0 +1,71 @@
+/* recgate.h - recording on motion only: a camera's recording mode, whether a frame is kept, and the pre-roll held in memory until motion starts. */
+#ifndef VIGIL_GATEWAY_RECGATE_H
+#define VIGIL_GATEWAY_RECGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define RECGATE_PREROLL_DEFAULT_S 5
+#define RECGATE_POSTROLL_DEFAULT_S 10
+#define RECGATE_PREROLL_MAX_S 30
+#define RECGATE_POSTROLL_MAX_S 600
+/* Frames held for the pre-roll, per stream: 30 s of a 8 Mbit/s main stream. */
+#define RECGATE_HOLD_MAX_BYTES ((size_t)32 * 1024 * 1024)
+/* Held beyond the pre-roll: the time from an event's first moving frame to the moment the
+ * recorder hears of it (minimum duration, decoding, the substream's own latency). */
+#define RECGATE_DETECT_SLACK_US 3000000
+
+/* A camera's "recording" object:
+ *   {"mode":"continuous"}                                  (the default)
+ *   {"mode":"motion","preroll_s":5,"postroll_s":10}
+ * In motion mode a stream records from the keyframe at or before (event start - preroll)
+ * to the first keyframe at or after (event end + postroll); the stretch in between two
+ * such recordings is a signed GAP_MOTION_IDLE gap. */
+struct recgate_mode {
+	int motion_only;
+	uint32_t preroll_ms;
+	uint32_t postroll_ms;
+};
+
+void recgate_mode_default(struct recgate_mode *m);
+/* Parse the object; every key optional ("mode" defaults to continuous), unknown keys and
+ * out-of-range values refused with a message naming the field in err. 0 or -1. */
+int recgate_mode_from_json(const json_t *obj, struct recgate_mode *m, char *err,
+    size_t errlen);
+
+/* Whether a frame received at wall time w is recorded, given the camera's motion: the
+ * start of the event open now (0 = none) and the end of the last one (0 = none yet). */
+int recgate_want(const struct recgate_mode *m, int64_t open_start, int64_t last_end,
+    int64_t w);
+
+/* Frames held while recording pauses: whole GOPs, oldest first, bounded in bytes. */
+struct recgate_hold;
+struct recgate_frame {
+	int64_t wall;
+	int64_t dts;       /* 90 kHz media time */
+	int key;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* NULL when out of memory. max_bytes bounds the frames held (RECGATE_HOLD_MAX_BYTES). */
+struct recgate_hold *recgate_hold_new(size_t max_bytes);
+void recgate_hold_free(struct recgate_hold *h);
+void recgate_hold_clear(struct recgate_hold *h);
+/* Hold a frame (copied). Frames before the first keyframe are dropped, so what is held
+ * always starts with one. When the bytes would pass the bound, the oldest GOPs go; a
+ * single GOP larger than the bound is dropped whole. 0, or -1 when the frame was not
+ * kept (too large, or dropped as above). */
+int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
+    const uint8_t *data, size_t len);
+/* Drop the oldest GOPs while the next one starts at or before t: what stays starts at the
+ * last keyframe at or before t (or the first held, if none is). */
+void recgate_hold_trim(struct recgate_hold *h, int64_t t);
+/* Walk the held frames: *pos starts at 0; 1 with *f filled (valid until the next change
+ * of h), 0 at the end. */
+int recgate_hold_next(const struct recgate_hold *h, size_t *pos, struct recgate_frame *f);
+size_t recgate_hold_frames(const struct recgate_hold *h);
+size_t recgate_hold_bytes(const struct recgate_hold *h);
+
+#endif

@@ -1,0 +1,187 @@
+/* test_gw_recgate.c - unit tests of recording on motion only: the "recording" object, the keep decision, and the held pre-roll (whole GOPs, trimmed by time, bounded in bytes). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "gateway/recgate.h"
+
+static int parse(const char *text, struct recgate_mode *m, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
+	int r;
+
+	assert_non_null(j);
+	r = recgate_mode_from_json(j, m, err, errlen);
+	json_decref(j);
+	return r;
+}
+
+static void test_mode_parse(void **state)
+{
+	static const struct { const char *text, *field; } bad[] = {
+		{ "{\"mode\":\"sometimes\"}", "recording.mode" },
+		{ "{\"mode\":1}", "recording.mode" },
+		{ "{\"preroll_s\":31}", "recording.preroll_s" },
+		{ "{\"preroll_s\":-1}", "recording.preroll_s" },
+		{ "{\"postroll_s\":601}", "recording.postroll_s" },
+		{ "{\"postroll_s\":\"10\"}", "recording.postroll_s" },
+		{ "{\"pre_roll\":3}", "unknown field" },
+		{ "[]", "must be an object" },
+	};
+	struct recgate_mode m;
+	char err[200];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("{}", &m, err, sizeof(err)), 0);
+	assert_int_equal(m.motion_only, 0);
+	assert_int_equal(m.preroll_ms, RECGATE_PREROLL_DEFAULT_S * 1000);
+	assert_int_equal(m.postroll_ms, RECGATE_POSTROLL_DEFAULT_S * 1000);
+	assert_int_equal(parse("{\"mode\":\"motion\",\"preroll_s\":0,\"postroll_s\":600}", &m, err,
+	    sizeof(err)), 0);
+	assert_int_equal(m.motion_only, 1);
+	assert_int_equal(m.preroll_ms, 0);
+	assert_int_equal(m.postroll_ms, 600000);
+	assert_int_equal(parse("{\"mode\":\"continuous\"}", &m, err, sizeof(err)), 0);
+	assert_int_equal(m.motion_only, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m.motion_only = 7;
+		err[0] = '\0';
+		assert_int_equal(parse(bad[i].text, &m, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, bad[i].field));
+		assert_int_equal(m.motion_only, 7); /* untouched on error */
+	}
+}
+
+static void test_want(void **state)
+{
+	struct recgate_mode m;
+
+	(void)state;
+	recgate_mode_default(&m);
+	assert_int_equal(recgate_want(&m, 0, 0, 1000), 1);
+	m.motion_only = 1;
+	m.postroll_ms = 10000;
+	assert_int_equal(recgate_want(&m, 0, 0, 1000), 0);             /* nothing moved yet */
+	assert_int_equal(recgate_want(&m, 500, 0, 1000), 1);           /* an event is open */
+	assert_int_equal(recgate_want(&m, 0, 2000000, 11999999), 1);   /* within the post-roll */
+	assert_int_equal(recgate_want(&m, 0, 2000000, 12000000), 0);   /* after it */
+	assert_int_equal(recgate_want(&m, 13000000, 2000000, 14000000), 1);
+}
+
+/* Frames of 1 KiB every 100 ms, a keyframe every 10 (1 s GOPs), from t = 0. */
+static void feed(struct recgate_hold *h, int from, int to)
+{
+	uint8_t data[1024];
+	int i;
+
+	for (i = from; i < to; i++) {
+		memset(data, i & 0xff, sizeof(data));
+		assert_int_equal(recgate_hold_add(h, (int64_t)i * 100000, (int64_t)i * 9000,
+		    i % 10 == 0, data, sizeof(data)), 0);
+	}
+}
+
+static void test_hold_trim(void **state)
+{
+	struct recgate_hold *h = recgate_hold_new(RECGATE_HOLD_MAX_BYTES);
+	struct recgate_frame f;
+	uint8_t x = 1;
+	size_t pos = 0;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(h);
+	/* What is held starts with a keyframe. */
+	assert_int_equal(recgate_hold_add(h, 0, 0, 0, &x, 1), -1);
+	assert_int_equal(recgate_hold_frames(h), 0);
+	feed(h, 10, 60);
+	assert_int_equal(recgate_hold_frames(h), 50);
+	/* Keep from the last keyframe at or before 3.45 s: 3.0 s. */
+	recgate_hold_trim(h, 3450000);
+	assert_int_equal(recgate_hold_frames(h), 30);
+	assert_int_equal(recgate_hold_next(h, &pos, &f), 1);
+	assert_int_equal(f.wall, 3000000);
+	assert_int_equal(f.dts, 30 * 9000);
+	assert_int_equal(f.key, 1);
+	assert_int_equal(f.len, 1024);
+	assert_int_equal(f.data[0], 30);
+	n = 1;
+	while (recgate_hold_next(h, &pos, &f)) {
+		assert_int_equal(f.wall, (int64_t)(30 + n) * 100000);
+		assert_int_equal(f.key, (30 + n) % 10 == 0);
+		assert_int_equal(f.data[1023], (30 + n) & 0xff);
+		n++;
+	}
+	assert_int_equal(n, 30);
+	/* Exactly on a keyframe keeps it; before the first keeps all. */
+	recgate_hold_trim(h, 4000000);
+	assert_int_equal(recgate_hold_frames(h), 20);
+	recgate_hold_trim(h, 0);
+	assert_int_equal(recgate_hold_frames(h), 20);
+	/* Past the last keyframe keeps the last GOP, never nothing. */
+	recgate_hold_trim(h, 99000000);
+	assert_int_equal(recgate_hold_frames(h), 10);
+	recgate_hold_clear(h);
+	assert_int_equal(recgate_hold_frames(h), 0);
+	assert_int_equal(recgate_hold_bytes(h), 0);
+	recgate_hold_free(h);
+}
+
+static void test_hold_bound(void **state)
+{
+	/* Room for a bit more than three 1 s GOPs of 1 KiB frames with their headers. */
+	struct recgate_hold *h = recgate_hold_new(33 * 1024 + 30 * 21);
+	struct recgate_frame f;
+	static uint8_t big[40 * 1024];
+	size_t pos = 0;
+
+	(void)state;
+	assert_non_null(h);
+	feed(h, 0, 50);
+	/* The oldest GOPs went, whole: what is left starts at a keyframe and ends at 4.9 s. */
+	assert_true(recgate_hold_bytes(h) <= 33 * 1024 + 30 * 21);
+	assert_int_equal(recgate_hold_frames(h), 30);
+	assert_int_equal(recgate_hold_next(h, &pos, &f), 1);
+	assert_int_equal(f.key, 1);
+	assert_int_equal(f.wall, 2000000);
+	/* A frame larger than the bound is refused and empties the hold (its GOP is broken). */
+	assert_int_equal(recgate_hold_add(h, 5000000, 0, 0, big, sizeof(big)), -1);
+	assert_int_equal(recgate_hold_frames(h), 0);
+	recgate_hold_free(h);
+
+	/* A single GOP that outgrows the bound is dropped whole; frames up to the next
+	 * keyframe are refused (they start no GOP), which starts afresh. */
+	h = recgate_hold_new(5 * 1024 + 21);
+	assert_non_null(h);
+	memset(big, 0, sizeof(big));
+	assert_int_equal(recgate_hold_add(h, 0, 0, 1, big, 1024), 0);
+	assert_int_equal(recgate_hold_add(h, 1, 0, 0, big, 1024), 0);
+	assert_int_equal(recgate_hold_add(h, 2, 0, 0, big, 1024), 0);
+	assert_int_equal(recgate_hold_add(h, 3, 0, 0, big, 1024), 0);
+	assert_int_equal(recgate_hold_add(h, 4, 0, 0, big, 1024), -1);
+	assert_int_equal(recgate_hold_frames(h), 0);
+	assert_int_equal(recgate_hold_add(h, 5, 0, 0, big, 1024), -1);
+	assert_int_equal(recgate_hold_add(h, 6, 0, 1, big, 1024), 0);
+	pos = 0;
+	assert_int_equal(recgate_hold_next(h, &pos, &f), 1);
+	assert_int_equal(f.wall, 6);
+	assert_int_equal(recgate_hold_next(h, &pos, &f), 0);
+	recgate_hold_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mode_parse),
+		cmocka_unit_test(test_want),
+		cmocka_unit_test(test_hold_trim),
+		cmocka_unit_test(test_hold_bound),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
