@@ -1000,7 +1000,7 @@ export class AdminView {
 		const url1 = el('input', { id: 'adm-cam-url1', type: 'url', placeholder: 'substream (optional)', spellcheck: 'false', autocomplete: 'off' });
 		const rec = el('select', { id: 'adm-cam-rec', title: 'What the gateway records' },
 			el('option', { value: 'continuous' }, 'Record continuously'),
-			el('option', { value: 'motion' }, 'Record on motion only (5 s before, 10 s after)'));
+			el('option', { value: 'motion' }, 'Record on motion only (5 s before, 10 s after each event)'));
 		const go = el('button', { type: 'submit', id: 'adm-cam-go' }, 'Add camera');
 		const msg = el('p', { id: 'adm-cam-msg', class: 'status', role: 'status', 'aria-live': 'polite' });
 		const form = el('form', { class: 'adm-form adm-camform', onsubmit: (ev) => {

@@ -7,6 +7,7 @@ import { SegmentReader, SegmentError } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
 import { LiveMux, MUX_DENIED } from './livefeed.js';
 import { clockText } from './timeline.js';
+import { pausedNow, pausedText } from './livefeed.js';
 
 const OFFLINE_AFTER_MS = 10000;
 const RETRY_MIN_MS = 500;
@@ -21,7 +22,7 @@ const STATE_TEXT = {
 	connecting: 'Connecting…',
 	live: '',
 	offline: 'Camera offline: no video for 10 seconds',
-	paused: 'Records on motion only: nothing is moving',
+	paused: 'Records on motion only: no video since the last motion',
 	nokey: 'No permission: you hold no key for this camera',
 	denied: 'No permission to view this camera',
 	codec: 'H.265: no browser playback, use the substream',
@@ -135,9 +136,10 @@ class Tile {
 			},
 			onLink: (info) => {
 				this.verified = (this.verified || 0) + 1;
-				// Signed by the gateway: recording pauses here, the next motion resumes it.
-				if (info.kind === 'segment' && info.paused)
-					this.setState('paused', `Records on motion only: nothing has moved since ${clockText(info.endUs, true)}`);
+				// Signed by the gateway: recording paused here. Nothing signed follows while it
+				// is paused, so the tile cannot tell "nothing moves" from an outage since.
+				if (pausedNow(info))
+					this.setState('paused', pausedText(info.endUs));
 			},
 		});
 	}

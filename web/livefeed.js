@@ -8,6 +8,18 @@ import { clockText } from './timeline.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A link that says a motion-only camera paused recording: the gateway's signed flag on a
+// segment that ended in the past (the text names when, so an old paused segment replayed
+// by the server shows its age).
+export function pausedNow(info) {
+	return info.kind === 'segment' && info.paused === true && info.endUs <= Date.now() * 1000 + 60e6;
+}
+
+// What a paused tile says: no video since the pause, and the two reasons it may have.
+export function pausedText(endUs) {
+	return `Records on motion only: no video since ${clockText(endUs, true)} (nothing has moved, or the camera went offline since).`;
+}
+
 // Plays (cam, stream) live in video until stop(). onState(state, text) reports
 // 'connecting' | 'live' | 'paused' | 'nokey' | 'denied' | 'codec' | 'error' | 'tamper'
 // ('paused': the camera records on motion only and the gateway signed a pause).
@@ -79,9 +91,9 @@ export class LiveFeed {
 				}
 			},
 			onLink: (info) => {
-				if (info.kind === 'segment' && info.paused) {
+				if (pausedNow(info)) {
 					live = false;
-					this.onState('paused', `Records on motion only: nothing has moved since ${clockText(info.endUs, true)}. Video resumes when something moves.`);
+					this.onState('paused', pausedText(info.endUs) + ' Video resumes with the next motion.');
 				}
 			},
 		});

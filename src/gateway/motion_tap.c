@@ -22,7 +22,10 @@ struct cam_entry {
 	atomic_uint sub_mask;         /* bit s: substream s (1..31) has a tap */
 	atomic_uint gen;              /* bumped when the parameters change */
 	atomic_llong open_start;      /* start of the event open now, 0 = none */
-	atomic_llong last_end;        /* end of the last event ended, 0 = none yet */
+	atomic_llong last_start;      /* start of the last event ended, 0 = none yet */
+	atomic_llong last_end;        /* its end */
+	atomic_llong analysed_us;     /* the last picture analysed, 0 = none yet */
+	atomic_llong delay_us;        /* the minimum duration of the parameters in use */
 	struct motion_params params;  /* under g_mu */
 };
 
@@ -57,7 +60,10 @@ static struct cam_entry *cam_get(const uint8_t id[CAMERA_ID_LEN])
 		atomic_init(&c->sub_mask, 0);
 		atomic_init(&c->gen, 0);
 		atomic_init(&c->open_start, 0);
+		atomic_init(&c->last_start, 0);
 		atomic_init(&c->last_end, 0);
+		atomic_init(&c->analysed_us, 0);
+		atomic_init(&c->delay_us, (long long)c->params.min_duration_ms * 1000);
 		motion_params_default(&c->params);
 		c->next = g_cams;
 		g_cams = c;
@@ -94,6 +100,7 @@ int motion_tap_configure(const uint8_t camera_id[CAMERA_ID_LEN], const struct mo
 	if ((c = cam_get(camera_id)) != NULL) {
 		c->configured = 1;
 		c->params = *p;
+		atomic_store(&c->delay_us, (long long)p->min_duration_ms * 1000);
 		atomic_fetch_add(&c->gen, 1);
 		cam_put(c);
 	}
@@ -153,6 +160,7 @@ static void tap_report(void *ctx, const struct motion_report *r)
 	if (r->change == MOTION_START) {
 		atomic_store(&t->cam->open_start, r->ev.start_us);
 	} else {
+		atomic_store(&t->cam->last_start, r->ev.start_us);
 		atomic_store(&t->cam->last_end, r->ev.end_us);
 		atomic_store(&t->cam->open_start, 0);
 	}
@@ -230,17 +238,24 @@ void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const
 		log_info("motion", "camera=%s stream=%u event=detecting keyframes_only=%d sensitivity=%u",
 		    t->label, t->stream, keyonly, p.sensitivity);
 	}
-	motion_cam_packet(t->mc, par, pkt, t_us, keyonly);
+	{
+		uint64_t before = motion_cam_frames(t->mc);
+		motion_cam_packet(t->mc, par, pkt, t_us, keyonly);
+		if (motion_cam_frames(t->mc) != before)
+			atomic_store(&t->cam->analysed_us, t_us);
+	}
 }
 
-void motion_tap_activity(const struct motion_tap *t, int64_t *open_start, int64_t *last_end)
+void motion_tap_activity(const struct motion_tap *t, struct recgate_motion *a)
 {
-	*open_start = 0;
-	*last_end = 0;
+	memset(a, 0, sizeof(*a));
 	if (t == NULL)
 		return;
-	*open_start = atomic_load(&t->cam->open_start);
-	*last_end = atomic_load(&t->cam->last_end);
+	a->open_start = atomic_load(&t->cam->open_start);
+	a->last_start = atomic_load(&t->cam->last_start);
+	a->last_end = atomic_load(&t->cam->last_end);
+	a->analysed_us = atomic_load(&t->cam->analysed_us);
+	a->delay_us = atomic_load(&t->cam->delay_us);
 }
 
 void motion_tap_stream_ended(struct motion_tap *t)

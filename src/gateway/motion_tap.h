@@ -6,6 +6,7 @@
 #include <libavcodec/avcodec.h>
 #include "common/segment.h"
 #include "gateway/motion.h"
+#include "gateway/recgate.h"
 
 /*
  * Each recording stream opens a tap. Per camera, the lowest-numbered substream (index
@@ -25,9 +26,8 @@ struct motion_tap *motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], uint8
 void motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par, const AVPacket *pkt,
     int64_t t_us, uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN]);
 /* The camera's motion, as reported by whichever of its taps is analysed, for recording on
- * motion only (recgate.h): *open_start is the start of the event open now (0 = none),
- * *last_end the end of the last event that ended (0 = none yet). NULL-safe (zeros). */
-void motion_tap_activity(const struct motion_tap *t, int64_t *open_start, int64_t *last_end);
+ * motion only (recgate.h). NULL-safe (zeros: blind). */
+void motion_tap_activity(const struct motion_tap *t, struct recgate_motion *a);
 /* The stream's session ended (disconnect, outage, new address, new codec or size): an
  * open event ends at the last packet seen and is sent, so no event spans the gap that
  * follows; detection starts afresh with the next session's packets. NULL-safe. */

@@ -74,12 +74,25 @@ int recgate_mode_from_json(const json_t *obj, struct recgate_mode *out, char *er
 	return 0;
 }
 
-int recgate_want(const struct recgate_mode *m, int64_t open_start, int64_t last_end,
-    int64_t w)
+int recgate_blind(const struct recgate_motion *a, int64_t w)
 {
-	if (!m->motion_only || open_start != 0)
+	return a->analysed_us == 0 || w - a->analysed_us > RECGATE_BLIND_US;
+}
+
+int recgate_want(const struct recgate_mode *m, const struct recgate_motion *a, int64_t w)
+{
+	if (!m->motion_only || a->open_start != 0 || recgate_blind(a, w))
 		return 1;
-	return last_end != 0 && w < last_end + (int64_t)m->postroll_ms * 1000;
+	return a->last_end != 0 && w < a->last_end + (int64_t)m->postroll_ms * 1000;
+}
+
+int64_t recgate_resume_from(const struct recgate_motion *a, int64_t w)
+{
+	if (recgate_blind(a, w))
+		return w;
+	if (a->open_start != 0)
+		return a->open_start;
+	return a->last_start != 0 && a->last_start < w ? a->last_start : w;
 }
 
 struct recgate_hold *recgate_hold_new(size_t max_bytes)

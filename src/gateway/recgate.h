@@ -34,10 +34,29 @@ void recgate_mode_default(struct recgate_mode *m);
 int recgate_mode_from_json(const json_t *obj, struct recgate_mode *m, char *err,
     size_t errlen);
 
-/* Whether a frame received at wall time w is recorded, given the camera's motion: the
- * start of the event open now (0 = none) and the end of the last one (0 = none yet). */
-int recgate_want(const struct recgate_mode *m, int64_t open_start, int64_t last_end,
-    int64_t w);
+/* Without a picture analysed for this long, a motion-only camera records: detection that
+ * is not running (substream down or removed, no decoder) is not "no motion". */
+#define RECGATE_BLIND_US 10000000
+
+/* A camera's motion as its detector reports it (motion_tap_activity), wall times in µs,
+ * 0 = none. */
+struct recgate_motion {
+	int64_t open_start;   /* start of the event open now */
+	int64_t last_start;   /* start of the last event that ended */
+	int64_t last_end;     /* its end */
+	int64_t analysed_us;  /* the last picture the detector analysed */
+	int64_t delay_us;     /* the detector's minimum duration: how late a start is known */
+};
+
+/* Whether a frame received at wall time w is recorded: always in continuous mode; in
+ * motion mode while an event is open, within the post-roll after the last one, or while
+ * detection is blind (nothing analysed for RECGATE_BLIND_US, or ever). */
+int recgate_want(const struct recgate_mode *m, const struct recgate_motion *a, int64_t w);
+/* 1 when detection is blind at w (see above). */
+int recgate_blind(const struct recgate_motion *a, int64_t w);
+/* Where recording that resumes at w starts, before the pre-roll: the open event's start,
+ * else the last event's (a post-roll resume), else w (blind). */
+int64_t recgate_resume_from(const struct recgate_motion *a, int64_t w);
 
 /* Frames held while recording pauses: whole GOPs, oldest first, bounded in bytes. */
 struct recgate_hold;

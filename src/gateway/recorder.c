@@ -54,7 +54,8 @@ struct recorder {
 
 	int64_t offline_since;  /* wall time the camera was last seen, 0 while it is up */
 	int64_t idle_since;     /* motion only: recording paused since, 0 while it records */
-	int64_t last_seen;      /* wall time of the last packet while paused */
+	int64_t last_seen;      /* wall time of the last packet */
+	int blind;              /* motion only: detection was blind at the last frame */
 	struct recgate_hold *hold; /* motion only: frames held for the pre-roll */
 	int64_t start_wall;     /* when the recorder started, until its first connection */
 	int64_t media_next;     /* 90 kHz media time where the next session continues */
@@ -384,15 +385,24 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
     const uint8_t *frag, size_t flen)
 {
 	struct recgate_frame f;
-	int64_t open_start, last_end, preroll = (int64_t)r->p.mode.preroll_ms * 1000;
+	struct recgate_motion a;
+	int64_t preroll = (int64_t)r->p.mode.preroll_ms * 1000;
 	size_t pos = 0;
+	int blind;
 
-	motion_tap_activity(r->mt, &open_start, &last_end);
-	if (recgate_want(&r->p.mode, open_start, last_end, wall)) {
+	motion_tap_activity(r->mt, &a);
+	blind = recgate_blind(&a, wall);
+	if (blind != r->blind) {
+		/* Not analysed is not "no motion": record until detection sees again. */
+		log_info("recorder", "camera=%s stream=%u event=%s", r->label, r->p.stream,
+		    blind ? "detection_blind_recording" : "detection_back");
+		r->blind = blind;
+	}
+	if (recgate_want(&r->p.mode, &a, wall)) {
 		if (r->w != NULL || r->hold == NULL || recgate_hold_frames(r->hold) == 0)
 			return 0;
 		/* From the keyframe at or before (start of the motion - pre-roll). */
-		recgate_hold_trim(r->hold, (open_start != 0 ? open_start : wall) - preroll);
+		recgate_hold_trim(r->hold, recgate_resume_from(&a, wall) - preroll);
 		if (recgate_hold_next(r->hold, &pos, &f))
 			log_info("recorder", "camera=%s stream=%u event=recording_resumed from_us=%lld"
 			    " held_frames=%zu", r->label, r->p.stream, (long long)f.wall,
@@ -423,11 +433,13 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 	}
 	if (r->idle_since == 0)
 		r->idle_since = wall;
-	r->last_seen = wall;
 	if (r->hold == NULL && (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES)) == NULL)
 		return 1;
-	recgate_hold_add(r->hold, wall, dts, key, frag, flen);
-	recgate_hold_trim(r->hold, wall - preroll - RECGATE_DETECT_SLACK_US);
+	/* A frame not held leaves a hole in its GOP: start again at the next keyframe. */
+	if (recgate_hold_add(r->hold, wall, dts, key, frag, flen) != 0)
+		recgate_hold_clear(r->hold);
+	/* An event's start is known up to its minimum duration (and the slack) late. */
+	recgate_hold_trim(r->hold, wall - preroll - RECGATE_DETECT_SLACK_US - a.delay_us);
 	return 1;
 }
 
@@ -442,6 +454,7 @@ static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt, int64_
 	int rc;
 
 	rec_take_mode(r);
+	r->last_seen = wall;
 	if (r->w == NULL && !key && !holding)
 		return 0; /* a segment starts at a keyframe: wait for one */
 	rc = cmaf_frame(cm, pkt, &frag, &flen);

@@ -60,17 +60,34 @@ static void test_mode_parse(void **state)
 static void test_want(void **state)
 {
 	struct recgate_mode m;
+	struct recgate_motion a = { 0 };
 
 	(void)state;
 	recgate_mode_default(&m);
-	assert_int_equal(recgate_want(&m, 0, 0, 1000), 1);
+	assert_int_equal(recgate_want(&m, &a, 1000), 1);
 	m.motion_only = 1;
 	m.postroll_ms = 10000;
-	assert_int_equal(recgate_want(&m, 0, 0, 1000), 0);             /* nothing moved yet */
-	assert_int_equal(recgate_want(&m, 500, 0, 1000), 1);           /* an event is open */
-	assert_int_equal(recgate_want(&m, 0, 2000000, 11999999), 1);   /* within the post-roll */
-	assert_int_equal(recgate_want(&m, 0, 2000000, 12000000), 0);   /* after it */
-	assert_int_equal(recgate_want(&m, 13000000, 2000000, 14000000), 1);
+	/* Nothing analysed yet, or not for RECGATE_BLIND_US: blind, so it records. */
+	assert_int_equal(recgate_want(&m, &a, 1000), 1);
+	assert_int_equal(recgate_blind(&a, 1000), 1);
+	assert_int_equal(recgate_resume_from(&a, 1000), 1000);
+	a.analysed_us = 900;
+	assert_int_equal(recgate_want(&m, &a, 1000), 0);               /* nothing moved yet */
+	assert_int_equal(recgate_want(&m, &a, 900 + RECGATE_BLIND_US), 0);
+	assert_int_equal(recgate_want(&m, &a, 901 + RECGATE_BLIND_US), 1);
+	a.open_start = 500;
+	assert_int_equal(recgate_want(&m, &a, 1000), 1);               /* an event is open */
+	assert_int_equal(recgate_resume_from(&a, 1000), 500);
+	a.open_start = 0;
+	a.last_start = 1500000;
+	a.last_end = 2000000;
+	a.analysed_us = 11000000;
+	assert_int_equal(recgate_want(&m, &a, 11999999), 1);           /* within the post-roll */
+	assert_int_equal(recgate_resume_from(&a, 11999999), 1500000);  /* from that event */
+	assert_int_equal(recgate_want(&m, &a, 12000000), 0);           /* after it */
+	a.open_start = 13000000;
+	assert_int_equal(recgate_want(&m, &a, 14000000), 1);
+	assert_int_equal(recgate_resume_from(&a, 14000000), 13000000);
 }
 
 /* Frames of 1 KiB every 100 ms, a keyframe every 10 (1 s GOPs), from t = 0. */
