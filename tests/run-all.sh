@@ -126,7 +126,7 @@ stage_unit() {
 # Integration scripts, longest first (measured durations, plain build) so that the pool
 # of INTEG_JOBS ends evenly; scripts not named here run after these, in name order.
 INTEG_ORDER=(test_motion_eval test_e2e_outages test_ingest_shed test_compromise test_motion
-	test_gw_enroll test_webhook test_e2e_record test_livemux test_slow_viewer test_shares
+	test_gw_enroll test_motion_record test_webhook test_e2e_record test_livemux test_slow_viewer test_shares
 	test_authz_matrix test_orgs_cli test_org_retention test_orgs_api test_gw_trust test_ops
 	test_accounts test_server_smoke)
 

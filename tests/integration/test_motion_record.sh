@@ -4,6 +4,7 @@
 # around each motion event (from the pre-roll before it to the post-roll after it) and a
 # signed "no motion" gap between, on both streams; the chain verifies and exports, and the
 # segment before each pause says so in its signed end.
+# test-runs-alone: a detector starved for 10 s under load counts as blind and records
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pipeline.sh"
 
