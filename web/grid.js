@@ -6,8 +6,8 @@ import { RecordParser } from './records.js';
 import { SegmentReader, SegmentError } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
 import { LiveMux, MUX_DENIED } from './livefeed.js';
+import { PauseWatch } from './pause.js';
 import { clockText } from './timeline.js';
-import { pausedNow, pausedText } from './livefeed.js';
 
 const OFFLINE_AFTER_MS = 10000;
 const RETRY_MIN_MS = 500;
@@ -53,6 +53,7 @@ class Tile {
 		this.final = null;      // mux: a state that ends this tile's streaming (denied, tamper, ...)
 		this.decoded = 0;
 		this.lastFrameAt = 0;
+		this.pause = new PauseWatch();
 		this.root = el('article', 'tile');
 		this.root.dataset.camera = cam.id;
 		const head = el('header', 'tile-head');
@@ -91,6 +92,9 @@ class Tile {
 	tick() {
 		if (this.state === 'live' && Date.now() - this.lastFrameAt > OFFLINE_AFTER_MS)
 			this.setState('offline');
+		const silent = this.state === 'paused' ? this.pause.silent() : null;
+		if (silent !== null)
+			this.setState('offline', silent);
 		const q = this.video.getVideoPlaybackQuality ? this.video.getVideoPlaybackQuality() : null;
 		this.root.dataset.decoded = String(this.decoded);
 		this.root.dataset.presented = String(q ? q.totalVideoFrames : 0);
@@ -115,6 +119,7 @@ class Tile {
 	makeReader(onSoft) {
 		const player = new LivePlayer(this.video);
 		this.player = player;
+		this.pause = new PauseWatch();
 		player.onError = (e) => onSoft(e, player);
 		return new SegmentReader(this.na, {
 			camera: this.cam.id,
@@ -136,10 +141,10 @@ class Tile {
 			},
 			onLink: (info) => {
 				this.verified = (this.verified || 0) + 1;
-				// Signed by the gateway: recording paused here. Nothing signed follows while it
-				// is paused, so the tile cannot tell "nothing moves" from an outage since.
-				if (pausedNow(info))
-					this.setState('paused', pausedText(info.endUs));
+				// Signed by the gateway: recording paused, or the pause goes on.
+				const text = this.pause.link(info);
+				if (text !== null)
+					this.setState('paused', text);
 			},
 		});
 	}

@@ -4,21 +4,9 @@ import * as keys from './keys.js';
 import { RecordParser } from './records.js';
 import { SegmentReader, SegmentError } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
-import { clockText } from './timeline.js';
+import { PauseWatch, PAUSE_SILENT_MS } from './pause.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// A link that says a motion-only camera paused recording: the gateway's signed flag on a
-// segment that ended in the past (the text names when, so an old paused segment replayed
-// by the server shows its age).
-export function pausedNow(info) {
-	return info.kind === 'segment' && info.paused === true && info.endUs <= Date.now() * 1000 + 60e6;
-}
-
-// What a paused tile says: no video since the pause, and the two reasons it may have.
-export function pausedText(endUs) {
-	return `Records on motion only: no video since ${clockText(endUs, true)} (nothing has moved, or the camera went offline since).`;
-}
 
 // Plays (cam, stream) live in video until stop(). onState(state, text) reports
 // 'connecting' | 'live' | 'paused' | 'nokey' | 'denied' | 'codec' | 'error' | 'tamper'
@@ -34,6 +22,7 @@ export class LiveFeed {
 		this.abort = null;
 		this.player = null;
 		this.frames = 0;
+		this.silentTimer = null;
 	}
 
 	// The gateway's wall clock (µs) of the frame at media time t, or null.
@@ -71,6 +60,7 @@ export class LiveFeed {
 			abort.abort();
 		};
 		let live = false;
+		const pause = new PauseWatch();
 		const reader = new SegmentReader(this.na, {
 			camera: this.cam.id,
 			stream: this.stream,
@@ -91,10 +81,17 @@ export class LiveFeed {
 				}
 			},
 			onLink: (info) => {
-				if (pausedNow(info)) {
-					live = false;
-					this.onState('paused', pausedText(info.endUs) + ' Video resumes with the next motion.');
-				}
+				const text = pause.link(info);
+				if (text === null)
+					return;
+				live = false;
+				this.onState('paused', text + ' Video resumes with the next motion.');
+				clearTimeout(this.silentTimer);
+				this.silentTimer = setTimeout(() => {
+					const off = pause.silent();
+					if (off !== null && !this.stopped)
+						this.onState('offline', off);
+				}, PAUSE_SILENT_MS + 500);
 			},
 		});
 		const parser = new RecordParser();
@@ -129,6 +126,7 @@ export class LiveFeed {
 			this.onState('error', e.status === 0 ? 'Server unreachable, reconnecting…' : e.message);
 			return true;
 		} finally {
+			clearTimeout(this.silentTimer);
 			if (this.player !== null)
 				this.player.close();
 			this.player = null;
@@ -137,6 +135,7 @@ export class LiveFeed {
 
 	stop() {
 		this.stopped = true;
+		clearTimeout(this.silentTimer);
 		if (this.abort !== null)
 			this.abort.abort();
 		if (this.player !== null)

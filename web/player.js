@@ -22,7 +22,7 @@ const STATE_TEXT = {
 	error: 'Stream error',
 	tamper: 'Verification failed: this footage was altered or is not from your gateway',
 	nodata: 'Nothing was recorded from this moment on.',
-	paused: 'Records on motion only: nothing is moving. Video resumes when something moves.',
+	paused: 'Records on motion only: nothing has moved. Video resumes with the next motion.',
 };
 
 const $ = (id) => document.getElementById(id);

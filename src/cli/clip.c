@@ -23,6 +23,13 @@ struct clip {
 	struct chain chain;
 	struct clip_stats st;
 	struct pend p;
+	/* "No motion" gaps not yet reported: a motion-only camera signs one every 30 s of a
+	 * pause, reported as one line per pause. */
+	struct {
+		unsigned n;
+		uint64_t seq, last_seq;
+		int64_t from, to;
+	} idle;
 	int err;
 	int finished;
 	uint64_t err_seq;
@@ -137,6 +144,28 @@ gap_reason_str(uint16_t r)
 	}
 }
 
+/* Report the "no motion" gaps gathered so far, as one line. */
+static void
+idle_flush(struct clip *c)
+{
+	char a[TIMEARG_FMT_LEN], b[TIMEARG_FMT_LEN];
+
+	if (c->idle.n == 0)
+		return;
+	if (c->o.report != NULL) {
+		timearg_format(c->idle.from, a, sizeof(a));
+		timearg_format(c->idle.to, b, sizeof(b));
+		if (c->idle.last_seq != c->idle.seq)
+			fprintf(c->o.report, "gap: seq %llu-%llu from=%s to=%s reason=%s (%u signed gaps)\n",
+			    (unsigned long long)c->idle.seq, (unsigned long long)c->idle.last_seq, a, b,
+			    gap_reason_str(GAP_MOTION_IDLE), c->idle.n);
+		else
+			fprintf(c->o.report, "gap: seq %llu from=%s to=%s reason=%s\n",
+			    (unsigned long long)c->idle.seq, a, b, gap_reason_str(GAP_MOTION_IDLE));
+	}
+	c->idle.n = 0;
+}
+
 /* Write the verified link's frames that fall in range. */
 static int
 emit(struct clip *c, const struct link_info *li)
@@ -227,6 +256,19 @@ clip_link(struct clip *c, const uint8_t *data, size_t len)
 	if (err != SEG_OK)
 		return clip_fail(c, err, li.seq);
 	c->st.links++;
+	if (li.is_gap && li.gap_reason == GAP_MOTION_IDLE && li.last_seq == li.seq) {
+		c->st.gaps++;
+		if (c->idle.n > 0 && c->idle.to != li.start_us)
+			idle_flush(c);
+		if (c->idle.n++ == 0) {
+			c->idle.seq = li.seq;
+			c->idle.from = li.start_us;
+		}
+		c->idle.last_seq = li.seq;
+		c->idle.to = li.end_us;
+		return SEG_OK;
+	}
+	idle_flush(c);
 	if (li.is_gap) {
 		c->st.gaps++;
 		if (c->o.report != NULL) {
@@ -277,6 +319,7 @@ clip_finish(struct clip *c)
 {
 	if (c->err != 0)
 		return c->err;
+	idle_flush(c);
 	if (c->o.out != NULL && mp4out_finish(c->o.out) != 0)
 		return clip_fail(c, CLIP_E_IO, c->err_seq);
 	c->finished = 1;

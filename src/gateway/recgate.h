@@ -34,6 +34,10 @@ void recgate_mode_default(struct recgate_mode *m);
 int recgate_mode_from_json(const json_t *obj, struct recgate_mode *m, char *err,
     size_t errlen);
 
+/* While paused, a signed "no motion" gap closes every time this much more of the pause is
+ * over (up to the oldest frame held): relayed live, it tells viewers the pause goes on. */
+#define RECGATE_IDLE_TICK_US 30000000
+
 /* Without a picture analysed for this long, a motion-only camera records: detection that
  * is not running (substream down or removed, no decoder) is not "no motion". */
 #define RECGATE_BLIND_US 10000000

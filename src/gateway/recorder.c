@@ -440,6 +440,15 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 		recgate_hold_clear(r->hold);
 	/* An event's start is known up to its minimum duration (and the slack) late. */
 	recgate_hold_trim(r->hold, wall - preroll - RECGATE_DETECT_SLACK_US - a.delay_us);
+	/* The pause so far, up to the oldest frame held (a resume may still record it), as a
+	 * signed gap every RECGATE_IDLE_TICK_US: live viewers see the pause go on, and an
+	 * outage stops the gaps. */
+	pos = 0;
+	if (recgate_hold_next(r->hold, &pos, &f) && f.wall - r->idle_since >= RECGATE_IDLE_TICK_US) {
+		if (rec_gap(r, GAP_MOTION_IDLE, r->idle_since, f.wall) != 0)
+			return -1;
+		r->idle_since = f.wall;
+	}
 	return 1;
 }
 

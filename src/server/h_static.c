@@ -46,6 +46,7 @@ static struct console_file files[] = {
 	{ "/timeline.js", "timeline.js", JS, { 0 }, "", "", "", 0 },
 	{ "/events.js", "events.js", JS, { 0 }, "", "", "", 0 },
 	{ "/eventlist.js", "eventlist.js", JS, { 0 }, "", "", "", 0 },
+	{ "/pause.js", "pause.js", JS, { 0 }, "", "", "", 0 },
 	{ "/player.js", "player.js", JS, { 0 }, "", "", "", 0 },
 	{ "/export.js", "export.js", JS, { 0 }, "", "", "", 0 },
 	{ "/share.js", "share.js", JS, { 0 }, "", "", "", 0 },

@@ -166,7 +166,10 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 		*e = (struct ingest_err){ 503, "over capacity, retry later" };
 		return -1;
 	}
-	if (!ev->is_gap && (r == 0 || ev->seq > max))
+	/* Gaps go live too: a viewer's chain continues across an outage, and a camera that
+	 * records on motion only signs a "no motion" gap every RECGATE_IDLE_TICK_US while
+	 * paused, which tells its viewers that the pause goes on. */
+	if (r == 0 || ev->seq > max)
 		in->live = relay_link_begin(srv->rl, ev->camera_id, ev->stream, ev->seq) == 1;
 	if (blobpool_acquire(srv->bp, ev->camera_id, ev->stream, mono_us(), &in->blob) != 0) {
 		*e = (struct ingest_err){ 503, "store unavailable" };

@@ -143,6 +143,7 @@ static const struct route table[] = {
 	{ "GET", "/timeline.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/events.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/eventlist.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/pause.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/player.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/export.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/share.js", POLICY_PUBLIC, BODY_NONE, h_static },

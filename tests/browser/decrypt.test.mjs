@@ -175,4 +175,25 @@ try {
 } catch (e) {
 	e instanceof RecordError ? pass('oversized_record_refused') : fail('oversized_record_refused', e.message);
 }
+// 7. A motion-only camera's pause: the first segment's signed end says recording paused,
+// the gap is a "no motion" one, and the live view's PauseWatch follows them (paused since
+// the segment's end, signed up to the gap's end, offline after PAUSE_SILENT_MS without a
+// sign, over when a segment records again).
+{
+	const { PauseWatch, PAUSE_SILENT_MS } = await imp('pause.js');
+	const out = run(chain);
+	const [seg0, gap, seg2] = out.links;
+	const flags = `${seg0.paused} ${gap.reason} ${seg2.paused}`;
+	flags === 'true 5 false' ? pass('paused_flag_and_idle_gap_read') : fail('paused_flag_and_idle_gap_read', flags);
+	const w = new PauseWatch();
+	const t0 = w.link(seg0), t1 = w.link(gap);
+	const quiet = w.silent();
+	w.signAt -= PAUSE_SILENT_MS + 1;
+	const off = w.silent();
+	const t2 = w.link(seg2), after = w.silent();
+	const ok = typeof t0 === 'string' && /nothing has moved since/.test(t0) && !/signed by the gateway/.test(t0) &&
+		/signed by the gateway up to/.test(t1) && quiet === null && typeof off === 'string' && /offline/.test(off) &&
+		t2 === null && after === null && w.since === null;
+	ok ? pass('pause_watch_follows_signed_pause') : fail('pause_watch_follows_signed_pause', JSON.stringify({ t0, t1, quiet, off, t2, after }));
+}
 process.exit(failures > 0 ? 1 : 0);

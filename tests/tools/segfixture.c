@@ -1,4 +1,4 @@
-/* segfixture.c - writes a small signed, encrypted chain (segment, gap, segment) with its viewer keys and expected plaintexts, for the console's decryption tests. */
+/* segfixture.c - writes a small signed, encrypted chain (a segment after which recording pauses, a "no motion" gap, a segment) with its viewer keys and expected plaintexts, for the console's decryption tests. */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -15,7 +15,7 @@
 static int
 put_segment(const uint8_t sk[GATEWAY_SK_LEN], const uint8_t cam[CAMERA_ID_LEN], uint64_t seq,
     int64_t start, const uint8_t epk[EPOCH_PK_LEN], uint8_t prev[CHAIN_HASH_LEN], struct buf *out,
-    struct buf *exp)
+    struct buf *exp, uint8_t end_flags)
 {
 	struct seg_writer *w = NULL;
 	struct buf pl;
@@ -56,6 +56,7 @@ put_segment(const uint8_t sk[GATEWAY_SK_LEN], const uint8_t cam[CAMERA_ID_LEN], 
 		if (buf_put(exp, line, (size_t)n) != 0)
 			goto out;
 	}
+	seg_writer_set_end_flags(w, end_flags);
 	if (seg_writer_end(w, start + 40000LL * NMEDIA, out, prev) != 0)
 		goto out;
 	ret = 0;
@@ -97,18 +98,18 @@ main(int argc, char **argv)
 	crypto_box_keypair(epk, esk);
 	randombytes_buf(cam, sizeof(cam));
 	memset(prev, 0, sizeof(prev));
-	if (buf_put(&exp, "[", 1) != 0 || put_segment(gsk, cam, 0, T0, epk, prev, &out, &exp) != 0)
+	if (buf_put(&exp, "[", 1) != 0 || put_segment(gsk, cam, 0, T0, epk, prev, &out, &exp, SEG_END_PAUSED) != 0)
 		goto out;
 	memset(&g, 0, sizeof(g));
 	g.version = SEG_VERSION;
-	g.reason = GAP_CAMERA_OFFLINE;
+	g.reason = GAP_MOTION_IDLE;
 	memcpy(g.camera_id, cam, sizeof(cam));
 	g.seq = g.last_seq = 1;
 	g.from_us = T0 + 200000;
 	g.to_us = T0 + 1000000;
 	memcpy(g.prev_hash, prev, sizeof(prev));
 	if (gap_build(gsk, &g, &out, prev) != 0 ||
-	    put_segment(gsk, cam, 2, T0 + 1000000, epk, prev, &out, &exp) != 0 || buf_put(&exp, "]\n", 2) != 0)
+	    put_segment(gsk, cam, 2, T0 + 1000000, epk, prev, &out, &exp, 0) != 0 || buf_put(&exp, "]\n", 2) != 0)
 		goto out;
 	hex_encode(gpk, sizeof(gpk), gh);
 	hex_encode(cam, sizeof(cam), ch);

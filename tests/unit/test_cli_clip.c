@@ -66,6 +66,8 @@ build_seg(const struct fx *f, const uint8_t *cam, uint8_t st, const uint8_t *sk,
 	buf_free(&p);
 }
 
+static uint16_t g_gap_reason = GAP_CAMERA_OFFLINE;
+
 static void
 build_gap(const uint8_t *cam, const uint8_t *sk, uint64_t seq, const uint8_t prev[CHAIN_HASH_LEN],
     int64_t from, int64_t to, struct buf *out, uint8_t next[CHAIN_HASH_LEN])
@@ -74,7 +76,7 @@ build_gap(const uint8_t *cam, const uint8_t *sk, uint64_t seq, const uint8_t pre
 
 	memset(&g, 0, sizeof(g));
 	memcpy(g.camera_id, cam, CAMERA_ID_LEN);
-	g.reason = GAP_CAMERA_OFFLINE;
+	g.reason = g_gap_reason;
 	g.seq = g.last_seq = seq;
 	g.from_us = from;
 	g.to_us = to;
@@ -470,6 +472,57 @@ test_tamper_foreign(void **state)
 }
 
 /* Verify-only runs write nothing and count the same. */
+/* A motion-only camera's pause is a run of "no motion" gaps (one per 30 s): the report
+ * gives it one line naming the run; a run broken by a segment gives two. */
+static void
+test_idle_gaps_one_line(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 7 };
+	struct buf l[N];
+	const struct buf *lp[N];
+	uint8_t prev[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN];
+	struct clip_opts o = { f->keys, f->kc, 0, link_start(0), link_start(N), NULL, NULL };
+	struct clip *c;
+	char rep[2048];
+	FILE *fp;
+	size_t n;
+	uint64_t s;
+
+	/* seg 0, idle gaps 1-3 end to end, seg 4, idle gap 5, seg 6 */
+	g_gap_reason = GAP_MOTION_IDLE;
+	for (s = 0; s < N; s++) {
+		buf_init(&l[s], 1u << 20);
+		if (s == 1 || s == 2 || s == 3 || s == 5)
+			build_gap(f->cam, f->gsk, s, prev, link_start(s), link_start(s + 1), &l[s], next);
+		else
+			build_seg(f, f->cam, 0, f->gsk, s, prev, link_start(s), 'A', 1, &l[s], next);
+		memcpy(prev, next, sizeof(prev));
+		lp[s] = &l[s];
+	}
+	g_gap_reason = GAP_CAMERA_OFFLINE;
+	fp = tmpfile();
+	assert_non_null(fp);
+	o.report = fp;
+	c = clip_new(&o);
+	assert_non_null(c);
+	for (s = 0; s < N; s++)
+		assert_int_equal(clip_link(c, lp[s]->data, lp[s]->len), SEG_OK);
+	assert_int_equal(clip_finish(c), SEG_OK);
+	assert_int_equal(clip_stats(c)->gaps, 4);
+	clip_free(c);
+	rewind(fp);
+	n = fread(rep, 1, sizeof(rep) - 1, fp);
+	rep[n] = '\0';
+	fclose(fp);
+	assert_non_null(strstr(rep, "gap: seq 1-3 "));
+	assert_non_null(strstr(rep, "reason=no motion (camera records on motion only) (3 signed gaps)"));
+	assert_non_null(strstr(rep, "gap: seq 5 "));
+	assert_null(strstr(rep, "gap: seq 2"));
+	for (s = 0; s < N; s++)
+		buf_free(&l[s]);
+}
+
 static void
 test_verify_only(void **state)
 {
@@ -500,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_tamper_chain),
 		cmocka_unit_test(test_tamper_foreign),
 		cmocka_unit_test(test_verify_only),
+		cmocka_unit_test(test_idle_gaps_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
