@@ -30,6 +30,14 @@ struct clip {
 		uint64_t seq, last_seq;
 		int64_t from, to;
 	} idle;
+	/* A segment whose signed end says recording paused: noted when a gap follows (or the
+	 * export ends), not when a segment follows at once (the pause was shorter than what
+	 * the gateway held for the pre-roll: nothing is missing). */
+	struct {
+		int on;
+		uint64_t seq;
+		int64_t at;
+	} paused;
 	int err;
 	int finished;
 	uint64_t err_seq;
@@ -166,6 +174,22 @@ idle_flush(struct clip *c)
 	c->idle.n = 0;
 }
 
+/* Note a pending pause, if any. */
+static void
+paused_flush(struct clip *c)
+{
+	char a[TIMEARG_FMT_LEN];
+
+	if (!c->paused.on)
+		return;
+	c->paused.on = 0;
+	if (c->o.report == NULL)
+		return;
+	timearg_format(c->paused.at, a, sizeof(a));
+	fprintf(c->o.report, "note: recording paused after segment seq %llu at %s "
+	    "(camera records on motion only, nothing moved)\n", (unsigned long long)c->paused.seq, a);
+}
+
 /* Write the verified link's frames that fall in range. */
 static int
 emit(struct clip *c, const struct link_info *li)
@@ -256,6 +280,10 @@ clip_link(struct clip *c, const uint8_t *data, size_t len)
 	if (err != SEG_OK)
 		return clip_fail(c, err, li.seq);
 	c->st.links++;
+	if (li.is_gap)
+		paused_flush(c);
+	else
+		c->paused.on = 0;
 	if (li.is_gap && li.gap_reason == GAP_MOTION_IDLE && li.last_seq == li.seq) {
 		c->st.gaps++;
 		if (c->idle.n > 0 && c->idle.to != li.start_us)
@@ -293,10 +321,10 @@ clip_link(struct clip *c, const uint8_t *data, size_t len)
 			    (unsigned long long)li.seq, a, li.nchunks);
 		}
 	}
-	if (li.paused && c->o.report != NULL) {
-		timearg_format(li.end_us, a, sizeof(a));
-		fprintf(c->o.report, "note: recording paused after segment seq %llu at %s "
-		    "(camera records on motion only, nothing moved)\n", (unsigned long long)li.seq, a);
+	if (li.paused) {
+		c->paused.on = 1;
+		c->paused.seq = li.seq;
+		c->paused.at = li.end_us;
 	}
 	err = emit(c, &li);
 	if (err != SEG_OK)
@@ -320,6 +348,7 @@ clip_finish(struct clip *c)
 	if (c->err != 0)
 		return c->err;
 	idle_flush(c);
+	paused_flush(c);
 	if (c->o.out != NULL && mp4out_finish(c->o.out) != 0)
 		return clip_fail(c, CLIP_E_IO, c->err_seq);
 	c->finished = 1;

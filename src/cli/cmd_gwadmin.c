@@ -31,6 +31,8 @@ static const char USAGE_CAM[] =
     "usage: vigil camera add --org ORG --name NAME --gateway GW --url RTSP_URL\n"
     "                        [--url1 SUBSTREAM_URL] [--detection FILE]\n"
     "                        [--record continuous|motion [--preroll S] [--postroll S]]  COMMON\n"
+    "       vigil camera set --org ORG --camera ID_OR_NAME [--detection FILE]\n"
+    "                        [--record continuous|motion [--preroll S] [--postroll S]]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
     "       vigil camera remove --org ORG --camera ID_OR_NAME --yes    COMMON\n"
     "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
@@ -43,6 +45,8 @@ static const char USAGE_CAM[] =
     "--record motion: record only around motion, from --preroll seconds before an event\n"
     "(default 5, at most 30) to --postroll seconds after it (default 10, at most 600); the\n"
     "gateway signs a \"no motion\" gap between recordings. Default: continuously.\n"
+    "set changes a camera's motion settings and recording mode in its gateway's signed\n"
+    "configuration (what is not given stays as it is).\n"
     "remove sends the gateway a new signed config without the camera (it stops recording\n"
     "it), then unregisters it: the server deletes ALL its recordings, motion events and\n"
     "share links at once (asks for a fresh step-up). --yes says you mean it.\n";
@@ -279,6 +283,26 @@ struct cam_edit {
 	json_t *recording;          /* NULL: continuous */
 };
 
+/* 0 when camera entry cam of config doc may record as it says: recording on motion only
+ * needs detection enabled (its own "detection" object, else the config's top-level one),
+ * which the gateway would otherwise refuse after the camera is registered. -1 (printed). */
+static int
+recording_detection_check(const json_t *doc, const json_t *cam)
+{
+	const json_t *r = json_object_get(cam, "recording");
+	const json_t *d = json_object_get(cam, "detection");
+	const char *m = json_string_value(json_object_get(r, "mode"));
+
+	if (m == NULL || strcmp(m, "motion") != 0)
+		return 0;
+	if (d == NULL && doc != NULL)
+		d = json_object_get(doc, "detection");
+	if (!json_is_false(json_object_get(d, "enabled")))
+		return 0;
+	fprintf(stderr, "vigil: recording on motion only needs motion detection enabled\n");
+	return -1;
+}
+
 static int
 add_camera_json(json_t *doc, void *ctx)
 {
@@ -438,9 +462,22 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 		json_t *probe = NULL;
 		uint64_t pseq;
 
-		if (orgops_gwconfig_read(oc, gw, &probe, &pseq) != 0)
+		json_t *entry = json_object();
+		int bad;
+
+		if (orgops_gwconfig_read(oc, gw, &probe, &pseq) != 0) {
+			json_decref(entry);
 			goto out;
+		}
+		/* And that the gateway will take the camera's settings. */
+		bad = entry == NULL ||
+		    (ce.detection != NULL && json_object_set(entry, "detection", ce.detection) != 0) ||
+		    (ce.recording != NULL && json_object_set(entry, "recording", ce.recording) != 0) ||
+		    recording_detection_check(probe, entry) != 0;
+		json_decref(entry);
 		json_decref(probe);
+		if (bad)
+			goto out;
 	}
 	randombytes_buf(ce.id, sizeof(ce.id));
 	hex_encode(ce.id, sizeof(ce.id), idh);
@@ -521,6 +558,42 @@ none:
 	return -1;
 }
 
+/* What camera set changes: the camera (hex id), and the objects to put in its entry. */
+struct cam_set {
+	const char *idh;
+	json_t *detection;          /* NULL: unchanged */
+	int set_recording;          /* --record given: recording NULL means continuous */
+	json_t *recording;
+};
+
+/* Change the camera's entry of a gateway's signed config; -1 when the config does not
+ * hold it. */
+static int
+set_camera_json(json_t *doc, void *ctx)
+{
+	const struct cam_set *cs = ctx;
+	json_t *cams = json_object_get(doc, "cameras"), *c;
+	size_t i;
+
+	for (i = 0; json_is_array(cams) && i < json_array_size(cams); i++) {
+		c = json_array_get(cams, i);
+		if (!json_is_string(json_object_get(c, "id")) ||
+		    strcmp(json_string_value(json_object_get(c, "id")), cs->idh) != 0)
+			continue;
+		if (cs->detection != NULL && json_object_set(c, "detection", cs->detection) != 0)
+			return -1;
+		if (cs->set_recording && cs->recording != NULL &&
+		    json_object_set(c, "recording", cs->recording) != 0)
+			return -1;
+		if (cs->set_recording && cs->recording == NULL)
+			json_object_del(c, "recording");
+		return recording_detection_check(doc, c);
+	}
+	fprintf(stderr, "vigil: refused: the gateway the server names for camera %s does not "
+	    "record it in its signed configuration\n", cs->idh);
+	return -1;
+}
+
 /* The camera of the org's list whose id or name is want: its id and gateway. 0, or -1
  * (message printed: none, or a name that two cameras share). */
 static int
@@ -594,6 +667,44 @@ out:
 	return rc;
 }
 
+static int
+camera_set(struct orgc *oc, const struct orgargs *a)
+{
+	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1];
+	uint8_t gw[STMT_KEY_LEN];
+	const char *want = orgargs_get(a, "camera");
+	struct cam_set cs;
+	json_t *ans = NULL;
+	int rc = EXIT_RUNTIME;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.idh = idh;
+	cs.set_recording = orgargs_get(a, "record") != NULL;
+	if (want == NULL || (!cs.set_recording && orgargs_get(a, "detection") == NULL)) {
+		fprintf(stderr, "vigil: camera set needs --camera ID_OR_NAME and --record or "
+		    "--detection\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (recording_args(a, &cs.recording) != 0 || (orgargs_get(a, "detection") != NULL &&
+	    detection_load(orgargs_get(a, "detection"), &cs.detection) != 0))
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
+	    camera_find(json_object_get(ans, "cameras"), want, idh, gw) != 0)
+		goto out;
+	if (orgops_gwconfig_edit(oc, gw, set_camera_json, &cs) != 0)
+		goto out;
+	printf("camera=%s set%s%s\n", idh, cs.detection != NULL ? " detection" : "",
+	    !cs.set_recording ? "" : cs.recording != NULL ? " record=motion" : " record=continuous");
+	rc = 0;
+out:
+	json_decref(cs.detection);
+	json_decref(cs.recording);
+	json_decref(ans);
+	return rc;
+}
+
 int
 cmd_camera(int argc, char **argv)
 {
@@ -611,7 +722,7 @@ cmd_camera(int argc, char **argv)
 	if (a.help)
 		return usage(USAGE_CAM, 1);
 	if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 &&
-	    strcmp(argv[1], "remove") != 0)
+	    strcmp(argv[1], "remove") != 0 && strcmp(argv[1], "set") != 0)
 		return usage(USAGE_CAM, 0);
 	if (open_org(&a, &oc) != 0)
 		goto out;
@@ -621,6 +732,10 @@ cmd_camera(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "remove") == 0) {
 		rc = camera_remove(oc, &a);
+		goto out;
+	}
+	if (strcmp(argv[1], "set") == 0) {
+		rc = camera_set(oc, &a);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);

@@ -144,6 +144,23 @@ check gateway_config_show grep -q "camera name=door .*stream0=rtsp://\*\*\*@127.
 check gateway_config_masks_password sh -c "! grep -q secretpw '$T/out'"
 check gateway_config_record_mode grep -q "camera name=yard .* record=motion preroll_s=4 postroll_s=10" "$T/out"
 check gateway_config_record_default grep -q "camera name=door .* record=continuous" "$T/out"
+# A camera's recording mode changes in the signed config; motion only with detection off is
+# refused before anything is registered or signed.
+run camera set --org "$ORG" --camera door --record motion --postroll 20 "${A[@]}"
+check camera_set_motion grep -q "camera=$CAM1 set record=motion" "$T/out"
+run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
+check camera_set_in_config grep -q "camera name=door .* record=motion preroll_s=5 postroll_s=20" "$T/out"
+run camera set --org "$ORG" --camera door --record continuous "${A[@]}"
+run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
+check camera_set_continuous grep -q "camera name=door .* record=continuous" "$T/out"
+echo '{"enabled":false}' >"$T/det-off.json"
+check_refused camera_set_motion_without_detection "needs motion detection enabled" camera set \
+	--org "$ORG" --camera yard --detection "$T/det-off.json" "${A[@]}"
+check_refused camera_add_motion_without_detection "needs motion detection enabled" camera add \
+	--org "$ORG" --name blind --gateway "$GWID" --url rtsp://127.0.0.1:8554/blind --record motion \
+	--detection "$T/det-off.json" "${A[@]}"
+run camera list --org "$ORG" "${A[@]}"
+check camera_add_refused_registers_nothing sh -c "! grep -q 'name=blind' '$T/out'"
 # A server that forges the admin copy (anyone can seal to the root's public key) is refused.
 ORIGCOPY=$(q "select hex(admin_copy) from org_gwconfig where gateway='$GWID'")
 edit "update org_gwconfig set admin_copy=randomblob(200) where gateway='$GWID'"
@@ -239,7 +256,7 @@ check member_stmt_restored test "$RC" -eq 0
 # --- removal rotates every camera Bob could see ------------------------------------------
 run member remove --org "$ORG" --user bob "${A[@]}"
 check member_remove grep -q "removed=bob rotated_cameras=2" "$T/out"
-check remove_new_gateway_config grep -q "config_seq=3" "$T/out"
+check remove_new_gateway_config grep -q "config_seq=5" "$T/out"  # 2 cameras added, 2 camera sets, then this
 check_refused removed_viewer_no_access "refused by the server \(HTTP 404" org show --org "$ORG" "${B[@]}"
 run org show --org "$ORG" "${A[@]}"
 check admin_holds_both_epochs grep -q "keys_opened=4" "$T/out"

@@ -33,6 +33,9 @@ struct fx {
 	const struct keys_camera *kc;
 };
 
+/* The flags build_seg signs into a segment's end (SEG_END_PAUSED). */
+static uint8_t g_end_flags;
+
 /* Build segment seq of camera cam, stream st, signed with sk: an init chunk with body
  * "INIT-<tag>" and NFRAMES media chunks "F<seq>.<i>" a frame apart from start. */
 static void
@@ -61,6 +64,7 @@ build_seg(const struct fx *f, const uint8_t *cam, uint8_t st, const uint8_t *sk,
 		    start + (int64_t)i * FRAME_US, body, strlen(body)), 0);
 		assert_int_equal(seg_writer_chunk(w, p.data, p.len, out), 0);
 	}
+	seg_writer_set_end_flags(w, g_end_flags);
 	assert_int_equal(seg_writer_end(w, start + SEG_US, out, next), 0);
 	seg_writer_free(w);
 	buf_free(&p);
@@ -472,53 +476,94 @@ test_tamper_foreign(void **state)
 }
 
 /* Verify-only runs write nothing and count the same. */
+/* Export links of the fixture's camera into the report rep; returns the gaps counted. */
+static uint64_t
+report_of(struct fx *f, const struct buf *l, size_t n, char *rep, size_t cap)
+{
+	struct clip_opts o = { f->keys, f->kc, 0, link_start(0), link_start(n), NULL, NULL };
+	struct clip *c;
+	FILE *fp = tmpfile();
+	uint64_t gaps;
+	size_t i, got;
+
+	assert_non_null(fp);
+	o.report = fp;
+	c = clip_new(&o);
+	assert_non_null(c);
+	for (i = 0; i < n; i++)
+		assert_int_equal(clip_link(c, l[i].data, l[i].len), SEG_OK);
+	assert_int_equal(clip_finish(c), SEG_OK);
+	gaps = clip_stats(c)->gaps;
+	clip_free(c);
+	rewind(fp);
+	got = fread(rep, 1, cap - 1, fp);
+	rep[got] = '\0';
+	fclose(fp);
+	return gaps;
+}
+
+/* A segment flagged paused and followed at once by the next segment (a pause shorter than
+ * the held pre-roll) has no pause note: nothing is missing. */
+static void
+test_pause_without_gap_not_noted(void **state)
+{
+	struct fx *f = *state;
+	struct buf l[2];
+	uint8_t prev[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN];
+	char rep[1024];
+	uint64_t s;
+
+	for (s = 0; s < 2; s++) {
+		buf_init(&l[s], 1u << 20);
+		g_end_flags = s == 0 ? SEG_END_PAUSED : 0;
+		build_seg(f, f->cam, 0, f->gsk, s, prev, link_start(s), 'A', 1, &l[s], next);
+		memcpy(prev, next, sizeof(prev));
+	}
+	g_end_flags = 0;
+	report_of(f, l, 2, rep, sizeof(rep));
+	assert_null(strstr(rep, "recording paused"));
+	/* Ending the export on it notes it (what follows is outside the range). */
+	report_of(f, l, 1, rep, sizeof(rep));
+	assert_non_null(strstr(rep, "note: recording paused after segment seq 0"));
+	for (s = 0; s < 2; s++)
+		buf_free(&l[s]);
+}
+
 /* A motion-only camera's pause is a run of "no motion" gaps (one per 30 s): the report
- * gives it one line naming the run; a run broken by a segment gives two. */
+ * gives it one line naming the run; a run broken by a segment gives two. Each paused
+ * segment before a gap is noted. */
 static void
 test_idle_gaps_one_line(void **state)
 {
 	struct fx *f = *state;
 	enum { N = 7 };
 	struct buf l[N];
-	const struct buf *lp[N];
 	uint8_t prev[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN];
-	struct clip_opts o = { f->keys, f->kc, 0, link_start(0), link_start(N), NULL, NULL };
-	struct clip *c;
 	char rep[2048];
-	FILE *fp;
-	size_t n;
 	uint64_t s;
 
-	/* seg 0, idle gaps 1-3 end to end, seg 4, idle gap 5, seg 6 */
+	/* seg 0 (paused), idle gaps 1-3 end to end, seg 4 (paused), idle gap 5, seg 6 */
 	g_gap_reason = GAP_MOTION_IDLE;
 	for (s = 0; s < N; s++) {
 		buf_init(&l[s], 1u << 20);
-		if (s == 1 || s == 2 || s == 3 || s == 5)
+		if (s == 1 || s == 2 || s == 3 || s == 5) {
 			build_gap(f->cam, f->gsk, s, prev, link_start(s), link_start(s + 1), &l[s], next);
-		else
+		} else {
+			g_end_flags = s == 0 || s == 4 ? SEG_END_PAUSED : 0;
 			build_seg(f, f->cam, 0, f->gsk, s, prev, link_start(s), 'A', 1, &l[s], next);
+			g_end_flags = 0;
+		}
 		memcpy(prev, next, sizeof(prev));
-		lp[s] = &l[s];
 	}
 	g_gap_reason = GAP_CAMERA_OFFLINE;
-	fp = tmpfile();
-	assert_non_null(fp);
-	o.report = fp;
-	c = clip_new(&o);
-	assert_non_null(c);
-	for (s = 0; s < N; s++)
-		assert_int_equal(clip_link(c, lp[s]->data, lp[s]->len), SEG_OK);
-	assert_int_equal(clip_finish(c), SEG_OK);
-	assert_int_equal(clip_stats(c)->gaps, 4);
-	clip_free(c);
-	rewind(fp);
-	n = fread(rep, 1, sizeof(rep) - 1, fp);
-	rep[n] = '\0';
-	fclose(fp);
+	assert_int_equal(report_of(f, l, N, rep, sizeof(rep)), 4);
 	assert_non_null(strstr(rep, "gap: seq 1-3 "));
 	assert_non_null(strstr(rep, "reason=no motion (camera records on motion only) (3 signed gaps)"));
 	assert_non_null(strstr(rep, "gap: seq 5 "));
 	assert_null(strstr(rep, "gap: seq 2"));
+	assert_non_null(strstr(rep, "note: recording paused after segment seq 0"));
+	assert_non_null(strstr(rep, "note: recording paused after segment seq 4"));
+	assert_true(strstr(rep, "segment seq 0") < strstr(rep, "gap: seq 1-3"));
 	for (s = 0; s < N; s++)
 		buf_free(&l[s]);
 }
@@ -554,6 +599,7 @@ main(void)
 		cmocka_unit_test(test_tamper_foreign),
 		cmocka_unit_test(test_verify_only),
 		cmocka_unit_test(test_idle_gaps_one_line),
+		cmocka_unit_test(test_pause_without_gap_not_noted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
