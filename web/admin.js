@@ -470,7 +470,7 @@ export class AdminView {
 					el('td', {}, String(c.epoch)),
 					el('td', {}, last > 0 ? ago(last) : 'nothing yet'),
 					el('td', {}, okMark(ok, 'no signed key for this epoch')),
-					el('td', {}, this.cameraRemoveControl(org, c)));
+					el('td', {}, el('div', { class: 'adm-cam-actions' }, this.cameraRecordControl(org, c), this.cameraRemoveControl(org, c))));
 			});
 			const note = el('p', { id: 'adm-cam-note', class: 'status', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
 			if (this.cameraNote) {
@@ -998,9 +998,9 @@ export class AdminView {
 		const gw = el('select', { id: 'adm-cam-gw' }, gws.map((g) => el('option', { value: g.id }, `${g.id.slice(0, 8)}… (${siteName.get(g.site) || 'site ' + g.site.slice(0, 6)})`)));
 		const url = el('input', { id: 'adm-cam-url', type: 'url', placeholder: 'rtsp://user:password@camera/stream', required: true, spellcheck: 'false', autocomplete: 'off' });
 		const url1 = el('input', { id: 'adm-cam-url1', type: 'url', placeholder: 'substream (optional)', spellcheck: 'false', autocomplete: 'off' });
-		const rec = el('select', { id: 'adm-cam-rec', title: 'What the gateway records' },
+		const rec = el('select', { id: 'adm-cam-rec', title: 'On motion only: from 5 s before to 10 s after each motion event' },
 			el('option', { value: 'continuous' }, 'Record continuously'),
-			el('option', { value: 'motion' }, 'Record on motion only (5 s before, 10 s after each event)'));
+			el('option', { value: 'motion' }, 'Record on motion only'));
 		const go = el('button', { type: 'submit', id: 'adm-cam-go' }, 'Add camera');
 		const msg = el('p', { id: 'adm-cam-msg', class: 'status', role: 'status', 'aria-live': 'polite' });
 		const form = el('form', { class: 'adm-form adm-camform', onsubmit: (ev) => {
@@ -1095,6 +1095,86 @@ export class AdminView {
 		} finally {
 			if (epoch !== null)
 				epoch.sk.fill(0);
+			forgetSigner(signer);
+		}
+	}
+
+	// A camera's recording mode, as `vigil camera set --record`: read from its gateway's
+	// signed configuration (the admin copy) when opened, written as the next configuration.
+	cameraRecordControl(org, c) {
+		const name = c.name || shortId(c.id);
+		const box = el('div', { class: 'adm-cam-rec' });
+		const msg = el('span', { class: 'status adm-cam-rec-msg', role: 'status' });
+		const go = el('button', { type: 'button', class: 'ghost adm-cam-rec-open', 'aria-label': `Recording mode of ${name}` }, 'Recording');
+		go.addEventListener('click', () => this.cameraRecordOpen(org, c, name, box, go, msg));
+		box.append(go, msg);
+		return box;
+	}
+
+	// The camera's entry of its gateway's configuration, and that configuration.
+	async cameraEntry(na, org, signer, c) {
+		const { doc, seq } = await this.readGwConfig(na, org, signer, c.gateway);
+		const entry = doc.cameras.find((x) => x.id === c.id);
+		if (!entry)
+			throw new Error('the gateway the server names does not record this camera in its signed configuration');
+		return { doc, seq, entry };
+	}
+
+	async cameraRecordOpen(org, c, name, box, go, msg) {
+		const na = await sodium();
+		let signer = null;
+		go.disabled = true;
+		try {
+			signer = await this.signer(na);
+			const { entry } = await this.cameraEntry(na, org, signer, c);
+			const r = entry.recording && entry.recording.mode === 'motion' ? entry.recording : null;
+			const sel = el('select', { class: 'adm-cam-rec-mode', 'aria-label': `Recording mode of ${name}` },
+				el('option', { value: 'continuous', selected: r === null }, 'Continuously'),
+				el('option', { value: 'motion', selected: r !== null }, 'On motion only'));
+			const save = el('button', { type: 'button', class: 'adm-cam-rec-save' }, 'Save');
+			save.addEventListener('click', () => this.cameraRecordSave(org, c, name, sel.value, box, save, msg));
+			box.replaceChildren(sel, save, msg);
+			box.dataset.mode = r !== null ? 'motion' : 'continuous';
+			msg.textContent = r !== null
+				? `Records on motion only, from ${r.preroll_s ?? 5} s before to ${r.postroll_s ?? 10} s after each event.`
+				: 'Records continuously.';
+		} catch (e) {
+			msg.textContent = 'Could not read the configuration: ' + (e.message || String(e));
+			msg.classList.add('error');
+			go.disabled = false;
+		} finally {
+			forgetSigner(signer);
+		}
+	}
+
+	async cameraRecordSave(org, c, name, mode, box, save, msg) {
+		const na = await sodium();
+		let signer = null;
+		save.disabled = true;
+		msg.classList.remove('error');
+		try {
+			signer = await this.signer(na);
+			const { doc, seq, entry } = await this.cameraEntry(na, org, signer, c);
+			if (mode === 'motion') {
+				const det = entry.detection || doc.detection;
+				if (det && det.enabled === false)
+					throw new Error('recording on motion only needs motion detection on for this camera');
+				if (!entry.recording || entry.recording.mode !== 'motion')
+					entry.recording = { mode: 'motion', preroll_s: 5, postroll_s: 10 };
+			} else {
+				delete entry.recording;
+			}
+			msg.textContent = 'Signing the gateway\'s configuration…';
+			await this.writeGwConfig(na, org, signer, c.gateway, seq, doc);
+			box.dataset.mode = mode;
+			box.dataset.state = 'saved';
+			msg.textContent = `Saved: "${name}" records ${mode === 'motion' ? 'on motion only (5 s before, 10 s after each event)' : 'continuously'} once its gateway fetches configuration seq ${seq + 1}.`;
+		} catch (e) {
+			box.dataset.state = 'error';
+			msg.textContent = 'Could not save: ' + (e.message || String(e));
+			msg.classList.add('error');
+		} finally {
+			save.disabled = false;
 			forgetSigner(signer);
 		}
 	}

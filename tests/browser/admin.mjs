@@ -529,6 +529,30 @@ try {
 		await openAdmin(page);
 		const c2 = await rowsOf('adm-cameras', 'camera');
 		check('new_camera_listed_with_key', c2.some((x) => x.id === st.id && x.verified === 'true'), JSON.stringify(c2));
+		// Its recording mode: on motion only, read back from the signed configuration, then
+		// continuously again (the shell checks below that the gateway records it).
+		const recRow = `#adm-cameras tr[data-camera="${st.id}"]`;
+		const setRec = async (mode) => {
+			await page.click(`${recRow} .adm-cam-rec-open`);
+			await page.waitForSelector(`${recRow} .adm-cam-rec-mode`, { timeout: 30000 });
+			await page.selectOption(`${recRow} .adm-cam-rec-mode`, mode);
+			await page.click(`${recRow} .adm-cam-rec-save`);
+			await page.waitForSelector(`${recRow} .adm-cam-rec[data-state="saved"], ${recRow} .adm-cam-rec[data-state="error"]`, { timeout: 30000 });
+			return page.$eval(`${recRow} .adm-cam-rec`, (b) => ({ state: b.dataset.state, mode: b.dataset.mode, msg: b.textContent }));
+		};
+		const seqOf = async () => page.evaluate(async ([o, g]) => (await (await fetch(`/api/v1/orgs/${o}/gateways/${g}/config`, { credentials: 'same-origin' })).json()).seq, [org, newGateway]);
+		const seqA = await seqOf();
+		const r1 = await setRec('motion');
+		await shot(page, 'camera-recording-mode', '#adm-cameras');
+		await openAdmin(page);
+		await page.click(`${recRow} .adm-cam-rec-open`);
+		await page.waitForSelector(`${recRow} .adm-cam-rec-mode`, { timeout: 30000 });
+		const readBack = await page.$eval(`${recRow} .adm-cam-rec`, (b) => ({ mode: b.dataset.mode, sel: b.querySelector('select').value, msg: b.textContent }));
+		check('camera_recording_set_motion', r1.state === 'saved' && readBack.mode === 'motion' && readBack.sel === 'motion' &&
+			/5 s before to 10 s after/.test(readBack.msg) && await seqOf() === seqA + 1, JSON.stringify({ r1, readBack }));
+		await openAdmin(page);
+		const r2 = await setRec('continuous');
+		check('camera_recording_set_continuous', r2.state === 'saved' && r2.mode === 'continuous' && await seqOf() === seqA + 2, JSON.stringify(r2));
 		const keysDoc = await page.evaluate(async (o) => (await fetch(`/api/v1/orgs/${o}/keys`, { credentials: 'same-origin' })).json(), org);
 		check('owner_granted_new_camera', Array.isArray(keysDoc.grants) && keysDoc.grants.length === srvGrants + 1, `${keysDoc.grants && keysDoc.grants.length} vs ${srvGrants}`);
 		if (STATE)
