@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "common/buf.h"
 #include "common/util.h"
@@ -115,8 +116,11 @@ void recgate_hold_free(struct recgate_hold *h)
 	free(h);
 }
 
+/* Held frames are plaintext video: wiped when they go, not only when the hold is freed. */
 void recgate_hold_clear(struct recgate_hold *h)
 {
+	if (h->b.len > 0)
+		sodium_memzero(h->b.data, h->b.len);
 	buf_reset(&h->b);
 	h->frames = 0;
 }
@@ -155,6 +159,8 @@ static void drop_first_gop(struct recgate_hold *h)
 	size_t n, off = second_gop(h, &n);
 
 	buf_consume(&h->b, off);
+	/* What the move left behind the new end is the tail of the held frames. */
+	sodium_memzero(h->b.data + h->b.len, off);
 	h->frames -= n;
 }
 
