@@ -356,7 +356,7 @@ recording_args(const struct orgargs *a, json_t **out)
 		if (s == NULL)
 			continue;
 		v[i] = strtol(s, &end, 10);
-		if (*s == '\0' || *end != '\0' || v[i] < 0 || v[i] > max[i]) {
+		if (*s < '0' || *s > '9' || *end != '\0' || v[i] > max[i]) {
 			fprintf(stderr, "vigil: --%s must be a number of seconds from 0 to %ld\n",
 			    names[i], max[i]);
 			return -1;

@@ -132,6 +132,9 @@ check_refused camera_add_bad_record "record is continuous or motion" camera add 
 check_refused camera_add_bad_preroll "preroll must be a number of seconds from 0 to 30" camera add \
 	--org "$ORG" --name yard --gateway "$GWID" --url rtsp://127.0.0.1:8554/yard --record motion \
 	--preroll 31 "${A[@]}"
+check_refused camera_add_signed_preroll "preroll must be a number of seconds" camera add \
+	--org "$ORG" --name yard --gateway "$GWID" --url rtsp://127.0.0.1:8554/yard --record motion \
+	--preroll +4 "${A[@]}"
 run camera add --org "$ORG" --name yard --gateway "$GWID" --url rtsp://127.0.0.1:8554/yard \
 	--record motion --preroll 4 "${A[@]}"
 CAM2=$(sed -n 's/^camera=\([0-9a-f]\{32\}\).*/\1/p' "$T/out")
