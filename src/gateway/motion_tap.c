@@ -160,9 +160,13 @@ static void tap_report(void *ctx, const struct motion_report *r)
 	if (r->change == MOTION_START) {
 		atomic_store(&t->cam->open_start, r->ev.start_us);
 	} else {
+		long long mine = r->ev.start_us;
+
 		atomic_store(&t->cam->last_start, r->ev.start_us);
 		atomic_store(&t->cam->last_end, r->ev.end_us);
-		atomic_store(&t->cam->open_start, 0);
+		/* Only this event's start: while the analysed stream changes, the tap that
+		 * takes over may already have opened one of its own. */
+		atomic_compare_exchange_strong(&t->cam->open_start, &mine, 0);
 	}
 	hex_encode(t->cam->id, CAMERA_ID_LEN, camh);
 	hex_encode(t->meta.id, EVENT_ID_BYTES, idh);
