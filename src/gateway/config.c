@@ -232,11 +232,6 @@ static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *
 			return -1;
 		}
 	}
-	/* Recording on motion only with detection off would record nothing, ever. */
-	if (cam->recording.motion_only && cam->has_detection && !cam->detection.enabled) {
-		errf(err, errlen, "%srecording.mode: \"motion\" needs detection enabled", w);
-		return -1;
-	}
 	/* Unknown fields last, so that a missing or wrong known field is named first. */
 	return only_keys(jc, keys, where, err, errlen);
 }
@@ -348,7 +343,7 @@ int config_parse_opts(const void *p, size_t n, unsigned opts, struct config **ou
 			}
 		}
 	}
-	if (only_keys(root, keys, "", err, errlen) != 0)
+	if (only_keys(root, keys, "", err, errlen) != 0 || config_check_recording(c, err, errlen) != 0)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -358,6 +353,19 @@ out:
 	config_free(c);
 	json_decref(root);
 	return ret;
+}
+
+int config_check_recording(const struct config *c, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncameras; i++) {
+		if (c->cameras[i].recording.motion_only && !c->cameras[i].detection.enabled) {
+			errf(err, errlen, "cameras[%zu].recording.mode: \"motion\" needs detection enabled", i);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int config_load(const char *path, struct config **out, char *err, size_t errlen)

@@ -64,5 +64,9 @@ int config_parse_opts(const void *p, size_t n, unsigned opts, struct config **ou
 int config_load_opts(const char *path, unsigned opts, struct config **out, char *err,
     size_t errlen);
 void config_free(struct config *c);
+/* Recording on motion only with detection off would record nothing, ever: 0 when no camera
+ * asks for it, else -1 naming the camera in err. config_parse checks it; sigconfig again
+ * once the signed configuration's top-level detection default is applied. */
+int config_check_recording(const struct config *c, char *err, size_t errlen);
 
 #endif

@@ -63,8 +63,8 @@ static struct cam_entry *cam_get(const uint8_t id[CAMERA_ID_LEN])
 		atomic_init(&c->last_start, 0);
 		atomic_init(&c->last_end, 0);
 		atomic_init(&c->analysed_us, 0);
-		atomic_init(&c->delay_us, (long long)c->params.min_duration_ms * 1000);
 		motion_params_default(&c->params);
+		atomic_init(&c->delay_us, (long long)c->params.min_duration_ms * 1000);
 		c->next = g_cams;
 		g_cams = c;
 	}

@@ -254,21 +254,6 @@ static void detection_defaults(struct config *c, const struct sigconfig_settings
 	}
 }
 
-/* A camera that records on motion only must detect it, after the top-level default
- * applied (config_parse checks the cameras' own objects). 0 or -1. */
-static int motion_without_detection(const struct config *c, char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; i < c->ncameras; i++) {
-		if (c->cameras[i].recording.motion_only && !c->cameras[i].detection.enabled) {
-			errf(err, errlen, "cameras[%zu].recording.mode: \"motion\" needs detection enabled", i);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Turn the opened body into a struct config through config_parse, so that a signed
  * configuration is validated exactly like a local one. */
 static int body_to_config(const uint8_t *plain, size_t len, const struct config *local,
@@ -312,7 +297,7 @@ static int body_to_config(const uint8_t *plain, size_t len, const struct config 
 	if (config_parse(text, tlen, out, err, errlen) != 0)
 		goto out;
 	detection_defaults(*out, st);
-	if (motion_without_detection(*out, err, errlen) != 0) {
+	if (config_check_recording(*out, err, errlen) != 0) {
 		config_free(*out);
 		*out = NULL;
 		goto out;

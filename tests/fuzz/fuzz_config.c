@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct config_camera *k = &c->cameras[i];
 			if (k->recording.preroll_ms > RECGATE_PREROLL_MAX_S * 1000u ||
 			    k->recording.postroll_ms > RECGATE_POSTROLL_MAX_S * 1000u ||
-			    (k->recording.motion_only && k->has_detection && !k->detection.enabled))
+			    (k->recording.motion_only && !k->detection.enabled))
 				__builtin_trap();
 		}
 		config_free(c);
