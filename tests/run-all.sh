@@ -8,7 +8,8 @@
 #   SKIP_FUZZ=1        leave out the fuzz stage
 #   FUZZ_SECONDS=N     per-target libFuzzer time (default: 10, less when there are many)
 #   UNIT_TIMEOUT=120 INTEG_TIMEOUT=600   per-test limits in seconds; a hang fails
-#   INTEG_JOBS=2       integration scripts run at a time (1: one after another, output live);
+#   INTEG_JOBS=2       integration and browser scripts run at a time, in one pool (1: one
+#                      after another, output live);
 #                      a script with the line "# test-runs-alone" in its first 20 lines
 #                      runs with nothing beside it
 # Counting: a unit binary counts cmocka's "[  PASSED  ] N" / "[  FAILED  ] N" lines (a
@@ -123,12 +124,14 @@ stage_unit() {
 	tally unit $p $f
 }
 
-# Integration scripts, longest first (measured durations, plain build) so that the pool
-# of INTEG_JOBS ends evenly; scripts not named here run after these, in name order.
-INTEG_ORDER=(test_motion_eval test_e2e_outages test_ingest_shed test_compromise test_motion
-	test_gw_enroll test_motion_record test_webhook test_e2e_record test_livemux test_slow_viewer test_shares
-	test_authz_matrix test_orgs_cli test_org_retention test_orgs_api test_gw_trust test_ops
-	test_accounts test_server_smoke)
+# Integration and browser scripts, longest first (measured durations, plain build) so
+# that the pool of INTEG_JOBS ends evenly; scripts not named here run after these, in name
+# order. Browser scripts are named browser-NAME (tests/browser/run.sh is browser-run).
+INTEG_ORDER=(test_motion_eval test_e2e_outages test_ingest_shed browser-test_export test_compromise
+	test_motion test_gw_enroll test_motion_record test_webhook browser-test_player test_e2e_record
+	browser-test_admin test_livemux browser-test_revoke browser-run test_slow_viewer test_shares
+	test_authz_matrix test_orgs_cli test_org_retention browser-test_demo test_orgs_api test_gw_trust
+	test_ops test_accounts test_server_smoke)
 
 # True when one of the script's first 20 lines is the tag "# test-runs-alone" (alone, or
 # followed by ": why"): its checks depend on timing under load, so nothing else runs while
@@ -137,9 +140,19 @@ integ_alone() {
 	head -n 20 "$1" | grep -qE '^# test-runs-alone(:.*)?$'
 }
 
-# Counts one finished integration script: integ_done NAME RC SECONDS_TAKEN
+# The log of a pooled script: browser scripts keep their browser-NAME.log.
+integ_log() {
+	case "$1" in
+	browser-*) echo "$ART/$1.log" ;;
+	*) echo "$ART/integration-$1.log" ;;
+	esac
+}
+
+# Counts one finished script: integ_done NAME RC SECONDS_TAKEN. Browser scripts count
+# towards the browser stage, the others towards the integration stage.
 integ_done() {
-	local name=$1 rc=$2 took=$3 log=$ART/integration-$1.log np nf
+	local name=$1 rc=$2 took=$3 log np nf
+	log=$(integ_log "$name")
 	np=$(grep -c '^PASS ' "$log")
 	nf=$(grep -c '^FAIL ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then
@@ -151,8 +164,10 @@ integ_done() {
 	fi
 	echo "-- $name took $took s"
 	[ $((np + nf)) -gt 0 ] || echo "($name reported no checks)"
-	INTEG_P=$((INTEG_P + np))
-	INTEG_F=$((INTEG_F + nf))
+	case "$name" in
+	browser-*) BROWSER_P=$((BROWSER_P + np)); BROWSER_F=$((BROWSER_F + nf)) ;;
+	*) INTEG_P=$((INTEG_P + np)); INTEG_F=$((INTEG_F + nf)) ;;
+	esac
 }
 
 # Waits for one running script of the pool to end, prints its whole log and counts it.
@@ -164,7 +179,7 @@ integ_wait_one() {
 	name=${INTEG_RUNNING[$pid]}
 	unset 'INTEG_RUNNING[$pid]'
 	echo "-- $name"
-	cat "$ART/integration-$name.log"
+	cat "$(integ_log "$name")"
 	integ_done "$name" "$rc" $((SECONDS - INTEG_T0[$name]))
 }
 
@@ -178,29 +193,47 @@ integ_stop() {
 	exit "$1"
 }
 
-# Runs tests/integration/test_*.sh, INTEG_JOBS at a time (default 2). Scripts tagged
-# "# test-runs-alone" run first, one by one with nothing beside them; then the others in
-# INTEG_ORDER. With INTEG_JOBS=1 every script runs on its own and its output shows as it
-# comes; with more, a script's log is printed whole when it ends.
-stage_integration() {
-	local jobs=${INTEG_JOBS:-2} script name log rc t0 alone=() pool=() ordered=()
-	local -A known=() by_itself=()
+# The pooled scripts' name of a script path: test_x for tests/integration/test_x.sh,
+# browser-test_y for tests/browser/test_y.sh.
+integ_name() {
+	case "$1" in
+	tests/browser/*) echo "browser-$(basename "$1" .sh)" ;;
+	*) basename "$1" .sh ;;
+	esac
+}
+
+# Runs the integration scripts (tests/integration/test_*.sh) and the console's browser
+# scripts (tests/browser/run.sh, tests/browser/test_*.sh) of the selected stages in one
+# pool, INTEG_JOBS at a time (default 2): a browser script's chromium works while an
+# integration script waits on real time. Scripts tagged "# test-runs-alone" run first,
+# one by one with nothing beside them; then the others in INTEG_ORDER. With INTEG_JOBS=1
+# every script runs on its own and its output shows as it comes; with more, a script's
+# log is printed whole when it ends. Counts are kept per stage.
+run_pool() {
+	local jobs=${INTEG_JOBS:-2} script name log rc t0 all=() alone=() pool=() ordered=()
+	local -A known=() path=() by_itself=()
 	INTEG_P=0
 	INTEG_F=0
+	BROWSER_P=0
+	BROWSER_F=0
 	declare -gA INTEG_RUNNING=() INTEG_T0=()
 	if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then
 		echo "INTEG_JOBS must be a positive integer, not '$jobs'" >&2
 		jobs=1
 	fi
-	echo "== integration tests (timeout ${INTEG_TIMEOUT}s each, $jobs at a time)"
+	case "$STAGES" in *" integration "*) all+=(tests/integration/test_*.sh) ;; esac
+	case "$STAGES" in *" browser "*) all+=(tests/browser/run.sh tests/browser/test_*.sh) ;; esac
+	echo "== integration and browser tests (timeout ${INTEG_TIMEOUT}s each, $jobs at a time)"
+	for script in "${all[@]}"; do
+		[ -f "$script" ] && path[$(integ_name "$script")]=$script
+	done
 	for name in "${INTEG_ORDER[@]}"; do
 		known[$name]=1
-		[ -f "tests/integration/$name.sh" ] && ordered+=("tests/integration/$name.sh")
+		[ -n "${path[$name]:-}" ] && ordered+=("${path[$name]}")
 	done
-	for script in tests/integration/test_*.sh; do
+	for script in "${all[@]}"; do
 		[ -f "$script" ] || continue
-		name=$(basename "$script" .sh)
-		[ -n "${known[$name]:-}" ] || ordered+=("$script")
+		[ -n "${known[$(integ_name "$script")]:-}" ] || ordered+=("$script")
 	done
 	for script in "${ordered[@]}"; do
 		if [ "$jobs" -gt 1 ] && integ_alone "$script"; then
@@ -210,14 +243,14 @@ stage_integration() {
 			pool+=("$script")
 		fi
 	done
-	[ ${#ordered[@]} -gt 0 ] || echo "(no integration tests)"
+	[ ${#ordered[@]} -gt 0 ] || echo "(no integration or browser tests)"
 	if [ "$jobs" -gt 1 ]; then
 		trap 'integ_stop 130' INT
 		trap 'integ_stop 143' TERM
 	fi
 	for script in "${alone[@]}" "${pool[@]}"; do
-		name=$(basename "$script" .sh)
-		log=$ART/integration-$name.log
+		name=$(integ_name "$script")
+		log=$(integ_log "$name")
 		# timeout runs the script in its own process group and signals the whole group,
 		# so servers the script started die with it even if its trap cannot run.
 		if [ "$jobs" -eq 1 ]; then
@@ -242,36 +275,21 @@ stage_integration() {
 	done
 	while [ ${#INTEG_RUNNING[@]} -gt 0 ]; do integ_wait_one; done
 	trap - INT TERM
-	tally integration "$INTEG_P" "$INTEG_F"
+	case "$STAGES" in *" integration "*) tally integration "$INTEG_P" "$INTEG_F" ;; esac
+	case "$STAGES" in *" browser "*) tally browser "$BROWSER_P" "$BROWSER_F" ;; esac
 }
 
-# The console in Debian's chromium (tests/browser/run.sh and the node tests beside it),
-# counted like integration scripts: PASS/FAIL lines, a nonzero exit without a FAIL is one.
+# The integration stage runs the pool, with the browser scripts in it when that stage is
+# selected too; the browser stage alone runs a pool of browser scripts only.
+stage_integration() {
+	run_pool
+}
+
 stage_browser() {
-	local p=0 f=0 script name log rc np nf t0
-	echo "== browser tests (timeout ${INTEG_TIMEOUT}s each)"
-	for script in tests/browser/run.sh tests/browser/test_*.sh; do
-		[ -f "$script" ] || continue
-		name=browser-$(basename "$script" .sh)
-		log=$ART/$name.log
-		echo "-- $name"
-		t0=$SECONDS
-		timeout -k 10 "$INTEG_TIMEOUT" bash "$script" </dev/null 2>&1 | tee "$log"
-		rc=${PIPESTATUS[0]}
-		np=$(grep -c '^PASS ' "$log")
-		nf=$(grep -c '^FAIL ' "$log")
-		if [ $rc -ne 0 ] && [ "$nf" -eq 0 ]; then
-			nf=1
-			echo "FAIL $name: $(rc_reason $rc) without a FAIL line"
-		fi
-		if [ "$nf" -gt 0 ]; then
-			FAILED_NAMES+=("$name ($nf failed, $(rc_reason $rc)); log: $log")
-		fi
-		echo "-- $name took $((SECONDS - t0)) s"
-		p=$((p + np))
-		f=$((f + nf))
-	done
-	tally browser $p $f
+	case "$STAGES" in
+	*" integration "*) echo "== browser tests: run in the integration stage's pool" ;;
+	*) run_pool ;;
+	esac
 }
 
 stage_fuzz() {
@@ -331,7 +349,11 @@ stage_fuzz() {
 
 for s in banned unit integration browser fuzz; do
 	case "$STAGES" in
-	*" $s "*) "stage_$s" ;;
+	*" $s "*)
+		t0=$SECONDS
+		"stage_$s"
+		echo "== stage $s took $((SECONDS - t0)) s"
+		;;
 	esac
 done
 
