@@ -77,7 +77,7 @@ time_queries(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], int64_t t0, int
 		double a = mono_ms();
 
 		c.rows = 0;
-		r = spans ? index_spans_range(ix, cam, 0, from, from + width, 1 << 30, span_cb, &c) :
+		r = spans ? index_spans_range(ix, cam, 0, SPAN_RECORDED, from, from + width, 1 << 30, span_cb, &c) :
 		    index_links_range(ix, cam, 0, from, from + width, 1 << 30, link_cb, &c);
 		ms[i] = mono_ms() - a;
 		if (r < 0)

@@ -22,6 +22,9 @@ struct index_link {
 	int64_t blob_id;
 	uint64_t offset;
 	uint64_t length;
+	/* A gap's signed reason (enum gap_reason), 0 for a segment. Not stored with the link:
+	 * it decides which spans a gap extends (index_spans_range). */
+	int gap_reason;
 };
 
 /* One camera stream as summarised for the camera list. */
@@ -99,12 +102,17 @@ typedef int (*index_link_fn)(void *ctx, const struct index_link *l);
 int index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     int64_t from, int64_t to, int max, index_link_fn cb, void *ctx);
 
-/* A stream's recorded time as spans: runs of segments with no hole over a second. Spans
- * overlapping [from, to) in time order, at most max; cb returns nonzero to stop. Count of
- * spans passed, or INDEX_E_IO. Reads a handful of rows for a month of footage. */
+/* A stream's time as spans of one kind: runs of segments (or of "no motion" gaps) with no
+ * hole over a second. Spans overlapping [from, to) in time order, at most max; cb returns
+ * nonzero to stop. Count of spans passed, or INDEX_E_IO. Reads a handful of rows for a
+ * month of continuous footage. */
 typedef int (*index_span_fn)(void *ctx, int64_t start_us, int64_t end_us);
+/* What a span stands for: recorded footage, or time the gateway signed as "no motion"
+ * (GAP_MOTION_IDLE gaps of a camera that records on motion only, runs of them merged the
+ * same way). */
+enum span_kind { SPAN_RECORDED = 0, SPAN_PAUSED = 1 };
 int index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
-    int64_t from, int64_t to, int max, index_span_fn cb, void *ctx);
+    int kind, int64_t from, int64_t to, int max, index_span_fn cb, void *ctx);
 
 /* Every camera stream with stored links. Count or INDEX_E_IO. */
 typedef int (*index_stream_fn)(void *ctx, const struct index_stream_summary *s);

@@ -46,6 +46,9 @@ int index_spans_rebuild_locked(struct index *ix);
 /* Convert a spans table of the first schema (hex camera ids) to camera keys; the caller holds
  * the lock and the migration's transaction, and camera_keys is filled. 0 or INDEX_E_IO. */
 int index_spans_migrate_locked(struct index *ix);
+/* Give a spans table from before span kinds its kind column (every row recorded); no-op
+ * when it has one. The caller holds the lock. 0 or INDEX_E_IO. */
+int index_spans_add_kind_locked(struct index *ix);
 /* index_sqlite.c's helpers for the other engine files; the caller holds the lock. Run SQL
  * that returns no rows (0 or INDEX_E_IO, logged); prepare (0 or INDEX_E_IO, *st NULL);
  * step a statement to its end (0, INDEX_E_DUP on a constraint, INDEX_E_IO); decode a hex

@@ -1,5 +1,6 @@
-/* index_spans.c - a stream's recorded time as contiguous spans, kept beside the links so a timeline of a day or a month reads a few rows instead of every segment. */
+/* index_spans.c - a stream's recorded (and "no motion") time as contiguous spans, kept beside the links so a timeline of a day or a month reads a few rows instead of every segment. */
 #include <string.h>
+#include "common/segment.h"
 #include "common/util.h"
 #include "server/index_int.h"
 
@@ -7,14 +8,18 @@
  * One row per run of segments with no hole longer than SPAN_SLACK_US between them.
  * A year of 2-second segments is 15.8 million links per stream but, for a camera that
  * drops out now and then, only hundreds of spans: the console's timeline reads spans, and
- * only the minutes it plays read links. Gap links (signed "camera offline") do not extend
- * a span; holes between spans are what the timeline shows as gaps.
+ * only the minutes it plays read links. Gap links do not extend a recorded span; holes
+ * between spans are what the timeline shows as gaps. The one exception is a camera that
+ * records on motion only: its "no motion" gaps (GAP_MOTION_IDLE) make spans of their own
+ * kind (SPAN_PAUSED), merged by the same rule, so the timeline can tell a still scene
+ * from an outage. Each row carries its kind; spans of different kinds never merge.
  */
 #define SPAN_SLACK_US 1000000LL
 
 const char *const index_spans_schema[] = {
 	("CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, cam INTEGER NOT NULL, "
-	    "stream INTEGER NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL)"),
+	    "stream INTEGER NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, "
+	    "kind INTEGER NOT NULL DEFAULT 0)"),
 	"CREATE INDEX IF NOT EXISTS spans_start ON spans (cam, stream, start_us)",
 	"CREATE INDEX IF NOT EXISTS spans_end ON spans (cam, stream, end_us)",
 };
@@ -24,9 +29,9 @@ const size_t index_spans_schema_len = sizeof(index_spans_schema) / sizeof(index_
 enum { ST_PREV, ST_INSERT, ST_FOLLOW, ST_DELETE, ST_SET_END };
 static const char *const cached_sql[INDEX_SPANS_STMTS] = {
 	[ST_PREV] = "SELECT id, start_us, end_us FROM spans WHERE cam = ? AND stream = ? AND "
-	    "start_us <= ? ORDER BY start_us DESC LIMIT 1",
-	[ST_INSERT] = "INSERT INTO spans (cam, stream, start_us, end_us) VALUES (?, ?, ?, ?)",
-	[ST_FOLLOW] = "SELECT id, end_us FROM spans WHERE cam = ? AND stream = ? AND "
+	    "kind = ? AND start_us <= ? ORDER BY start_us DESC LIMIT 1",
+	[ST_INSERT] = "INSERT INTO spans (cam, stream, kind, start_us, end_us) VALUES (?, ?, ?, ?, ?)",
+	[ST_FOLLOW] = "SELECT id, end_us FROM spans WHERE cam = ? AND stream = ? AND kind = ? AND "
 	    "start_us >= ? AND start_us <= ? AND id <> ? ORDER BY start_us",
 	[ST_DELETE] = "DELETE FROM spans WHERE id = ?",
 	[ST_SET_END] = "UPDATE spans SET end_us = ? WHERE id = ?",
@@ -93,8 +98,8 @@ sdone(struct index *ix, sqlite3_stmt *st)
 /* Absorb every span that starts inside [start, *end + slack] other than keep: extend *end
  * and delete them; then store *end on keep. Statements are cached: reset, never finalized. */
 static int
-merge_following(struct index *ix, int64_t key, const struct index_link *l, int64_t keep,
-    int64_t start, int64_t *end)
+merge_following(struct index *ix, int64_t key, const struct index_link *l, int kind,
+    int64_t keep, int64_t start, int64_t *end)
 {
 	sqlite3_stmt *sel, *del, *upd;
 	int64_t ids[16];
@@ -106,9 +111,10 @@ merge_following(struct index *ix, int64_t key, const struct index_link *l, int64
 		if ((sel = cached(ix, ST_FOLLOW)) == NULL)
 			return INDEX_E_IO;
 		bind_stream(sel, key, l->stream);
-		sqlite3_bind_int64(sel, 3, start);
-		sqlite3_bind_int64(sel, 4, *end + SPAN_SLACK_US);
-		sqlite3_bind_int64(sel, 5, keep);
+		sqlite3_bind_int(sel, 3, kind);
+		sqlite3_bind_int64(sel, 4, start);
+		sqlite3_bind_int64(sel, 5, *end + SPAN_SLACK_US);
+		sqlite3_bind_int64(sel, 6, keep);
 		n = 0;
 		while (n < sizeof(ids) / sizeof(ids[0]) && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
 			int64_t e = sqlite3_column_int64(sel, 1);
@@ -140,15 +146,23 @@ index_spans_add_locked(struct index *ix, int64_t key, const struct index_link *l
 {
 	sqlite3_stmt *st;
 	int64_t id = 0, start = l->start_us, end = l->end_us;
-	int rc;
+	int rc, kind;
 
-	if (l->kind != LINK_SEGMENT || l->end_us < l->start_us)
+	if (l->kind == LINK_SEGMENT)
+		kind = SPAN_RECORDED;
+	else if (l->kind == LINK_GAP && l->gap_reason == GAP_MOTION_IDLE)
+		kind = SPAN_PAUSED;
+	else
 		return 0;
-	/* The span starting last at or before this link: extend it when the link touches it. */
+	if (l->end_us < l->start_us)
+		return 0;
+	/* The span of this kind starting last at or before this link: extend it when the link
+	 * touches it. */
 	if ((st = cached(ix, ST_PREV)) == NULL)
 		return INDEX_E_IO;
 	bind_stream(st, key, l->stream);
-	sqlite3_bind_int64(st, 3, l->start_us);
+	sqlite3_bind_int(st, 3, kind);
+	sqlite3_bind_int64(st, 4, l->start_us);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 2) + SPAN_SLACK_US >= l->start_us) {
 		id = sqlite3_column_int64(st, 0);
@@ -163,68 +177,92 @@ index_spans_add_locked(struct index *ix, int64_t key, const struct index_link *l
 		if ((st = cached(ix, ST_INSERT)) == NULL)
 			return INDEX_E_IO;
 		bind_stream(st, key, l->stream);
-		sqlite3_bind_int64(st, 3, start);
-		sqlite3_bind_int64(st, 4, end);
+		sqlite3_bind_int(st, 3, kind);
+		sqlite3_bind_int64(st, 4, start);
+		sqlite3_bind_int64(st, 5, end);
 		if (sdone(ix, st) != 0)
 			return INDEX_E_IO;
 		id = sqlite3_last_insert_rowid(ix->db);
 	}
-	return merge_following(ix, key, l, id, start, &end);
+	return merge_following(ix, key, l, kind, id, start, &end);
+}
+
+/* Trim one stream's spans of one kind to its oldest link that still counts for them (m;
+ * none: every span of the kind goes). oldest is stepped here. */
+static int
+trim_kind(struct index *ix, sqlite3_stmt *oldest, sqlite3_stmt *drop_all, sqlite3_stmt *drop,
+    sqlite3_stmt *cut, sqlite3_value *cam, int stream, int kind)
+{
+	int64_t m;
+	int rc;
+
+	sqlite3_reset(oldest);
+	sqlite3_bind_value(oldest, 1, cam);
+	sqlite3_bind_int(oldest, 2, stream);
+	rc = sqlite3_step(oldest);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(drop_all);
+		sqlite3_bind_value(drop_all, 1, cam);
+		sqlite3_bind_int(drop_all, 2, stream);
+		sqlite3_bind_int(drop_all, 3, kind);
+		return sdone(ix, drop_all);
+	}
+	if (rc != SQLITE_ROW)
+		return INDEX_E_IO;
+	m = sqlite3_column_int64(oldest, 0);
+	sqlite3_reset(drop);
+	sqlite3_bind_value(drop, 1, cam);
+	sqlite3_bind_int(drop, 2, stream);
+	sqlite3_bind_int(drop, 3, kind);
+	sqlite3_bind_int64(drop, 4, m);
+	sqlite3_reset(cut);
+	sqlite3_bind_int64(cut, 1, m);
+	sqlite3_bind_value(cut, 2, cam);
+	sqlite3_bind_int(cut, 3, stream);
+	sqlite3_bind_int(cut, 4, kind);
+	sqlite3_bind_int64(cut, 5, m);
+	if (sdone(ix, drop) != 0 || sdone(ix, cut) != 0)
+		return INDEX_E_IO;
+	return 0;
 }
 
 int
 index_spans_trim_locked(struct index *ix)
 {
-	sqlite3_stmt *streams = NULL, *oldest = NULL, *drop_all = NULL, *drop = NULL, *cut = NULL;
+	sqlite3_stmt *streams = NULL, *oldest_seg = NULL, *oldest_link = NULL, *drop_all = NULL,
+	    *drop = NULL, *cut = NULL;
 	int r, rc;
 
+	/* Recorded spans follow the oldest segment; "no motion" spans the oldest link of any
+	 * kind (their own gap links carry no reason in the index, and a gap older than every
+	 * remaining link is gone). */
 	if ((r = sprep(ix, &streams, "SELECT DISTINCT cam, stream FROM spans")) != 0 ||
-	    (r = sprep(ix, &oldest, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
+	    (r = sprep(ix, &oldest_seg, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
 	    "AND kind = 0 ORDER BY end_us LIMIT 1")) != 0 ||
-	    (r = sprep(ix, &drop_all, "DELETE FROM spans WHERE cam = ? AND stream = ?")) != 0 ||
-	    (r = sprep(ix, &drop, "DELETE FROM spans WHERE cam = ? AND stream = ? AND "
+	    (r = sprep(ix, &oldest_link, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
+	    "ORDER BY seq LIMIT 1")) != 0 ||
+	    (r = sprep(ix, &drop_all, "DELETE FROM spans WHERE cam = ? AND stream = ? AND "
+	    "kind = ?")) != 0 ||
+	    (r = sprep(ix, &drop, "DELETE FROM spans WHERE cam = ? AND stream = ? AND kind = ? AND "
 	    "end_us <= ?")) != 0 ||
 	    (r = sprep(ix, &cut, "UPDATE spans SET start_us = ? WHERE cam = ? AND stream = ? "
-	    "AND start_us < ?")) != 0)
+	    "AND kind = ? AND start_us < ?")) != 0)
 		goto out;
 	while ((rc = sqlite3_step(streams)) == SQLITE_ROW) {
 		sqlite3_value *cam = sqlite3_column_value(streams, 0);
 		int stream = sqlite3_column_int(streams, 1);
 
-		sqlite3_reset(oldest);
-		sqlite3_bind_value(oldest, 1, cam);
-		sqlite3_bind_int(oldest, 2, stream);
-		rc = sqlite3_step(oldest);
-		if (rc == SQLITE_DONE) {
-			sqlite3_reset(drop_all);
-			sqlite3_bind_value(drop_all, 1, cam);
-			sqlite3_bind_int(drop_all, 2, stream);
-			if ((r = sdone(ix, drop_all)) != 0)
-				goto out;
-			continue;
-		}
-		if (rc != SQLITE_ROW) {
-			r = INDEX_E_IO;
-			goto out;
-		}
-		int64_t m = sqlite3_column_int64(oldest, 0);
-
-		sqlite3_reset(drop);
-		sqlite3_bind_value(drop, 1, cam);
-		sqlite3_bind_int(drop, 2, stream);
-		sqlite3_bind_int64(drop, 3, m);
-		sqlite3_reset(cut);
-		sqlite3_bind_int64(cut, 1, m);
-		sqlite3_bind_value(cut, 2, cam);
-		sqlite3_bind_int(cut, 3, stream);
-		sqlite3_bind_int64(cut, 4, m);
-		if ((r = sdone(ix, drop)) != 0 || (r = sdone(ix, cut)) != 0)
+		if ((r = trim_kind(ix, oldest_seg, drop_all, drop, cut, cam, stream,
+		    SPAN_RECORDED)) != 0 ||
+		    (r = trim_kind(ix, oldest_link, drop_all, drop, cut, cam, stream,
+		    SPAN_PAUSED)) != 0)
 			goto out;
 	}
 	r = rc == SQLITE_DONE ? 0 : INDEX_E_IO;
 out:
 	sqlite3_finalize(streams);
-	sqlite3_finalize(oldest);
+	sqlite3_finalize(oldest_seg);
+	sqlite3_finalize(oldest_link);
 	sqlite3_finalize(drop_all);
 	sqlite3_finalize(drop);
 	sqlite3_finalize(cut);
@@ -279,7 +317,7 @@ out:
 
 int
 index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
-    int64_t from, int64_t to, int max, index_span_fn cb, void *ctx)
+    int kind, int64_t from, int64_t to, int max, index_span_fn cb, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t key;
@@ -289,12 +327,13 @@ index_spans_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t st
 	if ((r = index_camera_key_locked(ix, cam, 0, &key)) <= 0)
 		goto out;
 	if ((r = sprep(ix, &st, "SELECT start_us, end_us FROM spans WHERE cam = ? AND "
-	    "stream = ? AND end_us > ? AND start_us < ? ORDER BY start_us LIMIT ?")) != 0)
+	    "stream = ? AND kind = ? AND end_us > ? AND start_us < ? ORDER BY start_us LIMIT ?")) != 0)
 		goto out;
 	bind_stream(st, key, stream);
-	sqlite3_bind_int64(st, 3, from);
-	sqlite3_bind_int64(st, 4, to);
-	sqlite3_bind_int(st, 5, max);
+	sqlite3_bind_int(st, 3, kind);
+	sqlite3_bind_int64(st, 4, from);
+	sqlite3_bind_int64(st, 5, to);
+	sqlite3_bind_int(st, 6, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)) != 0) {
@@ -335,5 +374,24 @@ index_spans_migrate_locked(struct index *ix)
 			log_err("index", "op=spans_migrate err=\"%s\"", sqlite3_errmsg(ix->db));
 			return INDEX_E_IO;
 		}
+	return 0;
+}
+
+int
+index_spans_add_kind_locked(struct index *ix)
+{
+	sqlite3_stmt *st = NULL;
+	int has;
+
+	has = sqlite3_prepare_v2(ix->db, "SELECT kind FROM spans", -1, &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	if (has)
+		return 0;
+	log_info("index", "op=migrate to=span_kinds");
+	if (sqlite3_exec(ix->db, "ALTER TABLE spans ADD COLUMN kind INTEGER NOT NULL DEFAULT 0",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("index", "op=spans_migrate err=\"%s\"", sqlite3_errmsg(ix->db));
+		return INDEX_E_IO;
+	}
 	return 0;
 }

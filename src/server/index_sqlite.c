@@ -207,7 +207,7 @@ index_open(struct index **ixp, const char *path)
 	for (i = 0; i < index_spans_schema_len; i++)
 		if (exec_sql(ix->db, index_spans_schema[i]) != 0)
 			goto out;
-	if (index_spans_rebuild_locked(ix) != 0)
+	if (index_spans_add_kind_locked(ix) != 0 || index_spans_rebuild_locked(ix) != 0)
 		goto out;
 	*ixp = ix;
 	ix = NULL;

@@ -206,6 +206,7 @@ link_end(struct ingest *in, const struct record *rec, const struct link_event *e
 	l.seq = ev->seq;
 	l.last_seq = ev->last_seq;
 	l.kind = ev->is_gap ? LINK_GAP : LINK_SEGMENT;
+	l.gap_reason = ev->is_gap ? ev->gap_reason : 0;
 	l.start_us = ev->start_us;
 	l.end_us = ev->end_us;
 	l.blob_id = store_blob_id(in->blob);

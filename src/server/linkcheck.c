@@ -55,6 +55,7 @@ check_gap(struct linkcheck *lc, const struct record *rec, struct link_event *ev)
 	ev->start_us = g.from_us;
 	ev->end_us = g.to_us;
 	ev->is_gap = 1;
+	ev->gap_reason = g.reason;
 	return LC_GAP;
 }
 

@@ -42,6 +42,7 @@ struct link_event {
 	int64_t start_us;
 	int64_t end_us;
 	int is_gap;
+	uint16_t gap_reason; /* a gap's signed reason (enum gap_reason) */
 };
 
 /* Start checking records uploaded by the gateway gw. */

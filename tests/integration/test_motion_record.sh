@@ -105,6 +105,29 @@ wall=$(((stop_us - gw_start_us) / 1000))
 [ "$rec" -gt 0 ] && [ $((rec * 100 / wall)) -le 85 ] && pass "footage-below-wall-time (${rec} of ${wall} ms)" ||
 	fail footage-below-wall-time "recorded ${rec} ms of ${wall} ms"
 
+# The timeline tells the pauses from outages: "no motion" spans (the signed idle gaps)
+# fill the time between recordings and never overlap them; at a coarse resolution each
+# kind is one span.
+tl=$(curl -s -m 10 -H "$ADM" "$SERVER_URL/api/v1/cameras/$cam/streams/0/timeline?from=$gw_start_us&to=$stop_us")
+echo "$tl" | jq -r '(.spans[] | "r \(.[0]) \(.[1])"), (.paused[] | "p \(.[0]) \(.[1])")' >"$T/tl.txt"
+bad=$(awk -v w=$((stop_us - gw_start_us)) '
+	{ k[NR] = $1; s[NR] = $2; e[NR] = $3; if ($1 == "r") rt += $3 - $2; else pt += $3 - $2
+	  if (first == "" || $2 < first) first = $2; if ($3 > last) last = $3 }
+	END { for (i = 1; i <= NR; i++) for (j = 1; j <= NR; j++)
+		if (k[i] == "r" && k[j] == "p") { lo = s[i] > s[j] ? s[i] : s[j]; hi = e[i] < e[j] ? e[i] : e[j]
+			if (hi > lo) ov += hi - lo }
+	  if (pt == 0) print "no paused span"
+	  else if (ov > 500000) printf "paused and recorded overlap by %d us; ", ov
+	  else if (rt + pt < 0.9 * (last - first)) printf "recorded %d + paused %d us of %d us; ", rt, pt, last - first
+	  else printf "ok %d %d %d", rt, pt, NR }' "$T/tl.txt")
+coarse=$(curl -s -m 10 -H "$ADM" "$SERVER_URL/api/v1/cameras/$cam/streams/0/timeline?from=$gw_start_us&to=$stop_us&res=100000000" |
+	jq -r '"\(.spans | length) \(.paused | length)"')
+if [ "${bad%% *}" = ok ] && [ "$coarse" = "1 1" ]; then
+	pass "timeline-shows-pauses (recorded, paused us, spans: ${bad#ok }; coarse: $coarse)"
+else
+	fail timeline-shows-pauses "$bad; coarse $coarse; $(head -c 600 "$T/tl.txt")"
+fi
+
 # The chain verifies across the pauses; the export names the gaps and the signed pauses,
 # and the clip decodes.
 from=$(date -u -d "@$((gw_start_us / 1000000 + 2))" +%Y-%m-%dT%H:%M:%SZ)

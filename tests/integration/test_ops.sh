@@ -72,6 +72,16 @@ clip=$(curl -fsS -H "$AUTH" "$URL/api/v1/cameras/$cam/streams/0/timeline?from=$(
 	fail timeline_clipped "$clip"
 [ "$(code -H "$AUTH" "$URL/api/v1/cameras/$cam/streams/0/timeline")" = 400 ] &&
 	pass timeline_needs_window || fail timeline_needs_window "no 400 without from/to"
+# A continuous camera has no "no motion" span; res must be a number of microseconds.
+[ "$(echo "$tl" | jq '.paused | length')" = 0 ] && pass timeline_no_pauses ||
+	fail timeline_no_pauses "$tl"
+bad=
+for r in -1 abc 86400000001 ''; do
+	c=$(code -H "$AUTH" "$URL/api/v1/cameras/$cam/streams/0/timeline?from=1&to=2&res=$r")
+	[ "$c" = 400 ] || bad="$bad res='$r':$c"
+done
+c=$(code -H "$AUTH" "$URL/api/v1/cameras/$cam/streams/0/timeline?from=1&to=2&res=1000000")
+[ -z "$bad" ] && [ "$c" = 200 ] && pass timeline_res_checked || fail timeline_res_checked "$bad ok:$c"
 [ "$(code "$URL/api/v1/cameras/$cam/streams/0/timeline?from=1&to=2")" = 401 ] &&
 	pass timeline_needs_auth || fail timeline_needs_auth "anonymous timeline answered"
 stop_bg srv

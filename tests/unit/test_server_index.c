@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
+#include "common/segment.h"
 #include "server/index.h"
 
 struct fx {
@@ -373,7 +374,7 @@ spans_all(struct index *ix)
 	struct spans sp;
 
 	memset(&sp, 0, sizeof(sp));
-	assert_true(index_spans_range(ix, cam, 0, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
+	assert_true(index_spans_range(ix, cam, 0, SPAN_RECORDED, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
 	return sp;
 }
 
@@ -418,7 +419,7 @@ test_spans(void **state)
 	assert_int_equal(sp.s[1][1], 24 * S);
 	/* Only the span overlapping [21,30) s. */
 	memset(&sp, 0, sizeof(sp));
-	assert_int_equal(index_spans_range(f->ix, cam, 0, 21 * S, 30 * S, 10, span_cb, &sp), 1);
+	assert_int_equal(index_spans_range(f->ix, cam, 0, SPAN_RECORDED, 21 * S, 30 * S, 10, span_cb, &sp), 1);
 	assert_int_equal(sp.s[0][0], 20 * S);
 	/* Backfill [10,20) s as segments (a hole recorded later): one span [0,24) s. */
 	for (i = 0; i < 5; i++) {
@@ -455,6 +456,110 @@ test_spans(void **state)
 	/* Everything expired: no span left. */
 	assert_int_equal(index_expire(f->ix, 1000 * S, 20, 0, &del), 0);
 	assert_int_equal(spans_all(f->ix).n, 0);
+}
+
+static struct spans
+spans_kind(struct index *ix, int kind)
+{
+	struct spans sp;
+
+	memset(&sp, 0, sizeof(sp));
+	assert_true(index_spans_range(ix, cam, 0, kind, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
+	return sp;
+}
+
+/* "No motion" spans: a camera recording on motion only signs GAP_MOTION_IDLE gaps while it
+ * pauses; runs of them are spans of their own kind, which never merge with recorded ones;
+ * other gaps (camera offline) make none; retention trims them to the oldest remaining link;
+ * an index whose spans table predates kinds gains the column, its rows recorded. */
+static void
+test_paused_spans(void **state)
+{
+	struct fx *f = *state;
+	struct index_link l;
+	struct spans sp;
+	sqlite3 *db;
+	int64_t b, del;
+	int i;
+
+	assert_int_equal(index_gateway_add(f->ix, gw1), 1);
+	assert_int_equal(index_camera_claim(f->ix, cam, gw1), 0);
+	assert_int_equal(index_blob_new(f->ix, cam, 0, 1, &b), 0);
+	/* seqs 0-4: segments [0,10) s; 5-6: "no motion" [10,40) and [40,70) s; 7: camera
+	 * offline [70,80) s; 8-12: segments [80,90) s. */
+	for (i = 0; i < 5; i++) {
+		mklink(&l, (uint64_t)i, i * 2 * S, (i + 1) * 2 * S, b, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	mklink(&l, 5, 10 * S, 40 * S, b, 0);
+	l.kind = LINK_GAP;
+	l.gap_reason = GAP_MOTION_IDLE;
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	mklink(&l, 6, 40 * S, 70 * S, b, 0);
+	l.kind = LINK_GAP;
+	l.gap_reason = GAP_MOTION_IDLE;
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	mklink(&l, 7, 70 * S, 80 * S, b, 0);
+	l.kind = LINK_GAP;
+	l.gap_reason = GAP_CAMERA_OFFLINE;
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	for (i = 0; i < 5; i++) {
+		mklink(&l, 8 + (uint64_t)i, (80 + i * 2) * S, (82 + i * 2) * S, b, 10);
+		assert_int_equal(index_link_add(f->ix, &l), 0);
+	}
+	sp = spans_kind(f->ix, SPAN_RECORDED);
+	assert_int_equal(sp.n, 2);
+	assert_int_equal(sp.s[0][1], 10 * S);
+	assert_int_equal(sp.s[1][0], 80 * S);
+	assert_int_equal(sp.s[1][1], 90 * S);
+	sp = spans_kind(f->ix, SPAN_PAUSED);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 10 * S);
+	assert_int_equal(sp.s[0][1], 70 * S);
+	/* Only the paused span overlapping [50,60) s, none in [72,78) s (the outage). */
+	memset(&sp, 0, sizeof(sp));
+	assert_int_equal(index_spans_range(f->ix, cam, 0, SPAN_PAUSED, 50 * S, 60 * S, 10, span_cb,
+	    &sp), 1);
+	assert_int_equal(index_spans_range(f->ix, cam, 0, SPAN_PAUSED, 72 * S, 78 * S, 10, span_cb,
+	    &sp), 0);
+	assert_int_equal(index_spans_range(f->ix, cam, 0, SPAN_RECORDED, 72 * S, 78 * S, 10,
+	    span_cb, &sp), 0);
+	/* Max age 50 s at t = 95 s: links ending before 45 s go (the first segments and the
+	 * first pause); the pause now starts at the oldest remaining link, [40,70) s. */
+	assert_int_equal(index_expire(f->ix, 95 * S, 50, 0, &del), 0);
+	assert_true(del > 0);
+	sp = spans_kind(f->ix, SPAN_RECORDED);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 80 * S);
+	sp = spans_kind(f->ix, SPAN_PAUSED);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 40 * S);
+	assert_int_equal(sp.s[0][1], 70 * S);
+	/* A spans table from before kinds: rows without the column, reopened. */
+	index_close(f->ix);
+	f->ix = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM spans WHERE kind = 1; "
+	    "CREATE TABLE spans_old AS SELECT id, cam, stream, start_us, end_us FROM spans; "
+	    "DROP TABLE spans; ALTER TABLE spans_old RENAME TO spans", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(index_open(&f->ix, f->path), 0);
+	sp = spans_kind(f->ix, SPAN_RECORDED);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 80 * S);
+	assert_int_equal(spans_kind(f->ix, SPAN_PAUSED).n, 0);
+	/* New pauses are recorded again after the migration. */
+	mklink(&l, 13, 90 * S, 120 * S, b, 0);
+	l.kind = LINK_GAP;
+	l.gap_reason = GAP_MOTION_IDLE;
+	assert_int_equal(index_link_add(f->ix, &l), 0);
+	sp = spans_kind(f->ix, SPAN_PAUSED);
+	assert_int_equal(sp.n, 1);
+	assert_int_equal(sp.s[0][0], 90 * S);
+	/* Everything expired: no span of either kind left. */
+	assert_int_equal(index_expire(f->ix, 1000 * S, 20, 0, &del), 0);
+	assert_int_equal(spans_kind(f->ix, SPAN_RECORDED).n, 0);
+	assert_int_equal(spans_kind(f->ix, SPAN_PAUSED).n, 0);
 }
 
 /* An organization's quota over its cameras only: three cameras, two in the set (one with two
@@ -781,6 +886,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paused_spans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphans_sealed_empty_and_refill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cameras_quota, setup, teardown),

@@ -229,7 +229,7 @@ check_index(struct index *ix)
 	assert_int_equal(index_link_exists(ix, cam_a, 0, NLINKS + 2), 0);
 	assert_int_equal(index_link_max_seq(ix, cam_a, 0, &max), 1);
 	assert_int_equal(max, NLINKS + 1);
-	assert_int_equal(index_spans_range(ix, cam_a, 0, 0, INT64_MAX, 100, span_cb, &spans), 2);
+	assert_int_equal(index_spans_range(ix, cam_a, 0, SPAN_RECORDED, 0, INT64_MAX, 100, span_cb, &spans), 2);
 	assert_int_equal(index_streams_list(ix, 10, stream_cb, segs), 2);
 	assert_int_equal(segs[0], NLINKS + 1);
 	assert_int_equal(segs[1], 3);

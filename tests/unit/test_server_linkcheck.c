@@ -115,6 +115,44 @@ test_bad_order(void **state)
 	buf_free(&b);
 }
 
+/* A gap passes its signed reason and times on: the index makes "no motion" spans of
+ * GAP_MOTION_IDLE gaps only. */
+static void
+test_gap_reason(void **state)
+{
+	struct linkcheck lc;
+	struct link_event ev;
+	struct record rec;
+	struct gap g;
+	uint8_t raw[GAP_LEN];
+
+	memset(&g, 0, sizeof(g));
+	g.version = 1;
+	g.stream = 1;
+	g.reason = GAP_MOTION_IDLE;
+	memcpy(g.camera_id, cam, sizeof(cam));
+	g.seq = g.last_seq = 7;
+	g.from_us = 1000;
+	g.to_us = 31000;
+	memcpy(g.gateway_id, pk, sizeof(pk));
+	gap_encode(&g, raw);
+	memset(&rec, 0, sizeof(rec));
+	rec.type = REC_GAP;
+	rec.payload = raw;
+	rec.len = sizeof(raw);
+	linkcheck_init(&lc, pk);
+	assert_int_equal(linkcheck_record(&lc, &rec, &ev), LC_GAP);
+	assert_true(ev.is_gap);
+	assert_int_equal(ev.gap_reason, GAP_MOTION_IDLE);
+	assert_int_equal(ev.stream, 1);
+	assert_int_equal(ev.start_us, 1000);
+	assert_int_equal(ev.end_us, 31000);
+	g.reason = GAP_CAMERA_OFFLINE;
+	gap_encode(&g, raw);
+	assert_int_equal(linkcheck_record(&lc, &rec, &ev), LC_GAP);
+	assert_int_equal(ev.gap_reason, GAP_CAMERA_OFFLINE);
+}
+
 int
 main(void)
 {
@@ -122,6 +160,7 @@ main(void)
 		cmocka_unit_test(test_valid_links),
 		cmocka_unit_test(test_wrong_gateway),
 		cmocka_unit_test(test_bad_order),
+		cmocka_unit_test(test_gap_reason),
 	};
 	if (sodium_init() < 0)
 		return 1;
