@@ -128,8 +128,9 @@ function camPath(cameraId, stream) {
 	return `/api/v1/cameras/${cameraId}/streams/${stream}`;
 }
 const us = (x) => String(Math.max(0, Math.floor(x)));
-export const timeline = (id, s, from, to) =>
-	call('GET', `${camPath(id, s)}/timeline?from=${us(from)}&to=${us(to)}`, undefined, footageHeaders());
+// res: spans closer together than this (µs, a pixel of the caller's timeline) come as one.
+export const timeline = (id, s, from, to, res = 0) =>
+	call('GET', `${camPath(id, s)}/timeline?from=${us(from)}&to=${us(to)}&res=${us(res)}`, undefined, footageHeaders());
 export const segments = (id, s, from, to) =>
 	call('GET', `${camPath(id, s)}/segments?from=${us(from)}&to=${us(to)}`, undefined, footageHeaders());
 export const events = (id, from, to) => {

@@ -10,6 +10,9 @@ const BEHIND_S = 30;        // media kept behind the playhead
 const EDGE_RETRY_MS = 1000; // at the recording edge: how often to look for the next segment
 const LIST_BEFORE_US = 120e6;
 const LIST_AFTER_US = 600e6;
+// A moment this far before the next segment is in a hole (segments of one recording touch;
+// the index joins them within 1 s): the player says it plays from later.
+const SKIP_NOTE_US = 1e6;
 
 // Segment lists fetched ahead (the timeline's window), so a click needs no list request.
 const listCache = new Map(); // "camera:stream" -> links
@@ -242,6 +245,12 @@ export class ArchivePlayer {
 			if (first === undefined) {
 				this.onState('nodata', 'Nothing was recorded from this moment on.');
 				return;
+			}
+			// A moment in a hole (an outage, or a pause of a camera that records on motion
+			// only) plays from the next segment: say so rather than jump without a word.
+			if (first.start_us > wallUs + SKIP_NOTE_US) {
+				this.onSkip(wallUs, first.start_us);
+				wallUs = first.start_us;
 			}
 			this.reader = this.newReader();
 			this.nextSeq = first.seq;

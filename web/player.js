@@ -233,7 +233,8 @@ export class CameraView {
 			this.archive.onSkip = (asked, at) => {
 				if (this.mode !== 'archive')
 					return;
-				this.notice(`Nothing was recorded at ${dateText(asked)} ${clockText(asked, true)}: playing from the next recording, ${dateText(at)} ${clockText(at, true)}.`);
+				const why = this.timeline.pausedAt(asked) ? 'Nothing moved' : 'Nothing was recorded';
+				this.notice(`${why} at ${dateText(asked)} ${clockText(asked, true)}: playing from the next recording, ${dateText(at)} ${clockText(at, true)}.`);
 				$('view-camera').dataset.skippedTo = String(at);
 				this.timeline.setView(at - this.timeline.span / 2, at + this.timeline.span / 2);
 			};
@@ -454,14 +455,21 @@ export class CameraView {
 			return;
 		const cam = this.cam, from = this.timeline.from, to = this.timeline.to;
 		try {
-			const r = await api.timeline(cam.id, this.stream, from, to);
+			// One span per pixel at most: the server merges what is closer than that.
+			const res = Math.floor((to - from) / Math.max(1, $('timeline').clientWidth));
+			const r = await api.timeline(cam.id, this.stream, from, to, res);
 			if (cam !== this.cam)
 				return;
-			const spans = Array.isArray(r.spans) ? r.spans.filter((s) => Array.isArray(s) && s.length === 2
+			const valid = (a) => Array.isArray(a) ? a.filter((s) => Array.isArray(s) && s.length === 2
 				&& Number.isSafeInteger(s[0]) && Number.isSafeInteger(s[1])) : [];
-			this.timeline.setSpans(spans);
+			const spans = valid(r.spans), paused = valid(r.paused);
+			this.timeline.setSpans(spans, paused);
 			$('timeline').dataset.spans = String(spans.length);
-			$('tl-status').textContent = spans.length === 0 ? 'Nothing recorded in this window.' : '';
+			$('timeline').dataset.paused = String(paused.length);
+			$('tl-leg-pause').hidden = paused.length === 0;
+			$('tl-status').textContent = spans.length > 0 ? ''
+				: paused.length > 0 ? 'Nothing moved in this window: this camera records on motion only.'
+					: 'Nothing recorded in this window.';
 		} catch (e) {
 			$('tl-status').textContent = 'Timeline unavailable: ' + e.message;
 		}

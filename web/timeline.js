@@ -1,4 +1,4 @@
-// timeline.js - the player's timeline: recorded spans, the live edge, holes, events, the date, the now marker and the playhead on a canvas, zoomable from a week to a minute; click or drag to pick a moment.
+// timeline.js - the player's timeline: recorded spans, the live edge, "no motion" pauses, holes, events, the date, the now marker and the playhead on a canvas, zoomable from a week to a minute; click or drag to pick a moment.
 
 export const MIN_SPAN_US = 60e6;
 export const MAX_SPAN_US = 7 * 86400e6;
@@ -6,6 +6,9 @@ const STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 
 const HEIGHT = 72;
 // A recording whose last span ended this recently is drawn as still going (being uploaded).
 const EDGE_US = 30e6;
+// A camera recording on motion only signs "no motion" every 30 s while nothing moves
+// (RECGATE_IDLE_TICK_US): a pause whose last sign is this recent is drawn up to now.
+const PAUSE_EDGE_US = 45e6;
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -29,6 +32,7 @@ export class Timeline {
 		this.onAim = onAim || (() => {});
 		this.onView = onView || (() => {});
 		this.spans = [];
+		this.paused = [];
 		this.events = [];
 		this.playhead = null;
 		this.cursor = null;
@@ -87,9 +91,18 @@ export class Timeline {
 			this.setView(us - this.span * 0.5, us + this.span * 0.5);
 	}
 
-	setSpans(spans) {
+	// recorded: [[startUs, endUs]...]; paused: the same for time the gateway signed as "no
+	// motion" (a camera that records on motion only).
+	setSpans(spans, paused = []) {
 		this.spans = spans;
+		this.paused = paused;
 		this.draw();
+	}
+
+	// True when wallUs lies in a "no motion" pause (or its edge up to now).
+	pausedAt(wallUs) {
+		const now = Date.now() * 1000;
+		return this.paused.some(([a, b]) => wallUs >= a && (wallUs < b || (now - b < PAUSE_EDGE_US && wallUs <= now)));
 	}
 
 	setEvents(evs) {
@@ -161,6 +174,16 @@ export class Timeline {
 		g.fillRect(0, 0, w, h);
 		g.fillStyle = '#3a1f24';
 		g.fillRect(0, 18, Math.max(0, Math.min(w, X(now))), 26);
+		// Pauses of a camera that records on motion only: signed "no motion", not an outage.
+		let lastPause = null;
+		g.fillStyle = '#2b3a4a';
+		for (const [a, b] of this.paused) {
+			const x0 = Math.max(0, X(a)), x1 = Math.min(w, X(b));
+			if (x1 > x0)
+				g.fillRect(x0, 18, Math.max(1, x1 - x0), 26);
+			if (lastPause === null || b > lastPause)
+				lastPause = b;
+		}
 		g.fillStyle = '#2f9e5b';
 		let last = null;
 		for (const [a, b] of this.spans) {
@@ -176,6 +199,14 @@ export class Timeline {
 			const x0 = Math.max(0, X(last)), x1 = Math.min(w, X(now));
 			if (x1 > x0) {
 				g.fillStyle = '#1f5f3b';
+				g.fillRect(x0, 18, x1 - x0, 26);
+			}
+		}
+		// The pause goes on: its last sign is recent and nothing was recorded after it.
+		if (lastPause !== null && now > lastPause && now - lastPause < PAUSE_EDGE_US && (last === null || lastPause >= last)) {
+			const x0 = Math.max(0, X(lastPause)), x1 = Math.min(w, X(now));
+			if (x1 > x0) {
+				g.fillStyle = '#2b3a4a';
 				g.fillRect(x0, 18, x1 - x0, 26);
 			}
 		}

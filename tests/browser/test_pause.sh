@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# test_pause.sh - a camera that records on motion only, as a person sees it in chromium: the live tile says the pause is signed, the timeline draws "no motion" apart from outages, a click in a pause says nothing moved there; screenshots go to test-artifacts/browser/.
+# Starts server (with --web), camsim's scripted scene (objects every 20-40 s), a gateway
+# whose camera has {"recording":{"mode":"motion"}} with 1 s pre- and post-roll.
+. "$(dirname "$0")/../lib.sh"
+. "$LIB_ROOT/tests/integration/pipeline.sh"
+
+WEB=$LIB_ROOT/${BUILD}/web
+case "$BUILD" in /*) WEB=$BUILD/web ;; esac
+ART=$LIB_ROOT/test-artifacts/browser
+mkdir -p "$ART"
+SEED=${SEED:-7}
+
+for f in "$BIN/vigil-server" "$BIN/vigil" "$BIN/vigil-gateway" "$BIN/vigil-camsim"; do
+	[ -x "$f" ] || { fail build "$f missing: run make"; finish; }
+done
+[ -f "$WEB/index.html" ] || { fail build "$WEB/index.html missing: run npm ci, then make"; finish; }
+command -v node >/dev/null || { fail node "node not installed"; finish; }
+[ -d "$LIB_ROOT/node_modules/playwright-core" ] || { fail playwright "run npm ci"; finish; }
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/admin.token"
+chmod 600 "$T/admin.token"
+mkdir -p "$T/server"
+start_bg server "$BIN/vigil-server" --listen 127.0.0.1:0 --data "$T/server" \
+	--admin-token-file "$T/admin.token" --insecure-test-auth --web "$WEB" --test-operator-footage
+SERVER_URL=$(wait_ready "$T/server.log" 'READY url=(http://[^ ]+)' 20 "$LAST_PID") ||
+	{ fail server_ready "see $T/server.log"; finish; }
+ADMIN=$(cat "$T/admin.token")
+CODE=$(curl -s -m 10 -X POST -H "Authorization: Bearer $ADMIN" "$SERVER_URL/api/v1/signup-codes" |
+	sed -n 's/.*"code":"\([0-9a-f]*\)".*/\1/p')
+export VIGIL_PASSWORD='Pause-tëst-pässphrase-42'
+"$BIN/vigil" account register --password-list "$LIB_ROOT/data/common-passwords.txt" \
+	--server "$SERVER_URL" --code "$CODE" --username viewer1 --kdf-fast >"$T/reg.out" 2>&1 ||
+	{ fail register "$(tail -n 1 "$T/reg.out")"; finish; }
+
+start_bg camsim "$BIN/vigil-camsim" --scripted "$SEED" --cameras 1 --port 0 --no-flicker
+CAMSIM_PORT=$(wait_ready "$T/camsim.log" 'READY port=([0-9]+)' 20 "$LAST_PID") ||
+	{ fail camsim "no READY line"; finish; }
+mkdir -p "$T/site"
+"$BIN/vigil-gateway" keygen --key "$T/site/gateway.key" >/dev/null &&
+	"$BIN/vigil" provision --data "$T/site" --cameras 1 \
+		--rtsp-base "rtsp://127.0.0.1:$CAMSIM_PORT" --server "$SERVER_URL" \
+		--admin-token-file "$T/admin.token" --gateway-key "$T/site/gateway.key" \
+		--spool "$T/site/spool" >"$T/provision.log" 2>&1 ||
+	{ fail provision "$(tail -n 3 "$T/provision.log")"; finish; }
+jq '.cameras[0].recording = {mode: "motion", preroll_s: 1, postroll_s: 1}' \
+	"$T/site/gateway.json" >"$T/site/gw.tmp" && mv "$T/site/gw.tmp" "$T/site/gateway.json"
+pipe_gateway
+
+VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMIN_FILE=$T/admin.token \
+	VIGIL_ART=$ART NODE_PATH=$LIB_ROOT/node_modules \
+	timeout -k 5 300 node "$LIB_ROOT/tests/browser/pause.mjs" >"$T/browser.out" 2>&1
+rc=$?
+while IFS= read -r line; do
+	case "$line" in
+	"PASS "*) pass "${line#PASS }" ;;
+	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
+	*) echo "  $line" ;;
+	esac
+done <"$T/browser.out"
+[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/browser.out" || fail browser_script "node exited $rc"
+alive "$GATEWAY_PID" && pass gateway_alive || fail gateway_alive "gateway exited"
+finish
