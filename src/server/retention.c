@@ -146,13 +146,6 @@ events_cut_stream(void *ctx, const struct index_stream_summary *s)
  */
 #define RETENTION_EVENTS_PAGE 1024
 
-struct events_cycle {
-	int64_t started_at;     /* mono_us() of the running or last cycle */
-	int phase;              /* 0 idle, 1 footage pages, 2 camera ages */
-	int resuming;           /* the phase has a camera to resume after */
-	uint8_t resume[CAMERA_ID_LEN];
-};
-
 /* Phase 1, one page. Deleted count, or -1. */
 static int64_t
 events_footage_page(struct server *srv, struct events *ev, struct events_cycle *y,
@@ -211,35 +204,35 @@ events_age_step(struct server *srv, struct events *ev, struct events_cycle *y, i
 static void
 events_pass(struct server *srv, int64_t t0, int64_t now)
 {
-	static struct events_cycle y;
+	struct events_cycle *y = &srv->ev_cycle;
 	struct events_cuts c = { 0 };
 	struct events *ev = h_events_store(srv);
 	int64_t deleted = 0, d = 0;
 
 	if (ev == NULL)
 		return;
-	if (y.phase == 0) {
-		if (y.started_at != 0 && mono_us() - y.started_at < RETENTION_EVENTS_EVERY_US)
+	if (y->phase == 0) {
+		if (y->started_at != 0 && mono_us() - y->started_at < RETENTION_EVENTS_EVERY_US)
 			return;
-		y.started_at = mono_us();
-		y.phase = 1;
-		y.resuming = 0;
+		y->started_at = mono_us();
+		y->phase = 1;
+		y->resuming = 0;
 	}
 	do {
-		if (y.phase == 1)
-			d = events_footage_page(srv, ev, &y, &c);
+		if (y->phase == 1)
+			d = events_footage_page(srv, ev, y, &c);
 		else
-			d = events_age_step(srv, ev, &y, now);
+			d = events_age_step(srv, ev, y, now);
 		if (d < 0) {
-			y.phase = 0;
+			y->phase = 0;
 			break;
 		}
 		deleted += d;
-	} while (y.phase != 0 && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
+	} while (y->phase != 0 && mono_us() - t0 < RETENTION_PASS_BUDGET_US);
 	free(c.v);
 	if (deleted > 0)
 		log_info("retention", "op=expire_events events=%lld%s", (long long)deleted,
-		    y.phase != 0 ? " more=next_pass" : "");
+		    y->phase != 0 ? " more=next_pass" : "");
 }
 
 int

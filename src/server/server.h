@@ -3,6 +3,7 @@
 #define VIGIL_SERVER_SERVER_H
 
 #include <stdint.h>
+#include "server/retention.h"
 
 struct index;
 struct store;
@@ -30,6 +31,7 @@ struct server {
 	struct shares *sh;     /* share links (shares.h) */
 	int test_operator_footage; /* tests on loopback: the admin token reads footage routes */
 	char metrics_allow[64]; /* --metrics-allow: a peer address that may read /metrics ("" none) */
+	struct events_cycle ev_cycle; /* retention.c's events expiry, between passes */
 };
 
 #endif
