@@ -125,6 +125,7 @@ struct stream_run {
 struct runs {
 	struct stream_run *v;
 	size_t n, cap;
+	struct recgate_budget *bud;  /* the pre-roll every motion-only stream shares */
 };
 
 static struct stream_run *runs_find(struct runs *rs, const uint8_t *camera_id, uint8_t stream)
@@ -152,6 +153,13 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 		rs->v = v;
 		rs->cap = cap;
 	}
+	if (rs->bud == NULL) {
+		size_t max = recgate_budget_default_bytes();
+
+		if ((rs->bud = recgate_budget_new(max)) == NULL)
+			return -1;
+		log_info("gateway", "event=preroll_budget bytes=%zu", max);
+	}
 	run = &rs->v[rs->n];
 	memset(run, 0, sizeof(*run));
 	memset(&p, 0, sizeof(p));
@@ -164,6 +172,7 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	memcpy(p.epoch_pk, cam->epoch_pk, EPOCH_PK_LEN);
 	p.segment_target_ms = cfg->segment_target_ms;
 	p.mode = cam->recording;
+	p.hold_budget = rs->bud;
 	if (recorder_start(&run->rec, sp, &p) != 0) {
 		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->name,
 		    p.stream);
@@ -298,6 +307,7 @@ static void runs_stop(struct runs *rs)
 	for (i = 0; i < rs->n; i++)
 		uploader_stop(rs->v[i].up);
 	free(rs->v);
+	recgate_budget_free(rs->bud);  /* after every recorder that held from it */
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -318,7 +328,7 @@ static int cmd_run(const char *cfgpath)
 	struct config *cfg = NULL, *next = NULL;
 	struct spool *sp = NULL;
 	struct events_sender *evs = NULL;
-	struct runs rs = { NULL, 0, 0 };
+	struct runs rs = { NULL, 0, 0, NULL };
 	struct cfgfetch *cf = NULL;
 	struct cfgfetch_params fp;
 	struct sigconfig_settings st;

@@ -1,8 +1,10 @@
 /* recgate.c - recording on motion only: the "recording" object, the keep-or-hold decision, and the bounded pre-roll of whole GOPs. */
 #include "gateway/recgate.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "common/buf.h"
@@ -15,7 +17,80 @@ struct recgate_hold {
 	struct buf b;
 	size_t frames;
 	size_t max;
+	struct recgate_budget *bud;  /* shared with the gateway's other holds, or NULL */
+	size_t charged;              /* bytes counted in bud->used: b.len after each change */
 };
+
+/* The bytes every hold of a gateway holds together: each hold gets an equal share, so no
+ * stream can starve another (a first-come pool would leave a stream that just resumed
+ * without room while the others kept theirs). */
+struct recgate_budget {
+	_Atomic size_t used;   /* what the holds hold (reported; bounded through the shares) */
+	_Atomic size_t holds;  /* holds sharing it */
+	size_t max;
+};
+
+/* A buffer this much larger than what it holds is given back when the hold empties, so
+ * a hold's memory follows its bytes (and the budget) rather than its high-water mark. */
+#define HOLD_KEEP_CAP ((size_t)1024 * 1024)
+
+struct recgate_budget *recgate_budget_new(size_t max_bytes)
+{
+	struct recgate_budget *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	atomic_init(&b->used, 0);
+	atomic_init(&b->holds, 0);
+	b->max = max_bytes;
+	return b;
+}
+
+void recgate_budget_free(struct recgate_budget *b)
+{
+	free(b);
+}
+
+size_t recgate_budget_used(const struct recgate_budget *b)
+{
+	return atomic_load(&((struct recgate_budget *)b)->used);
+}
+
+size_t recgate_budget_default_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	size_t n = RECGATE_BUDGET_MAX_BYTES;
+
+	if (pages > 0 && psz > 0 && (size_t)pages / 8 < SIZE_MAX / (size_t)psz &&
+	    (size_t)pages / 8 * (size_t)psz < n)
+		n = (size_t)pages / 8 * (size_t)psz;
+	return n < RECGATE_BUDGET_MIN_BYTES ? RECGATE_BUDGET_MIN_BYTES : n;
+}
+
+/* What this hold may hold: its own bound, or its share of the budget when smaller. The
+ * share shrinks as holds join; a hold above its new share comes down at its next frame. */
+static size_t bound(const struct recgate_hold *h)
+{
+	size_t n, share;
+
+	if (h->bud == NULL)
+		return h->max;
+	n = atomic_load(&h->bud->holds);
+	share = h->bud->max / (n > 0 ? n : 1);
+	return share < h->max ? share : h->max;
+}
+
+/* Keep the budget's count of this hold's bytes equal to them. */
+static void charge_sync(struct recgate_hold *h)
+{
+	if (h->bud == NULL || h->charged == h->b.len)
+		return;
+	if (h->charged > h->b.len)
+		atomic_fetch_sub(&h->bud->used, h->charged - h->b.len);
+	else
+		atomic_fetch_add(&h->bud->used, h->b.len - h->charged);
+	h->charged = h->b.len;
+}
 
 void recgate_mode_default(struct recgate_mode *m)
 {
@@ -96,13 +171,16 @@ int64_t recgate_resume_from(const struct recgate_motion *a, int64_t w)
 	return a->last_start != 0 && a->last_start < w ? a->last_start : w;
 }
 
-struct recgate_hold *recgate_hold_new(size_t max_bytes)
+struct recgate_hold *recgate_hold_new(size_t max_bytes, struct recgate_budget *bud)
 {
 	struct recgate_hold *h = calloc(1, sizeof(*h));
 
 	if (h == NULL)
 		return NULL;
 	h->max = max_bytes;
+	h->bud = bud;
+	if (bud != NULL)
+		atomic_fetch_add(&bud->holds, 1);
 	/* The buffer may hold the bound plus one frame's header while a GOP is dropped. */
 	buf_init(&h->b, max_bytes + HOLD_HDR);
 	return h;
@@ -112,6 +190,9 @@ void recgate_hold_free(struct recgate_hold *h)
 {
 	if (h == NULL)
 		return;
+	recgate_hold_clear(h);
+	if (h->bud != NULL)
+		atomic_fetch_sub(&h->bud->holds, 1);
 	buf_free(&h->b);
 	free(h);
 }
@@ -123,6 +204,13 @@ void recgate_hold_clear(struct recgate_hold *h)
 		sodium_memzero(h->b.data, h->b.len);
 	buf_reset(&h->b);
 	h->frames = 0;
+	charge_sync(h);
+	if (h->b.cap > HOLD_KEEP_CAP) {
+		size_t max = h->b.max;
+
+		buf_free(&h->b);
+		buf_init(&h->b, max);
+	}
 }
 
 static void frame_at(const struct recgate_hold *h, size_t off, struct recgate_frame *f)
@@ -162,26 +250,30 @@ static void drop_first_gop(struct recgate_hold *h)
 	/* What the move left behind the new end is the tail of the held frames. */
 	sodium_memzero(h->b.data + h->b.len, off);
 	h->frames -= n;
+	charge_sync(h);
 }
 
 int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
     const uint8_t *data, size_t len)
 {
 	uint8_t hdr[HOLD_HDR];
+	size_t lim = bound(h);
+	int why = lim < h->max ? RECGATE_HOLD_BUDGET : RECGATE_HOLD_DROPPED;
 
 	if (h->b.len == 0 && !key)
-		return -1;
-	if (len > h->max) {
+		return RECGATE_HOLD_DROPPED;
+	if (len > lim || HOLD_HDR + len > lim) {
 		recgate_hold_clear(h);
-		return -1;
+		return len > h->max ? RECGATE_HOLD_DROPPED : why;
 	}
-	while (h->b.len > 0 && h->b.len + HOLD_HDR + len > h->max) {
+	while (h->b.len > 0 && h->b.len + HOLD_HDR + len > lim) {
 		size_t n;
 		if (second_gop(h, &n) == h->b.len && !key) {
-			/* One GOP, and this frame would take it past the bound: drop it whole,
-			 * and this frame with it (it does not start a GOP). */
+			/* One GOP, and this frame would take it past the bound (or the share of
+			 * the budget): drop it whole, and this frame with it (it does not start
+			 * a GOP). */
 			recgate_hold_clear(h);
-			return -1;
+			return why;
 		}
 		drop_first_gop(h);
 	}
@@ -189,13 +281,13 @@ int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
 	be_put64(hdr + 8, (uint64_t)dts);
 	hdr[16] = key ? 1 : 0;
 	be_put32(hdr + 17, (uint32_t)len);
-	if (buf_put(&h->b, hdr, sizeof(hdr)) != 0)
-		return -1;
-	if (buf_put(&h->b, data, len) != 0) {
-		h->b.len -= HOLD_HDR;
-		return -1;
+	if (buf_put(&h->b, hdr, sizeof(hdr)) != 0 || buf_put(&h->b, data, len) != 0) {
+		/* What of this frame went in is not a frame: wipe it with the rest. */
+		recgate_hold_clear(h);
+		return RECGATE_HOLD_DROPPED;
 	}
 	h->frames++;
+	charge_sync(h);
 	return 0;
 }
 

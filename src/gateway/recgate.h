@@ -62,8 +62,27 @@ int recgate_blind(const struct recgate_motion *a, int64_t w);
  * else the last event's (a post-roll resume), else w (blind). */
 int64_t recgate_resume_from(const struct recgate_motion *a, int64_t w);
 
-/* Frames held while recording pauses: whole GOPs, oldest first, bounded in bytes. */
+/* Frames held while recording pauses: whole GOPs, oldest first, bounded in bytes per
+ * stream and, across all the streams of a gateway, by a shared budget: 48 cameras on
+ * motion only must not hold 2 x 32 MiB each. A stream that needs room drops its own
+ * oldest GOPs (its pre-roll gets shorter); one that finds the budget full holds nothing
+ * until it has room again. */
 struct recgate_hold;
+struct recgate_budget;
+
+/* The default budget: an eighth of the machine's memory, within these bounds. */
+#define RECGATE_BUDGET_MAX_BYTES ((size_t)512 * 1024 * 1024)
+#define RECGATE_BUDGET_MIN_BYTES ((size_t)64 * 1024 * 1024)
+size_t recgate_budget_default_bytes(void);
+/* A budget of max_bytes for holds to share; NULL when out of memory. Free it after every
+ * hold that uses it. */
+struct recgate_budget *recgate_budget_new(size_t max_bytes);
+void recgate_budget_free(struct recgate_budget *b);   /* NULL-safe */
+size_t recgate_budget_used(const struct recgate_budget *b);
+
+/* recgate_hold_add's refusals: the frame was not kept. */
+#define RECGATE_HOLD_DROPPED (-1)  /* no keyframe yet, too large, or its GOP outgrew the bound */
+#define RECGATE_HOLD_BUDGET (-2)   /* the gateway's budget is full */
 struct recgate_frame {
 	int64_t wall;
 	int64_t dts;       /* 90 kHz media time */
@@ -72,14 +91,15 @@ struct recgate_frame {
 	size_t len;
 };
 
-/* NULL when out of memory. max_bytes bounds the frames held (RECGATE_HOLD_MAX_BYTES). */
-struct recgate_hold *recgate_hold_new(size_t max_bytes);
+/* NULL when out of memory. max_bytes bounds the frames held (RECGATE_HOLD_MAX_BYTES);
+ * bud (NULL: none) is the budget shared with the gateway's other holds. */
+struct recgate_hold *recgate_hold_new(size_t max_bytes, struct recgate_budget *bud);
 void recgate_hold_free(struct recgate_hold *h);
 void recgate_hold_clear(struct recgate_hold *h);
 /* Hold a frame (copied). Frames before the first keyframe are dropped, so what is held
- * always starts with one. When the bytes would pass the bound, the oldest GOPs go; a
- * single GOP larger than the bound is dropped whole. 0, or -1 when the frame was not
- * kept (too large, or dropped as above). */
+ * always starts with one. When the bytes would pass the bound or the budget, the oldest
+ * GOPs go; a single GOP that would pass either is dropped whole. 0, or
+ * RECGATE_HOLD_DROPPED / RECGATE_HOLD_BUDGET when the frame was not kept. */
 int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
     const uint8_t *data, size_t len);
 /* Drop the oldest GOPs while the next one starts at or before t: what stays starts at the

@@ -57,6 +57,9 @@ struct recorder {
 	int64_t last_seen;      /* wall time of the last packet */
 	int blind;              /* motion only: detection was blind at the last frame */
 	struct recgate_hold *hold; /* motion only: frames held for the pre-roll */
+	int64_t starved_frames;    /* frames the pre-roll budget refused since one was held */
+	int64_t starved_said;      /* wall time of the last preroll_budget_full log line */
+	int starved_logged;        /* this shortage was logged: log its end too */
 	int64_t start_wall;     /* when the recorder started, until its first connection */
 	int64_t media_next;     /* 90 kHz media time where the next session continues */
 	int64_t media_end_wall; /* wall time matching media_next */
@@ -387,8 +390,9 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 	struct recgate_frame f;
 	struct recgate_motion a;
 	int64_t preroll = (int64_t)r->p.mode.preroll_ms * 1000;
+	int64_t upto;
 	size_t pos = 0;
-	int blind;
+	int blind, hr;
 
 	motion_tap_activity(r->mt, &a);
 	blind = recgate_blind(&a, wall);
@@ -433,21 +437,42 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 	}
 	if (r->idle_since == 0)
 		r->idle_since = wall;
-	if (r->hold == NULL && (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES)) == NULL)
+	if (r->hold == NULL &&
+	    (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, r->p.hold_budget)) == NULL)
 		return 1;
 	/* A frame not held leaves a hole in its GOP: start again at the next keyframe. */
-	if (recgate_hold_add(r->hold, wall, dts, key, frag, flen) != 0)
+	hr = recgate_hold_add(r->hold, wall, dts, key, frag, flen);
+	if (hr != 0)
 		recgate_hold_clear(r->hold);
+	/* The pre-roll is short while the gateway's budget is full: said when it starts (at
+	 * most once a minute) and when a frame is held again. */
+	if (hr == RECGATE_HOLD_BUDGET) {
+		if (r->starved_frames++ == 0 && wall - r->starved_said >= 60000000) {
+			r->starved_said = wall;
+			r->starved_logged = 1;
+			log_warn("recorder", "camera=%s stream=%u event=preroll_budget_full "
+			    "hint=\"the gateway holds its budget of pre-roll for other cameras\"",
+			    r->label, r->p.stream);
+		}
+	} else if (hr == 0 && r->starved_frames > 0) {
+		if (r->starved_logged)
+			log_info("recorder", "camera=%s stream=%u event=preroll_budget_room "
+			    "refused_frames=%lld", r->label, r->p.stream, (long long)r->starved_frames);
+		r->starved_frames = 0;
+		r->starved_logged = 0;
+	}
 	/* An event's start is known up to its minimum duration (and the slack) late. */
 	recgate_hold_trim(r->hold, wall - preroll - RECGATE_DETECT_SLACK_US - a.delay_us);
-	/* The pause so far, up to the oldest frame held (a resume may still record it), as a
-	 * signed gap every RECGATE_IDLE_TICK_US: live viewers see the pause go on, and an
-	 * outage stops the gaps. */
+	/* The pause so far, up to the oldest frame held (a resume may still record it; with
+	 * nothing held, up to this frame, which no resume can record), as a signed gap every
+	 * RECGATE_IDLE_TICK_US: live viewers see the pause go on, and an outage stops the
+	 * gaps. */
 	pos = 0;
-	if (recgate_hold_next(r->hold, &pos, &f) && f.wall - r->idle_since >= RECGATE_IDLE_TICK_US) {
-		if (rec_gap(r, GAP_MOTION_IDLE, r->idle_since, f.wall) != 0)
+	upto = recgate_hold_next(r->hold, &pos, &f) ? f.wall : wall;
+	if (upto - r->idle_since >= RECGATE_IDLE_TICK_US) {
+		if (rec_gap(r, GAP_MOTION_IDLE, r->idle_since, upto) != 0)
 			return -1;
-		r->idle_since = f.wall;
+		r->idle_since = upto;
 	}
 	return 1;
 }

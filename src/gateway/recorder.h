@@ -24,6 +24,8 @@ struct recorder_params {
 	uint8_t epoch_pk[EPOCH_PK_LEN];
 	uint32_t segment_target_ms;
 	struct recgate_mode mode;        /* continuous, or on motion only (recgate.h) */
+	struct recgate_budget *hold_budget; /* the gateway's pre-roll budget (NULL: none);
+	                                     * must outlive the recorder */
 };
 
 struct recorder;

@@ -105,7 +105,7 @@ static void feed(struct recgate_hold *h, int from, int to)
 
 static void test_hold_trim(void **state)
 {
-	struct recgate_hold *h = recgate_hold_new(RECGATE_HOLD_MAX_BYTES);
+	struct recgate_hold *h = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, NULL);
 	struct recgate_frame f;
 	uint8_t x = 1;
 	size_t pos = 0;
@@ -152,7 +152,7 @@ static void test_hold_trim(void **state)
 static void test_hold_bound(void **state)
 {
 	/* Room for a bit more than three 1 s GOPs of 1 KiB frames with their headers. */
-	struct recgate_hold *h = recgate_hold_new(33 * 1024 + 30 * 21);
+	struct recgate_hold *h = recgate_hold_new(33 * 1024 + 30 * 21, NULL);
 	struct recgate_frame f;
 	static uint8_t big[40 * 1024];
 	size_t pos = 0;
@@ -173,7 +173,7 @@ static void test_hold_bound(void **state)
 
 	/* A single GOP that outgrows the bound is dropped whole; frames up to the next
 	 * keyframe are refused (they start no GOP), which starts afresh. */
-	h = recgate_hold_new(5 * 1024 + 21);
+	h = recgate_hold_new(5 * 1024 + 21, NULL);
 	assert_non_null(h);
 	memset(big, 0, sizeof(big));
 	assert_int_equal(recgate_hold_add(h, 0, 0, 1, big, 1024), 0);
@@ -191,6 +191,73 @@ static void test_hold_bound(void **state)
 	recgate_hold_free(h);
 }
 
+/* Holds of one gateway share a budget in equal parts: each drops its own oldest GOPs at
+ * its share, none is starved by another, the budget counts exactly what they hold, and a
+ * share grows back when a hold goes. */
+static void test_hold_budget(void **state)
+{
+	/* Frames of 1 KiB + 21 bytes of header, 1 s GOPs of 10: 10,450 bytes a GOP. */
+	const size_t frame = 1024 + 21, gop = 10 * frame;
+	struct recgate_budget *bud = recgate_budget_new(5 * gop);
+	struct recgate_hold *a, *b, *c;
+	uint8_t data[1024];
+	int i, refused = 0;
+
+	(void)state;
+	assert_non_null(bud);
+	a = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, bud);
+	b = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, bud);
+	assert_non_null(a);
+	assert_non_null(b);
+	memset(data, 7, sizeof(data));
+	/* Two holds: 2.5 GOPs each. Both fill, neither passes its share, the budget counts
+	 * both, and each keeps whole GOPs (two, plus the one growing). */
+	for (i = 0; i < 60; i++) {
+		assert_int_equal(recgate_hold_add(a, i, i, i % 10 == 0, data, sizeof(data)), 0);
+		assert_int_equal(recgate_hold_add(b, i, i, i % 10 == 0, data, sizeof(data)), 0);
+		assert_true(recgate_hold_bytes(a) <= 5 * gop / 2);
+		assert_true(recgate_hold_bytes(b) <= 5 * gop / 2);
+		assert_int_equal(recgate_budget_used(bud), recgate_hold_bytes(a) + recgate_hold_bytes(b));
+	}
+	assert_true(recgate_hold_bytes(a) >= 2 * gop);
+	assert_true(recgate_hold_bytes(b) >= 2 * gop);
+	/* A third hold: shares of 5/3 GOPs. The newcomer holds its GOP from its first
+	 * keyframe on; the others come down at their next frames. Nothing is over the budget
+	 * once each has added one. */
+	c = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, bud);
+	assert_non_null(c);
+	for (i = 60; i < 90; i++) {
+		assert_int_equal(recgate_hold_add(a, i, i, i % 10 == 0, data, sizeof(data)), 0);
+		assert_int_equal(recgate_hold_add(b, i, i, i % 10 == 0, data, sizeof(data)), 0);
+		assert_int_equal(recgate_hold_add(c, i, i, i % 10 == 0, data, sizeof(data)), 0);
+		assert_true(recgate_budget_used(bud) <= 5 * gop);
+		assert_int_equal(recgate_budget_used(bud), recgate_hold_bytes(a) + recgate_hold_bytes(b) +
+		    recgate_hold_bytes(c));
+	}
+	assert_true(recgate_hold_frames(c) > 0);
+	/* A share smaller than a GOP: the GOP is dropped whole when it outgrows it, and that
+	 * refusal names the budget. */
+	recgate_hold_free(c);
+	recgate_hold_free(b);
+	assert_int_equal(recgate_budget_used(bud), recgate_hold_bytes(a));
+	recgate_hold_free(a);
+	assert_int_equal(recgate_budget_used(bud), 0);
+	recgate_budget_free(bud);
+	bud = recgate_budget_new(gop / 2);
+	a = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, bud);
+	for (i = 0; i < 20; i++)
+		if (recgate_hold_add(a, i, i, i % 10 == 0, data, sizeof(data)) == RECGATE_HOLD_BUDGET)
+			refused++;
+	assert_true(refused >= 2);
+	assert_true(recgate_hold_bytes(a) <= gop / 2);
+	recgate_hold_free(a);
+	assert_int_equal(recgate_budget_used(bud), 0);
+	recgate_budget_free(bud);
+	/* The default: an eighth of memory, within its bounds. */
+	assert_true(recgate_budget_default_bytes() >= RECGATE_BUDGET_MIN_BYTES);
+	assert_true(recgate_budget_default_bytes() <= RECGATE_BUDGET_MAX_BYTES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_want),
 		cmocka_unit_test(test_hold_trim),
 		cmocka_unit_test(test_hold_bound),
+		cmocka_unit_test(test_hold_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -963,6 +963,36 @@ static void test_gop_over_hold_bound(void **state)
 		assert_false(f->links[i].gap && f->links[i].reason == GAP_CAMERA_OFFLINE);
 }
 
+/* 7b. A pause of 75 s with no motion on a stream whose keyframes are larger than the
+ * pre-roll's bound: nothing can be held, yet the pause is signed as it goes on (a "no
+ * motion" gap every RECGATE_IDLE_TICK_US, up to the frame received), so live viewers
+ * never take the still scene for an outage. */
+static void test_gop_over_hold_bound_long_pause(void **state)
+{
+	static const struct session sess[] = { { AT(0), 1875, 0, 1 } };
+	static const struct script s = {
+		.sess = sess, .nsess = 1, .gop = 100, .motion = 1,
+		.an = detector_up, .nan = 1, .delay_us = 500000,
+	};
+	static const struct span want[] = {
+		{ SPAN_IDLE, AT(0), AT(74960), 0 },
+	};
+	struct fixture *f = *state;
+	int i, ticks = 0;
+
+	g_hold_max = (size_t)g_src.key->size - 1;
+	run(f, &s);
+	expect_spans(f, want, 1);
+	for (i = 0; i < f->nlinks; i++) {
+		const struct link *l = &f->links[i];
+		if (!l->gap || l->reason != GAP_MOTION_IDLE || l->to >= AT(74960))
+			continue;
+		assert_true(l->to - l->from >= RECGATE_IDLE_TICK_US);
+		ticks++;
+	}
+	assert_int_equal(ticks, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -978,6 +1008,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_while_recording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gop_over_hold_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gop_over_hold_bound_long_pause, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
