@@ -223,7 +223,7 @@ run_pool() {
 	fi
 	case "$STAGES" in *" integration "*) all+=(tests/integration/test_*.sh) ;; esac
 	case "$STAGES" in *" browser "*) all+=(tests/browser/run.sh tests/browser/test_*.sh) ;; esac
-	echo "== integration and browser tests (timeout ${INTEG_TIMEOUT}s each, $jobs at a time)"
+	echo "== ${1:-integration} tests (timeout ${INTEG_TIMEOUT}s each, $jobs at a time)"
 	for script in "${all[@]}"; do
 		[ -f "$script" ] && path[$(integ_name "$script")]=$script
 	done
@@ -282,13 +282,16 @@ run_pool() {
 # The integration stage runs the pool, with the browser scripts in it when that stage is
 # selected too; the browser stage alone runs a pool of browser scripts only.
 stage_integration() {
-	run_pool
+	case "$STAGES" in
+	*" browser "*) run_pool "integration and browser" ;;
+	*) run_pool integration ;;
+	esac
 }
 
 stage_browser() {
 	case "$STAGES" in
 	*" integration "*) echo "== browser tests: run in the integration stage's pool" ;;
-	*) run_pool ;;
+	*) run_pool browser ;;
 	esac
 }
 
@@ -352,7 +355,11 @@ for s in banned unit integration browser fuzz; do
 	*" $s "*)
 		t0=$SECONDS
 		"stage_$s"
-		echo "== stage $s took $((SECONDS - t0)) s"
+		case "$s $STAGES" in
+		"browser "*" integration "*) ;; # ran in the integration stage's pool
+		"integration "*" browser "*) echo "== stage integration (with browser) took $((SECONDS - t0)) s" ;;
+		*) echo "== stage $s took $((SECONDS - t0)) s" ;;
+		esac
 		;;
 	esac
 done

@@ -38,6 +38,7 @@ function zoneName(us) {
 export class CameraView {
 	constructor() {
 		this.cam = null;
+		this.eventStart = null;
 		this.mode = null;
 		this.feed = null;
 		this.archive = null;
@@ -209,10 +210,12 @@ export class CameraView {
 			this.aimTimer = setTimeout(() => prefetchAt(cam.id, stream, us), 80);
 	}
 
-	// Plays the archive from wall time us (a moment in the last second is live).
-	pick(us) {
+	// Plays the archive from wall time us (a moment in the last second is live);
+	// eventStart: the start of the event played from its pre-roll (playEvent), else null.
+	pick(us, eventStart = null) {
 		if (this.cam === null)
 			return;
+		this.eventStart = eventStart;
 		const now = Date.now() * 1000;
 		if (us >= now - 1e6) {
 			this.goLive();
@@ -231,7 +234,9 @@ export class CameraView {
 			});
 			this.archive.setRate(this.rate);
 			this.archive.onSkip = (asked, at) => {
-				if (this.mode !== 'archive')
+				// An event played from its own pre-roll: a recording that starts later but
+				// still before the event is what was asked for, not a hole to explain.
+				if (this.mode !== 'archive' || (this.eventStart !== null && at <= this.eventStart + 1e6))
 					return;
 				const why = this.timeline.pausedAt(asked) ? 'Nothing moved' : 'Nothing was recorded';
 				this.notice(`${why} at ${dateText(asked)} ${clockText(asked, true)}: playing from the next recording, ${dateText(at)} ${clockText(at, true)}.`);
@@ -259,7 +264,7 @@ export class CameraView {
 			return;
 		if (us < this.timeline.from || us > this.timeline.to)
 			this.timeline.setView(us - this.timeline.span / 2, us + this.timeline.span / 2);
-		this.pick(us);
+		this.pick(us, us + PREROLL_US);
 	}
 
 	// N / P: the next or previous listed event from the frame on screen (now when live).
@@ -455,8 +460,9 @@ export class CameraView {
 			return;
 		const cam = this.cam, from = this.timeline.from, to = this.timeline.to;
 		try {
-			// One span per pixel at most: the server merges what is closer than that.
-			const res = Math.floor((to - from) / Math.max(1, $('timeline').clientWidth));
+			// One span per pixel at most: the server merges what is closer than that (a
+			// day at most, the server's bound, when the canvas has no width yet).
+			const res = Math.min(86400e6, Math.floor((to - from) / Math.max(1, $('timeline').clientWidth)));
 			const r = await api.timeline(cam.id, this.stream, from, to, res);
 			if (cam !== this.cam)
 				return;
@@ -466,6 +472,7 @@ export class CameraView {
 			this.timeline.setSpans(spans, paused);
 			$('timeline').dataset.spans = String(spans.length);
 			$('timeline').dataset.paused = String(paused.length);
+			$('timeline').dataset.pausedTo = String(paused.reduce((m, s) => Math.max(m, s[1]), 0));
 			$('tl-leg-pause').hidden = paused.length === 0;
 			$('tl-status').textContent = spans.length > 0 ? ''
 				: paused.length > 0 ? 'Nothing moved in this window: this camera records on motion only.'

@@ -7,8 +7,10 @@ const HEIGHT = 72;
 // A recording whose last span ended this recently is drawn as still going (being uploaded).
 const EDGE_US = 30e6;
 // A camera recording on motion only signs "no motion" every 30 s while nothing moves
-// (RECGATE_IDLE_TICK_US): a pause whose last sign is this recent is drawn up to now.
-const PAUSE_EDGE_US = 45e6;
+// (RECGATE_IDLE_TICK_US), up to the oldest frame it holds for the pre-roll (up to 30 s,
+// plus a GOP and the detector's delay): a pause whose last sign is this recent is drawn
+// up to now.
+const PAUSE_EDGE_US = 75e6;
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -194,8 +196,9 @@ export class Timeline {
 				last = b;
 		}
 		// The live edge: a recording that ended less than EDGE_US ago is most likely still
-		// going, its newest segment on its way (a segment is indexed once it closes).
-		if (last !== null && now > last && now - last < EDGE_US) {
+		// going, its newest segment on its way (a segment is indexed once it closes) —
+		// unless a signed pause follows it.
+		if (last !== null && now > last && now - last < EDGE_US && (lastPause === null || last > lastPause)) {
 			const x0 = Math.max(0, X(last)), x1 = Math.min(w, X(now));
 			if (x1 > x0) {
 				g.fillStyle = '#1f5f3b';

@@ -10,9 +10,10 @@
 /* At most this many spans of each kind per answer: a month of a camera that drops out
  * every hour. A client drawing a wide window asks for res (below) and stays far under it. */
 #define TIMELINE_MAX_SPANS 1000
-/* Index rows read per kind and answer: a week of a camera recording on motion only, with
- * an event every few minutes, is a few thousand spans; more is refused by truncation. */
-#define TIMELINE_MAX_ROWS 100000
+/* Index rows read per kind and answer (under the index's lock): a week of a camera
+ * recording on motion only, with an event every two minutes, is about 5,000 spans of each
+ * kind; beyond this the answer is truncated. */
+#define TIMELINE_MAX_ROWS 20000
 /* The coarsest resolution a client may ask for: a day per pixel is more than a week's
  * timeline needs. */
 #define TIMELINE_MAX_RES_US 86400000000LL
@@ -20,9 +21,11 @@
 struct tl_ctx {
 	json_t *arr;
 	int64_t from, to, res;
-	int64_t s, e; /* the span being merged, s < 0 before the first */
+	int64_t s, e; /* the span being merged, when have */
+	int have;
 	int n;        /* spans appended */
-	int full;     /* more than TIMELINE_MAX_SPANS */
+	int rows;     /* index rows read */
+	int full;     /* more than TIMELINE_MAX_SPANS spans, or TIMELINE_MAX_ROWS rows */
 };
 
 /* Append the pending span, clipped to the window so the client never sees beyond what it
@@ -32,9 +35,9 @@ flush_span(struct tl_ctx *c)
 {
 	int64_t start = c->s < c->from ? c->from : c->s, end = c->e > c->to ? c->to : c->e;
 
-	if (c->s < 0)
+	if (!c->have)
 		return 0;
-	c->s = -1;
+	c->have = 0;
 	if (c->n == TIMELINE_MAX_SPANS) {
 		c->full = 1;
 		return 1;
@@ -51,7 +54,12 @@ add_span(void *ctx, int64_t start, int64_t end)
 {
 	struct tl_ctx *c = ctx;
 
-	if (c->s >= 0 && start - c->e <= c->res) {
+	if (++c->rows > TIMELINE_MAX_ROWS) {
+		c->full = 1;
+		return 1;
+	}
+	/* Spans lie within [0, INT64_MAX - 1 s] (index_spans.c), so this cannot overflow. */
+	if (c->have && start - c->e <= c->res) {
 		if (end > c->e)
 			c->e = end;
 		return 0;
@@ -60,6 +68,7 @@ add_span(void *ctx, int64_t start, int64_t end)
 		return 1;
 	c->s = start;
 	c->e = end;
+	c->have = 1;
 	return 0;
 }
 
@@ -76,19 +85,21 @@ spans_of(struct req *rq, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int k
 	c.from = from;
 	c.to = to;
 	c.res = res;
-	c.s = -1;
 	if ((c.arr = json_array()) == NULL)
 		return NULL;
-	n = index_spans_range(rq->srv->ix, cam, stream, kind, from, to, TIMELINE_MAX_ROWS,
+	n = index_spans_range(rq->srv->ix, cam, stream, kind, from, to, TIMELINE_MAX_ROWS + 1,
 	    add_span, &c);
 	if (n < 0) {
 		json_decref(c.arr);
 		return NULL;
 	}
-	if (!c.full)
-		flush_span(&c);
-	if (c.full || n >= TIMELINE_MAX_ROWS)
+	if (c.full) {
+		/* The spans sent so far stand; the one being merged may be incomplete. */
 		*truncated = 1;
+	} else {
+		flush_span(&c);
+		*truncated |= c.full;
+	}
 	return c.arr;
 }
 

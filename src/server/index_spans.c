@@ -154,7 +154,9 @@ index_spans_add_locked(struct index *ix, int64_t key, const struct index_link *l
 		kind = SPAN_PAUSED;
 	else
 		return 0;
-	if (l->end_us < l->start_us)
+	/* Times the merge arithmetic (end + slack) and the timeline can add up safely; a
+	 * signed link outside them is stored but drawn as a hole. */
+	if (l->start_us < 0 || l->end_us < l->start_us || l->end_us > INT64_MAX - SPAN_SLACK_US)
 		return 0;
 	/* The span of this kind starting last at or before this link: extend it when the link
 	 * touches it. */
@@ -240,7 +242,7 @@ index_spans_trim_locked(struct index *ix)
 	    (r = sprep(ix, &oldest_seg, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
 	    "AND kind = 0 ORDER BY end_us LIMIT 1")) != 0 ||
 	    (r = sprep(ix, &oldest_link, "SELECT start_us FROM links WHERE cam = ? AND stream = ? "
-	    "ORDER BY seq LIMIT 1")) != 0 ||
+	    "ORDER BY end_us LIMIT 1")) != 0 ||
 	    (r = sprep(ix, &drop_all, "DELETE FROM spans WHERE cam = ? AND stream = ? AND "
 	    "kind = ?")) != 0 ||
 	    (r = sprep(ix, &drop, "DELETE FROM spans WHERE cam = ? AND stream = ? AND kind = ? AND "

@@ -81,9 +81,12 @@ try {
 	check('legend_names_no_motion', await page.isVisible('#tl-leg-pause') &&
 		/no motion/.test(await page.textContent('#tl-leg-pause')), 'legend entry hidden');
 
-	// The canvas at the middle of the longest pause is drawn as a pause, not as a hole.
+	// The canvas at the middle of the longest pause is drawn as a pause, not as a hole
+	// (once the page's timeline, refreshed every 5 s, has it too).
 	if (paused.length > 0) {
 		const [a, b] = paused.reduce((m, s) => (s[1] - s[0] > m[1] - m[0] ? s : m));
+		await page.waitForFunction((end) => Number(document.getElementById('timeline').dataset.pausedTo) >= end, b,
+			{ timeout: 15000 }).catch(() => {});
 		const mid = (a + b) / 2;
 		const at = await page.$eval('#timeline', (c, us) => {
 			const from = Number(c.dataset.from), to = Number(c.dataset.to);

@@ -2,6 +2,7 @@
 # test_pause.sh - a camera that records on motion only, as a person sees it in chromium: the live tile says the pause is signed, the timeline draws "no motion" apart from outages, a click in a pause says nothing moved there; screenshots go to test-artifacts/browser/.
 # Starts server (with --web), camsim's scripted scene (objects every 20-40 s), a gateway
 # whose camera has {"recording":{"mode":"motion"}} with 1 s pre- and post-roll.
+# test-runs-alone: a detector starved for 10 s under load counts as blind and records, and the camera never pauses
 . "$(dirname "$0")/../lib.sh"
 . "$LIB_ROOT/tests/integration/pipeline.sh"
 
@@ -46,6 +47,14 @@ mkdir -p "$T/site"
 jq '.cameras[0].recording = {mode: "motion", preroll_s: 1, postroll_s: 1}' \
 	"$T/site/gateway.json" >"$T/site/gw.tmp" && mv "$T/site/gw.tmp" "$T/site/gateway.json"
 pipe_gateway
+# The grid lists the cameras the server knows: wait for the first upload.
+n=0
+for _ in $(seq 1 60); do
+	n=$(curl -s -m 5 -H "Authorization: Bearer $ADMIN" "$SERVER_URL/api/v1/cameras" | grep -o '"id"' | wc -l)
+	[ "$n" -ge 1 ] && break
+	sleep 0.5
+done
+[ "$n" -ge 1 ] && pass camera_recording || { fail camera_recording "the server lists no camera after 30 s"; finish; }
 
 VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMIN_FILE=$T/admin.token \
 	VIGIL_ART=$ART NODE_PATH=$LIB_ROOT/node_modules \
