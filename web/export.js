@@ -19,6 +19,36 @@ export function parseLocal(value) {
 	return value && !Number.isNaN(ms) ? ms * 1000 : null;
 }
 
+// The signed reasons of gap links (src/common/segment.h enum gap_reason), as the CLI's
+// export report names them.
+const GAP_REASONS = {
+	1: 'camera offline', 2: 'gateway restart', 3: 'deleted on site before upload (spool full)',
+	4: 'upload refused', 5: 'no motion (the camera records on motion only)',
+};
+export const gapReasonText = (r) => GAP_REASONS[r] || `unknown reason ${r}`;
+
+// Adds a verified gap link's [fromUs, toUs) to gaps, merged with the last one when it has
+// the same reason and follows on (a pause is signed every 30 s): the file's holes, as
+// [{ reason, fromUs, toUs, links }].
+export function noteGap(gaps, info) {
+	const last = gaps.length > 0 ? gaps[gaps.length - 1] : null;
+	if (last !== null && last.reason === info.reason && info.fromUs - last.toUs <= 1e6) {
+		last.toUs = Math.max(last.toUs, info.toUs);
+		last.links++;
+	} else {
+		gaps.push({ reason: info.reason, fromUs: info.fromUs, toUs: info.toUs, links: 1 });
+	}
+}
+
+// "camera offline 12:00:03–12:01:10; no motion (…) 12:05:00–12:40:12 (70 signed gaps)",
+// at most max of them, then how many more.
+export function gapsText(gaps, max = 4) {
+	const t = (us) => new Date(us / 1000).toISOString().slice(11, 19);
+	const shown = gaps.slice(0, max).map((g) => `${gapReasonText(g.reason)} ${t(g.fromUs)}–${t(g.toUs)} UTC` +
+		(g.links > 1 ? ` (${g.links} signed gaps)` : ''));
+	return shown.join('; ') + (gaps.length > max ? `; and ${gaps.length - max} more` : '');
+}
+
 // "CAMERA_2026-11-28T10-00-00Z_60s.mp4": safe on every file system.
 export function exportName(camName, fromUs, toUs) {
 	const cam = String(camName || 'camera').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 48) || 'camera';
@@ -128,8 +158,8 @@ export class ClipCut {
 // (signature, ct_hash, pinned gateway, chain) before its frames are kept. Stops at the first
 // init change (codec or resolution) or a segment still being recorded, and says so in
 // `stopped`. onProgress({ done, total }) in bytes. Resolves to
-// { blob, frames, firstUs, lastUs, stopped }; rejects with ExportError, SegmentError,
-// ApiError or an AbortError.
+// { blob, frames, firstUs, lastUs, stopped, gaps } (gaps: the signed holes inside the
+// range, noteGap's form); rejects with ExportError, SegmentError, ApiError or an AbortError.
 export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgress) {
 	if (!(toUs > fromUs))
 		throw new ExportError('The end must be after the start.');
@@ -147,6 +177,7 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 	const cut = new ClipCut(fromUs, toUs);
 	let base = null; // the first kept frame's decode time: the file starts at 0
 	let init = null, done = 0, frames = 0, firstUs = null, lastUs = null, stopped = null;
+	const gaps = [];
 	onProgress({ done, total });
 	outer:
 	for (const l of links) {
@@ -167,6 +198,8 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 			stopped = 'the rest of this range is still being recorded';
 			break;
 		}
+		if (r.kind === 'gap' && r.info.toUs > fromUs && r.info.fromUs < toUs)
+			noteGap(gaps, r.info);
 		if (r.kind !== 'segment')
 			continue;
 		for (const c of r.chunks) {
@@ -198,7 +231,7 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 	}
 	if (init === null || frames === 0)
 		throw new ExportError(stopped !== null ? 'Nothing could be exported: ' + stopped + '.' : 'No frame was recorded in this range.');
-	return { blob: new Blob([init, ...parts], { type: 'video/mp4' }), frames, firstUs, lastUs, stopped };
+	return { blob: new Blob([init, ...parts], { type: 'video/mp4' }), frames, firstUs, lastUs, stopped, gaps };
 }
 
 const el = (tag, props, ...kids) => {
@@ -292,9 +325,11 @@ export class ExportDialog {
 			this.save(r.blob, exportName(this.cam.name, fromUs, toUs));
 			const secs = ((r.lastUs - r.firstUs) / 1e6).toFixed(1);
 			this.setStatus(`Saved ${r.frames} frames (${secs} s, ${mb(r.blob.size)}), every segment verified.` +
+				(r.gaps.length > 0 ? ` Not in the file, as signed by the gateway: ${gapsText(r.gaps)}.` : '') +
 				(r.stopped !== null ? ` Stopped early: ${r.stopped}.` : ''), r.stopped !== null);
 			this.dlg.dataset.state = 'done';
 			this.dlg.dataset.frames = String(r.frames);
+			this.dlg.dataset.gaps = String(r.gaps.length);
 		} catch (e) {
 			if (e.name === 'AbortError') {
 				this.setStatus('Cancelled.');

@@ -196,4 +196,25 @@ try {
 		t2 === null && after === null && w.since === null;
 	ok ? pass('pause_watch_follows_signed_pause') : fail('pause_watch_follows_signed_pause', JSON.stringify({ t0, t1, quiet, off, t2, after }));
 }
+// 8. The browser export's report of the holes in a file: the chain's verified "no motion"
+// gap is named by its signed reason; a pause signed every 30 s is one line; another reason
+// or a hole between breaks the run.
+{
+	const { noteGap, gapsText } = await imp('export.js');
+	const out = run(chain);
+	const gap = out.links[1];
+	const one = [];
+	noteGap(one, gap);
+	const g = [];
+	const T = 1_800_000_000_000_000;
+	noteGap(g, { reason: 5, fromUs: T, toUs: T + 30e6 });
+	noteGap(g, { reason: 5, fromUs: T + 30e6, toUs: T + 60e6 });
+	noteGap(g, { reason: 1, fromUs: T + 60e6, toUs: T + 75e6 });
+	noteGap(g, { reason: 5, fromUs: T + 90e6, toUs: T + 120e6 });
+	const text = gapsText(g);
+	const ok = one.length === 1 && one[0].reason === 5 && /^no motion \(the camera records on motion only\)/.test(gapsText(one)) &&
+		g.length === 3 && g[0].links === 2 && g[0].toUs === T + 60e6 && g[1].reason === 1 &&
+		/\(2 signed gaps\); camera offline .*; no motion/.test(text) && gapsText(g, 1).endsWith('; and 2 more');
+	ok ? pass('export_reports_signed_gaps') : fail('export_reports_signed_gaps', JSON.stringify({ one, g, text }));
+}
 process.exit(failures > 0 ? 1 : 0);

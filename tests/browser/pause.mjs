@@ -109,6 +109,27 @@ try {
 		check('click_in_pause_says_nothing_moved', sk !== null && sk.notice.startsWith('Nothing moved at ') && sk.to >= b - 1e6,
 			sk === null ? 'no skip notice' : `${sk.notice} (to ${sk.to}, pause ends ${b})`);
 		await page.screenshot({ path: `${ART}/pause-03-click-in-pause.png` });
+
+		// (4) An export across the pause says what is not in the file, by its signed reason.
+		await page.click('#cam-export');
+		await page.waitForSelector('#export-dialog[open]', { timeout: 5000 });
+		const setAt = (sel, us) => page.$eval(sel, (e, t) => {
+			const d = new Date(t / 1000);
+			const p = (n) => String(n).padStart(2, '0');
+			e.value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+		}, us);
+		await setAt('#export-from', a - 4e6);
+		await setAt('#export-to', b + 4e6);
+		await Promise.all([page.waitForEvent('download', { timeout: 60000 }).catch(() => null), page.click('#export-go')]);
+		const ex = await page.waitForFunction(() => {
+			const d = document.getElementById('export-dialog');
+			return d.dataset.state === 'done' || d.dataset.state === 'error'
+				? { state: d.dataset.state, gaps: Number(d.dataset.gaps || 0), text: document.getElementById('export-status').textContent } : null;
+		}, null, { timeout: 60000 }).then((h) => h.jsonValue(), () => null);
+		check('export_names_the_pause', ex !== null && ex.state === 'done' && ex.gaps >= 1 &&
+			/Not in the file, as signed by the gateway: .*no motion \(the camera records on motion only\)/.test(ex.text),
+			JSON.stringify(ex));
+		await page.screenshot({ path: `${ART}/pause-04-export.png` });
 	}
 	check('no_page_errors', problems.length === 0, problems.join('; '));
 } catch (e) {
