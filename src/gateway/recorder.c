@@ -488,6 +488,12 @@ static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt, int64_
 	int rc;
 
 	rec_take_mode(r);
+	/* Continuous, with nothing held left to record: the hold's share of the gateway's
+	 * pre-roll budget goes back to the other streams. */
+	if (!r->p.mode.motion_only && r->hold != NULL && !holding) {
+		recgate_hold_free(r->hold);
+		r->hold = NULL;
+	}
 	r->last_seen = wall;
 	if (r->w == NULL && !key && !holding)
 		return 0; /* a segment starts at a keyframe: wait for one */
