@@ -81,6 +81,21 @@ check() {
 	return $rc
 }
 
+# relay_checks OUT RC NAME WHAT: counts the PASS/FAIL lines a child script (node, python)
+# wrote to OUT as this script's checks and shows its other lines indented; a nonzero RC
+# without a FAIL line fails NAME ("WHAT exited RC").
+relay_checks() {
+	local out=$1 rc=$2 name=$3 what=$4 line n
+	while IFS= read -r line; do
+		case "$line" in
+		"PASS "*) pass "${line#PASS }" ;;
+		"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
+		*) echo "  $line" ;;
+		esac
+	done <"$out"
+	[ "$rc" -eq 0 ] || grep -q '^FAIL ' "$out" || fail "$name" "$what exited $rc"
+}
+
 finish() {
 	echo "$LIB_NAME: $PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ] || exit 1

@@ -101,12 +101,5 @@ VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMI
 	VIGIL_TOTP_SECRET=$TOTP_SECRET VIGIL_TOTP_TOOL=$BIN/../tools/totp_code \
 	timeout -k 5 240 node "$LIB_ROOT/tests/browser/console.mjs" >"$T/browser.out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/browser.out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/browser.out" || fail browser_script "node exited $rc"
+relay_checks "$T/browser.out" "$rc" browser_script node
 finish

@@ -56,14 +56,7 @@ VIGIL_DEMO_JSON=$J VIGIL_ART=$ART VIGIL_SUPPORT_SESSION=$T/support.s VIGIL_GW_DI
 	VIGIL_TOTP_TOOL=$TOTP NODE_PATH=$LIB_ROOT/node_modules \
 	timeout -k 5 300 node "$LIB_ROOT/tests/browser/admin.mjs" >"$T/browser.out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/browser.out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/browser.out" || fail browser_script "node exited $rc"
+relay_checks "$T/browser.out" "$rc" browser_script node
 
 # The enrollment and the join the script started, if they outlived it.
 for f in "$T/gw2/enroll.pid" "$T/member.s.pid"; do

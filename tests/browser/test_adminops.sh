@@ -11,12 +11,5 @@ command -v node >/dev/null || { fail node "node not installed"; finish; }
 check vectors sh -c "'$VEC' >'$T/vectors.json'"
 timeout -k 5 120 node "$LIB_ROOT/tests/browser/adminops.test.mjs" "$WEB" "$T/vectors.json" >"$T/out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/out" || fail adminops_script "node exited $rc"
+relay_checks "$T/out" "$rc" adminops_script node
 finish

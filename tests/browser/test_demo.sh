@@ -23,13 +23,6 @@ VIGIL_DEMO_JSON=$T/demo/demo.json VIGIL_NCAM=$NCAM VIGIL_ART=$ART \
 	VIGIL_TOTP_TOOL=$BIN/../tools/totp_code NODE_PATH=$LIB_ROOT/node_modules \
 	timeout -k 5 180 node "$LIB_ROOT/tests/browser/demo.mjs" >"$T/browser.out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/browser.out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/browser.out" || fail browser_script "node exited $rc"
+relay_checks "$T/browser.out" "$rc" browser_script node
 stop_bg demo
 finish

@@ -30,12 +30,5 @@ for line in open(sys.argv[2]):
 sys.exit(1 if bad else 0)
 PY
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/out" || fail openapi_check "python exited $rc"
+relay_checks "$T/out" "$rc" openapi_check python
 finish

@@ -34,18 +34,7 @@ export VIGIL_PASSWORD='Pause-tëst-pässphrase-42'
 	--server "$SERVER_URL" --code "$CODE" --username viewer1 --kdf-fast >"$T/reg.out" 2>&1 ||
 	{ fail register "$(tail -n 1 "$T/reg.out")"; finish; }
 
-start_bg camsim "$BIN/vigil-camsim" --scripted "$SEED" --cameras 1 --port 0 --no-flicker
-CAMSIM_PORT=$(wait_ready "$T/camsim.log" 'READY port=([0-9]+)' 20 "$LAST_PID") ||
-	{ fail camsim "no READY line"; finish; }
-mkdir -p "$T/site"
-"$BIN/vigil-gateway" keygen --key "$T/site/gateway.key" >/dev/null &&
-	"$BIN/vigil" provision --data "$T/site" --cameras 1 \
-		--rtsp-base "rtsp://127.0.0.1:$CAMSIM_PORT" --server "$SERVER_URL" \
-		--admin-token-file "$T/admin.token" --gateway-key "$T/site/gateway.key" \
-		--spool "$T/site/spool" >"$T/provision.log" 2>&1 ||
-	{ fail provision "$(tail -n 3 "$T/provision.log")"; finish; }
-jq '.cameras[0].recording = {mode: "motion", preroll_s: 1, postroll_s: 1}' \
-	"$T/site/gateway.json" >"$T/site/gw.tmp" && mv "$T/site/gw.tmp" "$T/site/gateway.json"
+pipe_motion_only "$SEED" 1 1 || finish
 pipe_gateway
 # The grid lists the cameras the server knows: wait for the first upload.
 n=0
@@ -60,13 +49,6 @@ VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMI
 	VIGIL_ART=$ART NODE_PATH=$LIB_ROOT/node_modules \
 	timeout -k 5 300 node "$LIB_ROOT/tests/browser/pause.mjs" >"$T/browser.out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/browser.out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/browser.out" || fail browser_script "node exited $rc"
+relay_checks "$T/browser.out" "$rc" browser_script node
 alive "$GATEWAY_PID" && pass gateway_alive || fail gateway_alive "gateway exited"
 finish

@@ -90,14 +90,7 @@ VIGIL_DEMO_JSON=$J VIGIL_NCAM=$NCAM VIGIL_ART=$ART VIGIL_TOTP_TOOL=$TOTP \
 	VIGIL_PASSWORD=$OWNER_PW NODE_PATH=$LIB_ROOT/node_modules \
 	timeout -k 5 240 node "$LIB_ROOT/tests/browser/revoke.mjs" >"$T/browser.out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/browser.out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/browser.out" || fail browser_script "node exited $rc"
+relay_checks "$T/browser.out" "$rc" browser_script node
 
 # After the removal the server itself refuses the camera: a DENIED state, and the body ends.
 curl -s -m 6 -o "$T/mux2.bin" -H "Cookie: $VCK" "$URL/api/v1/live?cameras=$CAM1:0"

@@ -11,12 +11,5 @@ command -v node >/dev/null || { fail node "node not installed"; finish; }
 check fixture "$FX" "$T"
 timeout -k 5 120 node "$LIB_ROOT/tests/browser/statements.test.mjs" "$WEB" "$T" >"$T/out" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) pass "${line#PASS }" ;;
-	"FAIL "*) n=${line#FAIL }; fail "${n%%:*}" "${n#*: }" ;;
-	*) echo "  $line" ;;
-	esac
-done <"$T/out"
-[ $rc -eq 0 ] || grep -q '^FAIL ' "$T/out" || fail statements_script "node exited $rc"
+relay_checks "$T/out" "$rc" statements_script node
 finish

@@ -59,6 +59,28 @@ pipe_provision() {
 	[ -f "$T/site/gateway.json" ] && [ -f "$T/site/keys.json" ]
 }
 
+# pipe_motion_only SEED PRE_S POST_S [CAMSIM_ARGS...]: camsim's scripted scene (one camera,
+# main stream and substream, no flickering region) and keys and a gateway config for it
+# under $T/site whose camera records on motion only with that pre- and post-roll.
+# 0, or 1 with a FAIL line.
+pipe_motion_only() {
+	local seed=$1 pre=$2 post=$3
+	shift 3
+	start_bg camsim "$BIN/vigil-camsim" --scripted "$seed" --cameras 1 --port 0 --no-flicker "$@"
+	CAMSIM_PORT=$(wait_ready "$T/camsim.log" 'READY port=([0-9]+)' 20 "$LAST_PID") ||
+		{ fail camsim-start "no READY line"; return 1; }
+	mkdir -p "$T/site"
+	"$BIN/vigil-gateway" keygen --key "$T/site/gateway.key" >/dev/null &&
+		"$BIN/vigil" provision --data "$T/site" --cameras 1 \
+			--rtsp-base "rtsp://127.0.0.1:$CAMSIM_PORT" --server "$SERVER_URL" \
+			--admin-token-file "$T/admin.token" --gateway-key "$T/site/gateway.key" \
+			--spool "$T/site/spool" >"$T/provision.log" 2>&1 ||
+		{ fail provision "$(tail -n 3 "$T/provision.log")"; return 1; }
+	jq --argjson pre "$pre" --argjson post "$post" \
+		'.cameras[0].recording = {mode: "motion", preroll_s: $pre, postroll_s: $post}' \
+		"$T/site/gateway.json" >"$T/site/gw.tmp" && mv "$T/site/gw.tmp" "$T/site/gateway.json"
+}
+
 pipe_gateway() {
 	start_bg gateway "$BIN/vigil-gateway" run --config "$T/site/gateway.json"
 	GATEWAY_PID=$LAST_PID

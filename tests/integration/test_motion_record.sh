@@ -15,20 +15,7 @@ POST_S=3
 GOP_US=2000000  # camsim's scripted GOP; recording starts and stops at keyframes
 
 pipe_server || { fail server-start "no READY line"; finish; }
-start_bg camsim "$BIN/vigil-camsim" --scripted "$SEED" --truth "$T/truth.txt" --cameras 1 \
-	--port 0 --no-flicker
-CAMSIM_PORT=$(wait_ready "$T/camsim.log" 'READY port=([0-9]+)' 20 "$LAST_PID") ||
-	{ fail camsim-start "no READY line"; finish; }
-mkdir -p "$T/site"
-"$BIN/vigil-gateway" keygen --key "$T/site/gateway.key" >/dev/null &&
-	"$BIN/vigil" provision --data "$T/site" --cameras 1 \
-		--rtsp-base "rtsp://127.0.0.1:$CAMSIM_PORT" --server "$SERVER_URL" \
-		--admin-token-file "$T/admin.token" --gateway-key "$T/site/gateway.key" \
-		--spool "$T/site/spool" >"$T/provision.log" 2>&1 ||
-	{ fail provision "$(tail -n 3 "$T/provision.log")"; finish; }
-jq --argjson pre "$PRE_S" --argjson post "$POST_S" \
-	'.cameras[0].recording = {mode: "motion", preroll_s: $pre, postroll_s: $post}' \
-	"$T/site/gateway.json" >"$T/site/gw.tmp" && mv "$T/site/gw.tmp" "$T/site/gateway.json"
+pipe_motion_only "$SEED" "$PRE_S" "$POST_S" --truth "$T/truth.txt" || finish
 # A configuration that cannot work is refused with its reason, before anything runs.
 jq '.cameras[0].detection = {enabled: false}' "$T/site/gateway.json" >"$T/bad.json"
 if ! timeout 10 "$BIN/vigil-gateway" run --config "$T/bad.json" >"$T/bad.log" 2>&1 &&

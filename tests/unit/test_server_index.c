@@ -369,14 +369,16 @@ span_cb(void *ctx, int64_t start, int64_t end)
 }
 
 static struct spans
-spans_all(struct index *ix)
+spans_kind(struct index *ix, int kind)
 {
 	struct spans sp;
 
 	memset(&sp, 0, sizeof(sp));
-	assert_true(index_spans_range(ix, cam, 0, SPAN_RECORDED, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
+	assert_true(index_spans_range(ix, cam, 0, kind, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
 	return sp;
 }
+
+#define spans_all(ix) spans_kind((ix), SPAN_RECORDED)
 
 #define S 1000000LL
 
@@ -456,16 +458,6 @@ test_spans(void **state)
 	/* Everything expired: no span left. */
 	assert_int_equal(index_expire(f->ix, 1000 * S, 20, 0, &del), 0);
 	assert_int_equal(spans_all(f->ix).n, 0);
-}
-
-static struct spans
-spans_kind(struct index *ix, int kind)
-{
-	struct spans sp;
-
-	memset(&sp, 0, sizeof(sp));
-	assert_true(index_spans_range(ix, cam, 0, kind, 0, INT64_MAX, 100, span_cb, &sp) >= 0);
-	return sp;
 }
 
 /* "No motion" spans: a camera recording on motion only signs GAP_MOTION_IDLE gaps while it
