@@ -27,12 +27,13 @@ const GAP_REASONS = {
 };
 export const gapReasonText = (r) => GAP_REASONS[r] || `unknown reason ${r}`;
 
-// Adds a verified gap link's [fromUs, toUs) to gaps, merged with the last one when it has
-// the same reason and follows on (a pause is signed every 30 s): the file's holes, as
+// Adds a verified gap link's [fromUs, toUs) to gaps, merged with the last one when the
+// link right before it was that gap (follows), with the same reason, starting where it
+// ended (a pause is signed every 30 s): the file's holes, as
 // [{ reason, fromUs, toUs, links }].
-export function noteGap(gaps, info) {
-	const last = gaps.length > 0 ? gaps[gaps.length - 1] : null;
-	if (last !== null && last.reason === info.reason && info.fromUs - last.toUs <= 1e6) {
+export function noteGap(gaps, info, follows) {
+	const last = follows && gaps.length > 0 ? gaps[gaps.length - 1] : null;
+	if (last !== null && last.reason === info.reason && info.fromUs >= last.fromUs && info.fromUs - last.toUs <= 1e6) {
 		last.toUs = Math.max(last.toUs, info.toUs);
 		last.links++;
 	} else {
@@ -43,7 +44,9 @@ export function noteGap(gaps, info) {
 // "camera offline 12:00:03–12:01:10; no motion (…) 12:05:00–12:40:12 (70 signed gaps)",
 // at most max of them, then how many more.
 export function gapsText(gaps, max = 4) {
-	const t = (us) => new Date(us / 1000).toISOString().slice(11, 19);
+	// Signed times are the gateway's: one a Date cannot hold is shown as it is.
+	const t = (us) => Number.isFinite(us) && Math.abs(us) <= 8.64e18
+		? new Date(us / 1000).toISOString().replace('T', ' ').slice(0, 19) : `${us} µs`;
 	const shown = gaps.slice(0, max).map((g) => `${gapReasonText(g.reason)} ${t(g.fromUs)}–${t(g.toUs)} UTC` +
 		(g.links > 1 ? ` (${g.links} signed gaps)` : ''));
 	return shown.join('; ') + (gaps.length > max ? `; and ${gaps.length - max} more` : '');
@@ -178,6 +181,7 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 	let base = null; // the first kept frame's decode time: the file starts at 0
 	let init = null, done = 0, frames = 0, firstUs = null, lastUs = null, stopped = null;
 	const gaps = [];
+	let afterGap = false; // the link before was a gap of the range
 	onProgress({ done, total });
 	outer:
 	for (const l of links) {
@@ -199,7 +203,8 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 			break;
 		}
 		if (r.kind === 'gap' && r.info.toUs > fromUs && r.info.fromUs < toUs)
-			noteGap(gaps, r.info);
+			noteGap(gaps, r.info, afterGap);
+		afterGap = r.kind === 'gap';
 		if (r.kind !== 'segment')
 			continue;
 		for (const c of r.chunks) {

@@ -156,9 +156,9 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	if (rs->bud == NULL) {
 		size_t max = recgate_budget_default_bytes();
 
-		if ((rs->bud = recgate_budget_new(max)) == NULL)
-			return -1;
-		log_info("gateway", "event=preroll_budget bytes=%zu", max);
+		/* Out of memory here: each stream keeps its own bound only. */
+		if ((rs->bud = recgate_budget_new(max)) != NULL)
+			log_info("gateway", "event=preroll_budget bytes=%zu", max);
 	}
 	run = &rs->v[rs->n];
 	memset(run, 0, sizeof(*run));

@@ -30,10 +30,6 @@ struct recgate_budget {
 	size_t max;
 };
 
-/* A buffer this much larger than what it holds is given back when the hold empties, so
- * a hold's memory follows its bytes (and the budget) rather than its high-water mark. */
-#define HOLD_KEEP_CAP ((size_t)1024 * 1024)
-
 struct recgate_budget *recgate_budget_new(size_t max_bytes)
 {
 	struct recgate_budget *b = calloc(1, sizeof(*b));
@@ -51,9 +47,9 @@ void recgate_budget_free(struct recgate_budget *b)
 	free(b);
 }
 
-size_t recgate_budget_used(const struct recgate_budget *b)
+size_t recgate_budget_used(struct recgate_budget *b)
 {
-	return atomic_load(&((struct recgate_budget *)b)->used);
+	return atomic_load(&b->used);
 }
 
 size_t recgate_budget_default_bytes(void)
@@ -205,12 +201,35 @@ void recgate_hold_clear(struct recgate_hold *h)
 	buf_reset(&h->b);
 	h->frames = 0;
 	charge_sync(h);
-	if (h->b.cap > HOLD_KEEP_CAP) {
-		size_t max = h->b.max;
+}
 
-		buf_free(&h->b);
-		buf_init(&h->b, max);
+/* Room for n more bytes. Grown by hand rather than by realloc, which may move the held
+ * plaintext and leave the old copy in freed memory: copy, wipe the old block, free it.
+ * 0 or -1. */
+static int grow_wiped(struct recgate_hold *h, size_t n)
+{
+	struct buf *b = &h->b;
+	size_t need, ncap;
+	uint8_t *p;
+
+	if (n > b->max || b->len > b->max - n)
+		return -1;
+	need = b->len + n;
+	if (need <= b->cap)
+		return 0;
+	ncap = b->cap < 4096 ? 4096 : b->cap;
+	while (ncap < need)
+		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
+	if ((p = malloc(ncap)) == NULL)
+		return -1;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len);
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
 	}
+	b->data = p;
+	b->cap = ncap;
+	return 0;
 }
 
 static void frame_at(const struct recgate_hold *h, size_t off, struct recgate_frame *f)
@@ -258,22 +277,24 @@ int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
 {
 	uint8_t hdr[HOLD_HDR];
 	size_t lim = bound(h);
-	int why = lim < h->max ? RECGATE_HOLD_BUDGET : RECGATE_HOLD_DROPPED;
 
 	if (h->b.len == 0 && !key)
 		return RECGATE_HOLD_DROPPED;
-	if (len > lim || HOLD_HDR + len > lim) {
+	if (HOLD_HDR + len > lim || len > lim) {
 		recgate_hold_clear(h);
-		return len > h->max ? RECGATE_HOLD_DROPPED : why;
+		return HOLD_HDR + len > h->max || len > h->max ? RECGATE_HOLD_DROPPED :
+		    RECGATE_HOLD_BUDGET;
 	}
 	while (h->b.len > 0 && h->b.len + HOLD_HDR + len > lim) {
 		size_t n;
 		if (second_gop(h, &n) == h->b.len && !key) {
 			/* One GOP, and this frame would take it past the bound (or the share of
 			 * the budget): drop it whole, and this frame with it (it does not start
-			 * a GOP). */
+			 * a GOP). The share is the reason only if the bound alone would do. */
+			int share = h->b.len + HOLD_HDR + len <= h->max;
+
 			recgate_hold_clear(h);
-			return why;
+			return share ? RECGATE_HOLD_BUDGET : RECGATE_HOLD_DROPPED;
 		}
 		drop_first_gop(h);
 	}
@@ -281,11 +302,13 @@ int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
 	be_put64(hdr + 8, (uint64_t)dts);
 	hdr[16] = key ? 1 : 0;
 	be_put32(hdr + 17, (uint32_t)len);
-	if (buf_put(&h->b, hdr, sizeof(hdr)) != 0 || buf_put(&h->b, data, len) != 0) {
-		/* What of this frame went in is not a frame: wipe it with the rest. */
+	if (grow_wiped(h, HOLD_HDR + len) != 0) {
 		recgate_hold_clear(h);
 		return RECGATE_HOLD_DROPPED;
 	}
+	/* Room was made above: these cannot fail or move the buffer. */
+	(void)buf_put(&h->b, hdr, sizeof(hdr));
+	(void)buf_put(&h->b, data, len);
 	h->frames++;
 	charge_sync(h);
 	return 0;
@@ -321,4 +344,9 @@ size_t recgate_hold_frames(const struct recgate_hold *h)
 size_t recgate_hold_bytes(const struct recgate_hold *h)
 {
 	return h->b.len;
+}
+
+size_t recgate_hold_limit(const struct recgate_hold *h)
+{
+	return bound(h);
 }

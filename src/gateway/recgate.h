@@ -64,9 +64,10 @@ int64_t recgate_resume_from(const struct recgate_motion *a, int64_t w);
 
 /* Frames held while recording pauses: whole GOPs, oldest first, bounded in bytes per
  * stream and, across all the streams of a gateway, by a shared budget: 48 cameras on
- * motion only must not hold 2 x 32 MiB each. A stream that needs room drops its own
- * oldest GOPs (its pre-roll gets shorter); one that finds the budget full holds nothing
- * until it has room again. */
+ * motion only must not hold 2 x 32 MiB each. Each hold gets an equal share of the budget
+ * (budget / holds), and its bound is the smaller of that and its own: a stream that needs
+ * room drops its own oldest GOPs (its pre-roll gets shorter), and a GOP larger than the
+ * share is dropped whole. A hold exists while its stream is paused. */
 struct recgate_hold;
 struct recgate_budget;
 
@@ -78,11 +79,12 @@ size_t recgate_budget_default_bytes(void);
  * hold that uses it. */
 struct recgate_budget *recgate_budget_new(size_t max_bytes);
 void recgate_budget_free(struct recgate_budget *b);   /* NULL-safe */
-size_t recgate_budget_used(const struct recgate_budget *b);
+size_t recgate_budget_used(struct recgate_budget *b);
 
 /* recgate_hold_add's refusals: the frame was not kept. */
 #define RECGATE_HOLD_DROPPED (-1)  /* no keyframe yet, too large, or its GOP outgrew the bound */
-#define RECGATE_HOLD_BUDGET (-2)   /* the gateway's budget is full */
+#define RECGATE_HOLD_BUDGET (-2)   /* its GOP outgrew the hold's share of the budget (and
+                                    * would have fitted its own bound) */
 struct recgate_frame {
 	int64_t wall;
 	int64_t dts;       /* 90 kHz media time */
@@ -110,5 +112,7 @@ void recgate_hold_trim(struct recgate_hold *h, int64_t t);
 int recgate_hold_next(const struct recgate_hold *h, size_t *pos, struct recgate_frame *f);
 size_t recgate_hold_frames(const struct recgate_hold *h);
 size_t recgate_hold_bytes(const struct recgate_hold *h);
+/* What the hold may hold now: its bound, or its share of the budget when smaller. */
+size_t recgate_hold_limit(const struct recgate_hold *h);
 
 #endif

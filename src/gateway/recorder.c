@@ -57,9 +57,7 @@ struct recorder {
 	int64_t last_seen;      /* wall time of the last packet */
 	int blind;              /* motion only: detection was blind at the last frame */
 	struct recgate_hold *hold; /* motion only: frames held for the pre-roll */
-	int64_t starved_frames;    /* frames the pre-roll budget refused since one was held */
-	int64_t starved_said;      /* wall time of the last preroll_budget_full log line */
-	int starved_logged;        /* this shortage was logged: log its end too */
+	int short_preroll;         /* GOPs outgrow this stream's share of the pre-roll budget */
 	int64_t start_wall;     /* when the recorder started, until its first connection */
 	int64_t media_next;     /* 90 kHz media time where the next session continues */
 	int64_t media_end_wall; /* wall time matching media_next */
@@ -403,19 +401,22 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 		r->blind = blind;
 	}
 	if (recgate_want(&r->p.mode, &a, wall)) {
-		if (r->w != NULL || r->hold == NULL || recgate_hold_frames(r->hold) == 0)
-			return 0;
-		/* From the keyframe at or before (start of the motion - pre-roll). */
-		recgate_hold_trim(r->hold, recgate_resume_from(&a, wall) - preroll);
-		if (recgate_hold_next(r->hold, &pos, &f))
-			log_info("recorder", "camera=%s stream=%u event=recording_resumed from_us=%lld"
-			    " held_frames=%zu", r->label, r->p.stream, (long long)f.wall,
-			    recgate_hold_frames(r->hold));
-		pos = 0;
-		while (recgate_hold_next(r->hold, &pos, &f))
-			if (rec_store(r, cm, f.wall, f.dts, f.key, f.data, f.len) != 0)
-				return -1;
-		recgate_hold_clear(r->hold);
+		if (r->w == NULL && r->hold != NULL && recgate_hold_frames(r->hold) > 0) {
+			/* From the keyframe at or before (start of the motion - pre-roll). */
+			recgate_hold_trim(r->hold, recgate_resume_from(&a, wall) - preroll);
+			if (recgate_hold_next(r->hold, &pos, &f))
+				log_info("recorder", "camera=%s stream=%u event=recording_resumed "
+				    "from_us=%lld held_frames=%zu", r->label, r->p.stream,
+				    (long long)f.wall, recgate_hold_frames(r->hold));
+			pos = 0;
+			while (recgate_hold_next(r->hold, &pos, &f))
+				if (rec_store(r, cm, f.wall, f.dts, f.key, f.data, f.len) != 0)
+					return -1;
+		}
+		/* A hold lives while its stream pauses: its share of the gateway's budget goes
+		 * back to the streams still paused. */
+		recgate_hold_free(r->hold);
+		r->hold = NULL;
 		return 0;
 	}
 	if (r->w != NULL) {
@@ -440,26 +441,21 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 	if (r->hold == NULL &&
 	    (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, r->p.hold_budget)) == NULL)
 		return 1;
-	/* A frame not held leaves a hole in its GOP: start again at the next keyframe. */
+	/* A frame not held leaves a hole in its GOP (the hold dropped it whole): start again
+	 * at the next keyframe. */
 	hr = recgate_hold_add(r->hold, wall, dts, key, frag, flen);
-	if (hr != 0)
-		recgate_hold_clear(r->hold);
-	/* The pre-roll is short while the gateway's budget is full: said when it starts (at
-	 * most once a minute) and when a frame is held again. */
-	if (hr == RECGATE_HOLD_BUDGET) {
-		if (r->starved_frames++ == 0 && wall - r->starved_said >= 60000000) {
-			r->starved_said = wall;
-			r->starved_logged = 1;
-			log_warn("recorder", "camera=%s stream=%u event=preroll_budget_full "
-			    "hint=\"the gateway holds its budget of pre-roll for other cameras\"",
-			    r->label, r->p.stream);
-		}
-	} else if (hr == 0 && r->starved_frames > 0) {
-		if (r->starved_logged)
-			log_info("recorder", "camera=%s stream=%u event=preroll_budget_room "
-			    "refused_frames=%lld", r->label, r->p.stream, (long long)r->starved_frames);
-		r->starved_frames = 0;
-		r->starved_logged = 0;
+	/* A GOP larger than this stream's share of the pre-roll budget: no pre-roll. Said
+	 * once when it starts, and once when a whole GOP is held again. */
+	if (hr == RECGATE_HOLD_BUDGET && !r->short_preroll) {
+		r->short_preroll = 1;
+		log_warn("recorder", "camera=%s stream=%u event=preroll_over_share share_bytes=%zu "
+		    "frame_bytes=%zu hint=\"the gateway's pre-roll budget is shared by its paused "
+		    "streams; a GOP larger than a share is not held\"", r->label, r->p.stream,
+		    recgate_hold_limit(r->hold), flen);
+	} else if (hr == 0 && key && r->short_preroll && recgate_hold_frames(r->hold) > 1) {
+		r->short_preroll = 0;
+		log_info("recorder", "camera=%s stream=%u event=preroll_within_share share_bytes=%zu",
+		    r->label, r->p.stream, recgate_hold_limit(r->hold));
 	}
 	/* An event's start is known up to its minimum duration (and the slack) late. */
 	recgate_hold_trim(r->hold, wall - preroll - RECGATE_DETECT_SLACK_US - a.delay_us);
@@ -570,8 +566,8 @@ out:
 	motion_tap_stream_ended(r->mt);
 	/* Held frames belong to this session's muxer: a paused stream's pause ends at its
 	 * last packet, and what follows is an outage. */
-	if (r->hold != NULL)
-		recgate_hold_clear(r->hold);
+	recgate_hold_free(r->hold);
+	r->hold = NULL;
 	if (r->w == NULL && r->idle_since != 0 && !r->failed) {
 		if (r->last_seen > r->idle_since)
 			rec_gap(r, GAP_MOTION_IDLE, r->idle_since, r->last_seen);

@@ -204,17 +204,22 @@ try {
 	const out = run(chain);
 	const gap = out.links[1];
 	const one = [];
-	noteGap(one, gap);
+	noteGap(one, gap, false);
 	const g = [];
 	const T = 1_800_000_000_000_000;
-	noteGap(g, { reason: 5, fromUs: T, toUs: T + 30e6 });
-	noteGap(g, { reason: 5, fromUs: T + 30e6, toUs: T + 60e6 });
-	noteGap(g, { reason: 1, fromUs: T + 60e6, toUs: T + 75e6 });
-	noteGap(g, { reason: 5, fromUs: T + 90e6, toUs: T + 120e6 });
+	noteGap(g, { reason: 5, fromUs: T, toUs: T + 30e6 }, false);
+	noteGap(g, { reason: 5, fromUs: T + 30e6, toUs: T + 60e6 }, true);
+	noteGap(g, { reason: 1, fromUs: T + 60e6, toUs: T + 75e6 }, true);
+	noteGap(g, { reason: 5, fromUs: T + 90e6, toUs: T + 120e6 }, true);
+	// A segment between two pauses, and a gap that starts before the last: never merged.
+	noteGap(g, { reason: 5, fromUs: T + 120e6, toUs: T + 150e6 }, false);
+	noteGap(g, { reason: 5, fromUs: T - 86400e6, toUs: T - 86000e6 }, true);
 	const text = gapsText(g);
+	const odd = gapsText([{ reason: 9, fromUs: 9e18, toUs: 9.2e18, links: 1 }]);
 	const ok = one.length === 1 && one[0].reason === 5 && /^no motion \(the camera records on motion only\)/.test(gapsText(one)) &&
-		g.length === 3 && g[0].links === 2 && g[0].toUs === T + 60e6 && g[1].reason === 1 &&
-		/\(2 signed gaps\); camera offline .*; no motion/.test(text) && gapsText(g, 1).endsWith('; and 2 more');
-	ok ? pass('export_reports_signed_gaps') : fail('export_reports_signed_gaps', JSON.stringify({ one, g, text }));
+		g.length === 5 && g[0].links === 2 && g[0].toUs === T + 60e6 && g[1].reason === 1 &&
+		/\(2 signed gaps\); camera offline .*; no motion/.test(text) && text.endsWith('; and 1 more') &&
+		gapsText(g, 1).endsWith('; and 4 more') && /^unknown reason 9 9000000000000000000 µs/.test(odd);
+	ok ? pass('export_reports_signed_gaps') : fail('export_reports_signed_gaps', JSON.stringify({ one, g, text, odd }));
 }
 process.exit(failures > 0 ? 1 : 0);
