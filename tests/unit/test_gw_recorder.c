@@ -617,9 +617,11 @@ static void run(struct fixture *f, const struct script *s)
 {
 	struct recorder_params p;
 	struct recorder *r = NULL;
+	struct recgate_budget *bud = recgate_budget_new(RECGATE_BUDGET_MAX_BYTES);
 	struct spool *sp;
 	struct spool_stream *ss;
 
+	assert_non_null(bud);
 	memset(&play, 0, sizeof(play));
 	play.s = s;
 	play.cur = -1;
@@ -639,6 +641,7 @@ static void run(struct fixture *f, const struct script *s)
 	p.mode.motion_only = s->motion;
 	p.mode.preroll_ms = PREROLL_MS;
 	p.mode.postroll_ms = POSTROLL_MS;
+	p.hold_budget = bud;
 	assert_int_equal(recorder_start(&r, sp, &p), 0);
 	ss = recorder_spool_stream(r);
 	/* The thread ends by itself when the script stops it; recorder_stop would stop it at
@@ -646,7 +649,12 @@ static void run(struct fixture *f, const struct script *s)
 	assert_int_equal(pthread_join(r->thread, NULL), 0);
 	r->started = 0;
 	assert_false(r->failed);
+	/* A hold lives only while its stream pauses: the session's end gave it back, with
+	 * its share of the budget and every byte it held. */
+	assert_null(r->hold);
+	assert_int_equal(recgate_budget_used(bud), 0);
 	recorder_stop(r);
+	recgate_budget_free(bud);
 	assert_int_equal(play.cam.sessions, s->nsess);
 	assert_int_equal(play.tap.ended, s->nsess);
 	assert_int_equal(play.tap.closed, 1);
