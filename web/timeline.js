@@ -11,6 +11,7 @@ const EDGE_US = 30e6;
 // plus a GOP and the detector's delay): a pause whose last sign is this recent is drawn
 // up to now.
 const PAUSE_EDGE_US = 75e6;
+const PAUSE_COLOUR = '#2b3a4a';
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -176,43 +177,30 @@ export class Timeline {
 		g.fillRect(0, 0, w, h);
 		g.fillStyle = '#3a1f24';
 		g.fillRect(0, 18, Math.max(0, Math.min(w, X(now))), 26);
+		// Spans in the band, each at least a pixel wide; the latest end, or null.
+		const band = (list, colour) => {
+			let end = null;
+			g.fillStyle = colour;
+			for (const [a, b] of list) {
+				const x0 = Math.max(0, X(a)), x1 = Math.min(w, X(b));
+				if (x1 > x0)
+					g.fillRect(x0, 18, Math.max(1, x1 - x0), 26);
+				if (end === null || b > end)
+					end = b;
+			}
+			return end;
+		};
 		// Pauses of a camera that records on motion only: signed "no motion", not an outage.
-		let lastPause = null;
-		g.fillStyle = '#2b3a4a';
-		for (const [a, b] of this.paused) {
-			const x0 = Math.max(0, X(a)), x1 = Math.min(w, X(b));
-			if (x1 > x0)
-				g.fillRect(x0, 18, Math.max(1, x1 - x0), 26);
-			if (lastPause === null || b > lastPause)
-				lastPause = b;
-		}
-		g.fillStyle = '#2f9e5b';
-		let last = null;
-		for (const [a, b] of this.spans) {
-			const x0 = Math.max(0, X(a)), x1 = Math.min(w, X(b));
-			if (x1 > x0)
-				g.fillRect(x0, 18, Math.max(1, x1 - x0), 26);
-			if (last === null || b > last)
-				last = b;
-		}
+		const lastPause = band(this.paused, PAUSE_COLOUR);
+		const last = band(this.spans, '#2f9e5b');
 		// The live edge: a recording that ended less than EDGE_US ago is most likely still
 		// going, its newest segment on its way (a segment is indexed once it closes) —
-		// unless a signed pause follows it.
-		if (last !== null && now > last && now - last < EDGE_US && (lastPause === null || last > lastPause)) {
-			const x0 = Math.max(0, X(last)), x1 = Math.min(w, X(now));
-			if (x1 > x0) {
-				g.fillStyle = '#1f5f3b';
-				g.fillRect(x0, 18, x1 - x0, 26);
-			}
-		}
-		// The pause goes on: its last sign is recent and nothing was recorded after it.
-		if (lastPause !== null && now > lastPause && now - lastPause < PAUSE_EDGE_US && (last === null || lastPause >= last)) {
-			const x0 = Math.max(0, X(lastPause)), x1 = Math.min(w, X(now));
-			if (x1 > x0) {
-				g.fillStyle = '#2b3a4a';
-				g.fillRect(x0, 18, x1 - x0, 26);
-			}
-		}
+		// unless a signed pause follows it. Likewise a pause whose last sign is recent and
+		// after which nothing was recorded goes on.
+		if (last !== null && now > last && now - last < EDGE_US && (lastPause === null || last > lastPause))
+			band([[last, now]], '#1f5f3b');
+		else if (lastPause !== null && now > lastPause && now - lastPause < PAUSE_EDGE_US && (last === null || lastPause >= last))
+			band([[lastPause, now]], PAUSE_COLOUR);
 		// Events: a band above the recordings.
 		for (const ev of this.events) {
 			const x0 = Math.max(0, X(ev.startUs)), x1 = Math.min(w, X(ev.endUs > 0 ? ev.endUs : now));

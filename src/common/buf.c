@@ -48,9 +48,15 @@ buf_reserve(struct buf *b, size_t n)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if (ncap > b->max)
 		ncap = b->max;
-	p = realloc(b->data, ncap);
-	if (p == NULL)
+	/* Not realloc: a block it moves would leave its old copy in freed memory, and a buf
+	 * may hold keys or plaintext video (buf_free wipes for the same reason). */
+	if ((p = malloc(ncap)) == NULL)
 		return -1;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len);
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = ncap;
 	return 0;

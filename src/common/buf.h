@@ -15,7 +15,7 @@ struct buf {
 
 /* Initialise an empty buffer that may grow to at most max bytes. */
 void buf_init(struct buf *b, size_t max);
-/* Free the storage (wiped first) and reset; NULL-safe. */
+/* Free the storage (wiped first) and reset; NULL-safe. Growing wipes the old block too. */
 void buf_free(struct buf *b);
 /* Drop the contents, keep the storage. */
 void buf_reset(struct buf *b);

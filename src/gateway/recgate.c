@@ -203,35 +203,6 @@ void recgate_hold_clear(struct recgate_hold *h)
 	charge_sync(h);
 }
 
-/* Room for n more bytes. Grown by hand rather than by realloc, which may move the held
- * plaintext and leave the old copy in freed memory: copy, wipe the old block, free it.
- * 0 or -1. */
-static int grow_wiped(struct recgate_hold *h, size_t n)
-{
-	struct buf *b = &h->b;
-	size_t need, ncap;
-	uint8_t *p;
-
-	if (n > b->max || b->len > b->max - n)
-		return -1;
-	need = b->len + n;
-	if (need <= b->cap)
-		return 0;
-	ncap = b->cap < 4096 ? 4096 : b->cap;
-	while (ncap < need)
-		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
-	if ((p = malloc(ncap)) == NULL)
-		return -1;
-	if (b->data != NULL) {
-		memcpy(p, b->data, b->len);
-		sodium_memzero(b->data, b->cap);
-		free(b->data);
-	}
-	b->data = p;
-	b->cap = ncap;
-	return 0;
-}
-
 static void frame_at(const struct recgate_hold *h, size_t off, struct recgate_frame *f)
 {
 	const uint8_t *p = h->b.data + off;
@@ -302,13 +273,12 @@ int recgate_hold_add(struct recgate_hold *h, int64_t wall, int64_t dts, int key,
 	be_put64(hdr + 8, (uint64_t)dts);
 	hdr[16] = key ? 1 : 0;
 	be_put32(hdr + 17, (uint32_t)len);
-	if (grow_wiped(h, HOLD_HDR + len) != 0) {
+	/* buf grows by copy and wipe: no stale copy of the plaintext is left behind. */
+	if (buf_put(&h->b, hdr, sizeof(hdr)) != 0 || buf_put(&h->b, data, len) != 0) {
+		/* What of this frame went in is not a frame: wipe it with the rest. */
 		recgate_hold_clear(h);
 		return RECGATE_HOLD_DROPPED;
 	}
-	/* Room was made above: these cannot fail or move the buffer. */
-	(void)buf_put(&h->b, hdr, sizeof(hdr));
-	(void)buf_put(&h->b, data, len);
 	h->frames++;
 	charge_sync(h);
 	return 0;
