@@ -126,6 +126,7 @@ class Tile {
 			stream: this.cam.stream,
 			keyFor: (cam, epoch) => keys.epochKey(cam, epoch),
 			pins: keys.pinnedGateways(),
+			live: true,
 			onChunk: (c) => {
 				if (this.player === null)
 					return;

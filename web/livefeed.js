@@ -66,6 +66,7 @@ export class LiveFeed {
 			stream: this.stream,
 			keyFor: (c, epoch) => keys.epochKey(c, epoch),
 			pins: keys.pinnedGateways(),
+			live: true,
 			onChunk: (c) => {
 				if (this.player === null)
 					return;

@@ -12,6 +12,9 @@ export const KEYFRAME = 1;
 const TRUNCATED = 1;
 // Recording pauses after this segment: the camera records on motion only and nothing moves.
 const PAUSED = 2;
+// SEG_HEADER flag: a live-only segment, shown live while a motion-only camera is paused and
+// never stored. It forks off the chain (its seq and prev_hash are the next stored link's).
+export const LIVE_ONLY = 1;
 
 export class SegmentError extends Error {
 	constructor(code, msg) {
@@ -37,7 +40,7 @@ function i64(v, off) {
 }
 
 export function decodeSegHeader(p) {
-	if (p.length !== 208 || p[0] !== 1)
+	if (p.length !== 208 || p[0] !== 1 || p[2] !== 0 || (p[3] & ~LIVE_ONLY) !== 0)
 		throw new SegmentError('format', 'bad segment header');
 	const v = dv(p);
 	return {
@@ -174,8 +177,10 @@ export function readLink(reader, bytes) {
 //   onLink(info): a link verified ({ kind: 'segment'|'gap', seq, chained })
 //   segKey(header): optional, instead of keyFor: the segment's secretstream key itself (a copy
 //   the reader wipes), or null; a share link's manifest carries these (share.js, shareview.js)
+//   live: a live view, which accepts live-only segments (onLink's liveOnly); any other reader
+//   reads stored links and refuses them
 export class SegmentReader {
-	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink, segKey }) {
+	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink, segKey, live }) {
 		this.na = na;
 		this.camera = camera;
 		this.stream = stream;
@@ -184,6 +189,7 @@ export class SegmentReader {
 		this.onChunk = onChunk || (() => {});
 		this.onLink = onLink || (() => {});
 		this.segKey = segKey || null;
+		this.live = live === true;
 		this.cur = null;       // the open segment
 		this.next = null;      // { seq, hash } the next link must continue, once known
 		this.stats = { segments: 0, gaps: 0, chunks: 0, restarts: 0 };
@@ -210,6 +216,8 @@ export class SegmentReader {
 			if (this.cur !== null)
 				this.abandon();
 			const h = decodeSegHeader(rec.payload);
+			if ((h.flags & LIVE_ONLY) !== 0 && !this.live)
+				throw new SegmentError('chain', 'a live-only segment (shown live, never recorded) among stored links');
 			const chained = this.checkLink(h.camera, h.stream, h.gateway, h.seq, h.prevHash);
 			let key;
 			if (this.segKey !== null) {
@@ -273,12 +281,16 @@ export class SegmentReader {
 			const msg = concat(SEG_DOMAIN, s.h.raw, e.raw.subarray(0, 56));
 			if (!na.crypto_sign_verify_detached(e.sig, msg, s.h.gateway))
 				throw new SegmentError('signature', 'the segment signature does not verify');
-			this.next = { seq: s.h.seq + 1, hash: na.crypto_generichash(32, e.sig, null) };
+			const liveOnly = (s.h.flags & LIVE_ONLY) !== 0;
+			// A live-only segment forks off the chain: the next stored link continues from
+			// where this one started.
+			if (!liveOnly)
+				this.next = { seq: s.h.seq + 1, hash: na.crypto_generichash(32, e.sig, null) };
 			this.stats.segments++;
 			if (!s.chained)
 				this.stats.restarts++;
 			this.onLink({ kind: 'segment', seq: s.h.seq, chained: s.chained, startUs: s.h.startUs, endUs: e.endUs,
-				paused: (e.flags & PAUSED) !== 0 });
+				paused: (e.flags & PAUSED) !== 0, liveOnly });
 			return;
 		}
 		case REC.GAP: {

@@ -50,7 +50,7 @@ seg_header_decode(struct seg_header *h, const uint8_t *p, size_t n)
 	cur_get(&c, h->ss_header, SS_HEADER_LEN);
 	cur_get(&c, h->prev_hash, CHAIN_HASH_LEN);
 	cur_get(&c, h->gateway_id, GATEWAY_ID_LEN);
-	if (cur_ok(&c) != 0 || h->version != SEG_VERSION)
+	if (cur_ok(&c) != 0 || h->version != SEG_VERSION || (h->flags & ~SEG_HDR_LIVE_ONLY) != 0)
 		return -1;
 	return 0;
 }
@@ -298,10 +298,10 @@ struct seg_writer {
 	struct buf ct;   /* scratch for one chunk's ciphertext */
 };
 
-int
-seg_writer_begin(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
-    const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint64_t seq, int64_t start_us,
-    uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
+static int
+writer_begin(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
+    const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint16_t flags, uint64_t seq,
+    int64_t start_us, uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
     const uint8_t prev_hash[CHAIN_HASH_LEN], struct buf *out)
 {
 	struct seg_writer *w = NULL;
@@ -317,6 +317,7 @@ seg_writer_begin(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
 	memcpy(w->sk, sk, GATEWAY_SK_LEN);
 	w->h.version = SEG_VERSION;
 	w->h.stream = stream;
+	w->h.flags = flags;
 	memcpy(w->h.camera_id, camera_id, CAMERA_ID_LEN);
 	w->h.seq = seq;
 	w->h.start_us = start_us;
@@ -339,6 +340,26 @@ out:
 	sodium_memzero(key, sizeof(key));
 	seg_writer_free(w);
 	return ret;
+}
+
+int
+seg_writer_begin(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
+    const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint64_t seq, int64_t start_us,
+    uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
+    const uint8_t prev_hash[CHAIN_HASH_LEN], struct buf *out)
+{
+	return writer_begin(wp, sk, camera_id, stream, 0, seq, start_us, epoch, epoch_pk,
+	    prev_hash, out);
+}
+
+int
+seg_writer_begin_live(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
+    const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint64_t seq, int64_t start_us,
+    uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
+    const uint8_t prev_hash[CHAIN_HASH_LEN], struct buf *out)
+{
+	return writer_begin(wp, sk, camera_id, stream, SEG_HDR_LIVE_ONLY, seq, start_us, epoch,
+	    epoch_pk, prev_hash, out);
 }
 
 static int
@@ -645,6 +666,7 @@ rd_end(struct seg_reader *r, const struct record *rec, struct link_info *info)
 	info->end_us = e.end_us;
 	info->truncated = (e.flags & SEG_END_TRUNCATED) != 0;
 	info->paused = (e.flags & SEG_END_PAUSED) != 0;
+	info->live_only = (r->h.flags & SEG_HDR_LIVE_ONLY) != 0;
 	info->nchunks = e.nchunks;
 	memcpy(info->prev_hash, r->h.prev_hash, CHAIN_HASH_LEN);
 	chain_hash(e.sig, info->hash);
@@ -761,6 +783,9 @@ chain_check(struct chain *c, const struct link_info *li)
 {
 	if (sodium_memcmp(li->camera_id, c->camera_id, CAMERA_ID_LEN) != 0 || li->stream != c->stream)
 		return SEG_E_CAMERA;
+	/* Never stored: one in a stored chain is a server serving what it must not keep. */
+	if (li->live_only)
+		return SEG_E_LIVE_ONLY;
 	if (c->started) {
 		if (li->seq < c->next_seq)
 			return SEG_E_CHAIN_ORDER;
@@ -793,6 +818,7 @@ seg_strerror(int err)
 	case SEG_E_CHAIN_HASH: return "link does not chain to the previous one";
 	case SEG_E_NOMEM: return "out of memory";
 	case SEG_E_CALLBACK: return "aborted by the caller";
+	case SEG_E_LIVE_ONLY: return "a live-only segment (shown live, never recorded) among stored links";
 	default: return "unknown error";
 	}
 }

@@ -32,6 +32,12 @@ enum gap_reason { GAP_CAMERA_OFFLINE = 1, GAP_GATEWAY_RESTART = 2, GAP_SPOOL_EVI
  * moves (signed, so a live viewer can say so rather than "offline"). */
 #define SEG_END_PAUSED 0x02
 #define CHUNK_KEYFRAME 0x01
+/* SEG_HEADER flags (signed with the rest of the header; other bits are refused).
+ * Live only: shown to live viewers while a motion-only camera is paused, never stored.
+ * Such a segment forks off the chain: its seq and prev_hash are those the next stored
+ * link will carry, so the stored chain stays whole without it, and a verifier of the
+ * archive refuses it (SEG_E_LIVE_ONLY). */
+#define SEG_HDR_LIVE_ONLY 0x0001
 
 struct seg_header {
 	uint8_t version;
@@ -117,6 +123,12 @@ int seg_writer_begin(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
     const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint64_t seq, int64_t start_us,
     uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
     const uint8_t prev_hash[CHAIN_HASH_LEN], struct buf *out);
+/* The same for a live-only segment (SEG_HDR_LIVE_ONLY in its signed header): seq and
+ * prev_hash are the ones the next stored link will carry. */
+int seg_writer_begin_live(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LEN],
+    const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint64_t seq, int64_t start_us,
+    uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
+    const uint8_t prev_hash[CHAIN_HASH_LEN], struct buf *out);
 /* Encrypt one chunk plaintext (built with chunk_plain_put) and append a CHUNK record. */
 int seg_writer_chunk(struct seg_writer *w, const uint8_t *plain, size_t len, struct buf *out);
 /* Append the final (CHUNK_END, TAG_FINAL) chunk and the signed SEG_END; next_prev gets the
@@ -162,6 +174,7 @@ enum seg_err {
 	SEG_E_CHAIN_HASH = -11,  /* prev_hash does not match the previous link */
 	SEG_E_NOMEM = -12,
 	SEG_E_CALLBACK = -13,
+	SEG_E_LIVE_ONLY = -14,   /* a live-only segment where stored links belong */
 };
 const char *seg_strerror(int err);
 
@@ -181,6 +194,7 @@ struct link_info {
 	uint16_t gap_reason;
 	int truncated;
 	int paused;         /* SEG_END_PAUSED: recording pauses after this segment */
+	int live_only;      /* SEG_HDR_LIVE_ONLY: shown live, never recorded */
 	uint32_t nchunks;
 	uint8_t prev_hash[CHAIN_HASH_LEN];
 	uint8_t hash[CHAIN_HASH_LEN];   /* what the next link's prev_hash must be */

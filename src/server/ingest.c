@@ -25,6 +25,8 @@ struct ingest {
 	struct link_event cur;      /* the open link */
 	int skip;                   /* already indexed: drop its bytes */
 	int live;                   /* newest link: relay it */
+	uint64_t ticket;            /* its name in the relay */
+	int live_only;              /* SEG_HDR_LIVE_ONLY: relayed, never stored or acked */
 	struct store_blob *blob;    /* held while a link is written */
 	uint64_t link_off;
 	struct sync_group *group;   /* this upload's links handed to the syncer */
@@ -72,6 +74,8 @@ write_record(struct ingest *in, const struct record *rec, struct ingest_err *e)
 {
 	uint8_t hdr[RECORD_HDR_LEN];
 
+	if (in->live_only)
+		goto relay;
 	record_hdr(hdr, rec->type, rec->len);
 	if (store_blob_append2(in->blob, hdr, sizeof(hdr), rec->payload, rec->len) != 0) {
 		blobpool_release(in->srv->bp, in->blob, 1, mono_us());
@@ -79,8 +83,9 @@ write_record(struct ingest *in, const struct record *rec, struct ingest_err *e)
 		*e = (struct ingest_err){ 500, "store error" };
 		return -1;
 	}
+relay:
 	if (in->live)
-		relay_push(in->srv->rl, in->cur.camera_id, in->cur.stream, in->cur.seq, rec->type,
+		relay_push(in->srv->rl, in->cur.camera_id, in->cur.stream, in->ticket, rec->type,
 		    rec->payload, rec->len);
 	return 0;
 }
@@ -117,6 +122,7 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 
 	in->cur = *ev;
 	in->skip = in->live = 0;
+	in->live_only = ev->live_only;
 	/* A gateway enrolled in an org records only cameras an admin registered to it. 410:
 	 * the camera is not (or no longer) registered, which a gateway whose signed config
 	 * dropped the camera takes as "removed" (its spooled links go). Asked again after the
@@ -146,6 +152,13 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 		*e = (struct ingest_err){ 410, INGEST_NOT_REGISTERED };
 		return -1;
 	}
+	if (r == 0 && ev->live_only) {
+		/* Shown live and never stored: nothing to check against the index, nothing to
+		 * make durable, no ack (the gateway keeps none of it in its spool). */
+		in->live = relay_link_begin(srv->rl, ev->camera_id, ev->stream, ev->seq, 1,
+		    ev->start_us, &in->ticket) == 1;
+		return write_record(in, rec, e);
+	}
 	if (r != 0 || (r = index_link_exists(srv->ix, ev->camera_id, ev->stream, ev->seq)) < 0) {
 		*e = (struct ingest_err){ 500, "index error" };
 		return -1;
@@ -170,7 +183,8 @@ link_begin(struct ingest *in, const struct record *rec, const struct link_event 
 	 * records on motion only signs a "no motion" gap every RECGATE_IDLE_TICK_US while
 	 * paused, which tells its viewers that the pause goes on. */
 	if (r == 0 || ev->seq > max)
-		in->live = relay_link_begin(srv->rl, ev->camera_id, ev->stream, ev->seq) == 1;
+		in->live = relay_link_begin(srv->rl, ev->camera_id, ev->stream, ev->seq, 0,
+		    ev->start_us, &in->ticket) == 1;
 	if (blobpool_acquire(srv->bp, ev->camera_id, ev->stream, mono_us(), &in->blob) != 0) {
 		*e = (struct ingest_err){ 503, "store unavailable" };
 		return -1;
@@ -194,6 +208,10 @@ link_end(struct ingest *in, const struct record *rec, const struct link_event *e
 		goto acked;
 	if (!ev->is_gap && write_record(in, rec, e) != 0)
 		return -1;
+	if (in->live_only) {
+		metrics_inc(MC_INGEST_LIVE_ONLY, 1);
+		return 0;
+	}
 	if (sync_group_poll(in->group, &why) == SYNC_FAILED) {
 		blobpool_release(srv->bp, in->blob, 0, mono_us());
 		in->blob = NULL;

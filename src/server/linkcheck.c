@@ -30,6 +30,7 @@ check_begin(struct linkcheck *lc, const struct record *rec, struct link_event *e
 	ev->stream = lc->hdr.stream;
 	ev->seq = ev->last_seq = lc->hdr.seq;
 	ev->start_us = lc->hdr.start_us;
+	ev->live_only = (lc->hdr.flags & SEG_HDR_LIVE_ONLY) != 0;
 	lc->in_segment = 1;
 	lc->nchunks = 0;
 	lc->bytes = RECORD_HDR_LEN + rec->len;
@@ -76,6 +77,7 @@ check_end(struct linkcheck *lc, const struct record *rec, struct link_event *ev)
 	ev->seq = ev->last_seq = lc->hdr.seq;
 	ev->start_us = lc->hdr.start_us;
 	ev->end_us = e.end_us;
+	ev->live_only = (lc->hdr.flags & SEG_HDR_LIVE_ONLY) != 0;
 	lc->in_segment = 0;
 	return LC_END;
 }

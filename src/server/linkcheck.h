@@ -43,6 +43,7 @@ struct link_event {
 	int64_t end_us;
 	int is_gap;
 	uint16_t gap_reason; /* a gap's signed reason (enum gap_reason) */
+	int live_only;       /* SEG_HDR_LIVE_ONLY: relay it, never store it */
 };
 
 /* Start checking records uploaded by the gateway gw. */

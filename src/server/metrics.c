@@ -31,6 +31,7 @@ static const struct desc counter_desc[MC_COUNTER_N] = {
 	[MC_INGEST_GAPS] = { "vigil_ingest_links_total", NULL, "kind=\"gap\"" },
 	[MC_INGEST_REFUSED] = { "vigil_ingest_refused_total", "Links refused (chain, signature or owner).", NULL },
 	[MC_INGEST_SHED] = { "vigil_ingest_shed_total", "Uploads answered 503 while ingest was over capacity.", NULL },
+	[MC_INGEST_LIVE_ONLY] = { "vigil_ingest_live_only_total", "Live-only segments received: relayed to viewers, never stored.", NULL },
 	[MC_RELAY_RECORDS] = { "vigil_relay_records_total", "Records handed to live viewers.", NULL },
 	[MC_RELAY_SKIPS] = { "vigil_relay_skips_total", "Slow viewers skipped ahead to the next segment start.", NULL },
 	[MC_RELAY_DROPS] = { "vigil_relay_drops_total", "Viewers disconnected for falling too far behind.", NULL },

@@ -17,6 +17,7 @@ enum metrics_counter {
 	MC_INGEST_GAPS,           /* gap links made durable */
 	MC_INGEST_REFUSED,        /* links refused (bad chain, signature, owner) */
 	MC_INGEST_SHED,           /* uploads answered 503 because ingest was over capacity */
+	MC_INGEST_LIVE_ONLY,      /* live-only segments received (relayed, never stored) */
 	MC_RELAY_RECORDS,         /* records handed to live viewers */
 	MC_RELAY_SKIPS,           /* a slow viewer skipped to the next segment start */
 	MC_RELAY_DROPS,           /* a viewer disconnected for falling too far behind */

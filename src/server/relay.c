@@ -21,6 +21,9 @@ struct chan {
 	uint8_t stream;
 	int has_seq;
 	uint64_t last_seq;
+	int last_live_only;        /* the newest link is live-only (forked off at last_seq) */
+	int64_t last_start_us;     /* and started then */
+	uint64_t ticket;           /* names the newest link for relay_push; 0: none yet */
 	/* Window: recs[start..count) hold record indexes first_idx.. next_idx-1. */
 	struct rrec **recs;
 	size_t start, count, cap;
@@ -128,8 +131,20 @@ chan_get(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int 
 	return ch;
 }
 
+/* Whether link (seq, live_only, start_us) is newer than the channel's newest. */
+static int
+chan_newer(const struct chan *ch, uint64_t seq, int live_only, int64_t start_us)
+{
+	if (!ch->has_seq || seq > ch->last_seq)
+		return 1;
+	if (seq < ch->last_seq || !ch->last_live_only)
+		return 0;
+	return !live_only || start_us > ch->last_start_us;
+}
+
 int
-relay_link_begin(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq)
+relay_link_begin(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    uint64_t seq, int live_only, int64_t start_us, uint64_t *ticket)
 {
 	struct chan *ch;
 	int live = -1;
@@ -138,10 +153,13 @@ relay_link_begin(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stre
 	if ((ch = chan_get(r, cam, stream, 1)) == NULL)
 		goto out;
 	live = 0;
-	if (ch->has_seq && seq <= ch->last_seq)
+	if (!chan_newer(ch, seq, live_only, start_us))
 		goto out;
 	ch->has_seq = 1;
 	ch->last_seq = seq;
+	ch->last_live_only = live_only != 0;
+	ch->last_start_us = start_us;
+	*ticket = ++ch->ticket;
 	live = 1;
 out:
 	pthread_mutex_unlock(&r->mu);
@@ -203,8 +221,8 @@ wake_viewers(struct chan *ch)
 }
 
 int
-relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq,
-    uint8_t type, const uint8_t *payload, uint32_t len)
+relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    uint64_t ticket, uint8_t type, const uint8_t *payload, uint32_t len)
 {
 	struct chan *ch;
 	struct rrec *rr = NULL;
@@ -215,7 +233,7 @@ relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, ui
 	if ((ch = chan_get(r, cam, stream, 1)) == NULL)
 		goto out;
 	ch->last_push_us = mono_us();
-	if (!ch->has_seq || ch->last_seq != seq) {
+	if (!ch->has_seq || ch->ticket != ticket) {
 		ret = 1;
 		goto out;
 	}

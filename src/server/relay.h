@@ -28,14 +28,18 @@ struct relay *relay_new(size_t window_bytes);
 /* Free everything; all viewers must have been removed. NULL-safe. */
 void relay_free(struct relay *r);
 
-/* A link (cam, stream, seq) starts arriving: 1 when it is newer than every link relayed so
- * far and must go live, 0 when it is a backfill, -1 when memory is short. */
-int relay_link_begin(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq);
-/* Append one record of live link seq to the window and wake the stream's viewers. Records
- * of a link that a newer one has overtaken are dropped (1), so two uploads of one stream
- * never interleave on the wire. 0, 1 or -1. */
-int relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, uint64_t seq,
-    uint8_t type, const uint8_t *payload, uint32_t len);
+/* A link of (cam, stream) starts arriving: 1 when it is newer than every link relayed so
+ * far and must go live (*ticket names it for relay_push), 0 when it is a backfill, -1 when
+ * memory is short. Newer: a higher seq; at the same seq, a stored link is newer than a
+ * live-only one (which forks off the chain at the seq the next stored link takes), and a
+ * live-only one is newer than a live-only one that started earlier. */
+int relay_link_begin(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    uint64_t seq, int live_only, int64_t start_us, uint64_t *ticket);
+/* Append one record of the live link named by ticket to the window and wake the stream's
+ * viewers. Records of a link that a newer one has overtaken are dropped (1), so two uploads
+ * of one stream never interleave on the wire. 0, 1 or -1. */
+int relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
+    uint64_t ticket, uint8_t type, const uint8_t *payload, uint32_t len);
 
 /* Add a viewer of (cam, stream); it starts at the current segment's SEG_HEADER (or waits for
  * the next one). NULL when memory is short. */

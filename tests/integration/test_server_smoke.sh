@@ -131,6 +131,26 @@ wait $LIVEPID 2>/dev/null
 # as it arrived.
 if cmp -s "$TMP/live" <(cat "$TMP/l1" "$TMP/l2" "$TMP/l3"); then pass live_with_gap; else fail live_with_gap "$(stat -c %s "$TMP/live" 2>/dev/null) bytes"; fi
 
+# Live only (a motion-only camera watched while it is paused): a live-only segment forks off
+# the chain at the seq the next stored link takes (4). It reaches the live viewer, is not
+# acknowledged (the gateway spools none) and is never stored: the camera's counts and bytes
+# do not move, and seq 4 is the stored link that came after it, which also went live.
+C -H "$AH" -o "$TMP/live2" "$URL/api/v1/cameras/$CAM/streams/0/live" -m 3 &
+LIVEPID=$!
+sleep 0.5
+BEFORE=$(C -H "$AH" "$URL/api/v1/cameras")
+"$GW" live "$TMP/gw.sk" $CAM 0 4 $((NOW + 8000000)) 3 > "$TMP/lo4"
+check live_only_not_acked "$(C -H "$GH" --data-binary @"$TMP/lo4" "$URL/api/v1/ingest")" '{"acked":[]}'
+AFTER=$(C -H "$AH" "$URL/api/v1/cameras")
+if [ -n "$BEFORE" ] && [ "$BEFORE" = "$AFTER" ]; then pass live_only_not_stored; else fail live_only_not_stored "$BEFORE / $AFTER"; fi
+check segment_4_absent "$(code -H "$AH" "$URL/api/v1/cameras/$CAM/streams/0/segments/4")" 404
+"$GW" link "$TMP/gw.sk" $CAM 0 4 $((NOW + 9000000)) 3 > "$TMP/l4"
+check stored_4_acked "$(C -H "$GH" --data-binary @"$TMP/l4" "$URL/api/v1/ingest")" "{\"acked\":[{\"camera\":\"$CAM\",\"stream\":0,\"seq\":4}]}"
+wait $LIVEPID 2>/dev/null
+if cmp -s "$TMP/live2" <(cat "$TMP/l3" "$TMP/lo4" "$TMP/l4"); then pass live_only_relayed; else fail live_only_relayed "$(stat -c %s "$TMP/live2" 2>/dev/null) bytes"; fi
+C -H "$AH" -o "$TMP/got4" "$URL/api/v1/cameras/$CAM/streams/0/segments/4"
+if cmp -s "$TMP/got4" "$TMP/l4"; then pass stored_4_is_the_stored_link; else fail stored_4_is_the_stored_link; fi
+
 # Retention: an old link of a camera whose max age is then lowered is expired by the next pass.
 CAM2=ffeeddccbbaa99887766554433221100
 "$GW" link "$TMP/gw.sk" $CAM2 0 0 $((NOW - 1000000000)) 2 > "$TMP/old"

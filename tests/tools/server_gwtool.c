@@ -17,6 +17,7 @@ usage(void)
 	fprintf(stderr, "usage: server_gwtool keygen SKFILE            (prints the gateway id)\n"
 	    "       server_gwtool sign SKFILE NONCEHEX        (prints the auth signature)\n"
 	    "       server_gwtool link SKFILE CAMHEX STREAM SEQ START_US NCHUNKS  (records to stdout)\n"
+	    "       server_gwtool live SKFILE CAMHEX STREAM SEQ START_US NCHUNKS  (a live-only segment)\n"
 	    "       server_gwtool gap SKFILE CAMHEX STREAM SEQ FROM_US TO_US      (records to stdout)\n");
 	return 2;
 }
@@ -52,7 +53,7 @@ write_all(const uint8_t *p, size_t n)
 }
 
 static int
-cmd_link(uint8_t sk[GATEWAY_SK_LEN], char **av)
+cmd_link(uint8_t sk[GATEWAY_SK_LEN], char **av, int live_only)
 {
 	uint8_t cam[CAMERA_ID_LEN], prev[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN];
 	uint8_t epk[EPOCH_PK_LEN], esk[EPOCH_SK_LEN], body[64];
@@ -68,7 +69,8 @@ cmd_link(uint8_t sk[GATEWAY_SK_LEN], char **av)
 	    parse_i64(av[4], 0, 10000, &nch) != 0)
 		goto out;
 	crypto_box_keypair(epk, esk);
-	if (seg_writer_begin(&w, sk, cam, (uint8_t)stream, (uint64_t)seq, start, 1, epk, prev, &out) != 0)
+	if ((live_only ? seg_writer_begin_live : seg_writer_begin)(&w, sk, cam, (uint8_t)stream,
+	    (uint64_t)seq, start, 1, epk, prev, &out) != 0)
 		goto out;
 	memset(body, 0xab, sizeof(body));
 	for (i = 0; i < nch; i++) {
@@ -152,7 +154,9 @@ main(int argc, char **argv)
 		printf("%s\n", hex);
 		r = 0;
 	} else if (strcmp(argv[1], "link") == 0 && argc == 8) {
-		r = cmd_link(sk, argv + 3);
+		r = cmd_link(sk, argv + 3, 0);
+	} else if (strcmp(argv[1], "live") == 0 && argc == 8) {
+		r = cmd_link(sk, argv + 3, 1);
 	} else if (strcmp(argv[1], "gap") == 0 && argc == 8) {
 		r = cmd_gap(sk, argv + 3);
 	} else {

@@ -56,6 +56,8 @@ keys_make(struct keys *k)
 
 /* The flags build_segment asks the writer to sign into the segment's end. */
 static uint8_t g_end_flags;
+/* build_segment writes a live-only segment (seg_writer_begin_live). */
+static int g_live_only;
 
 /* Build segment seq with nframes media chunks into out. */
 static void
@@ -68,8 +70,8 @@ build_segment(const struct keys *k, uint64_t seq, const uint8_t prev[CHAIN_HASH_
 	int i;
 
 	buf_init(&plain, 1 << 20);
-	assert_int_equal(seg_writer_begin(&w, k->gsk, k->cam, 0, seq, 1000 * (int64_t)seq, 1,
-	    k->epk, prev, out), 0);
+	assert_int_equal((g_live_only ? seg_writer_begin_live : seg_writer_begin)(&w, k->gsk,
+	    k->cam, 0, seq, 1000 * (int64_t)seq, 1, k->epk, prev, out), 0);
 	buf_put_u8(&plain, CHUNK_INIT);
 	buf_put_u8(&plain, 0);
 	buf_put_u64(&plain, 1);
@@ -142,6 +144,69 @@ test_paused_end(void **state)
 	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li), SEG_OK);
 	assert_false(li.paused);
 	buf_free(&b);
+}
+
+/* A live-only segment (shown live while a motion-only camera is paused, never stored) says
+ * so in its signed header; it verifies and decrypts like any segment, the flag cannot be
+ * removed or added, unknown header flags are refused, and a chain of stored links refuses
+ * it whether it comes first or where the next stored link belongs (it forks off there). */
+static void
+test_live_only(void **state)
+{
+	struct keys k;
+	struct buf b, s0;
+	struct got g = { 0 };
+	struct link_info li;
+	struct chain ch;
+	uint8_t zero[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN], lnext[CHAIN_HASH_LEN];
+	const size_t flags_at = RECORD_HDR_LEN + 3;  /* low byte of the header's flags */
+
+	(void)state;
+	keys_make(&k);
+	buf_init(&b, 1 << 20);
+	buf_init(&s0, 1 << 20);
+	build_segment(&k, 0, zero, 2, &s0, next);
+	g_live_only = 1;
+	build_segment(&k, 1, next, 3, &b, lnext);
+	g_live_only = 0;
+	assert_int_equal(b.data[flags_at], SEG_HDR_LIVE_ONLY);
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, chunk_fn, &g, &li), SEG_OK);
+	assert_true(li.live_only);
+	assert_int_equal(g.chunks, 4);
+	assert_int_equal(li.seq, 1);
+	assert_memory_equal(li.prev_hash, next, CHAIN_HASH_LEN);
+	/* Stored links never carry the flag. */
+	{
+		struct link_info l0;
+
+		assert_int_equal(seg_open_link(s0.data, s0.len, k.gpk, key_fn, &k, NULL, NULL, &l0),
+		    SEG_OK);
+		assert_false(l0.live_only);
+		/* A chain refuses it where the next stored link belongs... */
+		chain_init(&ch, k.cam, 0);
+		assert_int_equal(chain_check(&ch, &l0), SEG_OK);
+		assert_int_equal(chain_check(&ch, &li), SEG_E_LIVE_ONLY);
+		/* ... and as its first link. */
+		chain_init(&ch, k.cam, 0);
+		assert_int_equal(chain_check(&ch, &li), SEG_E_LIVE_ONLY);
+		/* Adding the flag to a stored segment breaks its signature. */
+		s0.data[flags_at] = SEG_HDR_LIVE_ONLY;
+		assert_int_equal(seg_open_link(s0.data, s0.len, k.gpk, key_fn, &k, NULL, NULL, &l0),
+		    SEG_E_SIGNATURE);
+	}
+	/* Removing it breaks the signature too; an unknown flag is refused as malformed. */
+	b.data[flags_at] = 0;
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li),
+	    SEG_E_SIGNATURE);
+	b.data[flags_at] = SEG_HDR_LIVE_ONLY | 0x02;
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li),
+	    SEG_E_FORMAT);
+	b.data[flags_at] = SEG_HDR_LIVE_ONLY;
+	b.data[flags_at - 1] = 0x80;
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, NULL, NULL, &li),
+	    SEG_E_FORMAT);
+	buf_free(&b);
+	buf_free(&s0);
 }
 
 static void
@@ -351,6 +416,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_paused_end),
+		cmocka_unit_test(test_live_only),
 		cmocka_unit_test(test_tamper_each_byte_class),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_truncated_and_eviction),

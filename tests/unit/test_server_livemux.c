@@ -156,25 +156,26 @@ t_scan_relay(void **state)
 	struct livemux_scan sc;
 	size_t found = 0;
 	ssize_t got;
+	uint64_t t = 0;
 	int seg, k;
 
 	(void)state;
 	assert_non_null(r);
 	memset(p, REC_SEG_HEADER, sizeof(p));
-	assert_int_equal(relay_link_begin(r, cam, 1, 1), 1);
-	assert_int_equal(relay_push(r, cam, 1, 1, REC_SEG_HEADER, p, 208), 0);
+	assert_int_equal(relay_link_begin(r, cam, 1, 1, 0, 0, &t), 1);
+	assert_int_equal(relay_push(r, cam, 1, t, REC_SEG_HEADER, p, 208), 0);
 	v = relay_viewer_add(r, cam, 1, nop_notify, NULL, 0);
 	assert_non_null(v);
 	memset(&sc, 0, sizeof(sc));
 	for (seg = 1; seg <= 5; seg++) {
 		if (seg > 1) {
-			assert_int_equal(relay_link_begin(r, cam, 1, (uint64_t)seg), 1);
-			assert_int_equal(relay_push(r, cam, 1, (uint64_t)seg, REC_SEG_HEADER, p, 208), 0);
+			assert_int_equal(relay_link_begin(r, cam, 1, (uint64_t)seg, 0, 0, &t), 1);
+			assert_int_equal(relay_push(r, cam, 1, t, REC_SEG_HEADER, p, 208), 0);
 		}
 		for (k = 0; k < 7; k++)
-			assert_int_equal(relay_push(r, cam, 1, (uint64_t)seg, REC_CHUNK, p,
+			assert_int_equal(relay_push(r, cam, 1, t, REC_CHUNK, p,
 			    (uint32_t)(17 + k * 40)), 0);
-		assert_int_equal(relay_push(r, cam, 1, (uint64_t)seg, REC_SEG_END, p, 120), 0);
+		assert_int_equal(relay_push(r, cam, 1, t, REC_SEG_END, p, 120), 0);
 		while ((got = relay_viewer_read(v, buf, sizeof(buf) - (size_t)(seg * 13), 1)) > 0)
 			found += livemux_scan_feed(&sc, buf, (size_t)got);
 		assert_int_equal(found, (size_t)seg);

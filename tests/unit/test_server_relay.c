@@ -9,7 +9,7 @@
 #include "server/relay.h"
 
 static const uint8_t cam[16] = { 7 };
-static uint64_t cur_seq;
+static uint64_t cur_seq, cur_ticket;
 
 struct wake {
 	int suspended;
@@ -37,8 +37,8 @@ push(struct relay *r, uint8_t type, uint8_t tag)
 
 	memset(p, tag, sizeof(p));
 	if (type == REC_SEG_HEADER)
-		assert_int_equal(relay_link_begin(r, cam, 0, ++cur_seq), 1);
-	assert_int_equal(relay_push(r, cam, 0, cur_seq, type, p, sizeof(p)), 0);
+		assert_int_equal(relay_link_begin(r, cam, 0, ++cur_seq, 0, 0, &cur_ticket), 1);
+	assert_int_equal(relay_push(r, cam, 0, cur_ticket, type, p, sizeof(p)), 0);
 }
 
 /* Read one whole record; returns its type and tag, or 0 when nothing is ready. */
@@ -91,13 +91,19 @@ test_join_and_follow(void **state)
 	assert_int_equal(read_rec(v, &tag, 0), REC_CHUNK);
 	assert_int_equal(tag, 3);
 	/* Backfill of an older seq does not go live; a newer one does. */
-	assert_int_equal(relay_link_begin(r, cam, 0, 3), 0);
-	assert_int_equal(relay_link_begin(r, cam, 0, 5), 0);
-	assert_int_equal(relay_link_begin(r, cam, 0, 6), 1);
-	/* Link 5 was overtaken by 6: its late records are dropped, not interleaved. */
 	{
+		uint64_t t5 = cur_ticket, t = 0;
 		uint8_t p[4] = { 0 };
-		assert_int_equal(relay_push(r, cam, 0, 5, REC_CHUNK, p, sizeof(p)), 1);
+
+		assert_int_equal(relay_link_begin(r, cam, 0, 3, 0, 0, &t), 0);
+		assert_int_equal(relay_link_begin(r, cam, 0, 5, 0, 0, &t), 0);
+		/* A live-only link at the newest seq is older than the stored one. */
+		assert_int_equal(relay_link_begin(r, cam, 0, 5, 1, 99, &t), 0);
+		assert_int_equal(t, 0);
+		assert_int_equal(relay_link_begin(r, cam, 0, 6, 0, 0, &t), 1);
+		assert_true(t != t5);
+		/* Link 5 was overtaken by 6: its late records are dropped, not interleaved. */
+		assert_int_equal(relay_push(r, cam, 0, t5, REC_CHUNK, p, sizeof(p)), 1);
 	}
 	/* Idle for the keepalive period: the tick resumes and a KEEPALIVE goes out. */
 	assert_int_equal(read_rec(v, &tag, 0), 0);
@@ -127,7 +133,7 @@ test_viewer_waits_for_header(void **state)
 	v = relay_viewer_add(r, cam, 0, notify, &w, 0);
 	assert_int_equal(read_rec(v, &tag, 0), 0);
 	cur_seq = 100;
-	assert_int_equal(relay_link_begin(r, cam, 0, cur_seq), 1);
+	assert_int_equal(relay_link_begin(r, cam, 0, cur_seq, 0, 0, &cur_ticket), 1);
 	push(r, REC_CHUNK, 9);   /* a chunk of a segment the viewer never saw start */
 	assert_int_equal(read_rec(v, &tag, 0), 0);
 	push(r, REC_SEG_HEADER, 10);
@@ -193,6 +199,73 @@ test_partial_record_survives_drop(void **state)
 	relay_free(r);
 }
 
+/* Begin a link (seq, live_only, start) and push its SEG_HEADER and one CHUNK, tagged tag and
+ * tag + 1; returns what relay_link_begin said, the records pushed only when 1. */
+static int
+link2(struct relay *r, uint64_t seq, int live_only, int64_t start, uint8_t tag, uint64_t *t)
+{
+	uint8_t p[100];
+	int live = relay_link_begin(r, cam, 0, seq, live_only, start, t);
+
+	if (live == 1) {
+		memset(p, tag, sizeof(p));
+		assert_int_equal(relay_push(r, cam, 0, *t, REC_SEG_HEADER, p, sizeof(p)), 0);
+		memset(p, tag + 1, sizeof(p));
+		assert_int_equal(relay_push(r, cam, 0, *t, REC_CHUNK, p, sizeof(p)), 0);
+	}
+	return live;
+}
+
+/* The viewer's next two records are the header and chunk tagged tag, then nothing. */
+static void
+got2(struct relay_viewer *v, uint8_t tag)
+{
+	uint8_t t;
+
+	assert_int_equal(read_rec(v, &t, 0), REC_SEG_HEADER);
+	assert_int_equal(t, tag);
+	assert_int_equal(read_rec(v, &t, 0), REC_CHUNK);
+	assert_int_equal(t, tag + 1);
+	assert_int_equal(read_rec(v, &t, 0), 0);
+}
+
+/* A motion-only camera seen while paused: live-only segments fork off the chain at the seq
+ * the next stored link takes, so several come at one seq; each newer one goes live, the
+ * stored link at that seq overtakes them (its records never interleave with theirs), and a
+ * live-only link at an older seq, or an older live-only one, does not. */
+static void
+test_live_only_order(void **state)
+{
+	struct relay *r = relay_new(1 << 20);
+	struct relay_viewer *v;
+	struct wake w = { 0, 0 };
+	uint64_t t1 = 0, t2 = 0, t3 = 0, t = 0;
+	uint8_t p[4] = { 0 };
+
+	(void)state;
+	assert_int_equal(link2(r, 7, 0, 1000, 10, &t), 1);        /* stored 7 */
+	v = relay_viewer_add(r, cam, 0, notify, &w, 0);
+	got2(v, 10);
+	assert_int_equal(link2(r, 8, 1, 3000, 20, &t1), 1);       /* live-only, forks at 8 */
+	got2(v, 20);
+	assert_int_equal(link2(r, 8, 1, 5000, 30, &t2), 1);       /* the next one, same seq */
+	assert_true(t2 != t1);
+	got2(v, 30);
+	/* The first one's late records are dropped: it was overtaken. */
+	assert_int_equal(relay_push(r, cam, 0, t1, REC_CHUNK, p, sizeof(p)), 1);
+	assert_int_equal(link2(r, 8, 1, 4000, 40, &t), 0);        /* older live-only: no */
+	assert_int_equal(link2(r, 7, 1, 9000, 50, &t), 0);        /* older seq: no */
+	assert_int_equal(link2(r, 8, 0, 2000, 60, &t3), 1);       /* stored 8 overtakes */
+	got2(v, 60);
+	assert_int_equal(relay_push(r, cam, 0, t2, REC_CHUNK, p, sizeof(p)), 1);
+	assert_int_equal(link2(r, 8, 1, 7000, 70, &t), 0);        /* nothing forks at 8 now */
+	assert_int_equal(link2(r, 8, 0, 2000, 80, &t), 0);        /* a resend of 8 */
+	assert_int_equal(link2(r, 9, 1, 8000, 90, &t), 1);        /* forks at 9 */
+	got2(v, 90);
+	relay_viewer_remove(v);
+	relay_free(r);
+}
+
 int
 main(void)
 {
@@ -201,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_viewer_waits_for_header),
 		cmocka_unit_test(test_slow_viewer_skipped_memory_bounded),
 		cmocka_unit_test(test_partial_record_survives_drop),
+		cmocka_unit_test(test_live_only_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
