@@ -1,13 +1,19 @@
 /* h_live.c - the live handler: an endless record stream fed by the relay over a suspended connection. */
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "common/util.h"
 #include "server/archive.h"
 #include "server/http.h"
 #include "server/identity.h"
 #include "server/audit.h"
+#include "server/h_livemux.h"
 #include "server/relay.h"
+#include "server/routes.h"
 #include "server/server.h"
+
+/* Longest Cookie header kept for the re-checks. */
+#define LIVE_COOKIE_MAX 4096u
 
 struct live {
 	struct MHD_Connection *conn;
@@ -16,6 +22,12 @@ struct live {
 	char org[65];
 	char user[PRINCIPAL_ID_BUF];
 	char cam[2 * CAMERA_ID_LEN + 1];
+	/* A viewer's session, re-checked while the stream lasts (the rule of the route was
+	 * met once, when it started): NULL for the test-only admin token. */
+	struct server *srv;
+	char *cookie;                       /* sodium_malloc'd copy of the Cookie header */
+	size_t cookie_len;
+	int64_t last_check;                 /* monotonic */
 };
 
 /* live.start / live.stop in the camera's org log (sessions only, not the admin token). */
@@ -49,9 +61,22 @@ static ssize_t
 live_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct live *lv = cls;
+	int64_t now = mono_us();
+	char org[65];
 	ssize_t n;
 
-	n = relay_viewer_read(lv->v, (uint8_t *)buf, max, mono_us());
+	/* A member removed, a scope narrowed, a session signed out or ended by the support
+	 * kill switch: the stream ends within LIVEMUX_RECHECK_US (or at the next keepalive
+	 * while the camera is silent), as the grid's does. */
+	if (lv->cookie != NULL && now - lv->last_check >= LIVEMUX_RECHECK_US) {
+		lv->last_check = now;
+		if (authorize_camera_view_again(lv->srv, lv->cookie, lv->cam, lv->user, now_us(),
+		    org) != 0) {
+			log_info("live", "op=deny user=%s camera=%s", lv->user, lv->cam);
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+	}
+	n = relay_viewer_read(lv->v, (uint8_t *)buf, max, now);
 	if (n < 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	return n;
@@ -65,6 +90,10 @@ live_free(void *cls)
 	relay_viewer_remove(lv->v);
 	if (lv->aud != NULL)
 		live_audit(lv, "live.stop");
+	if (lv->cookie != NULL) {
+		sodium_memzero(lv->cookie, lv->cookie_len);
+		sodium_free(lv->cookie);
+	}
 	free(lv);
 }
 
@@ -82,9 +111,28 @@ h_live(struct req *rq)
 	if ((lv = calloc(1, sizeof(*lv))) == NULL)
 		return http_error(rq, 503, "out of memory", 0);
 	lv->conn = rq->conn;
+	hex_encode(cam, sizeof(cam), hex);
+	if (rq->who.kind == POLICY_CAMERA_VIEW) {
+		const char *cookie = http_header(rq, MHD_HTTP_HEADER_COOKIE);
+
+		if (cookie == NULL || strlen(cookie) > LIVE_COOKIE_MAX) {
+			free(lv);
+			return http_error(rq, 401, "unauthorized", 0);
+		}
+		lv->srv = rq->srv;
+		lv->cookie_len = strlen(cookie) + 1;
+		if ((lv->cookie = sodium_malloc(lv->cookie_len)) == NULL) {
+			free(lv);
+			return http_error(rq, 503, "out of memory", 0);
+		}
+		memcpy(lv->cookie, cookie, lv->cookie_len);
+		memcpy(lv->user, rq->who.user_id, sizeof(lv->user));
+		memcpy(lv->cam, hex, sizeof(lv->cam));
+		lv->last_check = mono_us();
+	}
 	lv->v = relay_viewer_add(rq->srv->rl, cam, stream, live_notify, lv, mono_us());
 	if (lv->v == NULL) {
-		free(lv);
+		live_free(lv);
 		return http_error(rq, 503, "out of memory", 0);
 	}
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, live_read, lv,
@@ -95,7 +143,6 @@ h_live(struct req *rq)
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	hex_encode(cam, sizeof(cam), hex);
 	log_info("live", "op=view camera=%s stream=%u", hex, (unsigned)stream);
 	if (rq->who.kind == POLICY_CAMERA_VIEW && rq->srv->idn != NULL) {
 		lv->aud = rq->srv->idn->aud;

@@ -158,21 +158,8 @@ mux_audit(struct livemux *mx, struct mux_slot *sl, const char *action)
 static int
 mux_may_view(struct livemux *mx, struct mux_slot *sl)
 {
-	static const struct route view = { "GET", "/api/v1/live", POLICY_CAMERA_VIEW, BODY_NONE,
-	    h_livemux, 0 };
-	struct route_match m;
-	struct principal who;
-	int r;
-
-	memset(&m, 0, sizeof(m));
-	m.route = &view;
-	m.nparams = 1;
-	memcpy(m.params[0], sl->hex, sizeof(sl->hex));
-	r = authorize_route(mx->srv, &m, NULL, mx->cookie, now_us(), &who);
-	if (r != 0 || who.kind != POLICY_CAMERA_VIEW || strcmp(who.user_id, mx->user) != 0)
-		return -1;
-	memcpy(sl->org, who.org, sizeof(sl->org));
-	return 0;
+	return authorize_camera_view_again(mx->srv, mx->cookie, sl->hex, mx->user, now_us(),
+	    sl->org);
 }
 
 /* Stop a slot for good: no more records, a DENIED state message queued. */

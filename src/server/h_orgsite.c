@@ -101,8 +101,15 @@ h_org_camera_add(struct req *rq)
 	}
 	/* Bind the camera to its gateway in the index: ingest from any other gateway is 403. */
 	if ((e = index_camera_claim(srv->ix, cam, gwb)) != 0) {
+		struct orgs_camera_row saved;
+
 		log_warn("orgs", "op=camera_add org=%s camera=%s err=%s", rq->who.org, id,
 		    e == INDEX_E_OWNER ? "bound_to_other_gateway" : "index");
+		/* Refused: the row must not stay, or the camera (recorded by another gateway,
+		 * perhaps of another organization) would resolve to this org for viewing. */
+		if (orgs_camera_remove(srv->idn->orgs, rq->who.org, id, &saved) != 0)
+			log_err("orgs", "op=camera_add_undo org=%s camera=%s err=failed", rq->who.org,
+			    id);
 		r = e == INDEX_E_OWNER ? http_error(rq, 409, "camera recorded by another gateway", 0) :
 		    http_error(rq, 500, "internal error", 0);
 		goto out;

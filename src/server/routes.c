@@ -336,6 +336,18 @@ org_decide(struct server *srv, const struct route_match *m, int64_t now, struct 
 	return 0;
 }
 
+/* 1 when s is a camera id as the server writes it: 32 lower-case hex digits. */
+static int
+camera_hex_canonical(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * CAMERA_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
 int
 authorize_route(struct server *srv, const struct route_match *m, const char *authz,
     const char *cookie, int64_t now, struct principal *who)
@@ -392,7 +404,10 @@ authorize_route(struct server *srv, const struct route_match *m, const char *aut
 		}
 		if ((r = session_principal(srv, cookie, now, who)) != 0)
 			return r;
-		if (m->nparams < 1 || srv->idn->orgs == NULL ||
+		/* One spelling of a camera id (lower-case hex, as every listing and audit entry
+		 * writes it): an upper-case one would reach the same camera under a name the
+		 * audit log and its per-session dedup do not know. */
+		if (m->nparams < 1 || !camera_hex_canonical(m->params[0]) || srv->idn->orgs == NULL ||
 		    orgs_camera_view(srv->idn->orgs, m->params[0], who->user_id, now, who->org) != 0)
 			return -404;
 		/* Footage is an owner's or admin's role too: the same second factor applies. */
@@ -410,6 +425,28 @@ authorize_route(struct server *srv, const struct route_match *m, const char *aut
 	default:
 		return -403;
 	}
+}
+
+int
+authorize_camera_view_again(struct server *srv, const char *cookie, const char *cam_hex,
+    const char *user, int64_t now, char org[65])
+{
+	static const struct route view = { "GET", "/api/v1/live", POLICY_CAMERA_VIEW, BODY_NONE,
+	    NULL, 0 };
+	struct route_match m;
+	struct principal who;
+
+	memset(&m, 0, sizeof(m));
+	m.route = &view;
+	m.nparams = 1;
+	if (strlen(cam_hex) >= sizeof(m.params[0]))
+		return -1;
+	memcpy(m.params[0], cam_hex, strlen(cam_hex) + 1);
+	if (authorize_route(srv, &m, NULL, cookie, now, &who) != 0 ||
+	    who.kind != POLICY_CAMERA_VIEW || strcmp(who.user_id, user) != 0)
+		return -1;
+	memcpy(org, who.org, sizeof(who.org));
+	return 0;
 }
 
 int

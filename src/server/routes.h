@@ -69,6 +69,12 @@ struct principal {
  * route's policy says otherwise. */
 int authorize_route(struct server *srv, const struct route_match *m, const char *authz,
     const char *cookie, int64_t now, struct principal *who);
+/* The camera-view rule again, for a response that outlives its request (the live routes):
+ * 0 when the session in cookie (the request's Cookie header) is still user's and may still
+ * view the camera cam_hex (org gets the camera's org), else -1: signed out, removed, scope
+ * narrowed, second factor no longer met. */
+int authorize_camera_view_again(struct server *srv, const char *cookie, const char *cam_hex,
+    const char *user, int64_t now, char org[65]);
 /* The same knowing only a policy (no path): for POLICY_ORG and POLICY_CAMERA_VIEW this
  * only authenticates; route_match() hands such routes out behind a guard handler that
  * runs authorize_route() with the path before the route's own handler. authz is the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_livemux.sh - GET /api/v1/live (the grid's one connection) with curl against the real pipeline: two cameras' records over one response, a camera out of the viewer's scope and an unknown one denied alike inside the stream, bad lists refused, a viewer whose scope shrinks keeping only the cameras still allowed, a signed-out session's stream and a removed viewer's stream stopped and ended, and live.start/live.stop audited per camera.
+# test_livemux.sh - GET /api/v1/live (the grid's one connection) with curl against the real pipeline: two cameras' records over one response, a camera out of the viewer's scope and an unknown one denied alike inside the stream, bad lists refused, a viewer whose scope shrinks keeping only the cameras still allowed, a signed-out session's stream and a removed viewer's stream stopped and ended (the player's one-camera route as well), and live.start/live.stop audited per camera.
 . "$(dirname "$0")/../lib.sh"
 
 command -v ffmpeg >/dev/null || { skip all "ffmpeg missing"; finish; }
@@ -172,15 +172,40 @@ else
 	skip scope_narrowing "sqlite3 CLI missing"
 fi
 
+# A camera id has one spelling: upper-case hex reaches nothing (it would reach the camera
+# under a name the audit log does not know), the same id in lower case does.
+st=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Cookie: $VCK" "$URL/api/v1/cameras/$CAM1/streams/0/segments?from=0&to=1")
+st2=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Cookie: $VCK" "$URL/api/v1/cameras/${CAM1^^}/streams/0/segments?from=0&to=1")
+[ "$st" = 200 ] && [ "$st2" = 404 ] && pass camera_id_one_spelling || fail camera_id_one_spelling "lower $st, upper $st2"
+
 # 5. Signing out while streaming: the session is gone, every camera is denied, the body ends.
 VIGIL_PASSWORD=$VPW "$BIN/vigil" account login --server "$URL" --username viewer1 \
 	--session "$T/viewer2.s" --kdf-fast >/dev/null 2>&1
 VCK2=$(cat "$T/viewer2.s")
 curl -s -m 30 -o "$T/logout.bin" -H "Cookie: $VCK2" "$URL/api/v1/live?cameras=$CAM1:0" &
 CURL_PID=$!
+# The player's one-camera route too: its rule was met when it started and is re-checked
+# while it lasts (before, it streamed on after a sign-out or a removal).
+curl -s -m 30 -o "$T/logout1.bin" -H "Cookie: $VCK2" "$URL/api/v1/cameras/$CAM1/streams/0/live" &
+ONE_PID=$!
 sleep 3
 st=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $VCK2" "$URL/api/v1/auth/logout")
 check logout_200 test "$st" = 200
+one_ends() { # $1 = curl pid, $2 = check name, $3 = its output: ends within 10 s, having streamed
+	local ended=0 _
+	for _ in $(seq 1 100); do
+		kill -0 "$1" 2>/dev/null || { ended=1; break; }
+		sleep 0.1
+	done
+	[ "$ended" = 1 ] || kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	if [ "$ended" = 1 ] && [ "$(stat -c %s "$3" 2>/dev/null || echo 0)" -gt 1000 ]; then
+		pass "$2"
+	else
+		fail "$2" "ended=$ended, $(stat -c %s "$3" 2>/dev/null) bytes"
+	fi
+}
+one_ends "$ONE_PID" signed_out_camera_live_ends "$T/logout1.bin"
 ended=0
 for _ in $(seq 1 200); do
 	kill -0 "$CURL_PID" 2>/dev/null || { ended=1; break; }
@@ -197,10 +222,13 @@ echo "$S" | sed 's/^/  signed out: /'
 # 2 s re-check and the next segment start), long before curl's own limit.
 curl -s -m 30 -o "$T/revoked.bin" -H "Cookie: $VCK" "$URL/api/v1/live?cameras=$CAM1:0" &
 CURL_PID=$!
+curl -s -m 30 -o "$T/revoked1.bin" -H "Cookie: $VCK" "$URL/api/v1/cameras/$CAM1/streams/0/live" &
+ONE_PID=$!
 sleep 3
 t0=$SECONDS
 "$BIN/vigil" member remove --org "$PIPE_ORG_ID" --user viewer1 "${PIPE_ORGARGS[@]}" >"$T/rm.out" 2>&1
 check member_removed grep -q "removed=viewer1" "$T/rm.out"
+one_ends "$ONE_PID" removed_camera_live_ends "$T/revoked1.bin"
 ended=0
 for _ in $(seq 1 200); do
 	kill -0 "$CURL_PID" 2>/dev/null || { ended=1; break; }

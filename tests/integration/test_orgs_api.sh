@@ -161,6 +161,14 @@ code -H "$AH" -d "{\"gateway_id\":\"$GW2\"}" "$URL/api/v1/gateways" >/dev/null
 GT2=$(gwsession "$T/gw2.sk")
 "$GW" link "$T/gw2.sk" $CAM 0 1 $((NOW + 2000000)) 3 >"$T/l3"
 check ingest_other_gateway test "$(code -H "Authorization: Bearer $GT2" --data-binary @"$T/l3" "$URL/api/v1/ingest")" = 403
+# A camera another gateway records (the interim way) cannot be registered into an org: 409,
+# and the refused registration leaves nothing behind that would let the org view it.
+CAM3=cccccccccccccccccccccccccccccccc
+"$GW" link "$T/gw2.sk" $CAM3 0 0 $NOW 3 >"$T/l4"
+check ingest_interim_camera test "$(code -H "Authorization: Bearer $GT2" --data-binary @"$T/l4" "$URL/api/v1/ingest")" = 200
+check camera_add_bound_elsewhere test "$(jcode "$CA" POST /api/v1/orgs/$OA/cameras "{\"id\":\"$CAM3\",\"name\":\"Other\",\"site\":\"$S1\",\"gateway\":\"$GWID\"}")" = 409
+check camera_add_refused_not_listed bash -c "! grep -q '$CAM3' <<<'$(get "$CA" /api/v1/orgs/$OA/cameras)'"
+check camera_add_refused_no_footage test "$(getcode "$CA" /api/v1/cameras/$CAM3/streams/0/segments/0)" = 404
 check cameras_list get "$CA" /api/v1/orgs/$OA/cameras | grep -q "\"id\":\"$CAM\",\"name\":\"Gate\".*\"segments\":1"
 
 # Footage: the owner may, strangers get 404, the admin token (an operator) may not.
