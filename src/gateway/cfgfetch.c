@@ -215,6 +215,36 @@ static int cf_item_add(struct cf_item *items, size_t *n, uint8_t type, json_t *v
 	return 0;
 }
 
+/* Values a well-formed answer can hold: the object, its three members, the certs and the
+ * commands, with room to spare. */
+#define CF_JSON_VALUES_MAX (16 + CFGFETCH_CERTS_MAX + CFGFETCH_COMMANDS_MAX)
+
+/* At most max values in the JSON text p (objects, arrays and the commas between values,
+ * counted outside strings), so that json_loadb never builds a large tree: 4 MiB of "[],"
+ * from a hostile server became ~190 MB of jansson nodes, every poll. */
+static int cf_json_small(const uint8_t *p, size_t n, size_t max)
+{
+	size_t i, count = 0;
+	int in_str = 0, esc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (p[i] == '\\')
+				esc = 1;
+			else if (p[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (p[i] == '"')
+			in_str = 1;
+		else if ((p[i] == '{' || p[i] == '[' || p[i] == ',') && ++count > max)
+			return 0;
+	}
+	return 1;
+}
+
 int cfgfetch_apply(struct cfgfetch *cf, const uint8_t *body, size_t n, int64_t now)
 {
 	struct cf_item items[CFGFETCH_COMMANDS_MAX + 1];
@@ -224,7 +254,7 @@ int cfgfetch_apply(struct cfgfetch *cf, const uint8_t *body, size_t n, int64_t n
 	int ret = -1, got = 0;
 
 	pthread_mutex_lock(&cf->mu);
-	if (n > CFGFETCH_BODY_MAX)
+	if (n > CFGFETCH_BODY_MAX || !cf_json_small(body, n, CF_JSON_VALUES_MAX))
 		goto out;
 	doc = json_loadb((const char *)body, n, JSON_REJECT_DUPLICATES, NULL);
 	if (doc == NULL || !json_is_object(doc))
@@ -285,6 +315,17 @@ out:
 	return ret;
 }
 
+/* Remove the scratch state of a restore and the admins it trusted (sigconfig.c saves
+ * them beside its state file). */
+static void cf_unlink_boot(const char *boot)
+{
+	char admins[CF_PATH_MAX + 16];
+
+	unlink(boot);
+	snprintf(admins, sizeof(admins), "%s.admins", boot);
+	unlink(admins);
+}
+
 /* Re-verify the saved last configuration against the pinned root with a scratch replay
  * counter: the saved statement was already accepted once, so its seq is at or below the
  * real counter, which stays untouched. */
@@ -317,7 +358,7 @@ static void cf_restore(struct cfgfetch *cf)
 		goto out;
 	}
 	snprintf(boot, sizeof(boot), "%s.boot", cf->state_path);
-	unlink(boot);
+	cf_unlink_boot(boot);
 	if (sigconfig_open(&tmp, cf->root_pk, cf->sk, boot) != STMT_OK)
 		goto out;
 	cf_trust_certs(cf, certs, now_us(), 1);
@@ -329,7 +370,7 @@ static void cf_restore(struct cfgfetch *cf)
 	}
 	rc = sigconfig_apply_config(tmp, stmt.data, stmt.len, now_us(), cf->local, &c, &st, err,
 	    sizeof(err));
-	unlink(boot);
+	cf_unlink_boot(boot);
 	if (rc != STMT_OK) {
 		log_err("cfgfetch", "event=last_config_refused error=\"%s\" msg=\"%s\"",
 		    statement_strerror(rc), err);

@@ -14,6 +14,12 @@
 #define STATE_MAGIC "VGSIGC01"
 #define STATE_MAGIC_LEN 8
 #define PATH_MAX_LEN 4096
+/* The admins file (state path + ".admins"): magic | org id | u32 n | n x (sign key | user
+ * id | u64 cert seq | u8 active). */
+#define ADMINS_MAGIC "VGSIGA01"
+#define ADMINS_SUFFIX ".admins"
+#define ADMIN_REC_LEN (STMT_KEY_LEN + STMT_ID_LEN + 8 + 1)
+#define ADMINS_MAX_LEN (STATE_MAGIC_LEN + STMT_ORG_ID_LEN + 4 + STMT_TRUST_MAX * ADMIN_REC_LEN)
 
 struct sigconfig {
 	struct stmt_trust trust;
@@ -23,7 +29,81 @@ struct sigconfig {
 	int has_seq;
 	uint64_t last_seq;
 	char state_path[PATH_MAX_LEN];
+	char admins_path[PATH_MAX_LEN + sizeof(ADMINS_SUFFIX)];
 };
+
+/*
+ * The admins the root certified or revoked, with each one's highest cert seq, outlive a
+ * restart: kept only in memory, a revocation was forgotten when the gateway restarted,
+ * and the server could serve the revoked admin's earlier, active cert again, after which
+ * that admin's key signed configurations (an epoch key of its choosing) that the gateway
+ * applied. The file is local, like the replay counter beside it.
+ */
+static int admins_load(struct sigconfig *sc)
+{
+	struct buf b;
+	struct cur c;
+	uint8_t magic[STATE_MAGIC_LEN], org[STMT_ORG_ID_LEN], active;
+	uint32_t n, i;
+	int ret = STMT_E_IO;
+
+	buf_init(&b, ADMINS_MAX_LEN + 1);
+	if (file_read(sc->admins_path, &b, ADMINS_MAX_LEN + 1) != 0) {
+		if (errno == ENOENT)
+			ret = STMT_OK;
+		goto out;
+	}
+	cur_init(&c, b.data, b.len);
+	cur_get(&c, magic, sizeof(magic));
+	cur_get(&c, org, sizeof(org));
+	cur_get_u32(&c, &n);
+	if (cur_ok(&c) != 0 || memcmp(magic, ADMINS_MAGIC, STATE_MAGIC_LEN) != 0 ||
+	    sodium_memcmp(org, sc->trust.org_id, STMT_ORG_ID_LEN) != 0 || n > STMT_TRUST_MAX ||
+	    b.len != STATE_MAGIC_LEN + STMT_ORG_ID_LEN + 4 + (size_t)n * ADMIN_REC_LEN)
+		goto out;
+	for (i = 0; i < n; i++) {
+		cur_get(&c, sc->trust.admins[i].pk, STMT_KEY_LEN);
+		cur_get(&c, sc->trust.admins[i].user_id, STMT_ID_LEN);
+		cur_get_u64(&c, &sc->trust.admins[i].seq);
+		cur_get_u8(&c, &active);
+		if (active > 1)
+			goto out;
+		sc->trust.admins[i].active = active;
+	}
+	if (cur_ok(&c) != 0)
+		goto out;
+	sc->trust.nadmins = n;
+	ret = STMT_OK;
+out:
+	if (ret != STMT_OK)
+		sc->trust.nadmins = 0;
+	buf_free(&b);
+	return ret;
+}
+
+static int admins_save(const struct sigconfig *sc)
+{
+	struct buf b;
+	size_t i;
+	int ret = STMT_E_IO;
+
+	buf_init(&b, ADMINS_MAX_LEN);
+	if (buf_put(&b, ADMINS_MAGIC, STATE_MAGIC_LEN) != 0 ||
+	    buf_put(&b, sc->trust.org_id, STMT_ORG_ID_LEN) != 0 ||
+	    buf_put_u32(&b, (uint32_t)sc->trust.nadmins) != 0)
+		goto out;
+	for (i = 0; i < sc->trust.nadmins; i++)
+		if (buf_put(&b, sc->trust.admins[i].pk, STMT_KEY_LEN) != 0 ||
+		    buf_put(&b, sc->trust.admins[i].user_id, STMT_ID_LEN) != 0 ||
+		    buf_put_u64(&b, sc->trust.admins[i].seq) != 0 ||
+		    buf_put_u8(&b, sc->trust.admins[i].active ? 1 : 0) != 0)
+			goto out;
+	if (file_write_atomic(sc->admins_path, b.data, b.len, 0600) == 0)
+		ret = STMT_OK;
+out:
+	buf_free(&b);
+	return ret;
+}
 
 static int state_load(struct sigconfig *sc)
 {
@@ -81,13 +161,14 @@ int sigconfig_open(struct sigconfig **out, const uint8_t root_pk[STMT_KEY_LEN],
 		goto out;
 	memset(sc, 0, sizeof(*sc));
 	memcpy(sc->state_path, state_path, n + 1);
+	snprintf(sc->admins_path, sizeof(sc->admins_path), "%s%s", state_path, ADMINS_SUFFIX);
 	statement_trust_init(&sc->trust, root_pk);
 	crypto_sign_ed25519_sk_to_pk(sc->gw_pk, gw_sk);
 	ret = STMT_E_ARG;
 	if (crypto_sign_ed25519_sk_to_curve25519(sc->box_sk, gw_sk) != 0 ||
 	    crypto_sign_ed25519_pk_to_curve25519(sc->box_pk, sc->gw_pk) != 0)
 		goto out;
-	if ((ret = state_load(sc)) != STMT_OK)
+	if ((ret = state_load(sc)) != STMT_OK || (ret = admins_load(sc)) != STMT_OK)
 		goto out;
 	*out = sc;
 	sc = NULL;
@@ -104,7 +185,12 @@ void sigconfig_close(struct sigconfig *sc)
 
 int sigconfig_trust_admin(struct sigconfig *sc, const uint8_t *cert, size_t n, int64_t now_us)
 {
-	return statement_trust_add(&sc->trust, cert, n, now_us);
+	int ret = statement_trust_add(&sc->trust, cert, n, now_us);
+
+	/* Kept in memory even when it cannot be saved: a revocation applies at once. */
+	if (ret == STMT_OK && admins_save(sc) != STMT_OK)
+		ret = STMT_E_IO;
+	return ret;
 }
 
 uint64_t sigconfig_last_seq(const struct sigconfig *sc, int *has)

@@ -53,7 +53,10 @@ int sigconfig_open(struct sigconfig **out, const uint8_t root_pk[STMT_KEY_LEN],
     const uint8_t gw_sk[GATEWAY_SK_LEN], const char *state_path);
 void sigconfig_close(struct sigconfig *sc);
 
-/* Trust an admin key: an admin.cert signed by the pinned root (statement_trust_add). */
+/* Trust an admin key: an admin.cert signed by the pinned root (statement_trust_add). The
+ * admins and their highest cert seqs are saved beside the state file (STATE.admins) and
+ * loaded by sigconfig_open, so a revocation outlives a restart; STMT_E_IO when they could
+ * not be saved (the change holds in memory). */
 int sigconfig_trust_admin(struct sigconfig *sc, const uint8_t *cert, size_t n, int64_t now_us);
 
 /* Accept a gateway.config statement: signed by the org (root or certified admin), for

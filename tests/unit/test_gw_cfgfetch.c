@@ -379,10 +379,77 @@ static void test_malformed_answers(void **state)
 	/* Harmless garbage statements: refused one by one, not fatal. */
 	assert_int_equal(cfgfetch_apply(f->cf, (const uint8_t *)"{\"config\":\"0011\"}", 17, NOW), 0);
 	assert_int_equal(cfgfetch_apply(f->cf, (const uint8_t *)"{}", 2, NOW), 0);
+	/* Many small values (a tree many times the body's size in memory): refused before
+	 * parsing, also under a member the gateway does not read; commas inside a string do
+	 * not count. */
+	{
+		struct buf big;
+
+		buf_init(&big, 1 << 20);
+		assert_int_equal(buf_put(&big, "{\"x\":[", 6), 0);
+		for (i = 0; i < 20000; i++)
+			assert_int_equal(buf_put(&big, "[],", 3), 0);
+		assert_int_equal(buf_put(&big, "[]]}", 4), 0);
+		assert_int_equal(cfgfetch_apply(f->cf, big.data, big.len, NOW), -1);
+		buf_reset(&big);
+		assert_int_equal(buf_put(&big, "{\"x\":\"", 6), 0);
+		for (i = 0; i < 20000; i++)
+			assert_int_equal(buf_put(&big, ",[{", 3), 0);
+		assert_int_equal(buf_put(&big, "\"}", 2), 0);
+		assert_int_equal(cfgfetch_apply(f->cf, big.data, big.len, NOW), 0);
+		buf_free(&big);
+	}
 	cfgfetch_get_stats(f->cf, &st);
-	assert_int_equal(st.answers_malformed, 9);
+	assert_int_equal(st.answers_malformed, 10);
 	assert_int_equal(st.configs_refused, 1);
 	assert_int_equal(take_epoch(f), -1);
+}
+
+/* A revocation outlives a restart. Admin A is revoked (its cert seq 2, inactive); the
+ * gateway restarts; the server serves A's first, active cert again with a configuration A
+ * signed (its own epoch key): refused. Before the admins were saved beside the replay
+ * counter, the restarted gateway trusted A again and applied it. */
+static void test_revocation_survives_restart(void **state)
+{
+	struct fx *f = *state;
+	struct stmt_admin_cert ac;
+	struct buf s, active, revoked;
+	char body[512];
+
+	buf_init(&s, STMT_MAX_LEN);
+	buf_init(&active, STMT_MAX_LEN);
+	buf_init(&revoked, STMT_MAX_LEN);
+	assert_int_equal(buf_put(&active, f->admin_cert.data, f->admin_cert.len), 0);
+	memset(&ac, 0, sizeof(ac));
+	memcpy(ac.sign_pk, f->admin.pk, 32);
+	ac.active = 0;
+	assert_int_equal(orgkeys_admin_certify(&f->root, &ac, 2, NOW, &revoked), 0);
+	/* A root-signed configuration, and A trusted through its first cert. */
+	body_for(body, sizeof(body), ID1, 1);
+	sealed(&f->root, STMT_GATEWAY_CONFIG, f->gpk, 1, body, &s);
+	assert_int_equal(apply(f, 1, &s, NULL, 0), 1);
+	assert_int_equal(take_epoch(f), 1);
+	/* The revocation is delivered. */
+	buf_reset(&f->admin_cert);
+	assert_int_equal(buf_put(&f->admin_cert, revoked.data, revoked.len), 0);
+	assert_int_equal(apply(f, 1, NULL, NULL, 0), 0);
+	/* The old cert with A's configuration: refused, before a restart... */
+	buf_reset(&f->admin_cert);
+	assert_int_equal(buf_put(&f->admin_cert, active.data, active.len), 0);
+	body_for(body, sizeof(body), ID1, 66);
+	sealed(&f->admin, STMT_GATEWAY_CONFIG, f->gpk, 5, body, &s);
+	assert_int_equal(apply(f, 1, &s, NULL, 0), 0);
+	assert_int_equal(take_epoch(f), -1);
+	/* ... and after one. */
+	cfgfetch_close(f->cf);
+	fx_open(f);
+	assert_int_equal(take_epoch(f), 1);   /* the restored root-signed configuration */
+	sealed(&f->admin, STMT_GATEWAY_CONFIG, f->gpk, 6, body, &s);
+	assert_int_equal(apply(f, 1, &s, NULL, 0), 0);
+	assert_int_equal(take_epoch(f), -1);
+	buf_free(&s);
+	buf_free(&active);
+	buf_free(&revoked);
 }
 
 int main(void)
@@ -393,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_refuses_tampered_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands_in_seq_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revocation_survives_restart, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
