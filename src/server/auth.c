@@ -120,6 +120,32 @@ challenge_take(struct auth *a, int64_t now, const uint8_t nonce[AUTH_NONCE_LEN])
 	return -1;
 }
 
+/* At most AUTH_GW_SESSIONS_MAX - 1 live sessions of gw before it gets a new one: its
+ * oldest go. One pass over the table; sessions are opened about once an hour per uploader. */
+static void
+gw_sessions_bound(struct auth *a, int64_t now, const uint8_t gw[GATEWAY_ID_LEN])
+{
+	struct session *oldest;
+	size_t i, live;
+
+	do {
+		oldest = NULL;
+		live = 0;
+		for (i = 0; i < AUTH_MAX_SESSIONS; i++) {
+			struct session *s = &a->ss[i];
+			if (!s->used || s->expires <= now || memcmp(s->gw, gw, GATEWAY_ID_LEN) != 0)
+				continue;
+			live++;
+			if (oldest == NULL || s->expires < oldest->expires)
+				oldest = s;
+		}
+		if (live >= AUTH_GW_SESSIONS_MAX && oldest != NULL) {
+			sodium_memzero(oldest, sizeof(*oldest));
+			live--;
+		}
+	} while (live >= AUTH_GW_SESSIONS_MAX);
+}
+
 int
 auth_session_open(struct auth *a, int64_t now, const uint8_t gw[GATEWAY_ID_LEN],
     const uint8_t nonce[AUTH_NONCE_LEN], const uint8_t sig[SIG_LEN], char token[AUTH_TOKEN_HEX])
@@ -139,15 +165,23 @@ auth_session_open(struct auth *a, int64_t now, const uint8_t gw[GATEWAY_ID_LEN],
 	randombytes_buf(tok, sizeof(tok));
 	hex_encode(tok, sizeof(tok), token);
 	hash32((const uint8_t *)token, 2 * AUTH_TOKEN_LEN, h);
+	gw_sessions_bound(a, now, gw);
 	b = bucket(h, AUTH_MAX_SESSIONS);
+	/* A free or expired slot in the window, else this gateway's own closest to expiry;
+	 * never another gateway's live session. */
 	for (i = 0; i < AUTH_PROBE; i++) {
 		struct session *s = &a->ss[(b + i) % AUTH_MAX_SESSIONS];
 		if (!s->used || s->expires <= now) {
 			slot = s;
 			break;
 		}
-		if (slot == NULL || s->expires < slot->expires)
+		if (sodium_memcmp(s->gw, gw, GATEWAY_ID_LEN) == 0 &&
+		    (slot == NULL || s->expires < slot->expires))
 			slot = s;
+	}
+	if (slot == NULL) {
+		r = AUTH_E_FULL;
+		goto out;
 	}
 	memcpy(slot->token_hash, h, AUTH_HASH_LEN);
 	memcpy(slot->gw, gw, GATEWAY_ID_LEN);

@@ -72,7 +72,11 @@ h_gateway_session(struct req *rq)
 		metrics_inc(MC_AUTH_FAIL_GATEWAY, 1);
 		return http_error(rq, 401, "unknown gateway", 0);
 	}
-	if (auth_session_open(rq->srv->au, now_us(), gw, nonce, sig, token) != 0) {
+	if ((r = auth_session_open(rq->srv->au, now_us(), gw, nonce, sig, token)) == AUTH_E_FULL) {
+		log_warn("gateway", "op=session gateway=%s err=session_table_full", hex);
+		return http_error(rq, 503, "too many gateway sessions, retry later", 0);
+	}
+	if (r != 0) {
 		log_warn("gateway", "op=session gateway=%s err=bad_signature_or_nonce", hex);
 		metrics_inc(MC_AUTH_FAIL_GATEWAY, 1);
 		return http_error(rq, 401, "bad signature or nonce", 0);

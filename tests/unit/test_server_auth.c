@@ -91,19 +91,59 @@ test_many_sessions(void **state)
 	enum { N = 10000 };
 	struct auth *a = auth_new((const uint8_t *)"admin", 5);
 	char (*toks)[AUTH_TOKEN_HEX] = calloc(N, AUTH_TOKEN_HEX);
+	struct gw *g = calloc(N, sizeof(*g));
 	uint8_t who[GATEWAY_ID_LEN];
-	struct gw g;
+	int i, ok = 0;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(toks);
+	assert_non_null(g);
+	for (i = 0; i < N; i++) {
+		crypto_sign_keypair(g[i].pk, g[i].sk);
+		assert_int_equal(open_session(a, &g[i], NOW + i, toks[i]), 0);
+	}
+	for (i = 0; i < N; i++)
+		ok += auth_session_check(a, NOW + N, toks[i], who) == 0 &&
+		    memcmp(who, g[i].pk, GATEWAY_ID_LEN) == 0;
+	assert_int_equal(ok, N);
+	free(g);
+	free(toks);
+	auth_free(a);
+}
+
+/* One gateway logging in over and over ends only its own oldest sessions: it holds at most
+ * AUTH_GW_SESSIONS_MAX, the newest, and another gateway's session stays live (before, every
+ * login past a full hash window reused whichever session was closest to expiry, another
+ * organization's gateway's included). */
+static void
+test_gateway_session_cap(void **state)
+{
+	enum { N = AUTH_GW_SESSIONS_MAX + 40 };
+	struct auth *a = auth_new((const uint8_t *)"admin", 5);
+	char (*toks)[AUTH_TOKEN_HEX] = calloc(N, AUTH_TOKEN_HEX);
+	char other[AUTH_TOKEN_HEX];
+	uint8_t who[GATEWAY_ID_LEN];
+	struct gw g, h;
 	int i, ok = 0;
 
 	(void)state;
 	assert_non_null(a);
 	assert_non_null(toks);
 	crypto_sign_keypair(g.pk, g.sk);
+	crypto_sign_keypair(h.pk, h.sk);
+	assert_int_equal(open_session(a, &h, NOW, other), 0);
 	for (i = 0; i < N; i++)
-		assert_int_equal(open_session(a, &g, NOW + i, toks[i]), 0);
-	for (i = 0; i < N; i++)
-		ok += auth_session_check(a, NOW + N, toks[i], who) == 0;
-	assert_int_equal(ok, N);
+		assert_int_equal(open_session(a, &g, NOW + 1 + i, toks[i]), 0);
+	for (i = 0; i < N; i++) {
+		int live = auth_session_check(a, NOW + N + 1, toks[i], who) == 0;
+
+		assert_int_equal(live, i >= N - AUTH_GW_SESSIONS_MAX);
+		ok += live;
+	}
+	assert_int_equal(ok, AUTH_GW_SESSIONS_MAX);
+	assert_int_equal(auth_session_check(a, NOW + N + 1, other, who), 0);
+	assert_memory_equal(who, h.pk, GATEWAY_ID_LEN);
 	free(toks);
 	auth_free(a);
 }
@@ -114,6 +154,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_challenge_and_session),
 		cmocka_unit_test(test_many_sessions),
+		cmocka_unit_test(test_gateway_session_cap),
 	};
 
 	if (sodium_init() < 0)
