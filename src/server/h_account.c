@@ -219,8 +219,10 @@ h_users_lookup(struct req *rq)
 	struct identity *idn = rq->srv->idn;
 	struct accounts_user *u = NULL;
 	const char *name = http_query(rq, "username");
-	char id[ACCOUNTS_ID_BUF], box[65], sign[65];
-	int r;
+	char id[ACCOUNTS_ID_BUF], box[65], sign[65], tname[64 + ACCOUNTS_ID_BUF], ra[24];
+	struct reqinfo ri;
+	int64_t retry = 0;
+	int r, e;
 
 	/* Only owners and admins of some org add people, and like every owner or admin
 	 * action it needs their second factor; others learn nothing here. */
@@ -236,11 +238,29 @@ h_users_lookup(struct req *rq)
 		r = http_error(rq, 400, "username required", 0);
 		goto out;
 	}
+	/* Any account can found an org of its own and so reach this: misses are counted per
+	 * account (and address) like failed logins, so that names cannot be tried in bulk. */
+	authhttp_info(rq, &ri);
+	snprintf(tname, sizeof(tname), "lookup:%s", rq->who.user_id);
+	if ((e = throttle_check(idn->thr, tname, ri.sa, now_us(), &retry)) != 0) {
+		if (e == THROTTLE_ERR_IO) {
+			r = http_error(rq, 500, "internal error", 0);
+		} else {
+			snprintf(ra, sizeof(ra), "%lld", (long long)(retry > 0 ? retry : 1));
+			r = authhttp_json(rq, 429, json_pack("{s:s}", "error",
+			    "too many lookups of unknown names, retry later"), "Retry-After", ra, NULL,
+			    NULL);
+		}
+		goto out;
+	}
 	if (accounts_find(idn->acc, name, id) != 0 || accounts_get(idn->acc, id, u) != 0 ||
 	    u->disabled) {
+		if (throttle_fail(idn->thr, tname, ri.sa, now_us()) != 0)
+			log_err("accounts", "op=lookup_throttle rid=%s err=write_failed", ri.rid);
 		r = http_error(rq, 404, "not found", 0);
 		goto out;
 	}
+	(void)throttle_success(idn->thr, tname, now_us());
 	hex_encode(u->box_pk, sizeof(u->box_pk), box);
 	hex_encode(u->sign_pk, sizeof(u->sign_pk), sign);
 	r = http_json(rq, 200, json_pack("{s:s,s:s,s:s}", "user_id", id, "box_pk", box, "sign_pk",

@@ -208,6 +208,15 @@ check demote_bob test "$(jcode "$CA" POST /api/v1/orgs/$OA/statements "{\"statem
 check lookup_admin get "$CA" "/api/v1/users/lookup?username=bob" | grep -q "\"box_pk\":\"$B_B\""
 check lookup_other_org_owner test "$(getcode "$CC" "/api/v1/users/lookup?username=alice")" = 200
 check lookup_viewer_refused test "$(getcode "$CB" "/api/v1/users/lookup?username=alice")" = 403
+# Names cannot be tried in bulk: misses count like failed logins, so an account is held
+# back (429 with Retry-After) after its hourly cap of them (100; this test server runs
+# without the per-address cap and the backoff, which cut in sooner); another account is
+# not affected.
+n404=0
+for n in $(seq 1 100); do [ "$(getcode "$CC" "/api/v1/users/lookup?username=nobody$n")" = 404 ] && n404=$((n404 + 1)); done
+check lookup_misses_counted test "$n404" = 100
+check lookup_misses_throttled test "$(getcode "$CC" "/api/v1/users/lookup?username=nobody101")" = 429
+check lookup_other_account_unaffected test "$(getcode "$CA" "/api/v1/users/lookup?username=bob")" = 200
 
 # Camera key and a grant to bob: only the grantee receives it.
 EP=$("$ORG" epoch "$T/orgA" "$CAM" 1 1)
