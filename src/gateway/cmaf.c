@@ -5,6 +5,7 @@
 #include <string.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
+#include <sodium.h>
 
 #include "common/buf.h"
 #include "common/record.h"
@@ -317,15 +318,27 @@ out:
 	return ret;
 }
 
+/* Free the muxer's AVIO context and its write buffer, wiped first: every plaintext
+ * fragment passes through that buffer. (The muxer's own buffers are libav's and are freed
+ * unwiped, docs/design/gateway.md.) NULL-safe, also for a context never allocated. */
+static void cmaf_pb_free(AVIOContext **pb)
+{
+	if (*pb == NULL)
+		return;
+	/* buffer and buffer_size, not the block first handed over: libav may have replaced
+	 * it with one of another size. */
+	if ((*pb)->buffer != NULL && (*pb)->buffer_size > 0)
+		sodium_memzero((*pb)->buffer, (size_t)(*pb)->buffer_size);
+	av_freep(&(*pb)->buffer);
+	avio_context_free(pb);
+}
+
 void cmaf_free(struct cmaf *c)
 {
 	if (c == NULL)
 		return;
 	if (c->oc != NULL) {
-		if (c->oc->pb != NULL) {
-			av_freep(&c->oc->pb->buffer);
-			avio_context_free(&c->oc->pb);
-		}
+		cmaf_pb_free(&c->oc->pb);
 		avformat_free_context(c->oc);
 	}
 	avcodec_parameters_free(&c->par);
@@ -410,9 +423,9 @@ int cmaf_frame(struct cmaf *c, const AVPacket *pkt, const uint8_t **frag, size_t
 		return CMAF_E_MUX;
 	if (!c->started && (r = cmaf_start(c, pkt)) != 0) {
 		if (c->oc != NULL) {
-			/* Leave no half-built muxer behind: a later keyframe may succeed. */
-			av_freep(&c->oc->pb->buffer);
-			avio_context_free(&c->oc->pb);
+			/* Leave no half-built muxer behind: a later keyframe may succeed. (pb is
+			 * NULL when its allocation failed.) */
+			cmaf_pb_free(&c->oc->pb);
 			avformat_free_context(c->oc);
 			c->oc = NULL;
 			buf_reset(&c->init);

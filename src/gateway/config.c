@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "common/buf.h"
 #include "common/util.h"
@@ -401,9 +402,15 @@ void config_free(struct config *c)
 	free(c->server);
 	free(c->key_file);
 	free(c->spool_dir);
+	/* Camera addresses may carry the camera's password: wiped before they go. */
 	for (i = 0; i < c->ncameras && c->cameras != NULL; i++)
-		for (j = 0; j < c->cameras[i].nstreams; j++)
-			free(c->cameras[i].streams[j].url);
+		for (j = 0; j < c->cameras[i].nstreams; j++) {
+			char *u = c->cameras[i].streams[j].url;
+
+			if (u != NULL)
+				sodium_memzero(u, strlen(u));
+			free(u);
+		}
 	free(c->cameras);
 	free(c);
 }

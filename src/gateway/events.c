@@ -13,6 +13,17 @@
 #include "common/util.h"
 #include "gateway/auth.h"
 
+/* Free request headers, wiping them first: one carries the bearer token. (As uploader.c's
+ * up_headers_free; libcurl's own copies of the request are outside our control.) */
+static void ev_headers_free(struct curl_slist *h)
+{
+	struct curl_slist *i;
+
+	for (i = h; i != NULL; i = i->next)
+		sodium_memzero(i->data, strlen(i->data));
+	curl_slist_free_all(h);
+}
+
 /* The signed message: EVENTS_SIG_DOMAIN | body, in msg (reset first). 0 or -1. */
 static int sig_message(const uint8_t *body, size_t n, struct buf *msg)
 {
@@ -72,6 +83,10 @@ out:
 		sodium_memzero(msg.data, msg.len);
 	buf_free(&plain);
 	buf_free(&msg);
+	/* The event's plaintext metadata (times, score, zones). jansson's own objects are
+	 * freed unwiped: they hold the same values, outside our control. */
+	if (meta != NULL)
+		sodium_memzero(meta, strlen(meta));
 	free(meta);
 	json_decref(j);
 	json_decref(zs);
@@ -299,7 +314,7 @@ static int ev_post(struct events_sender *s, CURL *easy, const struct ev_item *it
 	}
 out:
 	sodium_memzero(tok, sizeof(tok));
-	curl_slist_free_all(h);
+	ev_headers_free(h);
 	free(hex);
 	free(body);
 	json_decref(j);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <libavutil/frame.h>
 #include <libavutil/imgutils.h>
+#include <sodium.h>
 
 #include "common/util.h"
 
@@ -45,6 +46,43 @@ int motion_cam_new(struct motion_cam **out, const char *label, const struct moti
 	}
 	*out = mc;
 	return 0;
+}
+
+/*
+ * Pictures of the scene are plaintext video, which the gateway wipes before freeing
+ * (docs/design/gateway.md). Wiped here: what this file owns, the thumbnail picture it
+ * allocates and the JPEG packet handed to it. Not wiped, because libav owns them and gives
+ * no hook: the decoder's frame pool (mc->frame's buffers go back to it on unref and are
+ * freed by avcodec_free_context), and the encoders' and decoders' internal buffers.
+ */
+
+/* Wipe a buffer before its reference is dropped, if that reference is its only one: a
+ * buffer another holder still reads (or one marked read-only) is left alone. */
+static void wipe_buf(AVBufferRef *b)
+{
+	if (b != NULL && av_buffer_is_writable(b))
+		sodium_memzero(b->data, b->size);
+}
+
+/* Drop the kept thumbnail picture, wiped. */
+static void thumb_drop(struct motion_cam *mc)
+{
+	int i;
+
+	if (mc->thumb == NULL)
+		return;
+	for (i = 0; i < AV_NUM_DATA_POINTERS; i++)
+		wipe_buf(mc->thumb->buf[i]);
+	av_frame_unref(mc->thumb);
+}
+
+/* Drop the thumbnail's JPEG, wiped. */
+static void jpeg_drop(struct motion_cam *mc)
+{
+	if (mc->jpkt == NULL)
+		return;
+	wipe_buf(mc->jpkt->buf);
+	av_packet_unref(mc->jpkt);
 }
 
 static void dec_close(struct motion_cam *mc)
@@ -105,12 +143,12 @@ static void thumb_keep(struct motion_cam *mc, const AVFrame *f)
 	tw &= ~1;
 	th &= ~1;
 	if (mc->thumb->width != tw || mc->thumb->height != th) {
-		av_frame_unref(mc->thumb);
+		thumb_drop(mc);
 		mc->thumb->format = AV_PIX_FMT_YUVJ420P;
 		mc->thumb->width = tw;
 		mc->thumb->height = th;
 		if (av_frame_get_buffer(mc->thumb, 0) < 0) {
-			av_frame_unref(mc->thumb);
+			thumb_drop(mc);
 			return;
 		}
 	}
@@ -161,12 +199,12 @@ static int thumb_jpeg(struct motion_cam *mc)
 	/* Not the frame count: an event split at its longest length encodes two thumbnails on
 	 * one frame, and the encoder refuses a pts it has had (EPERM). */
 	mc->thumb->pts = mc->jpts++;
-	av_packet_unref(mc->jpkt);
+	jpeg_drop(mc);
 	if (avcodec_send_frame(mc->jpg, mc->thumb) < 0)
 		return -1;
 	rc = avcodec_receive_packet(mc->jpg, mc->jpkt);
 	if (rc < 0 || mc->jpkt->size <= 0 || (size_t)mc->jpkt->size > MOTION_THUMB_MAX) {
-		av_packet_unref(mc->jpkt);
+		jpeg_drop(mc);
 		return -1;
 	}
 	return 0;
@@ -185,7 +223,7 @@ static void report(struct motion_cam *mc, enum motion_change ch, const struct mo
 	}
 	if (mc->fn != NULL)
 		mc->fn(mc->ctx, &r);
-	av_packet_unref(mc->jpkt);
+	jpeg_drop(mc);
 }
 
 int motion_cam_frame(struct motion_cam *mc, const AVFrame *f, int64_t t_us)
@@ -203,14 +241,14 @@ int motion_cam_frame(struct motion_cam *mc, const AVFrame *f, int64_t t_us)
 		/* The event reached its longest length: it ends with its own peak's thumbnail,
 		 * and the next one starts on this frame with this frame's. */
 		report(mc, MOTION_END, &st.ended);
-		av_frame_unref(mc->thumb);
+		thumb_drop(mc);
 		thumb_keep(mc, f);
 		report(mc, MOTION_START, &st.ev);
 		return 0;
 	}
 	if (st.change == MOTION_END) {
 		report(mc, MOTION_END, &st.ev);
-		av_frame_unref(mc->thumb);
+		thumb_drop(mc);
 		return 0;
 	}
 	if (st.new_peak)
@@ -254,6 +292,7 @@ int motion_cam_packet(struct motion_cam *mc, const AVCodecParameters *par, const
 			break;
 		}
 		motion_cam_frame(mc, mc->frame, t_us);
+		/* Back to the decoder's pool, unwiped: libav's (see thumb_drop). */
 		av_frame_unref(mc->frame);
 	}
 	return 0;
@@ -267,7 +306,7 @@ void motion_cam_flush(struct motion_cam *mc)
 		return;
 	if (motion_det_flush(mc->det, mc->last_seen, &ev) == 1) {
 		report(mc, MOTION_END, &ev);
-		av_frame_unref(mc->thumb);
+		thumb_drop(mc);
 	}
 	/* The next session's packets do not follow this one's reference pictures (and may be
 	 * another codec or size): they get a new decoder. */
@@ -290,8 +329,10 @@ void motion_cam_free(struct motion_cam *mc)
 		return;
 	dec_close(mc);
 	avcodec_free_context(&mc->jpg);
+	jpeg_drop(mc);
 	av_packet_free(&mc->jpkt);
 	av_frame_free(&mc->frame);
+	thumb_drop(mc);
 	av_frame_free(&mc->thumb);
 	motion_det_free(mc->det);
 	free(mc);

@@ -262,9 +262,18 @@ void motion_tap_activity(const struct motion_tap *t, struct recgate_motion *a)
 	a->delay_us = atomic_load(&t->cam->delay_us);
 }
 
-void motion_tap_stream_ended(struct motion_tap *t)
+void motion_tap_stream_ended(struct motion_tap *t, uint32_t epoch,
+    const uint8_t epoch_pk[EPOCH_PK_LEN])
 {
-	if (t != NULL && t->mc != NULL)
+	if (t == NULL)
+		return;
+	/* A rotation that came after the last packet (with no segment open) applies to the
+	 * event's last version too. */
+	if (epoch_pk != NULL) {
+		t->epoch = epoch;
+		memcpy(t->epoch_pk, epoch_pk, EPOCH_PK_LEN);
+	}
+	if (t->mc != NULL)
 		motion_cam_flush(t->mc);
 }
 

@@ -84,7 +84,16 @@ struct recorder {
 	atomic_int reconnect;   /* end the session: a new url waits */
 };
 
-/* Take a new epoch key and segment length, if any, before a segment begins. */
+/* Free a camera address, wiped first: it may carry the camera's password. NULL-safe. */
+static void rec_url_free(char *u)
+{
+	if (u != NULL)
+		sodium_memzero(u, strlen(u));
+	free(u);
+}
+
+/* Take a new epoch key and segment length, if any, before a segment begins or while none
+ * is open (rec_tap_keys). */
 static void rec_take_keys(struct recorder *r)
 {
 	pthread_mutex_lock(&r->mu);
@@ -100,6 +109,17 @@ static void rec_take_keys(struct recorder *r)
 		r->pend_keys = 0;
 	}
 	pthread_mutex_unlock(&r->mu);
+}
+
+/* Before the motion tap sees a packet or the session's end: the key its events are sealed
+ * to is the open segment's, which keeps it until it ends; with no segment open, the
+ * newest configured one, taken now as the next segment would take it. Waiting for that
+ * segment sealed everything a paused motion-only stream reported, the start of the very
+ * event that resumes recording included, to a key the rotation had retired. */
+static void rec_tap_keys(struct recorder *r)
+{
+	if (r->w == NULL)
+		rec_take_keys(r);
 }
 
 /* Take a new recording mode, if any, before a frame. */
@@ -123,7 +143,7 @@ static void rec_take_url(struct recorder *r)
 {
 	pthread_mutex_lock(&r->mu);
 	if (r->pend_url_set) {
-		free(r->url);
+		rec_url_free(r->url);
 		r->url = r->pend_url;
 		r->p.url = r->url;
 		r->pend_url = NULL;
@@ -554,6 +574,7 @@ static void rec_session(struct recorder *r, struct camera *cam)
 		/* Detection and recording share the frame's time, so an event ends no later
 		 * than the footage around it. */
 		wall = rec_wall(r);
+		rec_tap_keys(r);
 		motion_tap_packet(r->mt, par, pkt, wall, r->p.epoch, r->p.epoch_pk);
 		rc = rec_packet(r, cm, pkt, wall);
 		av_packet_unref(pkt);
@@ -563,7 +584,8 @@ static void rec_session(struct recorder *r, struct camera *cam)
 out:
 	/* The session is over, whatever ended it: an open motion event ends at the last
 	 * packet seen, before the gap, and is sent now rather than when the camera returns. */
-	motion_tap_stream_ended(r->mt);
+	rec_tap_keys(r);
+	motion_tap_stream_ended(r->mt, r->p.epoch, r->p.epoch_pk);
 	/* Held frames belong to this session's muxer: a paused stream's pause ends at its
 	 * last packet, and what follows is an outage. */
 	recgate_hold_free(r->hold);
@@ -721,8 +743,8 @@ void recorder_stop(struct recorder *r)
 	avcodec_parameters_free(&r->last_par);
 	buf_free(&r->out);
 	buf_free(&r->plain);
-	free(r->url);
-	free(r->pend_url);
+	rec_url_free(r->url);
+	rec_url_free(r->pend_url);
 	if (r->mu_init)
 		pthread_mutex_destroy(&r->mu);
 	free(r);
@@ -764,16 +786,13 @@ int recorder_update(struct recorder *r, const char *url, uint32_t epoch,
 		url_changed = (cur == NULL) != (u == NULL) || (cur != NULL && strcmp(cur, u) != 0);
 	}
 	if (url_changed) {
-		free(r->pend_url);
+		rec_url_free(r->pend_url);
 		r->pend_url = u;
 		u = NULL;
 		r->pend_url_set = 1;
 		atomic_store(&r->reconnect, 1);
 	}
 	pthread_mutex_unlock(&r->mu);
-	if (u != NULL) {
-		sodium_memzero(u, strlen(u));
-		free(u);
-	}
+	rec_url_free(u);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sodium.h>
 
 /* Enough for dozens of RTP packets; a 720p frame at 3 Mbit/s is ~15 KB. */
 #define RTSPREAD_CAP ((size_t)64 * 1024)
@@ -44,6 +45,10 @@ rtspread_new(void)
 void
 rtspread_free(struct rtspread *r)
 {
+	/* The buffer has held raw RTP, i.e. plaintext video: wiped whole, since len says
+	 * only how much the last read filled. */
+	if (r != NULL)
+		sodium_memzero(r->buf, sizeof(r->buf));
 	free(r);
 }
 

@@ -1,4 +1,4 @@
-/* test_gw_recorder.c - unit tests of the recording loop (recorder.c): continuous and motion-only recording, pre- and post-roll, blind detection, outages, stops and mode changes, each checked on the signed chain it spools. */
+/* test_gw_recorder.c - unit tests of the recording loop (recorder.c): continuous and motion-only recording, pre- and post-roll, blind detection, outages, stops, mode changes and epoch key rotations, each checked on the signed chain it spools. */
 /*
  * recorder.c is compiled into this test with the camera, both clocks, sleeping and the
  * motion tap replaced by the scripted fakes below, so its real thread runs over real
@@ -75,6 +75,13 @@ struct mode_change {
 	int motion;
 };
 
+/* The org rotates the camera's epoch key (recorder_update, same address): applied to the
+ * first packet at or after at; epoch 2 is the fixture's second key pair. */
+struct rotation {
+	int64_t at;
+	uint32_t epoch;
+};
+
 struct script {
 	const struct session *sess;
 	int nsess;
@@ -87,6 +94,8 @@ struct script {
 	int64_t delay_us;               /* the detector's minimum duration */
 	const struct mode_change *mc;
 	int nmc;
+	const struct rotation *rot;
+	int nrot;
 };
 
 /* The encoded source: one keyframe (with SPS/PPS in band) and the frames of its GOP. */
@@ -105,6 +114,8 @@ struct motion_tap {
 	int closed;
 };
 
+#define CAM_URL "rtsp://camera.invalid/stream"
+
 /* What the fakes play and what they saw; reset by run(). */
 static struct {
 	const struct script *s;
@@ -112,12 +123,20 @@ static struct {
 	int cur;                /* session playing */
 	int fi;                 /* its next packet */
 	int nmc;                /* mode changes applied */
+	int nrot;               /* key rotations applied */
+	const uint8_t *epk2;    /* the epoch-2 public key the rotations hand over */
 	struct recorder *rec;   /* as rec_session hands it to camera_set_idle */
 	struct camera cam;
 	struct motion_tap tap;
 	int64_t sent[MAX_SENT]; /* wall time of every packet delivered */
 	uint8_t sent_key[MAX_SENT];
 	int nsent;
+	/* The key motion_tap_packet was given with each packet delivered (an event the
+	 * detector reports on that packet is sealed to it), and with the session's end. */
+	uint32_t tap_epoch[MAX_SENT];
+	uint8_t tap_pk[MAX_SENT][EPOCH_PK_LEN];
+	uint32_t ended_epoch;
+	uint8_t ended_pk[EPOCH_PK_LEN];
 } play;
 
 int64_t fake_now_us(void)
@@ -171,6 +190,12 @@ int fake_camera_read(struct camera *c, AVPacket *pkt)
 		m.postroll_ms = POSTROLL_MS;
 		recorder_set_mode(play.rec, &m);
 		play.nmc++;
+	}
+	while (play.nrot < play.s->nrot && play.now >= play.s->rot[play.nrot].at) {
+		/* As main.c does for a kept camera: the same address, a new key. A failure
+		 * shows as a packet handed to the tap with the old key. */
+		recorder_update(play.rec, CAM_URL, play.s->rot[play.nrot].epoch, play.epk2, 0);
+		play.nrot++;
 	}
 	k = (se->first + play.fi) % play.s->gop;
 	if (play.nsent == MAX_SENT ||
@@ -227,6 +252,11 @@ struct motion_tap *fake_motion_tap_open(const uint8_t camera_id[CAMERA_ID_LEN], 
 void fake_motion_tap_packet(struct motion_tap *t, const AVCodecParameters *par,
     const AVPacket *pkt, int64_t t_us, uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN])
 {
+	/* Called once per packet, right after fake_camera_read delivered it. */
+	if (play.nsent > 0) {
+		play.tap_epoch[play.nsent - 1] = epoch;
+		memcpy(play.tap_pk[play.nsent - 1], epoch_pk, EPOCH_PK_LEN);
+	}
 }
 
 /* The script's motion at the current time: an event reported open, the last one reported
@@ -252,9 +282,12 @@ void fake_motion_tap_activity(const struct motion_tap *t, struct recgate_motion 
 			a->analysed_us = play.now < play.s->an[i].to ? play.now : play.s->an[i].to;
 }
 
-void fake_motion_tap_stream_ended(struct motion_tap *t)
+void fake_motion_tap_stream_ended(struct motion_tap *t, uint32_t epoch,
+    const uint8_t epoch_pk[EPOCH_PK_LEN])
 {
 	t->ended++;
+	play.ended_epoch = epoch;
+	memcpy(play.ended_pk, epoch_pk, EPOCH_PK_LEN);
 }
 
 void fake_motion_tap_close(struct motion_tap *t)
@@ -367,13 +400,16 @@ struct link {
 	uint16_t reason;
 	int64_t from, to;
 	int paused;
+	uint32_t epoch;         /* a segment: the epoch whose key opened it; a gap: 0 */
 };
 
 struct fixture {
 	char dir[64];
 	uint8_t cam[CAMERA_ID_LEN];
 	uint8_t gpk[GATEWAY_ID_LEN], gsk[GATEWAY_SK_LEN];
-	uint8_t epk[EPOCH_PK_LEN], esk[EPOCH_SK_LEN];
+	uint8_t epk[EPOCH_PK_LEN], esk[EPOCH_SK_LEN];     /* epoch 1 */
+	uint8_t epk2[EPOCH_PK_LEN], esk2[EPOCH_SK_LEN];   /* epoch 2 (struct rotation) */
+	uint32_t key_epoch;             /* the epoch key_fn was last asked for */
 	struct link links[MAX_LINKS];
 	int nlinks;
 	int64_t media[MAX_SENT];        /* every frame recorded, in chain order */
@@ -398,6 +434,7 @@ static int setup(void **state)
 	randombytes_buf(f->cam, sizeof(f->cam));
 	crypto_sign_keypair(f->gpk, f->gsk);
 	crypto_box_keypair(f->epk, f->esk);
+	crypto_box_keypair(f->epk2, f->esk2);
 	g_hold_max = hold_max_default;
 	*state = f;
 	return 0;
@@ -423,12 +460,13 @@ static int teardown(void **state)
 static int key_fn(void *ctx, const uint8_t cam[CAMERA_ID_LEN], uint32_t epoch,
     uint8_t pk[EPOCH_PK_LEN], uint8_t sk[EPOCH_SK_LEN])
 {
-	const struct fixture *f = ctx;
+	struct fixture *f = ctx;
 
-	if (memcmp(cam, f->cam, CAMERA_ID_LEN) != 0 || epoch != 1)
+	if (memcmp(cam, f->cam, CAMERA_ID_LEN) != 0 || (epoch != 1 && epoch != 2))
 		return -1;
-	memcpy(pk, f->epk, EPOCH_PK_LEN);
-	memcpy(sk, f->esk, EPOCH_SK_LEN);
+	memcpy(pk, epoch == 1 ? f->epk : f->epk2, EPOCH_PK_LEN);
+	memcpy(sk, epoch == 1 ? f->esk : f->esk2, EPOCH_SK_LEN);
+	f->key_epoch = epoch;
 	return 0;
 }
 
@@ -489,6 +527,7 @@ static void verify_chain(struct fixture *f, struct spool_stream *ss)
 		read_link(ss, seq, &b);
 		memset(&li, 0, sizeof(li));
 		f->inits = 0;
+		f->key_epoch = 0;
 		assert_int_equal(seg_open_link(b.data, b.len, f->gpk, key_fn, f, chunk_fn, f, &li),
 		    SEG_OK);
 		assert_int_equal(chain_check(&ch, &li), SEG_OK);
@@ -503,6 +542,7 @@ static void verify_chain(struct fixture *f, struct spool_stream *ss)
 		l->from = li.start_us;
 		l->to = li.end_us;
 		l->paused = li.paused;
+		l->epoch = f->key_epoch;
 		assert_true(l->from < l->to);
 		if (f->nlinks > 0)
 			assert_int_equal(l->from, f->links[f->nlinks - 1].to);
@@ -626,11 +666,12 @@ static void run(struct fixture *f, const struct script *s)
 	play.s = s;
 	play.cur = -1;
 	play.now = s->sess[0].base - 100000;
+	play.epk2 = f->epk2;
 	sp = spool_open(f->dir, (uint64_t)1 << 30);
 	assert_non_null(sp);
 	memset(&p, 0, sizeof(p));
 	p.label = "cam";
-	p.url = "rtsp://camera.invalid/stream";
+	p.url = CAM_URL;
 	p.sk = f->gsk;
 	memcpy(p.camera_id, f->cam, CAMERA_ID_LEN);
 	p.stream = 0;
@@ -1001,6 +1042,94 @@ static void test_gop_over_hold_bound_long_pause(void **state)
 	assert_int_equal(ticks, 2);
 }
 
+/* The key the tap was given with the packet received at wall time t. */
+static int tap_packet_at(int64_t t)
+{
+	int i;
+
+	for (i = 0; i < play.nsent; i++)
+		if (play.sent[i] == t)
+			return i;
+	fail_msg("no packet at %lld ms", (long long)(t - T0) / 1000);
+	return -1;
+}
+
+static void expect_tap_key(const struct fixture *f, int i, uint32_t epoch)
+{
+	if (play.tap_epoch[i] != epoch)
+		print_message("  packet at %lld ms: tap given epoch %u, want %u\n",
+		    (long long)(play.sent[i] - T0) / 1000, play.tap_epoch[i], epoch);
+	assert_int_equal(play.tap_epoch[i], epoch);
+	assert_memory_equal(play.tap_pk[i], epoch == 1 ? f->epk : f->epk2, EPOCH_PK_LEN);
+}
+
+/* 8a. The org rotates the key to epoch 2 at 6 s while recording is paused, and something
+ * moves at 12.3 s (reported at 12.8 s): the event is sealed to epoch 2 from its first
+ * version, since no segment holds the old key; so is every packet's from the rotation on,
+ * the end of the session's, and the footage. (Before the fix the tap kept the epoch-1 key
+ * until the event's own resume took the new one: a viewer removed by the rotation could
+ * open the event's first version and thumbnail.) */
+static void test_rotation_while_paused(void **state)
+{
+	static const struct session sess[] = { { AT(0), 750, 0, 1 } };
+	static const struct event ev[] = { { AT(12300), AT(12800), AT(15300), AT(15800) } };
+	static const struct rotation rot[] = { { AT(6000), 2 } };
+	static const struct script s = {
+		.sess = sess, .nsess = 1, .gop = 25, .motion = 1, .ev = ev, .nev = 1,
+		.an = detector_up, .nan = 1, .delay_us = 500000, .rot = rot, .nrot = 1,
+	};
+	static const struct span want[] = {
+		{ SPAN_IDLE, AT(0), AT(10000), 0 },
+		{ SPAN_REC, AT(10000), AT(18000), 1 },
+		{ SPAN_IDLE, AT(18000), AT(29960), 0 },
+	};
+	struct fixture *f = *state;
+	int i, segs = 0;
+
+	run(f, &s);
+	expect_spans(f, want, 3);
+	/* The packet on which the detector reports the event's start. */
+	expect_tap_key(f, tap_packet_at(ev[0].seen), 2);
+	for (i = 0; i < play.nsent; i++)
+		expect_tap_key(f, i, play.sent[i] < rot[0].at ? 1 : 2);
+	assert_int_equal(play.ended_epoch, 2);
+	assert_memory_equal(play.ended_pk, f->epk2, EPOCH_PK_LEN);
+	for (i = 0; i < f->nlinks; i++)
+		if (!f->links[i].gap) {
+			assert_int_equal(f->links[i].epoch, 2);
+			segs++;
+		}
+	assert_true(segs > 0);
+}
+
+/* 8b. Rotated at 5 s while recording continuously: the open segment (4-8 s) keeps the
+ * epoch-1 key it was sealed to, and so do the events reported during it; from the next
+ * segment (8 s) on, both take epoch 2. The keyframe at 8 s itself is analysed before it
+ * cuts the segment, under the key of the segment it ends, so it is not checked. */
+static void test_rotation_while_recording(void **state)
+{
+	static const struct session sess[] = { { AT(0), 500, 0, 1 } };
+	static const struct rotation rot[] = { { AT(5000), 2 } };
+	static const struct script s = {
+		.sess = sess, .nsess = 1, .gop = 25, .motion = 0,
+		.an = detector_up, .nan = 1, .delay_us = 300000, .rot = rot, .nrot = 1,
+	};
+	static const struct span want[] = { { SPAN_REC, AT(0), AT(20000), 0 } };
+	struct fixture *f = *state;
+	int i;
+
+	run(f, &s);
+	expect_spans(f, want, 1);
+	for (i = 0; i < play.nsent; i++)
+		if (play.sent[i] != AT(8000))
+			expect_tap_key(f, i, play.sent[i] < AT(8000) ? 1 : 2);
+	assert_int_equal(play.ended_epoch, 2);
+	for (i = 0; i < f->nlinks; i++) {
+		assert_false(f->links[i].gap);
+		assert_int_equal(f->links[i].epoch, f->links[i].from < AT(8000) ? 1 : 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1017,6 +1146,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mode_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gop_over_hold_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gop_over_hold_bound_long_pause, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_while_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_while_recording, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
