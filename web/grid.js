@@ -3,13 +3,16 @@ import * as api from './api.js';
 import { sodium } from './sodium.js';
 import * as keys from './keys.js';
 import { RecordParser } from './records.js';
-import { SegmentReader, SegmentError } from './segment.js';
+import { SegmentReader, SegmentError, LIVE_ONLY } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
 import { LiveMux, MUX_DENIED } from './livefeed.js';
 import { PauseWatch } from './pause.js';
 import { clockText } from './timeline.js';
 
 const OFFLINE_AFTER_MS = 10000;
+// Video came this recently: a signed pause does not cover the tile (the gateway sends a
+// motion-only camera's live video while it pauses, in live-only segments).
+const LIVE_RECENT_MS = 3000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10000;
 
@@ -53,6 +56,7 @@ class Tile {
 		this.final = null;      // mux: a state that ends this tile's streaming (denied, tamper, ...)
 		this.decoded = 0;
 		this.lastFrameAt = 0;
+		this.liveOnly = false;  // the frames on screen are live only: not being recorded
 		this.pause = new PauseWatch();
 		this.root = el('article', 'tile');
 		this.root.dataset.camera = cam.id;
@@ -84,7 +88,10 @@ class Tile {
 	setState(state, detail) {
 		this.state = state;
 		this.root.dataset.state = state;
-		this.badge.textContent = BADGE[state] || state;
+		this.root.dataset.liveOnly = state === 'live' && this.liveOnly ? '1' : '';
+		this.badge.textContent = state === 'live' && this.liveOnly ? 'LIVE · NOT RECORDING' : BADGE[state] || state;
+		this.badge.title = state === 'live' && this.liveOnly
+			? 'Records on motion only: nothing is moving, so this live video is not recorded' : '';
 		this.overlay.textContent = detail || STATE_TEXT[state] || '';
 		this.overlay.hidden = state === 'live';
 	}
@@ -110,8 +117,9 @@ class Tile {
 		const w = this.player !== null ? this.player.shownWallUs : null;
 		this.clock.textContent = this.state === 'live' && w !== null ? clockText(w, true) : '';
 		this.root.dataset.wallUs = w !== null ? String(w) : '';
+		const note = this.liveOnly ? ' · not recording (no motion)' : '';
 		this.foot.textContent = this.state === 'live'
-			? `${this.cam.streamLabel} · ${this.decoded} frames decrypted${this.verified ? ` · ${this.verified} segment${this.verified === 1 ? '' : 's'} verified` : ''}${lat}`
+			? `${this.cam.streamLabel}${note} · ${this.decoded} frames decrypted${this.verified ? ` · ${this.verified} segment${this.verified === 1 ? '' : 's'} verified` : ''}${lat}`
 			: this.cam.streamLabel;
 	}
 
@@ -127,7 +135,7 @@ class Tile {
 			keyFor: (cam, epoch) => keys.epochKey(cam, epoch),
 			pins: keys.pinnedGateways(),
 			live: true,
-			onChunk: (c) => {
+			onChunk: (c, h) => {
 				if (this.player === null)
 					return;
 				if (c.kind === 1) {
@@ -137,14 +145,18 @@ class Tile {
 				this.player.media(c.body, (c.flags & 1) !== 0, c.wallUs);
 				this.decoded++;
 				this.lastFrameAt = Date.now();
-				if (this.state !== 'live')
+				const lo = (h.flags & LIVE_ONLY) !== 0;
+				if (this.state !== 'live' || lo !== this.liveOnly) {
+					this.liveOnly = lo;
 					this.setState('live');
+				}
 			},
 			onLink: (info) => {
 				this.verified = (this.verified || 0) + 1;
-				// Signed by the gateway: recording paused, or the pause goes on.
+				// Signed by the gateway: recording paused, or the pause goes on. Over live-only
+				// video it is a note, not a cover.
 				const text = this.pause.link(info);
-				if (text !== null)
+				if (text !== null && !(this.liveOnly && Date.now() - this.lastFrameAt <= LIVE_RECENT_MS))
 					this.setState('paused', text);
 			},
 		});

@@ -2,11 +2,14 @@
 import * as api from './api.js';
 import * as keys from './keys.js';
 import { RecordParser } from './records.js';
-import { SegmentReader, SegmentError } from './segment.js';
+import { SegmentReader, SegmentError, LIVE_ONLY } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
 import { PauseWatch, PAUSE_SILENT_MS } from './pause.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Video came this recently: a signed pause does not replace it (a motion-only camera's live
+// video goes on in live-only segments while its recording pauses).
+const LIVE_RECENT_MS = 3000;
 
 // Plays (cam, stream) live in video until stop(). onState(state, text) reports
 // 'connecting' | 'live' | 'paused' | 'nokey' | 'denied' | 'codec' | 'error' | 'tamper'
@@ -22,6 +25,8 @@ export class LiveFeed {
 		this.abort = null;
 		this.player = null;
 		this.frames = 0;
+		this.lastFrameAt = 0;
+		this.liveOnly = false;  // the frames on screen are live only: not being recorded
 		this.silentTimer = null;
 	}
 
@@ -67,7 +72,7 @@ export class LiveFeed {
 			keyFor: (c, epoch) => keys.epochKey(c, epoch),
 			pins: keys.pinnedGateways(),
 			live: true,
-			onChunk: (c) => {
+			onChunk: (c, h) => {
 				if (this.player === null)
 					return;
 				if (c.kind === 1) {
@@ -76,14 +81,18 @@ export class LiveFeed {
 				}
 				this.player.media(c.body, (c.flags & 1) !== 0, c.wallUs);
 				this.frames++;
-				if (!live) {
+				this.lastFrameAt = Date.now();
+				const lo = (h.flags & LIVE_ONLY) !== 0;
+				if (!live || lo !== this.liveOnly) {
 					live = true;
+					this.liveOnly = lo;
 					this.onState('live');
 				}
 			},
 			onLink: (info) => {
 				const text = pause.link(info);
-				if (text === null)
+				// Over live-only video a signed pause changes nothing on screen.
+				if (text === null || (this.liveOnly && Date.now() - this.lastFrameAt <= LIVE_RECENT_MS))
 					return;
 				live = false;
 				this.onState('paused', text + ' Video resumes with the next motion.');

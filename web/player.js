@@ -153,6 +153,8 @@ export class CameraView {
 		this.mode = mode;
 		$('view-camera').dataset.mode = mode;
 		$('cam-mode').textContent = mode === 'live' ? 'LIVE' : 'RECORDED';
+		$('cam-mode').title = '';
+		$('view-camera').dataset.liveOnly = '';
 		this.liveVideo.hidden = mode !== 'live';
 		this.archVideo.hidden = mode !== 'archive';
 		$('cam-live-btn').disabled = mode === 'live';
@@ -190,8 +192,14 @@ export class CameraView {
 			return;
 		}
 		this.feed = new LiveFeed(this.na, this.cam, this.stream, this.liveVideo, (s, t) => {
-			if (this.mode === 'live')
-				this.setState(s, t);
+			if (this.mode !== 'live')
+				return;
+			this.setState(s, t);
+			// Records on motion only and nothing moves: live video that is not recorded.
+			const lo = s === 'live' && this.feed !== null && this.feed.liveOnly;
+			$('view-camera').dataset.liveOnly = lo ? '1' : '';
+			$('cam-mode').textContent = lo ? 'LIVE · NOT RECORDING' : 'LIVE';
+			$('cam-mode').title = lo ? 'Records on motion only: nothing is moving, so this live video is not recorded' : '';
 		});
 		this.feed.run();
 	}

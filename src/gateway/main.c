@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/enrollc.h"
 #include "gateway/events.h"
+#include "gateway/liveonly.h"
 #include "gateway/motion_tap.h"
 #include "gateway/recorder.h"
 #include "gateway/spool.h"
@@ -118,6 +119,7 @@ struct stream_run {
 	int active;
 	struct recorder *rec;
 	struct uploader *up;
+	struct liveonly *live;        /* the stream's live-only segments, recorder to uploader */
 	int det_set;                  /* det was handed to motion_tap for this camera */
 	struct motion_params det;
 };
@@ -173,9 +175,14 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	p.segment_target_ms = cfg->segment_target_ms;
 	p.mode = cam->recording;
 	p.hold_budget = rs->bud;
+	/* Out of memory here: the stream shows nothing live while it pauses. */
+	run->live = liveonly_new();
+	p.live = run->live;
 	if (recorder_start(&run->rec, sp, &p) != 0) {
 		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->name,
 		    p.stream);
+		liveonly_free(run->live);
+		run->live = NULL;
 		return -1;
 	}
 	memcpy(run->camera_id, cam->id, CAMERA_ID_LEN);
@@ -186,6 +193,9 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	    p.stream);
 	if (run->up == NULL)
 		log_warn("gateway", "event=uploader_start_failed camera=%s stream=%u", cam->name,
+		    p.stream);
+	else if (run->live != NULL && uploader_live_only(run->up, run->live) != 0)
+		log_warn("gateway", "event=live_only_start_failed camera=%s stream=%u", cam->name,
 		    p.stream);
 	return 0;
 }
@@ -306,6 +316,8 @@ static void runs_stop(struct runs *rs)
 		recorder_stop(rs->v[i].rec);
 	for (i = 0; i < rs->n; i++)
 		uploader_stop(rs->v[i].up);
+	for (i = 0; i < rs->n; i++)
+		liveonly_free(rs->v[i].live);   /* after its recorder and uploader */
 	free(rs->v);
 	recgate_budget_free(rs->bud);  /* after every recorder that held from it */
 	memset(rs, 0, sizeof(*rs));

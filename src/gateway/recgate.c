@@ -93,6 +93,7 @@ void recgate_mode_default(struct recgate_mode *m)
 	m->motion_only = 0;
 	m->preroll_ms = RECGATE_PREROLL_DEFAULT_S * 1000u;
 	m->postroll_ms = RECGATE_POSTROLL_DEFAULT_S * 1000u;
+	m->live_while_paused = 1;
 }
 
 static int get_secs(const json_t *obj, const char *key, json_int_t hi, uint32_t *ms,
@@ -125,10 +126,18 @@ int recgate_mode_from_json(const json_t *obj, struct recgate_mode *out, char *er
 	}
 	json_object_foreach((json_t *)obj, key, v) {
 		if (strcmp(key, "mode") != 0 && strcmp(key, "preroll_s") != 0 &&
-		    strcmp(key, "postroll_s") != 0) {
-			errf(err, errlen, "recording: unknown field (mode, preroll_s, postroll_s)");
+		    strcmp(key, "postroll_s") != 0 && strcmp(key, "live_while_paused") != 0) {
+			errf(err, errlen, "recording: unknown field (mode, preroll_s, postroll_s, "
+			    "live_while_paused)");
 			return -1;
 		}
+	}
+	if ((v = json_object_get(obj, "live_while_paused")) != NULL) {
+		if (!json_is_boolean(v)) {
+			errf(err, errlen, "recording.live_while_paused must be true or false");
+			return -1;
+		}
+		m.live_while_paused = json_is_true(v);
 	}
 	if ((v = json_object_get(obj, "mode")) != NULL) {
 		mode = json_is_string(v) ? json_string_value(v) : "";

@@ -26,6 +26,9 @@ struct recgate_mode {
 	int motion_only;
 	uint32_t preroll_ms;
 	uint32_t postroll_ms;
+	/* While paused, frames still go to live viewers in live-only segments (never stored):
+	 * "live_while_paused", default on; off saves the upload while nothing moves. */
+	int live_while_paused;
 };
 
 void recgate_mode_default(struct recgate_mode *m);

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "gateway/camera.h"
 #include "gateway/cmaf.h"
+#include "gateway/liveonly.h"
 #include "gateway/motion_tap.h"
 #include "gateway/recgate.h"
 
@@ -51,6 +52,13 @@ struct recorder {
 	int64_t seg_start_dts;  /* 90 kHz media time of its first frame */
 	int64_t last_frame;     /* wall time of the last frame stored */
 	uint32_t frames;
+
+	/* The live-only segment a paused stream shows its live viewers, if any: forked off
+	 * the chain at seq/prev as they were when it began (liveonly.h). */
+	struct seg_writer *lw;
+	int64_t live_start;
+	int live_logged;        /* live-only video of this pause was logged */
+	struct buf lout;        /* its records, handed over as each frame is added */
 
 	int64_t offline_since;  /* wall time the camera was last seen, 0 while it is up */
 	int64_t idle_since;     /* motion only: recording paused since, 0 while it records */
@@ -259,8 +267,10 @@ static void rec_idle(void *arg, int64_t now)
 		rec_flush(r);
 }
 
-/* Start segment seq at wall time start with the session's init chunk. */
-static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
+/* Append the session's init chunk (codec string, ftyp+moov) at wall time start to w's
+ * records in out. 0 or -1. */
+static int rec_init_chunk(struct recorder *r, struct cmaf *cm, struct seg_writer *w,
+    int64_t start, struct buf *out)
 {
 	const uint8_t *init;
 	size_t ilen;
@@ -268,6 +278,23 @@ static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
 	size_t clen = strlen(codec);
 
 	if (cmaf_init(cm, &init, &ilen) != 0 || clen == 0 || clen > 63)
+		return -1;
+	buf_reset(&r->plain);
+	if (chunk_plain_put(&r->plain, CHUNK_INIT, 0, start, NULL, 0) != 0 ||
+	    buf_put_u8(&r->plain, (uint8_t)clen) != 0 || buf_put(&r->plain, codec, clen) != 0 ||
+	    buf_put(&r->plain, init, ilen) != 0 ||
+	    seg_writer_chunk(w, r->plain.data, r->plain.len, out) != 0)
+		return -1;
+	return 0;
+}
+
+/* Start segment seq at wall time start with the session's init chunk. */
+static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
+{
+	const uint8_t *init;
+	size_t ilen;
+
+	if (cmaf_init(cm, &init, &ilen) != 0)
 		return -1;
 	rec_take_keys(r);
 	buf_reset(&r->out);
@@ -288,11 +315,7 @@ static int rec_seg_begin(struct recorder *r, struct cmaf *cm, int64_t start)
 	}
 	r->seg_start = start;
 	r->frames = 0;
-	buf_reset(&r->plain);
-	if (chunk_plain_put(&r->plain, CHUNK_INIT, 0, start, NULL, 0) != 0 ||
-	    buf_put_u8(&r->plain, (uint8_t)clen) != 0 || buf_put(&r->plain, codec, clen) != 0 ||
-	    buf_put(&r->plain, init, ilen) != 0 ||
-	    seg_writer_chunk(r->w, r->plain.data, r->plain.len, &r->out) != 0)
+	if (rec_init_chunk(r, cm, r->w, start, &r->out) != 0)
 		return -1;
 	/* The header and init chunk wait for the segment's first frame, which follows. */
 	if (r->pend_mono == 0)
@@ -346,6 +369,83 @@ out:
 	seg_writer_free(r->w);
 	r->w = NULL;
 	return ret;
+}
+
+/* Drop the live-only segment unfinished (its viewers drop it too). */
+static void rec_live_drop(struct recorder *r)
+{
+	if (r->lw == NULL)
+		return;
+	seg_writer_free(r->lw);
+	r->lw = NULL;
+	buf_reset(&r->lout);
+	liveonly_drop(r->p.live);
+}
+
+/* Close the live-only segment at end: its final chunk and signed end go out, and the
+ * chain does not move (it never held the segment). */
+static void rec_live_end(struct recorder *r, int64_t end)
+{
+	uint8_t next[CHAIN_HASH_LEN];
+
+	if (r->lw == NULL)
+		return;
+	if (end <= r->live_start)
+		end = r->live_start + 1;
+	buf_reset(&r->lout);
+	if (seg_writer_end(r->lw, end, &r->lout, next) != 0 ||
+	    liveonly_append(r->p.live, r->lout.data, r->lout.len) != 0) {
+		rec_live_drop(r);
+		return;
+	}
+	liveonly_end(r->p.live);
+	buf_reset(&r->lout);
+	seg_writer_free(r->lw);
+	r->lw = NULL;
+}
+
+/*
+ * A paused stream's frame for its live viewers: one live-only segment per GOP (signed,
+ * sealed to the current epoch key, never spooled or stored), forked off the chain at the
+ * seq and prev_hash the next stored link will carry, so the stored chain stays whole
+ * without it. Not when the camera's "recording" object turns it off, or there is nowhere
+ * to send it. Nothing here can end the session: a failure drops the live-only segment.
+ */
+static void rec_live_frame(struct recorder *r, struct cmaf *cm, int64_t wall, int key,
+    const uint8_t *frag, size_t flen)
+{
+	if (r->p.live == NULL || !r->p.mode.live_while_paused) {
+		rec_live_drop(r);
+		return;
+	}
+	if (key) {
+		rec_live_end(r, wall);
+		rec_take_keys(r);   /* no stored segment is open while paused */
+		buf_reset(&r->lout);
+		if (seg_writer_begin_live(&r->lw, r->p.sk, r->p.camera_id, r->p.stream, r->seq,
+		    wall, r->p.epoch, r->p.epoch_pk, r->prev, &r->lout) != 0)
+			return;
+		r->live_start = wall;
+		if (rec_init_chunk(r, cm, r->lw, wall, &r->lout) != 0 ||
+		    liveonly_begin(r->p.live) != 0) {
+			seg_writer_free(r->lw);
+			r->lw = NULL;
+			return;
+		}
+		if (!r->live_logged) {
+			log_info("recorder", "camera=%s stream=%u event=live_only_started seq=%llu",
+			    r->label, r->p.stream, (unsigned long long)r->seq);
+			r->live_logged = 1;
+		}
+	}
+	if (r->lw == NULL)
+		return;
+	buf_reset(&r->plain);
+	if (chunk_plain_put(&r->plain, CHUNK_MEDIA, key ? CHUNK_KEYFRAME : 0, wall, frag,
+	    flen) != 0 || seg_writer_chunk(r->lw, r->plain.data, r->plain.len, &r->lout) != 0 ||
+	    liveonly_append(r->p.live, r->lout.data, r->lout.len) != 0)
+		rec_live_drop(r);
+	buf_reset(&r->lout);
 }
 
 /* Sleep up to ms, waking early when asked to stop. */
@@ -421,6 +521,9 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 		r->blind = blind;
 	}
 	if (recgate_want(&r->p.mode, &a, wall)) {
+		/* Recording takes over from the live-only segment, from the held pre-roll on. */
+		rec_live_end(r, wall);
+		r->live_logged = 0;
 		if (r->w == NULL && r->hold != NULL && recgate_hold_frames(r->hold) > 0) {
 			/* From the keyframe at or before (start of the motion - pre-roll). */
 			recgate_hold_trim(r->hold, recgate_resume_from(&a, wall) - preroll);
@@ -459,8 +562,10 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 	if (r->idle_since == 0)
 		r->idle_since = wall;
 	if (r->hold == NULL &&
-	    (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, r->p.hold_budget)) == NULL)
+	    (r->hold = recgate_hold_new(RECGATE_HOLD_MAX_BYTES, r->p.hold_budget)) == NULL) {
+		rec_live_frame(r, cm, wall, key, frag, flen);
 		return 1;
+	}
 	/* A frame not held leaves a hole in its GOP (the hold dropped it whole): start again
 	 * at the next keyframe. */
 	hr = recgate_hold_add(r->hold, wall, dts, key, frag, flen);
@@ -482,14 +587,19 @@ static int rec_gate(struct recorder *r, struct cmaf *cm, int64_t wall, int64_t d
 	/* The pause so far, up to the oldest frame held (a resume may still record it; with
 	 * nothing held, up to this frame, which no resume can record), as a signed gap every
 	 * RECGATE_IDLE_TICK_US: live viewers see the pause go on, and an outage stops the
-	 * gaps. */
+	 * gaps. While a live-only segment runs, at its keyframe, once it has ended: the gap
+	 * moves the chain on, and a live-only segment forked before it would be overtaken
+	 * mid-GOP by the stored link at its seq. */
 	pos = 0;
 	upto = recgate_hold_next(r->hold, &pos, &f) ? f.wall : wall;
-	if (upto - r->idle_since >= RECGATE_IDLE_TICK_US) {
+	if (key)
+		rec_live_end(r, wall);
+	if (upto - r->idle_since >= RECGATE_IDLE_TICK_US && r->lw == NULL) {
 		if (rec_gap(r, GAP_MOTION_IDLE, r->idle_since, upto) != 0)
 			return -1;
 		r->idle_since = upto;
 	}
+	rec_live_frame(r, cm, wall, key, frag, flen);
 	return 1;
 }
 
@@ -510,9 +620,15 @@ static int rec_packet(struct recorder *r, struct cmaf *cm, AVPacket *pkt, int64_
 		recgate_hold_free(r->hold);
 		r->hold = NULL;
 	}
+	/* Continuous again: recording takes over from live-only at once. */
+	if (!r->p.mode.motion_only && !holding)
+		rec_live_end(r, wall);
 	r->last_seen = wall;
-	if (r->w == NULL && !key && !holding)
-		return 0; /* a segment starts at a keyframe: wait for one */
+	/* A segment starts at a keyframe: wait for one, unless a live-only segment runs (a
+	 * paused stream that holds nothing, its GOPs over its pre-roll share, still shows
+	 * every frame live). */
+	if (r->w == NULL && !key && !holding && r->lw == NULL)
+		return 0;
 	rc = cmaf_frame(cm, pkt, &frag, &flen);
 	if (rc == CMAF_E_NOINIT)
 		return 0; /* no parameter sets yet: the next keyframe may carry them */
@@ -587,9 +703,10 @@ out:
 	rec_tap_keys(r);
 	motion_tap_stream_ended(r->mt, r->p.epoch, r->p.epoch_pk);
 	/* Held frames belong to this session's muxer: a paused stream's pause ends at its
-	 * last packet, and what follows is an outage. */
+	 * last packet, and what follows is an outage. So does its live-only segment. */
 	recgate_hold_free(r->hold);
 	r->hold = NULL;
+	rec_live_drop(r);
 	if (r->w == NULL && r->idle_since != 0 && !r->failed) {
 		if (r->last_seen > r->idle_since)
 			rec_gap(r, GAP_MOTION_IDLE, r->idle_since, r->last_seen);
@@ -689,6 +806,7 @@ int recorder_start(struct recorder **out, struct spool *sp, const struct recorde
 	/* A batch below REC_BATCH_MAX plus one frame of up to a record, plus the end record. */
 	buf_init(&r->out, REC_BATCH_MAX + RECORD_MAX_PAYLOAD + 65536);
 	buf_init(&r->plain, RECORD_MAX_PAYLOAD);
+	buf_init(&r->lout, RECORD_MAX_PAYLOAD + 65536);
 	if ((r->url = strdup(p->url)) == NULL)
 		goto out;
 	r->p.url = r->url;
@@ -741,6 +859,8 @@ void recorder_stop(struct recorder *r)
 	seg_writer_free(r->w);
 	recgate_hold_free(r->hold);
 	avcodec_parameters_free(&r->last_par);
+	seg_writer_free(r->lw);
+	buf_free(&r->lout);
 	buf_free(&r->out);
 	buf_free(&r->plain);
 	rec_url_free(r->url);

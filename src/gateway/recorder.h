@@ -26,6 +26,8 @@ struct recorder_params {
 	struct recgate_mode mode;        /* continuous, or on motion only (recgate.h) */
 	struct recgate_budget *hold_budget; /* the gateway's pre-roll budget (NULL: none);
 	                                     * must outlive the recorder */
+	struct liveonly *live;           /* where a paused stream's live-only segments go (NULL:
+	                                  * none); must outlive the recorder */
 };
 
 struct recorder;

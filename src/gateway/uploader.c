@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "gateway/auth.h"
+#include "gateway/liveonly.h"
 #include "gateway/uploader.h"
 
 #define UP_URL_MAX 1024
@@ -35,8 +36,9 @@ struct uploader {
 	uint8_t stream;
 	struct auth *auth;
 	struct spool_stream *ss;
-	pthread_t live_t, back_t;
-	int live_started, back_started;
+	pthread_t live_t, back_t, lo_t;
+	int live_started, back_started, lo_started;
+	struct liveonly *lo;             /* live-only segments (uploader_live_only), or NULL */
 	atomic_int stop;
 	atomic_int retired;              /* the org's signed config no longer has the camera */
 	atomic_uint_fast64_t live_seq;   /* the link the live thread is sending, or SEQ_NONE */
@@ -439,6 +441,137 @@ out:
 	return NULL;
 }
 
+/* State of one live-only body pulled by curl from the liveonly hand-over. */
+struct up_lo_body {
+	struct uploader *u;
+	uint64_t gen, off;
+	int gone, ended;
+	int64_t ended_at;
+};
+
+static int
+up_lo_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct up_lo_body *lb = ctx;
+
+	if (up_stopping(lb->u))
+		return 1;
+	return lb->ended && mono_us() - lb->ended_at > UP_ANSWER_TIMEOUT_US ? 1 : 0;
+}
+
+static size_t
+up_lo_read(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct up_lo_body *lb = ctx;
+	ssize_t r;
+
+	if (lb->ended)
+		return 0;
+	for (;;) {
+		if (up_stopping(lb->u))
+			return CURL_READFUNC_ABORT;
+		r = liveonly_read(lb->u->lo, lb->gen, lb->off, p, size * nmemb, UP_LIVE_POLL_MS);
+		if (r > 0) {
+			lb->off += (uint64_t)r;
+			return (size_t)r;
+		}
+		if (r == LIVEONLY_END) {
+			lb->ended = 1;
+			lb->ended_at = mono_us();
+			return 0;
+		}
+		if (r == LIVEONLY_AGAIN)
+			continue;
+		/* A newer one replaced it (or it was dropped): the server gets a body that ends
+		 * inside a link and refuses it; the next POST starts the newest. */
+		lb->gone = 1;
+		return CURL_READFUNC_ABORT;
+	}
+}
+
+/* Send live-only link gen as it is written; one POST. The server relays it and acks
+ * nothing. */
+static enum up_result
+up_post_lo(struct uploader *u, CURL *easy, const char *tok, uint64_t gen, long *retry_after_ms)
+{
+	struct up_lo_body lb;
+	struct up_batch b;
+	struct curl_slist *h;
+	struct buf resp;
+	enum up_result res = UP_RETRY;
+	CURLcode rc;
+
+	memset(&lb, 0, sizeof(lb));
+	lb.u = u;
+	lb.gen = gen;
+	memset(&b, 0, sizeof(b));
+	buf_init(&resp, UP_RESP_MAX);
+	if ((h = up_prepare(u, easy, tok, 1, &resp)) == NULL)
+		goto out;
+	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, UP_LIVE_BUFSIZE);
+	curl_easy_setopt(easy, CURLOPT_READFUNCTION, up_lo_read);
+	curl_easy_setopt(easy, CURLOPT_READDATA, &lb);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, up_lo_progress);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &lb);
+	rc = curl_easy_perform(easy);
+	if (lb.gone && !up_stopping(u)) {
+		res = UP_GONE;
+		goto out;
+	}
+	res = up_finish(u, easy, rc, &resp, &b, "live_only", retry_after_ms);
+out:
+	up_headers_free(h);
+	buf_free(&resp);
+	return res;
+}
+
+static void *
+up_lo_main(void *arg)
+{
+	struct uploader *u = arg;
+	char tok[AUTH_TOKEN_MAX];
+	uint64_t gen, done = 0;
+	long backoff = UP_BACKOFF_MIN_MS, ra;
+	int unauth = 0, w;
+	enum up_result res;
+	CURL *easy = curl_easy_init();
+
+	if (easy == NULL) {
+		log_err("uploader", "event=live_only_init_failed camera=%s", u->camhex);
+		goto out;
+	}
+	while (!up_stopping(u)) {
+		if ((w = liveonly_wait(u->lo, done, &gen, 1000)) == LIVEONLY_STOPPED)
+			break;
+		if (w == 0)
+			continue;
+		ra = 0;
+		if (auth_token(u->auth, easy, tok, sizeof(tok), &ra, up_cancel, u) != 0) {
+			up_backoff(u, &backoff, ra);
+			continue;
+		}
+		res = up_post_lo(u, easy, tok, gen, &ra);
+		done = gen;
+		if (res == UP_UNAUTH) {
+			auth_invalidate(u->auth, tok);
+			if (unauth++ > 0)
+				up_backoff(u, &backoff, ra);
+		} else if (res == UP_OK || res == UP_GONE) {
+			backoff = UP_BACKOFF_MIN_MS;
+			unauth = 0;
+		} else if (res != UP_STOPPED) {
+			/* Nothing to retry: the next live-only segment is the one to send. */
+			unauth = 0;
+			up_backoff(u, &backoff, ra);
+		}
+	}
+out:
+	sodium_memzero(tok, sizeof(tok));
+	curl_easy_cleanup(easy);
+	return NULL;
+}
+
 /* Read closed link seq whole into out; 0, -2 when it vanished, -1 on error. */
 static int
 up_read_link(struct spool_reader *rd, uint64_t seq, uint64_t id, struct buf *out)
@@ -653,6 +786,10 @@ uploader_stop(struct uploader *u)
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
 	spool_stream_wake(u->ss);
+	if (u->lo != NULL)
+		liveonly_stop(u->lo);
+	if (u->lo_started)
+		pthread_join(u->lo_t, NULL);
 	if (u->live_started)
 		pthread_join(u->live_t, NULL);
 	if (u->back_started)
@@ -661,6 +798,20 @@ uploader_stop(struct uploader *u)
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	free(u);
+}
+
+int
+uploader_live_only(struct uploader *u, struct liveonly *lo)
+{
+	if (u == NULL || lo == NULL || u->lo_started)
+		return -1;
+	u->lo = lo;
+	if (pthread_create(&u->lo_t, NULL, up_lo_main, u) != 0) {
+		u->lo = NULL;
+		return -1;
+	}
+	u->lo_started = 1;
+	return 0;
 }
 
 void

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_pause.sh - a camera that records on motion only, as a person sees it in chromium: the live tile says the pause is signed, the timeline draws "no motion" apart from outages, a click in a pause says nothing moved there; screenshots go to test-artifacts/browser/.
+# test_pause.sh - a camera that records on motion only, as a person sees it in chromium: the live tile says the pause is signed (live video while paused off), the timeline draws "no motion" apart from outages, a click in a pause says nothing moved there; then, with live video while paused on (the default), the tile and the camera view play live-only video marked "not recording"; screenshots go to test-artifacts/browser/.
 # Starts server (with --web), camsim's scripted scene (objects every 20-40 s), a gateway
 # whose camera has {"recording":{"mode":"motion"}} with 1 s pre- and post-roll.
 # test-runs-alone: a detector starved for 10 s under load counts as blind and records, and the camera never pauses
@@ -35,6 +35,9 @@ export VIGIL_PASSWORD='Pause-tëst-pässphrase-42'
 	{ fail register "$(tail -n 1 "$T/reg.out")"; finish; }
 
 pipe_motion_only "$SEED" 1 1 || finish
+# First without live video while paused: the tile shows the signed pause.
+jq '.cameras[0].recording.live_while_paused = false' "$T/site/gateway.json" >"$T/site/gw.tmp" &&
+	mv "$T/site/gw.tmp" "$T/site/gateway.json"
 pipe_gateway
 # The grid lists the cameras the server knows: wait for the first upload.
 n=0
@@ -51,4 +54,19 @@ VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMI
 rc=$?
 relay_checks "$T/browser.out" "$rc" browser_script node
 alive "$GATEWAY_PID" && pass gateway_alive || fail gateway_alive "gateway exited"
+
+# Then with live video while paused (the default): the gateway restarts with it.
+stop_bg gateway
+jq 'del(.cameras[0].recording.live_while_paused)' "$T/site/gateway.json" >"$T/site/gw.tmp" &&
+	mv "$T/site/gw.tmp" "$T/site/gateway.json"
+pipe_gateway
+VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMIN_FILE=$T/admin.token \
+	VIGIL_ART=$ART NODE_PATH=$LIB_ROOT/node_modules \
+	timeout -k 5 240 node "$LIB_ROOT/tests/browser/pauselive.mjs" >"$T/browser2.out" 2>&1
+rc=$?
+relay_checks "$T/browser2.out" "$rc" browser_script_live node
+# What the gateway did with its streams, for a failure's reader.
+grep -E 'event=(recording_paused|recording_resumed|live_only_started|detection_blind_recording|detection_back)' \
+	"$T/gateway.log" | sed 's/^.*comp=recorder /  gateway: /' | tail -n 12
+alive "$GATEWAY_PID" && pass gateway_alive_live || fail gateway_alive_live "gateway exited"
 finish

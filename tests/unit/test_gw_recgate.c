@@ -30,6 +30,7 @@ static void test_mode_parse(void **state)
 		{ "{\"postroll_s\":601}", "recording.postroll_s" },
 		{ "{\"postroll_s\":\"10\"}", "recording.postroll_s" },
 		{ "{\"pre_roll\":3}", "unknown field" },
+		{ "{\"live_while_paused\":1}", "recording.live_while_paused" },
 		{ "[]", "must be an object" },
 	};
 	struct recgate_mode m;
@@ -41,9 +42,11 @@ static void test_mode_parse(void **state)
 	assert_int_equal(m.motion_only, 0);
 	assert_int_equal(m.preroll_ms, RECGATE_PREROLL_DEFAULT_S * 1000);
 	assert_int_equal(m.postroll_ms, RECGATE_POSTROLL_DEFAULT_S * 1000);
-	assert_int_equal(parse("{\"mode\":\"motion\",\"preroll_s\":0,\"postroll_s\":600}", &m, err,
-	    sizeof(err)), 0);
+	assert_int_equal(m.live_while_paused, 1);
+	assert_int_equal(parse("{\"mode\":\"motion\",\"preroll_s\":0,\"postroll_s\":600,"
+	    "\"live_while_paused\":false}", &m, err, sizeof(err)), 0);
 	assert_int_equal(m.motion_only, 1);
+	assert_int_equal(m.live_while_paused, 0);
 	assert_int_equal(m.preroll_ms, 0);
 	assert_int_equal(m.postroll_ms, 600000);
 	assert_int_equal(parse("{\"mode\":\"continuous\"}", &m, err, sizeof(err)), 0);

@@ -27,7 +27,23 @@ static const size_t hold_max_default = RECGATE_HOLD_MAX_BYTES;
 static size_t g_hold_max = RECGATE_HOLD_MAX_BYTES;
 #undef RECGATE_HOLD_MAX_BYTES
 #define RECGATE_HOLD_MAX_BYTES g_hold_max
+/* The recorder's side of the live-only hand-over goes through the wrappers below (lo_*):
+ * they call the real liveonly.c, note what the recorder was doing, and step in lockstep
+ * with the test's consumer thread so that no link is replaced before it was read. */
+#include "gateway/liveonly.h"
+static int lo_begin(struct liveonly *q);
+static int lo_append(struct liveonly *q, const uint8_t *p, size_t n);
+static void lo_end(struct liveonly *q);
+static void lo_drop(struct liveonly *q);
+#define liveonly_begin lo_begin
+#define liveonly_append lo_append
+#define liveonly_end lo_end
+#define liveonly_drop lo_drop
 #include "gateway/recorder.c"
+#undef liveonly_begin
+#undef liveonly_append
+#undef liveonly_end
+#undef liveonly_drop
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +66,7 @@ static size_t g_hold_max = RECGATE_HOLD_MAX_BYTES;
 #define POSTROLL_MS 2000
 #define MAX_SENT 4096
 #define MAX_LINKS 256
+#define MAX_LIVE 256            /* live-only links collected by one run */
 
 /* One camera session: packets at base + i * 40 ms. */
 struct session {
@@ -96,6 +113,8 @@ struct script {
 	int nmc;
 	const struct rotation *rot;
 	int nrot;
+	int live;                       /* a live-only consumer (recorder_params.live) */
+	int live_off;                   /* ... with "live_while_paused": false */
 };
 
 /* The encoded source: one keyframe (with SPS/PPS in band) and the frames of its GOP. */
@@ -119,7 +138,7 @@ struct motion_tap {
 /* What the fakes play and what they saw; reset by run(). */
 static struct {
 	const struct script *s;
-	int64_t now;
+	int64_t now;            /* the packet being delivered (the recorder's clock) */
 	int cur;                /* session playing */
 	int fi;                 /* its next packet */
 	int nmc;                /* mode changes applied */
@@ -188,6 +207,7 @@ int fake_camera_read(struct camera *c, AVPacket *pkt)
 		m.motion_only = play.s->mc[play.nmc].motion;
 		m.preroll_ms = PREROLL_MS;
 		m.postroll_ms = POSTROLL_MS;
+		m.live_while_paused = !play.s->live_off;
 		recorder_set_mode(play.rec, &m);
 		play.nmc++;
 	}
@@ -293,6 +313,237 @@ void fake_motion_tap_stream_ended(struct motion_tap *t, uint32_t epoch,
 void fake_motion_tap_close(struct motion_tap *t)
 {
 	t->closed++;
+}
+
+/* ---- The live-only consumer, and the recorder's side of the hand-over ---- */
+
+/*
+ * With a script's live set, run() gives the recorder a struct liveonly and starts a consumer
+ * thread that does what the uploader's live-only thread does: liveonly_wait for a link
+ * newer than the last, then liveonly_read until LIVEONLY_END, keeping a copy of every link
+ * it read whole; links that go LIVEONLY_GONE are counted apart. The recorder's calls go
+ * through lo_*, which let the recorder thread go on only once the consumer has read every
+ * byte appended (and seen the end of a link that ended, or the GONE of one dropped after
+ * it started reading it): the scripted clock runs far faster than any reader, and a link
+ * replaced unread would make the test depend on thread timing (replacement itself is
+ * tested in test_gw_liveonly.c). The wrappers also note what the recorder was doing.
+ */
+struct live_copy {
+	uint8_t *data;
+	size_t len;
+};
+
+static struct {
+	struct liveonly *q;
+	pthread_t t;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* The producer (recorder thread, in lo_*). */
+	uint64_t p_gen;         /* links begun */
+	size_t p_len;           /* bytes appended to the current one */
+	uint64_t p_seq;         /* the chain's next seq (r->seq) when it began */
+	int begins, ends, drops, append_failed;
+	int moved;              /* appends or ends while the chain had moved on since the begin */
+	int while_recording;    /* begins, appends or ends while a stored segment was open */
+	int64_t begin_at[MAX_LIVE];   /* play.now at each begin */
+	int64_t append_at[MAX_SENT];  /* play.now at each append */
+	int nappend;
+	int stalled;            /* the consumer did not catch up within STALL_S */
+	/* The consumer. */
+	uint64_t c_gen;         /* the link being read */
+	size_t c_off;           /* bytes of it read */
+	uint64_t c_done;        /* the last link read to its END or GONE */
+	struct live_copy links[MAX_LIVE];
+	int nlinks;
+	int gone;               /* links that went GONE while being read */
+	int overflow;           /* more than MAX_LIVE links, or out of memory */
+} lv;
+
+#define STALL_S 10
+
+/* Wait (lv.mu held) until cond holds, at most STALL_S; lv.stalled counts a timeout. */
+#define LV_WAIT_UNTIL(cond) do { \
+	struct timespec ts_; \
+	clock_gettime(CLOCK_REALTIME, &ts_); \
+	ts_.tv_sec += STALL_S; \
+	while (!(cond)) \
+		if (pthread_cond_timedwait(&lv.cv, &lv.mu, &ts_) != 0) { \
+			lv.stalled++; \
+			break; \
+		} \
+} while (0)
+
+/* What the recorder was doing when it handed over live-only bytes. */
+static void lo_note(void)
+{
+	if (play.rec != NULL && play.rec->w != NULL)
+		lv.while_recording++;
+	if (play.rec != NULL && play.rec->seq != lv.p_seq)
+		lv.moved++;
+}
+
+static int lo_begin(struct liveonly *q)
+{
+	int rc = liveonly_begin(q);
+
+	pthread_mutex_lock(&lv.mu);
+	if (lv.begins < MAX_LIVE)
+		lv.begin_at[lv.begins] = play.now;
+	lv.begins++;
+	lv.p_gen++;
+	lv.p_len = 0;
+	lv.p_seq = play.rec != NULL ? play.rec->seq : 0;
+	lo_note();
+	pthread_mutex_unlock(&lv.mu);
+	return rc;
+}
+
+static int lo_append(struct liveonly *q, const uint8_t *p, size_t n)
+{
+	int rc = liveonly_append(q, p, n);
+	uint64_t gen;
+
+	pthread_mutex_lock(&lv.mu);
+	gen = lv.p_gen;
+	if (lv.nappend < MAX_SENT)
+		lv.append_at[lv.nappend] = play.now;
+	lv.nappend++;
+	lo_note();
+	if (rc == 0) {
+		lv.p_len += n;
+		LV_WAIT_UNTIL((lv.c_gen == gen && lv.c_off == lv.p_len) || lv.c_done == gen);
+	} else {
+		lv.append_failed++;
+	}
+	pthread_mutex_unlock(&lv.mu);
+	return rc;
+}
+
+static void lo_end(struct liveonly *q)
+{
+	uint64_t gen;
+
+	liveonly_end(q);
+	pthread_mutex_lock(&lv.mu);
+	gen = lv.p_gen;
+	lv.ends++;
+	lo_note();
+	LV_WAIT_UNTIL(lv.c_done == gen);
+	pthread_mutex_unlock(&lv.mu);
+}
+
+static void lo_drop(struct liveonly *q)
+{
+	uint64_t gen;
+
+	liveonly_drop(q);
+	pthread_mutex_lock(&lv.mu);
+	gen = lv.p_gen;
+	lv.drops++;
+	/* A reader of it gets GONE; one that had not started on it is not offered it. */
+	if (lv.c_gen == gen)
+		LV_WAIT_UNTIL(lv.c_done == gen);
+	pthread_mutex_unlock(&lv.mu);
+}
+
+static void *live_main(void *arg)
+{
+	static uint8_t tmp[65536];
+	struct buf b;
+	uint64_t last = 0, gen = 0;
+	ssize_t n;
+	int w;
+
+	buf_init(&b, LIVEONLY_LINK_MAX);
+	for (;;) {
+		w = liveonly_wait(lv.q, last, &gen, 50);
+		if (w == LIVEONLY_STOPPED)
+			break;
+		if (w != 1)
+			continue;
+		last = gen;
+		buf_reset(&b);
+		pthread_mutex_lock(&lv.mu);
+		lv.c_gen = gen;
+		lv.c_off = 0;
+		pthread_mutex_unlock(&lv.mu);
+		for (;;) {
+			n = liveonly_read(lv.q, gen, b.len, tmp, sizeof(tmp), 50);
+			if (n == LIVEONLY_AGAIN)
+				continue;
+			pthread_mutex_lock(&lv.mu);
+			if (n > 0) {
+				if (buf_put(&b, tmp, (size_t)n) != 0)
+					lv.overflow++;
+				lv.c_off = b.len;
+			} else if (n == LIVEONLY_END) {
+				struct live_copy *c = &lv.links[lv.nlinks];
+
+				if (lv.nlinks == MAX_LIVE || (c->data = malloc(b.len)) == NULL) {
+					lv.overflow++;
+				} else {
+					memcpy(c->data, b.data, b.len);
+					c->len = b.len;
+					lv.nlinks++;
+				}
+				lv.c_done = gen;
+			} else {
+				if (n == LIVEONLY_GONE)
+					lv.gone++;
+				lv.c_done = gen;
+			}
+			pthread_cond_broadcast(&lv.cv);
+			pthread_mutex_unlock(&lv.mu);
+			if (n <= 0)
+				break;
+		}
+		if (n == LIVEONLY_STOPPED)
+			break;
+	}
+	buf_free(&b);
+	return NULL;
+}
+
+/* Before a run: a fresh hand-over and its consumer, when the script has one. */
+static struct liveonly *live_start(const struct script *s)
+{
+	memset(&lv, 0, sizeof(lv));
+	if (!s->live)
+		return NULL;
+	pthread_mutex_init(&lv.mu, NULL);
+	pthread_cond_init(&lv.cv, NULL);
+	lv.q = liveonly_new();
+	assert_non_null(lv.q);
+	assert_int_equal(pthread_create(&lv.t, NULL, live_main, NULL), 0);
+	lv.started = 1;
+	return lv.q;
+}
+
+/* After the recorder's thread ended (every hand-over done): stop the consumer. */
+static void live_stop(void)
+{
+	if (!lv.started)
+		return;
+	liveonly_stop(lv.q);
+	pthread_join(lv.t, NULL);
+	lv.started = 0;
+}
+
+/* After the recorder is freed (p.live must outlive it). */
+static void live_free(void)
+{
+	int i;
+
+	live_stop();
+	for (i = 0; i < lv.nlinks; i++)
+		free(lv.links[i].data);
+	if (lv.q != NULL) {
+		liveonly_free(lv.q);
+		pthread_cond_destroy(&lv.cv);
+		pthread_mutex_destroy(&lv.mu);
+	}
+	memset(&lv, 0, sizeof(lv));
 }
 
 /* ---- The source: a 160x120 GOP from libx264, Annex-B, SPS/PPS before the IDR. ---- */
@@ -401,6 +652,17 @@ struct link {
 	int64_t from, to;
 	int paused;
 	uint32_t epoch;         /* a segment: the epoch whose key opened it; a gap: 0 */
+	uint64_t seq;
+	uint8_t prev[CHAIN_HASH_LEN];
+};
+
+/* A live-only link the consumer read whole, verified and decrypted (verify_live). */
+struct live {
+	uint64_t seq;
+	uint8_t prev[CHAIN_HASH_LEN];
+	int64_t from, to;
+	uint32_t epoch;         /* the epoch whose key opened it */
+	int first, n;           /* its frames: lmedia[first .. first + n) */
 };
 
 struct fixture {
@@ -418,6 +680,12 @@ struct fixture {
 	int inits;                      /* init chunks of the link being read */
 	struct span spans[MAX_LINKS];
 	int nspans;
+	struct live lives[MAX_LIVE];    /* a script with live: the links collected, in order */
+	int nlives;
+	int64_t lmedia[MAX_SENT];       /* every frame of those, in order */
+	uint8_t lmedia_key[MAX_SENT];
+	int nlmedia;
+	int lchunks;                    /* chunks of the live-only link being read */
 };
 
 static int setup(void **state)
@@ -450,6 +718,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	g_hold_max = hold_max_default;
+	live_free();
 	/* The directory is ours, made by mkdtemp under /tmp. */
 	if (nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		return -1;
@@ -536,6 +805,8 @@ static void verify_chain(struct fixture *f, struct spool_stream *ss)
 		assert_int_equal(li.stream, 0);
 		assert_memory_equal(li.camera_id, f->cam, CAMERA_ID_LEN);
 		assert_false(li.truncated);
+		/* Live-only segments are never spooled (chain_check refuses them too). */
+		assert_false(li.live_only);
 		l = &f->links[f->nlinks];
 		l->gap = li.is_gap;
 		l->reason = li.gap_reason;
@@ -543,6 +814,8 @@ static void verify_chain(struct fixture *f, struct spool_stream *ss)
 		l->to = li.end_us;
 		l->paused = li.paused;
 		l->epoch = f->key_epoch;
+		l->seq = li.seq;
+		memcpy(l->prev, li.prev_hash, CHAIN_HASH_LEN);
 		assert_true(l->from < l->to);
 		if (f->nlinks > 0)
 			assert_int_equal(l->from, f->links[f->nlinks - 1].to);
@@ -652,6 +925,162 @@ static void expect_spans(const struct fixture *f, const struct span *want, int n
 	assert_int_equal(j, f->nmedia);
 }
 
+/* The packet delivered at wall time t, or -1 (play.sent is increasing). */
+static int sent_index(int64_t t)
+{
+	int lo = 0, hi = play.nsent - 1, mid;
+
+	while (lo <= hi) {
+		mid = (lo + hi) / 2;
+		if (play.sent[mid] == t)
+			return mid;
+		if (play.sent[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Each decrypted chunk of a live-only link: the init chunk (codec, ftyp+moov) first, then
+ * frames. */
+static int live_chunk_fn(void *ctx, const struct chunk_plain *c)
+{
+	struct fixture *f = ctx;
+
+	if (f->lchunks++ == 0) {
+		assert_int_equal(c->kind, CHUNK_INIT);
+		assert_memory_equal(c->codec, "avc1.", 5);
+		assert_true(c->body_len > 8);
+		assert_memory_equal(c->body + 4, "ftyp", 4);
+		return 0;
+	}
+	assert_int_equal(c->kind, CHUNK_MEDIA);
+	assert_true(f->nlmedia < MAX_SENT);
+	f->lmedia[f->nlmedia] = c->wall_us;
+	f->lmedia_key[f->nlmedia] = (c->flags & CHUNK_KEYFRAME) != 0;
+	f->nlmedia++;
+	return 0;
+}
+
+/*
+ * The live-only links the consumer read whole, and how the recorder handed them over.
+ * Every one: the hand-over never stalled, failed or overflowed; nothing was handed over
+ * while a stored segment was open, and the chain did not move while a live-only link was
+ * open (no link was stored between its begin and its end); it opens with the gateway's
+ * key and an epoch key (seg_open_link), is a segment flagged live-only (not truncated,
+ * not paused), starts with the init chunk then a keyframe at its start time, then the
+ * rest of that GOP without a hole, and ends one frame after its last; every frame is a
+ * packet as the camera sent it; links follow each other without overlap; it forks off
+ * the chain where a stored link continues it: some stored link S has S.seq == L.seq and
+ * S.prev_hash == L.prev_hash (and starts no later than L), and a verifier of the stored
+ * chain refuses L in S's place (SEG_E_LIVE_ONLY).
+ */
+static void verify_live(struct fixture *f)
+{
+	int i, j, k;
+
+	assert_int_equal(lv.stalled, 0);
+	assert_int_equal(lv.overflow, 0);
+	assert_int_equal(lv.append_failed, 0);
+	assert_int_equal(lv.while_recording, 0);
+	assert_int_equal(lv.moved, 0);
+	f->nlives = 0;
+	f->nlmedia = 0;
+	for (i = 0; i < lv.nlinks; i++) {
+		struct live *L = &f->lives[i];
+		struct link_info li;
+		struct chain ch;
+
+		memset(&li, 0, sizeof(li));
+		f->lchunks = 0;
+		f->key_epoch = 0;
+		L->first = f->nlmedia;
+		assert_int_equal(seg_open_link(lv.links[i].data, lv.links[i].len, f->gpk, key_fn, f,
+		    live_chunk_fn, f, &li), SEG_OK);
+		assert_true(li.live_only);
+		assert_false(li.is_gap);
+		assert_false(li.truncated);
+		assert_false(li.paused);
+		assert_int_equal(li.stream, 0);
+		assert_memory_equal(li.camera_id, f->cam, CAMERA_ID_LEN);
+		assert_int_equal(li.last_seq, li.seq);
+		L->seq = li.seq;
+		memcpy(L->prev, li.prev_hash, CHAIN_HASH_LEN);
+		L->from = li.start_us;
+		L->to = li.end_us;
+		L->epoch = f->key_epoch;
+		L->n = f->nlmedia - L->first;
+		assert_true(L->n > 0);
+		assert_int_equal(f->lmedia[L->first], L->from);
+		assert_true(f->lmedia_key[L->first]);
+		for (k = L->first + 1; k < f->nlmedia; k++) {
+			assert_int_equal(f->lmedia[k] - f->lmedia[k - 1], FRAME_US);
+			assert_false(f->lmedia_key[k]);
+		}
+		assert_int_equal(L->to, f->lmedia[f->nlmedia - 1] + FRAME_US);
+		for (k = L->first; k < f->nlmedia; k++) {
+			int si = sent_index(f->lmedia[k]);
+			assert_true(si >= 0);
+			assert_int_equal(f->lmedia_key[k], play.sent_key[si]);
+		}
+		if (i > 0)
+			assert_true(f->lives[i - 1].to <= L->from);
+		for (j = 0; j < f->nlinks; j++)
+			if (f->links[j].seq == L->seq)
+				break;
+		if (j == f->nlinks)
+			fail_msg("live-only link %d (%lld ms) has seq %llu: no stored link has it", i,
+			    (long long)(L->from - T0) / 1000, (unsigned long long)L->seq);
+		assert_memory_equal(f->links[j].prev, L->prev, CHAIN_HASH_LEN);
+		assert_true(f->links[j].from <= L->from);
+		memset(&ch, 0, sizeof(ch));
+		chain_init(&ch, f->cam, 0);
+		ch.started = 1;
+		ch.next_seq = L->seq;
+		memcpy(ch.next_prev, L->prev, CHAIN_HASH_LEN);
+		assert_int_equal(chain_check(&ch, &li), SEG_E_LIVE_ONLY);
+		f->nlives++;
+	}
+}
+
+/* The live-only links' frames are exactly the packets received in the n ranges [from, to)
+ * (in order, each once): the paused time is shown live without a hole, and nothing else. */
+static void expect_live_cover(const struct fixture *f, const struct window *want, int n)
+{
+	int i, s, j = 0;
+
+	for (i = 0; i < play.nsent; i++) {
+		for (s = 0; s < n; s++)
+			if (want[s].from <= play.sent[i] && play.sent[i] < want[s].to)
+				break;
+		if (s == n)
+			continue;
+		if (j >= f->nlmedia || f->lmedia[j] != play.sent[i])
+			fail_msg("live-only: packet at %lld ms missing (live frame %d of %d at %lld ms)",
+			    (long long)(play.sent[i] - T0) / 1000, j, f->nlmedia,
+			    j < f->nlmedia ? (long long)(f->lmedia[j] - T0) / 1000 : -1LL);
+		j++;
+	}
+	if (j != f->nlmedia)
+		fail_msg("live-only: frame at %lld ms outside the paused time",
+		    (long long)(f->lmedia[j] - T0) / 1000);
+}
+
+/* No live-only link was begun, nor bytes handed over, while the recorder's clock was in
+ * [from, to) (recording took over); an end handed over exactly at from is allowed. */
+static void expect_no_live_during(int64_t from, int64_t to)
+{
+	int i;
+
+	for (i = 0; i < lv.begins && i < MAX_LIVE; i++)
+		if (lv.begin_at[i] >= from && lv.begin_at[i] < to)
+			fail_msg("live-only link begun at %lld ms", (long long)(lv.begin_at[i] - T0) / 1000);
+	for (i = 0; i < lv.nappend && i < MAX_SENT; i++)
+		if (lv.append_at[i] > from && lv.append_at[i] < to)
+			fail_msg("live-only bytes at %lld ms", (long long)(lv.append_at[i] - T0) / 1000);
+}
+
 /* Play the script through a recorder on a fresh spool, then verify what it spooled. */
 static void run(struct fixture *f, const struct script *s)
 {
@@ -683,12 +1112,16 @@ static void run(struct fixture *f, const struct script *s)
 	p.mode.preroll_ms = PREROLL_MS;
 	p.mode.postroll_ms = POSTROLL_MS;
 	p.hold_budget = bud;
+	/* Only the scenarios of live-only segments have somewhere to send them. */
+	p.live = live_start(s);
+	p.mode.live_while_paused = !s->live_off;
 	assert_int_equal(recorder_start(&r, sp, &p), 0);
 	ss = recorder_spool_stream(r);
 	/* The thread ends by itself when the script stops it; recorder_stop would stop it at
 	 * once, so wait for the thread first. */
 	assert_int_equal(pthread_join(r->thread, NULL), 0);
 	r->started = 0;
+	live_stop();
 	assert_false(r->failed);
 	/* A hold lives only while its stream pauses: the session's end gave it back, with
 	 * its share of the budget and every byte it held. */
@@ -703,6 +1136,8 @@ static void run(struct fixture *f, const struct script *s)
 	spool_close(sp);
 	verify_reopen(f);
 	make_spans(f);
+	if (s->live)
+		verify_live(f);
 }
 
 static const struct window detector_up[] = { { 0, NEVER } };
@@ -1042,6 +1477,31 @@ static void test_gop_over_hold_bound_long_pause(void **state)
 	assert_int_equal(ticks, 2);
 }
 
+/* 9d. The long pause of a stream whose keyframes are over its pre-roll bound (it holds
+ * nothing), seen live: every frame of every GOP still goes out live-only. Before, a stream
+ * holding nothing passed only keyframes on, and live viewers got one frame per GOP. */
+static void test_live_gop_over_hold_bound(void **state)
+{
+	static const struct session sess[] = { { AT(0), 1875, 0, 1 } };
+	static const struct script s = {
+		.sess = sess, .nsess = 1, .gop = 100, .motion = 1,
+		.an = detector_up, .nan = 1, .delay_us = 500000, .live = 1,
+	};
+	static const struct span want[] = {
+		{ SPAN_IDLE, AT(0), AT(74960), 0 },
+	};
+	/* 4 s GOPs: the one begun at 72 s is dropped unfinished at the session's end. */
+	static const struct window paused[] = { { AT(0), AT(72000) } };
+	struct fixture *f = *state;
+
+	g_hold_max = (size_t)g_src.key->size - 1;
+	run(f, &s);
+	expect_spans(f, want, 1);
+	expect_live_cover(f, paused, 1);
+	assert_int_equal(f->nlives, 18);
+	assert_int_equal(lv.drops, 1);
+}
+
 /* The key the tap was given with the packet received at wall time t. */
 static int tap_packet_at(int64_t t)
 {
@@ -1130,6 +1590,258 @@ static void test_rotation_while_recording(void **state)
 	}
 }
 
+/* ---- Live-only segments while paused ---- */
+
+/* The "no motion" gaps of a run, in order. */
+static int idle_gaps(const struct fixture *f, struct window *out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->nlinks; i++)
+		if (f->links[i].gap && f->links[i].reason == GAP_MOTION_IDLE) {
+			assert_true(n < max);
+			out[n].from = f->links[i].from;
+			out[n].to = f->links[i].to;
+			n++;
+		}
+	return n;
+}
+
+static void print_gaps(const struct window *g, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		print_message("  idle gap %lld..%lld ms\n", (long long)(g[i].from - T0) / 1000,
+		    (long long)(g[i].to - T0) / 1000);
+}
+
+/* A fresh spool directory for a second run in the same test (same keys). */
+static void fixture_fresh(struct fixture *f)
+{
+	assert_int_equal(nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vigil-recorder-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->nlinks = 0;
+	f->nmedia = 0;
+	f->nspans = 0;
+	f->nlives = 0;
+	f->nlmedia = 0;
+}
+
+/* The stored chains of two runs are the same link by link (seq, kind, gap reason, start,
+ * end, paused flag) and hold the same frames (times, keyframes); the keys and bytes
+ * differ. */
+static void expect_same_chain(const struct fixture *base, const struct fixture *f)
+{
+	int i;
+
+	assert_int_equal(f->nlinks, base->nlinks);
+	for (i = 0; i < f->nlinks; i++) {
+		assert_int_equal(f->links[i].seq, base->links[i].seq);
+		assert_int_equal(f->links[i].gap, base->links[i].gap);
+		assert_int_equal(f->links[i].reason, base->links[i].reason);
+		assert_int_equal(f->links[i].from, base->links[i].from);
+		assert_int_equal(f->links[i].to, base->links[i].to);
+		assert_int_equal(f->links[i].paused, base->links[i].paused);
+	}
+	assert_int_equal(f->nmedia, base->nmedia);
+	assert_memory_equal(f->media, base->media, sizeof(f->media[0]) * (size_t)f->nmedia);
+	assert_memory_equal(f->media_key, base->media_key, (size_t)f->nmedia);
+}
+
+/* Run s with nowhere to send live-only segments (p.live NULL, as every scenario above;
+ * the same script otherwise),
+ * keep what it stored, and give the fixture a fresh spool for the run under test. */
+static struct fixture *run_baseline(struct fixture *f, const struct script *s)
+{
+	struct script b = *s;
+	struct fixture *copy = malloc(sizeof(*copy));
+
+	assert_non_null(copy);
+	b.live = 0;
+	b.live_off = 0;
+	run(f, &b);
+	memcpy(copy, f, sizeof(*copy));
+	fixture_fresh(f);
+	return copy;
+}
+
+/* A pause of 73 s before an event: nothing moves from 0 to 75.8 s (the event of 75.3 s is
+ * reported there), recording runs 73 - 79 s (pre-roll from the keyframe at or before
+ * 73.3 s, post-roll to the first at or after 78.3 s) and pauses again from 79 s to the stop
+ * at 99.96 s. The pause before the event is signed in three "no motion" gaps, two every
+ * RECGATE_IDLE_TICK_US up to the oldest frame held (a keyframe: the hold keeps whole GOPs)
+ * and the rest when recording resumes; the pause after it in one, at the stop. */
+static const struct session long_sess[] = { { AT(0), 2500, 0, 1 } };
+static const struct event long_ev[] = { { AT(75300), AT(75800), AT(76300), AT(76800) } };
+static const struct span long_want[] = {
+	{ SPAN_IDLE, AT(0), AT(73000), 0 },
+	{ SPAN_REC, AT(73000), AT(79000), 1 },
+	{ SPAN_IDLE, AT(79000), AT(99960), 0 },
+};
+static const struct window long_gaps[] = {
+	{ AT(0), AT(30000) }, { AT(30000), AT(60000) }, { AT(60000), AT(73000) },
+	{ AT(79000), AT(99960) },
+};
+
+/* The stored chain of that script: the timeline and the "no motion" gaps above, and
+ * link by link what the recorder stores with no live-only hand-over at all. */
+static void expect_long_chain(const struct fixture *base, const struct fixture *f)
+{
+	struct window g[MAX_LINKS];
+	int i, n = idle_gaps(f, g, MAX_LINKS);
+	int nwant = (int)(sizeof(long_gaps) / sizeof(long_gaps[0]));
+
+	expect_spans(f, long_want, 3);
+	if (n != nwant)
+		print_gaps(g, n);
+	assert_int_equal(n, nwant);
+	for (i = 0; i < n; i++) {
+		if (g[i].from != long_gaps[i].from || g[i].to != long_gaps[i].to)
+			print_gaps(g, n);
+		assert_int_equal(g[i].from, long_gaps[i].from);
+		assert_int_equal(g[i].to, long_gaps[i].to);
+	}
+	expect_same_chain(base, f);
+}
+
+/* 9a. Live-only segments during that pause (the key rotated to epoch 2 at 40.5 s, mid-GOP).
+ * - The stored chain is exactly what the recorder stores without live-only segments:
+ *   the same links (seq, kind, times, flags) and frames as a run with p.live NULL, so the
+ *   "no motion" gaps signed during the pause keep their ends (0-30, 30-60 s: the oldest
+ *   frame held, a keyframe, either way); only the moment each is signed moves to the
+ *   keyframe after its tick, once the live-only link of the GOP before it has ended
+ *   (verify_live: the chain never moves while one is open). Rules out an end moved to a
+ *   keyframe, which could happen only with nothing held. No live-only link is in the spool
+ *   (verify_chain), and the chain verifies link by link with chain_check.
+ * - Live-only: one link per GOP while paused, each verified by verify_live, whose frames
+ *   are exactly the packets from the pause to the resume (0 - 75.76 s) and from the second
+ *   pause to the last keyframe before the stop (79 - 98.96 s): no hole at all; the link of
+ *   the GOP at 75 s ends at the resume (75.8 s); none is begun and no byte handed over
+ *   while recording (after 75.8 s, before 79 s); the link open at the stop (99 s) is
+ *   dropped, and its reader gets GONE.
+ * - Each is forked off the chain at the "no motion" gap stored after it (same seq and
+ *   prev_hash: the gap that followed it in the chain), and is sealed to the key current
+ *   at its keyframe: epoch 1 before 40.5 s, 2 from 41 s.
+ */
+static void test_live_while_paused(void **state)
+{
+	static const struct rotation rot[] = { { AT(40500), 2 } };
+	static const struct script s = {
+		.sess = long_sess, .nsess = 1, .gop = 25, .motion = 1, .ev = long_ev, .nev = 1,
+		.an = detector_up, .nan = 1, .delay_us = 500000, .rot = rot, .nrot = 1,
+		.live = 1,
+	};
+	static const struct window paused[] = { { AT(0), AT(75800) }, { AT(79000), AT(99000) } };
+	struct fixture *f = *state;
+	struct fixture *base = run_baseline(f, &s);
+	int i, j;
+
+	run(f, &s);
+	expect_long_chain(base, f);
+	free(base);
+	expect_live_cover(f, paused, 2);
+	/* One link per GOP: 0, 1 .. 75 s and 79 .. 98 s whole, 99 s dropped at the stop. */
+	assert_int_equal(f->nlives, 76 + 20);
+	assert_int_equal(lv.begins, 76 + 21);
+	assert_int_equal(lv.ends, 76 + 20);
+	assert_int_equal(lv.drops, 1);
+	assert_int_equal(lv.gone, 1);
+	assert_int_equal(f->lives[75].from, AT(75000));
+	assert_int_equal(f->lives[75].to, AT(75800));
+	assert_int_equal(f->lives[76].from, AT(79000));
+	expect_no_live_during(AT(75800), AT(79000));
+	for (i = 0; i < f->nlives; i++) {
+		const struct live *L = &f->lives[i];
+
+		assert_int_equal(L->epoch, L->from < rot[0].at ? 1 : 2);
+		for (j = 0; j < f->nlinks; j++)
+			if (f->links[j].seq == L->seq)
+				break;
+		assert_true(f->links[j].gap);
+		assert_int_equal(f->links[j].reason, GAP_MOTION_IDLE);
+		assert_true(f->links[j].from <= L->from);
+	}
+	/* The stored links were all sealed to the key of their time (the segments come after
+	 * the rotation). */
+	for (i = 0; i < f->nlinks; i++)
+		if (!f->links[i].gap)
+			assert_int_equal(f->links[i].epoch, 2);
+}
+
+/* 9b. The same pause with "live_while_paused": false, and somewhere to send live-only
+ * segments: none is begun, nothing handed over or dropped, and the stored chain is exactly
+ * what the recorder stores with nowhere to send them (p.live NULL). */
+static void test_live_off_while_paused(void **state)
+{
+	static const struct script s = {
+		.sess = long_sess, .nsess = 1, .gop = 25, .motion = 1, .ev = long_ev, .nev = 1,
+		.an = detector_up, .nan = 1, .delay_us = 500000, .live = 1, .live_off = 1,
+	};
+	struct fixture *f = *state;
+	struct fixture *base = run_baseline(f, &s);
+
+	run(f, &s);
+	expect_long_chain(base, f);
+	free(base);
+	assert_int_equal(lv.begins, 0);
+	assert_int_equal(lv.nappend, 0);
+	assert_int_equal(lv.ends, 0);
+	assert_int_equal(lv.drops, 0);
+	assert_int_equal(lv.gone, 0);
+	assert_int_equal(f->nlives, 0);
+}
+
+/* 9c. test_offline_while_paused with live-only segments: the camera drops while paused
+ * (last packet 19.96 s) and the stream ends (49.96 s) while paused. The stored timeline is
+ * test_offline_while_paused's. Each session end drops the live-only link it had open
+ * (19 s, 49.6 s): its reader gets GONE, and no link spans the outage. The live-only frames
+ * are exactly the packets of the pauses up to the last keyframe of a session that ends
+ * paused: 0 - 5.28 s (resumed on the packet at 5.32 s, the first to hear of the event),
+ * 8 - 18.96 s, 30.6 s (the first keyframe back) - 40.28 s (resumed at 40.32 s),
+ * 43.6 - 49.56 s; none while recording. */
+static void test_live_offline_while_paused(void **state)
+{
+	static const struct session sess[] = {
+		{ AT(0), 500, 0, 0 }, { AT(30000), 500, 10, 0 },
+	};
+	static const struct event ev[] = {
+		{ AT(5000), AT(5300), AT(6000), AT(6300) },
+		{ AT(40000), AT(40300), AT(41000), AT(41300) },
+	};
+	static const struct script s = {
+		.sess = sess, .nsess = 2, .gop = 25, .motion = 1, .ev = ev, .nev = 2,
+		.an = detector_up, .nan = 1, .delay_us = 300000, .live = 1,
+	};
+	static const struct span want[] = {
+		{ SPAN_IDLE, AT(0), AT(3000), 0 },
+		{ SPAN_REC, AT(3000), AT(8000), 1 },
+		{ SPAN_IDLE, AT(8000), AT(19960), 0 },
+		{ SPAN_OFFLINE, AT(19960), AT(30600), 0 },
+		{ SPAN_IDLE, AT(30600), AT(37600), 0 },
+		{ SPAN_REC, AT(37600), AT(43600), 1 },
+		{ SPAN_IDLE, AT(43600), AT(49960), 0 },
+	};
+	static const struct window paused[] = {
+		{ AT(0), AT(5320) }, { AT(8000), AT(19000) }, { AT(30600), AT(40320) },
+		{ AT(43600), AT(49600) },
+	};
+	struct fixture *f = *state;
+	int i;
+
+	run(f, &s);
+	expect_spans(f, want, 7);
+	expect_live_cover(f, paused, 4);
+	assert_int_equal(lv.drops, 2);
+	assert_int_equal(lv.gone, 2);
+	assert_int_equal(lv.begins, f->nlives + 2);
+	expect_no_live_during(AT(5320), AT(8000));
+	expect_no_live_during(AT(40320), AT(43600));
+	for (i = 0; i < f->nlives; i++)
+		assert_true(f->lives[i].to <= AT(19960) || f->lives[i].from >= AT(30600));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1148,6 +1860,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gop_over_hold_bound_long_pause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_while_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_while_recording, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_while_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_off_while_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_offline_while_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_gop_over_hold_bound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
