@@ -43,6 +43,15 @@ struct cfgfetch {
 
 	struct config *pending;
 	struct sigconfig_settings pending_st;
+
+	/* Streams watched live, from the answers' "watched" lists: each with when it was
+	 * last named. */
+	struct cf_watch {
+		uint8_t cam[CAMERA_ID_LEN];
+		uint8_t stream;
+		int64_t at;
+	} watched[CFGFETCH_WATCHED_MAX];
+	size_t nwatched;
 	struct cfgfetch_stats stats;
 
 	pthread_t thread;
@@ -217,7 +226,8 @@ static int cf_item_add(struct cf_item *items, size_t *n, uint8_t type, json_t *v
 
 /* Values a well-formed answer can hold: the object, its three members, the certs and the
  * commands, with room to spare. */
-#define CF_JSON_VALUES_MAX (16 + CFGFETCH_CERTS_MAX + CFGFETCH_COMMANDS_MAX)
+#define CF_JSON_VALUES_MAX (16 + CFGFETCH_CERTS_MAX + CFGFETCH_COMMANDS_MAX + \
+	CFGFETCH_WATCHED_MAX)
 
 /* At most max values in the JSON text p (objects, arrays and the commas between values,
  * counted outside strings), so that json_loadb never builds a large tree: 4 MiB of "[],"
@@ -245,11 +255,65 @@ static int cf_json_small(const uint8_t *p, size_t n, size_t max)
 	return 1;
 }
 
+/* Note the streams of a "watched" list ("CAMERAHEX:STREAM" each) as seen at now; entries
+ * that do not parse are skipped, a full table keeps its newest. The mutex is held. */
+static void cf_note_watched(struct cfgfetch *cf, json_t *list, int64_t now)
+{
+	uint8_t cam[CAMERA_ID_LEN];
+	char hex[2 * CAMERA_ID_LEN + 1];
+	const char *s;
+	int64_t st;
+	size_t i, k, oldest;
+
+	for (i = 0; i < json_array_size(list); i++) {
+		s = json_string_value(json_array_get(list, i));
+		if (s == NULL || strlen(s) < 2 * CAMERA_ID_LEN + 2 || s[2 * CAMERA_ID_LEN] != ':')
+			continue;
+		memcpy(hex, s, 2 * CAMERA_ID_LEN);
+		hex[2 * CAMERA_ID_LEN] = '\0';
+		if (hex_decode(hex, cam, sizeof(cam)) != 0 ||
+		    parse_i64(s + 2 * CAMERA_ID_LEN + 1, 0, 255, &st) != 0)
+			continue;
+		oldest = 0;
+		for (k = 0; k < cf->nwatched; k++) {
+			if (cf->watched[k].stream == (uint8_t)st &&
+			    memcmp(cf->watched[k].cam, cam, CAMERA_ID_LEN) == 0)
+				break;
+			if (cf->watched[k].at < cf->watched[oldest].at)
+				oldest = k;
+		}
+		if (k == cf->nwatched) {
+			if (cf->nwatched < CFGFETCH_WATCHED_MAX)
+				cf->nwatched++;
+			else
+				k = oldest;
+			memcpy(cf->watched[k].cam, cam, CAMERA_ID_LEN);
+			cf->watched[k].stream = (uint8_t)st;
+		}
+		cf->watched[k].at = now;
+	}
+}
+
+int cfgfetch_watched(struct cfgfetch *cf, const uint8_t camera_id[16], uint8_t stream,
+    int64_t now_us)
+{
+	size_t k;
+	int r = 0;
+
+	pthread_mutex_lock(&cf->mu);
+	for (k = 0; k < cf->nwatched && !r; k++)
+		r = cf->watched[k].stream == stream &&
+		    memcmp(cf->watched[k].cam, camera_id, CAMERA_ID_LEN) == 0 &&
+		    now_us - cf->watched[k].at < CFGFETCH_WATCH_HOLD_US;
+	pthread_mutex_unlock(&cf->mu);
+	return r;
+}
+
 int cfgfetch_apply(struct cfgfetch *cf, const uint8_t *body, size_t n, int64_t now)
 {
 	struct cf_item items[CFGFETCH_COMMANDS_MAX + 1];
 	uint8_t h_certs[CF_HASH_LEN], h_cfg[CF_HASH_LEN], h_cmds[CF_HASH_LEN];
-	json_t *doc = NULL, *certs, *cfg, *cmds;
+	json_t *doc = NULL, *certs, *cfg, *cmds, *watched;
 	size_t nitems = 0, i, j;
 	int ret = -1, got = 0;
 
@@ -262,12 +326,17 @@ int cfgfetch_apply(struct cfgfetch *cf, const uint8_t *body, size_t n, int64_t n
 	certs = json_object_get(doc, "admin_certs");
 	cfg = json_object_get(doc, "config");
 	cmds = json_object_get(doc, "commands");
+	watched = json_object_get(doc, "watched");
 	if ((certs != NULL && (!json_is_array(certs) ||
 	    json_array_size(certs) > CFGFETCH_CERTS_MAX)) ||
 	    (cfg != NULL && !json_is_null(cfg) && !json_is_string(cfg)) ||
 	    (cmds != NULL && (!json_is_array(cmds) ||
-	    json_array_size(cmds) > CFGFETCH_COMMANDS_MAX)))
+	    json_array_size(cmds) > CFGFETCH_COMMANDS_MAX)) ||
+	    (watched != NULL && (!json_is_array(watched) ||
+	    json_array_size(watched) > CFGFETCH_WATCHED_MAX)))
 		goto out;
+	if (watched != NULL)
+		cf_note_watched(cf, watched, now);
 	if (json_is_null(cfg))
 		cfg = NULL;
 

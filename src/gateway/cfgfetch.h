@@ -16,6 +16,11 @@
 /* At most this many admin certs and commands in one answer. */
 #define CFGFETCH_CERTS_MAX 128
 #define CFGFETCH_COMMANDS_MAX 64
+/* Streams an answer's "watched" list may name (live viewers of this gateway's cameras). */
+#define CFGFETCH_WATCHED_MAX 512
+/* A stream named in an answer counts as watched this long (a missed poll does not stop
+ * its live video). */
+#define CFGFETCH_WATCH_HOLD_US (10 * 1000000LL)
 
 struct cfgfetch_params {
 	const char *server_url;            /* copied */
@@ -59,6 +64,13 @@ int cfgfetch_apply(struct cfgfetch *cf, const uint8_t *body, size_t n, int64_t n
 /* The newest accepted configuration not yet taken: 1 and *cfg (config_free) and *st,
  * or 0 when there is none. Thread-safe. */
 int cfgfetch_take(struct cfgfetch *cf, struct config **cfg, struct sigconfig_settings *st);
+/* 1 when an answer received within CFGFETCH_WATCH_HOLD_US before now named (camera,
+ * stream) in its "watched" list: someone watches it live, so a paused motion-only stream
+ * sends live-only video (liveonly.h). The server's word, trusted for nothing but this: a
+ * false "watched" costs upload, a false "not watched" only what the server could withhold
+ * anyway. Thread-safe. */
+int cfgfetch_watched(struct cfgfetch *cf, const uint8_t camera_id[16], uint8_t stream,
+    int64_t now_us);
 /* The last accepted seq (configs and commands share it); 0 when none. */
 uint64_t cfgfetch_seq(struct cfgfetch *cf);
 void cfgfetch_get_stats(struct cfgfetch *cf, struct cfgfetch_stats *st);

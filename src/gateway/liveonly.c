@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,8 @@ struct liveonly {
 	int open;                /* the current link may still grow */
 	int dropped;             /* the current link is gone (dropped, or outgrew the bound) */
 	int stopping;
+	atomic_int on_demand;    /* send only while watched */
+	atomic_int watched;
 };
 
 struct liveonly *liveonly_new(void)
@@ -32,7 +35,24 @@ struct liveonly *liveonly_new(void)
 	pthread_cond_init(&q->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	buf_init(&q->b, LIVEONLY_LINK_MAX);
+	atomic_init(&q->on_demand, 0);
+	atomic_init(&q->watched, 0);
 	return q;
+}
+
+void liveonly_set_on_demand(struct liveonly *q, int on)
+{
+	atomic_store(&q->on_demand, on != 0);
+}
+
+void liveonly_set_watched(struct liveonly *q, int watched)
+{
+	atomic_store(&q->watched, watched != 0);
+}
+
+int liveonly_wanted(struct liveonly *q)
+{
+	return !atomic_load(&q->on_demand) || atomic_load(&q->watched);
 }
 
 void liveonly_free(struct liveonly *q)

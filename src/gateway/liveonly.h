@@ -40,6 +40,17 @@ void liveonly_end(struct liveonly *q);
 void liveonly_drop(struct liveonly *q);
 
 /*
+ * Demand. A gateway enrolled in an organization learns from each configuration answer
+ * which of its streams someone watches (cfgfetch.h); it sends live-only video only for
+ * those. Without that feed (the interim, unsigned mode) it sends it always.
+ */
+/* on 1: send only while watched (liveonly_set_watched); 0 (the default): always. */
+void liveonly_set_on_demand(struct liveonly *q, int on);
+void liveonly_set_watched(struct liveonly *q, int watched);
+/* 1 when a live-only link should be made now. Thread-safe. */
+int liveonly_wanted(struct liveonly *q);
+
+/*
  * Consumer (the uploader's live-only thread).
  */
 /* Wait up to timeout_ms for a link newer than after (0: any): 1 and *gen set, 0 on

@@ -128,7 +128,21 @@ struct runs {
 	struct stream_run *v;
 	size_t n, cap;
 	struct recgate_budget *bud;  /* the pre-roll every motion-only stream shares */
+	int on_demand;               /* live-only video only for streams someone watches */
 };
+
+/* Which streams someone watches live, from the configuration answers: a paused stream sends
+ * live-only video only for those. */
+static void runs_watched(struct runs *rs, struct cfgfetch *cf)
+{
+	int64_t now = now_us();
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i].live != NULL)
+			liveonly_set_watched(rs->v[i].live,
+			    cfgfetch_watched(cf, rs->v[i].camera_id, rs->v[i].stream, now));
+}
 
 static struct stream_run *runs_find(struct runs *rs, const uint8_t *camera_id, uint8_t stream)
 {
@@ -177,6 +191,8 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	p.hold_budget = rs->bud;
 	/* Out of memory here: the stream shows nothing live while it pauses. */
 	run->live = liveonly_new();
+	if (run->live != NULL)
+		liveonly_set_on_demand(run->live, rs->on_demand);
 	p.live = run->live;
 	if (recorder_start(&run->rec, sp, &p) != 0) {
 		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->name,
@@ -340,7 +356,7 @@ static int cmd_run(const char *cfgpath)
 	struct config *cfg = NULL, *next = NULL;
 	struct spool *sp = NULL;
 	struct events_sender *evs = NULL;
-	struct runs rs = { NULL, 0, 0, NULL };
+	struct runs rs = { NULL, 0, 0, NULL, 0 };
 	struct cfgfetch *cf = NULL;
 	struct cfgfetch_params fp;
 	struct sigconfig_settings st;
@@ -416,12 +432,14 @@ static int cmd_run(const char *cfgpath)
 	}
 	if (cfgfetch_start(cf) != 0)
 		goto stop;
+	rs.on_demand = 1;
 	log_info("gateway", "event=running mode=signed msg=\"cameras start when the "
 	    "organization's signed configuration arrives\"");
 	for (;;) {
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig > 0)
 			break;
+		runs_watched(&rs, cf);
 		if (cfgfetch_take(cf, &next, &st) != 1)
 			continue;
 		if (runs_apply(&rs, sp, next, sk) != 0)

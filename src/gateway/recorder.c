@@ -420,6 +420,10 @@ static void rec_live_frame(struct recorder *r, struct cmaf *cm, int64_t wall, in
 	}
 	if (key) {
 		rec_live_end(r, wall);
+		/* Nobody watches (an enrolled gateway hears it from the server): upload nothing
+		 * until someone does, from the next keyframe. */
+		if (!liveonly_wanted(r->p.live))
+			return;
 		rec_take_keys(r);   /* no stored segment is open while paused */
 		buf_reset(&r->lout);
 		if (seg_writer_begin_live(&r->lw, r->p.sk, r->p.camera_id, r->p.stream, r->seq,

@@ -9,6 +9,7 @@
 #include "server/jsonbody.h"
 #include "server/orgaudit.h"
 #include "server/orgs.h"
+#include "server/relay.h"
 #include "server/server.h"
 
 /* The gateway id of the path (second parameter), canonical, or -1. */
@@ -83,6 +84,36 @@ h_gwconfig_get(struct req *rq)
 	return http_json(rq, 200, j);
 }
 
+/* Streams watched live at most this many per answer (the gateway's own bound). */
+#define GW_WATCHED_MAX 512
+
+/* The streams of gateway gw's cameras that someone watches live, as ["CAMERAHEX:STREAM"]:
+ * a motion-only camera that pauses sends live video only for those. Only this gateway's
+ * cameras: no other organization's (or gateway's) viewing is named. */
+static json_t *
+watched_json(struct req *rq, const char *gw)
+{
+	struct relay_watch *w = calloc(GW_WATCHED_MAX, sizeof(*w));
+	char camh[2 * CAMERA_ID_LEN + 1], owner[ORGS_ID_BUF], item[2 * CAMERA_ID_LEN + 8];
+	json_t *a = json_array();
+	size_t i, n;
+
+	if (w == NULL || a == NULL) {
+		free(w);
+		return a;
+	}
+	n = relay_watched(rq->srv->rl, w, GW_WATCHED_MAX);
+	for (i = 0; i < n; i++) {
+		hex_encode(w[i].cam, CAMERA_ID_LEN, camh);
+		if (orgs_camera_gateway(rq->srv->idn->orgs, camh, owner) != 0 || strcmp(owner, gw) != 0)
+			continue;
+		snprintf(item, sizeof(item), "%s:%u", camh, (unsigned)w[i].stream);
+		json_array_append_new(a, json_string(item));
+	}
+	free(w);
+	return a;
+}
+
 int
 h_gateway_config(struct req *rq)
 {
@@ -98,5 +129,9 @@ h_gateway_config(struct req *rq)
 		return http_error(rq, 404, "gateway is not enrolled in an organization", 0);
 	if ((j = orgs_gateway_feed_json(rq->srv->idn->orgs, gw, (uint64_t)after)) == NULL)
 		return http_error(rq, 500, "internal error", 0);
+	if (json_object_set_new(j, "watched", watched_json(rq, gw)) != 0) {
+		json_decref(j);
+		return http_error(rq, 500, "internal error", 0);
+	}
 	return http_json(rq, 200, j);
 }

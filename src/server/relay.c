@@ -272,6 +272,24 @@ out:
 	return ret;
 }
 
+size_t
+relay_watched(struct relay *r, struct relay_watch *out, size_t max)
+{
+	struct chan *ch;
+	size_t n = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (ch = r->chans; ch != NULL && n < max; ch = ch->next) {
+		if (ch->viewers == NULL)
+			continue;
+		memcpy(out[n].cam, ch->cam, CAMERA_ID_LEN);
+		out[n].stream = ch->stream;
+		n++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
 struct relay_viewer *
 relay_viewer_add(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     relay_notify_fn notify, void *arg, int64_t now)

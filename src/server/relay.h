@@ -57,6 +57,14 @@ void relay_viewer_remove(struct relay_viewer *v);
 void relay_tick(struct relay *r, int64_t now);
 /* Make every viewer's next read return -1 and resume the suspended ones. */
 void relay_shutdown(struct relay *r);
+/* A camera stream someone watches live. */
+struct relay_watch {
+	uint8_t cam[CAMERA_ID_LEN];
+	uint8_t stream;
+};
+/* The streams that have at least one viewer, at most max of them into out; the count. The
+ * relay lock is held only to copy them. */
+size_t relay_watched(struct relay *r, struct relay_watch *out, size_t max);
 /* Bytes currently held in a stream's window (tests, metrics). */
 size_t relay_window_size(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream);
 

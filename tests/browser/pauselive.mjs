@@ -38,7 +38,9 @@ try {
 	// detection still warms up and it records), the tile plays live-only video, marked as
 	// not recorded.
 	const sel = '#grid .tile[data-live-only="1"]';
-	const got = await page.waitForSelector(sel, { timeout: 120000 }).then(() => true, () => false);
+	// Up to 200 s: a detector restarted while an object was in view can hold motion for a
+	// couple of minutes (measured: 148 s once) before the stream pauses.
+	const got = await page.waitForSelector(sel, { timeout: 200000 }).then(() => true, () => false);
 	// The footer is redrawn every second.
 	await page.waitForTimeout(1200);
 	const look = () => page.$eval('#grid .tile', (t) => ({ badge: t.querySelector('.badge').textContent,
@@ -50,7 +52,7 @@ try {
 	const t2 = got ? await look() : null;
 	check('tile_live_while_paused', got && t1.badge === 'LIVE · NOT RECORDING' && t1.overlayHidden &&
 		/not recording \(no motion\)/.test(t1.foot), JSON.stringify(t1) ||
-		'no tile played live-only video within 120 s: ' + (await page.$$eval('#grid .tile', (t) => t.map((x) => x.dataset.state).join(','))));
+		'no tile played live-only video within 200 s: ' + (await page.$$eval('#grid .tile', (t) => t.map((x) => x.dataset.state).join(','))));
 	// Two and a half seconds later it still plays (live-only, or recorded if the next event
 	// began): more frames decrypted, and the frame on screen is ~2.5 s newer by the
 	// gateway's clock (the scene itself is still: nothing moves, which is why it pauses).

@@ -62,7 +62,7 @@ jq 'del(.cameras[0].recording.live_while_paused)' "$T/site/gateway.json" >"$T/si
 pipe_gateway
 VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMIN_FILE=$T/admin.token \
 	VIGIL_ART=$ART NODE_PATH=$LIB_ROOT/node_modules \
-	timeout -k 5 240 node "$LIB_ROOT/tests/browser/pauselive.mjs" >"$T/browser2.out" 2>&1
+	timeout -k 5 330 node "$LIB_ROOT/tests/browser/pauselive.mjs" >"$T/browser2.out" 2>&1
 rc=$?
 relay_checks "$T/browser2.out" "$rc" browser_script_live node
 # What the gateway did with its streams, for a failure's reader.

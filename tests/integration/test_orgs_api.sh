@@ -178,6 +178,14 @@ check footage_owner_read test "$(getcode "$CA" $SEG/0)" = 200
 check footage_stranger test "$(getcode "$CB" $SEG)" = 404
 check footage_other_org_owner test "$(getcode "$CC" $SEG/0)" = 404
 check footage_admin_token_refused test "$(code -H "$AH" "$URL$SEG")" = 401
+# Live demand: the gateway's configuration answer names the streams of its own cameras that
+# someone watches live (a paused motion-only camera sends live video only for those).
+check gateway_watched_none test "$(C -H "$GH" "$URL/api/v1/gateway/config" | grep -o '"watched":\[[^]]*\]')" = '"watched":[]'
+curl -s -m 4 -H "Cookie: $CA" -o /dev/null "$URL/api/v1/cameras/$CAM/streams/0/live" &
+WPID=$!
+sleep 1
+check gateway_watched test "$(C -H "$GH" "$URL/api/v1/gateway/config" | grep -o '"watched":\[[^]]*\]')" = "\"watched\":[\"$CAM:0\"]"
+wait "$WPID" 2>/dev/null
 
 # Bob joins as a viewer through a user invitation (the request needs his own session).
 read -r UINV UVER UCODE UFPR <<<"$("$ORG" invite "$T/orgA" user)"

@@ -405,6 +405,38 @@ static void test_malformed_answers(void **state)
 	assert_int_equal(take_epoch(f), -1);
 }
 
+/* The streams the server says someone watches live: named ones count for
+ * CFGFETCH_WATCH_HOLD_US after the answer, malformed entries are skipped, a list that is
+ * not one is a malformed answer, and the names carry over answers that omit the list. */
+static void test_watched(void **state)
+{
+	struct fixture_watch { uint8_t cam[16]; } a, b;
+	struct fx *f = *state;
+	char body[512], ha[33], hb[33];
+
+	memset(a.cam, 0xa1, sizeof(a.cam));
+	memset(b.cam, 0xb2, sizeof(b.cam));
+	hex_encode(a.cam, 16, ha);
+	hex_encode(b.cam, 16, hb);
+	assert_int_equal(cfgfetch_watched(f->cf, a.cam, 1, NOW), 0);
+	snprintf(body, sizeof(body), "{\"watched\":[\"%s:1\",\"%s:300\",\"zz:1\",\"%s\",7]}",
+	    ha, hb, hb);
+	assert_int_equal(cfgfetch_apply(f->cf, (const uint8_t *)body, strlen(body), NOW), 0);
+	assert_int_equal(cfgfetch_watched(f->cf, a.cam, 1, NOW + 1000000), 1);
+	assert_int_equal(cfgfetch_watched(f->cf, a.cam, 0, NOW + 1000000), 0);
+	assert_int_equal(cfgfetch_watched(f->cf, b.cam, 44, NOW + 1000000), 0);
+	assert_int_equal(cfgfetch_watched(f->cf, a.cam, 1, NOW + CFGFETCH_WATCH_HOLD_US - 1), 1);
+	assert_int_equal(cfgfetch_watched(f->cf, a.cam, 1, NOW + CFGFETCH_WATCH_HOLD_US), 0);
+	/* Named again later: watched again from then. */
+	snprintf(body, sizeof(body), "{\"watched\":[\"%s:0\",\"%s:1\"]}", hb, ha);
+	assert_int_equal(cfgfetch_apply(f->cf, (const uint8_t *)body, strlen(body),
+	    NOW + 20000000), 0);
+	assert_int_equal(cfgfetch_watched(f->cf, a.cam, 1, NOW + 21000000), 1);
+	assert_int_equal(cfgfetch_watched(f->cf, b.cam, 0, NOW + 21000000), 1);
+	assert_int_equal(cfgfetch_apply(f->cf, (const uint8_t *)"{\"watched\":{}}", 14,
+	    NOW + 22000000), -1);
+}
+
 /* A revocation outlives a restart. Admin A is revoked (its cert seq 2, inactive); the
  * gateway restarts; the server serves A's first, active cert again with a configuration A
  * signed (its own epoch key): refused. Before the admins were saved beside the replay
@@ -461,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commands_in_seq_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revocation_survives_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watched, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

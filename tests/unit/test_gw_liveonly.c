@@ -404,6 +404,26 @@ static void test_stop(void **state)
 	assert_int_equal(liveonly_wait(q, 0, &g2, WAKE_MS), LIVEONLY_STOPPED);
 }
 
+/* Demand: wanted always by default (the unsigned mode has no feed of who watches); on
+ * demand, only while watched. */
+static void test_demand(void **state)
+{
+	struct liveonly *q = liveonly_new();
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(liveonly_wanted(q), 1);
+	liveonly_set_on_demand(q, 1);
+	assert_int_equal(liveonly_wanted(q), 0);
+	liveonly_set_watched(q, 1);
+	assert_int_equal(liveonly_wanted(q), 1);
+	liveonly_set_watched(q, 0);
+	assert_int_equal(liveonly_wanted(q), 0);
+	liveonly_set_on_demand(q, 0);
+	assert_int_equal(liveonly_wanted(q), 1);
+	liveonly_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_woken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
+		cmocka_unit_test(test_demand),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

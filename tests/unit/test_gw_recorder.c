@@ -115,6 +115,7 @@ struct script {
 	int nrot;
 	int live;                       /* a live-only consumer (recorder_params.live) */
 	int live_off;                   /* ... with "live_while_paused": false */
+	int unwatched;                  /* ... on demand (an enrolled gateway) and not watched */
 };
 
 /* The encoded source: one keyframe (with SPS/PPS in band) and the frames of its GOP. */
@@ -515,6 +516,7 @@ static struct liveonly *live_start(const struct script *s)
 	pthread_cond_init(&lv.cv, NULL);
 	lv.q = liveonly_new();
 	assert_non_null(lv.q);
+	liveonly_set_on_demand(lv.q, s->unwatched);
 	assert_int_equal(pthread_create(&lv.t, NULL, live_main, NULL), 0);
 	lv.started = 1;
 	return lv.q;
@@ -1793,6 +1795,25 @@ static void test_live_off_while_paused(void **state)
 	assert_int_equal(f->nlives, 0);
 }
 
+/* 9b'. The same pause on an enrolled gateway (live-only video on demand) whose server says
+ * nobody watches: none is begun, and the stored chain is exactly what it is without. */
+static void test_live_unwatched_while_paused(void **state)
+{
+	static const struct script s = {
+		.sess = long_sess, .nsess = 1, .gop = 25, .motion = 1, .ev = long_ev, .nev = 1,
+		.an = detector_up, .nan = 1, .delay_us = 500000, .live = 1, .unwatched = 1,
+	};
+	struct fixture *f = *state;
+	struct fixture *base = run_baseline(f, &s);
+
+	run(f, &s);
+	expect_long_chain(base, f);
+	free(base);
+	assert_int_equal(lv.begins, 0);
+	assert_int_equal(lv.nappend, 0);
+	assert_int_equal(f->nlives, 0);
+}
+
 /* 9c. test_offline_while_paused with live-only segments: the camera drops while paused
  * (last packet 19.96 s) and the stream ends (49.96 s) while paused. The stored timeline is
  * test_offline_while_paused's. Each session end drops the live-only link it had open
@@ -1862,6 +1883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_while_recording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_while_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_off_while_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_unwatched_while_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_offline_while_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_gop_over_hold_bound, setup, teardown),
 	};
