@@ -33,6 +33,12 @@ function el(tag, attrs, ...kids) {
 	return e;
 }
 
+// What a motion-only camera's viewers get while nothing moves (the recording object's
+// live_while_paused, docs/design/motion.md "Live while paused").
+const LIVE_TEXT = {
+	motion: 'While nothing moves, viewers still see live video (sent only while someone watches, never recorded).',
+	'motion-nolive': 'While nothing moves, no live video is sent: viewers see the last recorded frame.',
+};
 const shortId = (h) => (typeof h === 'string' ? h.slice(0, 8) + '…' : '?');
 function when(us) {
 	if (!Number.isFinite(us) || us <= 0)
@@ -1128,16 +1134,17 @@ export class AdminView {
 			signer = await this.signer(na);
 			const { entry } = await this.cameraEntry(na, org, signer, c);
 			const r = entry.recording && entry.recording.mode === 'motion' ? entry.recording : null;
+			const mode = r === null ? 'continuous' : r.live_while_paused === false ? 'motion-nolive' : 'motion';
 			const sel = el('select', { class: 'adm-cam-rec-mode', 'aria-label': `Recording mode of ${name}` },
-				el('option', { value: 'continuous', selected: r === null }, 'Continuously'),
-				el('option', { value: 'motion', selected: r !== null }, 'On motion only'));
+				el('option', { value: 'continuous', selected: mode === 'continuous' }, 'Continuously'),
+				el('option', { value: 'motion', selected: mode === 'motion' }, 'On motion only'),
+				el('option', { value: 'motion-nolive', selected: mode === 'motion-nolive' }, 'On motion only, no live video while nothing moves'));
 			const save = el('button', { type: 'button', class: 'adm-cam-rec-save' }, 'Save');
 			save.addEventListener('click', () => this.cameraRecordSave(org, c, name, sel.value, box, save, msg));
 			box.replaceChildren(sel, save, msg);
-			box.dataset.mode = r !== null ? 'motion' : 'continuous';
-			msg.textContent = r !== null
-				? `Records on motion only, from ${r.preroll_s ?? 5} s before to ${r.postroll_s ?? 10} s after each event.`
-				: 'Records continuously.';
+			box.dataset.mode = mode;
+			msg.textContent = r === null ? 'Records continuously.'
+				: `Records on motion only, from ${r.preroll_s ?? 5} s before to ${r.postroll_s ?? 10} s after each event. ${LIVE_TEXT[mode]}`;
 		} catch (e) {
 			msg.textContent = 'Could not read the configuration: ' + (e.message || String(e));
 			msg.classList.add('error');
@@ -1155,12 +1162,17 @@ export class AdminView {
 		try {
 			signer = await this.signer(na);
 			const { doc, seq, entry } = await this.cameraEntry(na, org, signer, c);
-			if (mode === 'motion') {
+			if (mode === 'motion' || mode === 'motion-nolive') {
 				const det = entry.detection || doc.detection;
 				if (det && det.enabled === false)
 					throw new Error('recording on motion only needs motion detection on for this camera');
 				if (!entry.recording || entry.recording.mode !== 'motion')
 					entry.recording = { mode: 'motion', preroll_s: 5, postroll_s: 10 };
+				// Live video while nothing moves is the gateway's default; off saves upload.
+				if (mode === 'motion-nolive')
+					entry.recording.live_while_paused = false;
+				else
+					delete entry.recording.live_while_paused;
 			} else {
 				delete entry.recording;
 			}
@@ -1168,7 +1180,7 @@ export class AdminView {
 			await this.writeGwConfig(na, org, signer, c.gateway, seq, doc);
 			box.dataset.mode = mode;
 			box.dataset.state = 'saved';
-			msg.textContent = `Saved: "${name}" records ${mode === 'motion' ? 'on motion only (5 s before, 10 s after each event)' : 'continuously'} once its gateway fetches configuration seq ${seq + 1}.`;
+			msg.textContent = `Saved: "${name}" records ${mode === 'continuous' ? 'continuously' : `on motion only (5 s before, 10 s after each event). ${LIVE_TEXT[mode]}`} once its gateway fetches configuration seq ${seq + 1}.`;
 		} catch (e) {
 			box.dataset.state = 'error';
 			msg.textContent = 'Could not save: ' + (e.message || String(e));

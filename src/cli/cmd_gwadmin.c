@@ -30,9 +30,11 @@ static const char USAGE_GW[] =
 static const char USAGE_CAM[] =
     "usage: vigil camera add --org ORG --name NAME --gateway GW --url RTSP_URL\n"
     "                        [--url1 SUBSTREAM_URL] [--detection FILE]\n"
-    "                        [--record continuous|motion [--preroll S] [--postroll S]]  COMMON\n"
+    "                        [--record continuous|motion [--preroll S] [--postroll S]\n"
+    "                         [--live yes|no]]  COMMON\n"
     "       vigil camera set --org ORG --camera ID_OR_NAME [--detection FILE]\n"
-    "                        [--record continuous|motion [--preroll S] [--postroll S]]  COMMON\n"
+    "                        [--record continuous|motion [--preroll S] [--postroll S]\n"
+    "                         [--live yes|no]]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
     "       vigil camera remove --org ORG --camera ID_OR_NAME --yes    COMMON\n"
     "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
@@ -45,6 +47,8 @@ static const char USAGE_CAM[] =
     "--record motion: record only around motion, from --preroll seconds before an event\n"
     "(default 5, at most 30) to --postroll seconds after it (default 10, at most 600); the\n"
     "gateway signs a \"no motion\" gap between recordings. Default: continuously.\n"
+    "--live no: while nothing moves, send no live video (default yes: viewers still see\n"
+    "live video, sent only while someone watches and never recorded).\n"
     "set changes a camera's motion settings and recording mode in its gateway's signed\n"
     "configuration (what is not given stays as it is).\n"
     "remove sends the gateway a new signed config without the camera (it stops recording\n"
@@ -221,6 +225,9 @@ gw_config_show(struct orgc *oc, const struct orgargs *a)
 				    (long long)RECGATE_POSTROLL_DEFAULT_S);
 			else
 				printf(" record=continuous");
+			if (m != NULL && strcmp(m, "motion") == 0)
+				printf(" live_while_paused=%s",
+				    json_is_false(json_object_get(r, "live_while_paused")) ? "no" : "yes");
 		}
 		printf("\n");
 	}
@@ -338,12 +345,14 @@ add_camera_json(json_t *doc, void *ctx)
 	return cam != NULL && json_array_append_new(cams, cam) == 0 ? 0 : -1;
 }
 
-/* --record, --preroll, --postroll as the camera's "recording" object (gateway recgate.h);
- * *out stays NULL for continuous recording with no options. 0 or -1 (message printed). */
+/* --record, --preroll, --postroll, --live as the camera's "recording" object (gateway
+ * recgate.h); *out stays NULL for continuous recording with no options. 0 or -1 (message
+ * printed). */
 static int
 recording_args(const struct orgargs *a, json_t **out)
 {
 	const char *mode = orgargs_get(a, "record");
+	const char *live = orgargs_get(a, "live");
 	const char *names[2] = { "preroll", "postroll" };
 	const long max[2] = { RECGATE_PREROLL_MAX_S, RECGATE_POSTROLL_MAX_S };
 	long v[2] = { -1, -1 };
@@ -362,16 +371,23 @@ recording_args(const struct orgargs *a, json_t **out)
 			return -1;
 		}
 	}
-	if (mode == NULL && v[0] < 0 && v[1] < 0)
-		return 0;
-	if (mode == NULL || strcmp(mode, "motion") != 0) {
-		if (mode != NULL && strcmp(mode, "continuous") == 0 && v[0] < 0 && v[1] < 0)
-			return 0;
-		fprintf(stderr, "vigil: --record is continuous or motion; --preroll and --postroll "
-		    "go with --record motion\n");
+	if (live != NULL && strcmp(live, "yes") != 0 && strcmp(live, "no") != 0) {
+		fprintf(stderr, "vigil: --live is yes or no\n");
 		return -1;
 	}
-	*out = json_pack("{s:s}", "mode", "motion");
+	if (mode == NULL && v[0] < 0 && v[1] < 0 && live == NULL)
+		return 0;
+	if (mode == NULL || strcmp(mode, "motion") != 0) {
+		if (mode != NULL && strcmp(mode, "continuous") == 0 && v[0] < 0 && v[1] < 0 &&
+		    live == NULL)
+			return 0;
+		fprintf(stderr, "vigil: --record is continuous or motion; --preroll, --postroll and "
+		    "--live go with --record motion\n");
+		return -1;
+	}
+	*out = live != NULL && strcmp(live, "no") == 0 ?
+	    json_pack("{s:s,s:b}", "mode", "motion", "live_while_paused", 0) :
+	    json_pack("{s:s}", "mode", "motion");
 	for (i = 0; *out != NULL && i < 2; i++)
 		if (v[i] >= 0 && json_object_set_new(*out, i == 0 ? "preroll_s" : "postroll_s",
 		    json_integer(v[i])) != 0) {
@@ -717,7 +733,7 @@ cmd_camera(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(USAGE_CAM, 0);
-	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection record preroll postroll camera yes", &a) != 0)
+	if (orgargs_parse(argc, argv, 2, "name gateway url url1 detection record preroll postroll live camera yes", &a) != 0)
 		return EXIT_USAGE;
 	if (a.help)
 		return usage(USAGE_CAM, 1);

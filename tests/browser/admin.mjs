@@ -550,9 +550,20 @@ try {
 		const readBack = await page.$eval(`${recRow} .adm-cam-rec`, (b) => ({ mode: b.dataset.mode, sel: b.querySelector('select').value, msg: b.textContent }));
 		check('camera_recording_set_motion', r1.state === 'saved' && readBack.mode === 'motion' && readBack.sel === 'motion' &&
 			/5 s before to 10 s after/.test(readBack.msg) && await seqOf() === seqA + 1, JSON.stringify({ r1, readBack }));
+		check('camera_recording_live_while_paused_default', /viewers still see live video/.test(readBack.msg), readBack.msg);
+		// On motion only without live video while nothing moves (live_while_paused false).
+		await openAdmin(page);
+		const r3 = await setRec('motion-nolive');
+		await openAdmin(page);
+		await page.click(`${recRow} .adm-cam-rec-open`);
+		await page.waitForSelector(`${recRow} .adm-cam-rec-mode`, { timeout: 30000 });
+		const readBack3 = await page.$eval(`${recRow} .adm-cam-rec`, (b) => ({ mode: b.dataset.mode, sel: b.querySelector('select').value, msg: b.textContent }));
+		check('camera_recording_no_live_while_paused', r3.state === 'saved' && readBack3.mode === 'motion-nolive' &&
+			readBack3.sel === 'motion-nolive' && /no live video is sent/.test(readBack3.msg) && await seqOf() === seqA + 2,
+			JSON.stringify({ r3, readBack3 }));
 		await openAdmin(page);
 		const r2 = await setRec('continuous');
-		check('camera_recording_set_continuous', r2.state === 'saved' && r2.mode === 'continuous' && await seqOf() === seqA + 2, JSON.stringify(r2));
+		check('camera_recording_set_continuous', r2.state === 'saved' && r2.mode === 'continuous' && await seqOf() === seqA + 3, JSON.stringify(r2));
 		const keysDoc = await page.evaluate(async (o) => (await fetch(`/api/v1/orgs/${o}/keys`, { credentials: 'same-origin' })).json(), org);
 		check('owner_granted_new_camera', Array.isArray(keysDoc.grants) && keysDoc.grants.length === srvGrants + 1, `${keysDoc.grants && keysDoc.grants.length} vs ${srvGrants}`);
 		if (STATE)
