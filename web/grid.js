@@ -97,6 +97,13 @@ class Tile {
 	}
 
 	tick() {
+		// Live-only video that stops (nobody else watches, or it was turned off) falls back
+		// to the signed pause it played over, not to "offline".
+		if (this.state === 'live' && this.liveOnly && Date.now() - this.lastFrameAt > LIVE_RECENT_MS &&
+			this.pause.since !== null) {
+			this.liveOnly = false;
+			this.setState('paused', this.pause.text());
+		}
 		if (this.state === 'live' && Date.now() - this.lastFrameAt > OFFLINE_AFTER_MS)
 			this.setState('offline');
 		const silent = this.state === 'paused' ? this.pause.silent() : null;

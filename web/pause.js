@@ -18,6 +18,9 @@ export class PauseWatch {
 	}
 
 	link(info) {
+		// Live-only video (sent while the pause goes on) neither starts nor ends it.
+		if (info.kind === 'segment' && info.liveOnly === true)
+			return null;
 		if (info.kind === 'segment' && info.paused === true) {
 			this.since = this.upTo = info.endUs;
 		} else if (info.kind === 'gap' && info.reason === GAP_MOTION_IDLE) {
@@ -30,6 +33,11 @@ export class PauseWatch {
 			return null;
 		}
 		this.signAt = Date.now();
+		return this.text();
+	}
+
+	// What to show for the pause as signed so far.
+	text() {
 		const upTo = this.upTo > this.since ? ` (signed by the gateway up to ${clockText(this.upTo, true)})` : '';
 		return `Records on motion only: nothing has moved since ${clockText(this.since, true)}${upTo}.`;
 	}

@@ -1,7 +1,7 @@
 // share.js - creates share links for a clip: segment keys re-wrapped under a random key that only the link's #fragment carries.
 import * as api from './api.js';
 import * as keys from './keys.js';
-import { decodeSegEnd, decodeSegHeader, openSegmentKey, toHex, verifySegmentEnds } from './segment.js';
+import { decodeSegEnd, decodeSegHeader, openSegmentKey, toHex, verifySegmentEnds, LIVE_ONLY } from './segment.js';
 import { localInput, parseLocal } from './export.js';
 
 const HEAD_BYTES = 5 + 208;        // u32 len | u8 type | SEG_HEADER payload
@@ -34,6 +34,10 @@ export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 		const h = decodeSegHeader(b.slice(5));
 		if (h.camera !== cam.id || h.stream !== stream || h.seq !== l.seq)
 			throw new ShareError(`segment ${l.seq} is not the one asked for`);
+		// Live-only video (never recorded) is not the archive's: a server that kept one and
+		// lists it must not get its key into a link.
+		if ((h.flags & LIVE_ONLY) !== 0)
+			throw new ShareError(`segment ${l.seq} is live-only video, never recorded: not shared`);
 		if (!pins.some((k) => na.memcmp(k, h.gateway)))
 			throw new ShareError(`segment ${l.seq} is signed by a gateway this organization does not trust`);
 		if (gateway !== null && !na.memcmp(gateway, h.gateway))

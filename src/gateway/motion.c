@@ -9,6 +9,10 @@
  * cell that stays "moving" (an object that stopped) is absorbed within a minute. */
 #define TAU_BG_S 4.0
 #define TAU_BG_FG_S 60.0
+/* A changed cell that has not changed from frame to frame for this long is a ghost (what a
+ * detector started with an object in view learned, once the object left) or something
+ * that stopped (a parked car): it learns as a still cell from then on. */
+#define STILL_ABSORB_US 8000000
 #define TAU_VAR_S 10.0
 /* Residual noise floor and ceiling (grey levels, after block averaging). */
 #define NOISE_FLOOR 1.5f
@@ -31,6 +35,8 @@ struct motion_det {
 	float bg[NCELLS];
 	float var[NCELLS];
 	float cur[NCELLS];
+	float prev[NCELLS];           /* the last frame's cells */
+	int64_t still_us[NCELLS];     /* changed, and no different from frame to frame, since */
 	uint8_t fg[NCELLS];
 	int have_bg;
 	int64_t last_t;
@@ -254,6 +260,8 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 	if (!d->have_bg || t_us <= d->last_t) {
 		if (!d->have_bg) {
 			memcpy(d->bg, d->cur, sizeof(d->bg));
+			memcpy(d->prev, d->cur, sizeof(d->prev));
+			memset(d->still_us, 0, sizeof(d->still_us));
 			for (i = 0; i < NCELLS; i++)
 				d->var[i] = 4.0f;
 			d->have_bg = 1;
@@ -314,12 +322,21 @@ int motion_det_feed(struct motion_det *d, const uint8_t *y, int w, int h, int st
 	a_fg = rate(dt, TAU_BG_FG_S);
 	a_var = rate(dt, TAU_VAR_S);
 	for (i = 0; i < NCELLS; i++) {
-		float r;
+		float r, s, thr2;
 		d->bg[i] += off;    /* a global light change is absorbed at once */
 		r = d->cur[i] - d->bg[i];
+		/* The change since the last frame, the light's removed, against the cell's
+		 * threshold: a moving object changes its cells, a ghost or a stopped object not. */
+		s = d->cur[i] - d->prev[i] - off;
+		thr2 = d->k * d->k * d->var[i];
+		if (thr2 < d->abs_min * d->abs_min)
+			thr2 = d->abs_min * d->abs_min;
+		d->prev[i] = d->cur[i];
 		if (d->fg[i]) {
-			d->bg[i] += a_fg * r;
+			d->still_us[i] = s * s <= thr2 ? d->still_us[i] + dt : 0;
+			d->bg[i] += (d->still_us[i] >= STILL_ABSORB_US ? a_bg : a_fg) * r;
 		} else {
+			d->still_us[i] = 0;
 			d->bg[i] += a_bg * r;
 			d->var[i] += a_var * (r * r - d->var[i]);
 			if (d->var[i] < NOISE_FLOOR * NOISE_FLOOR)

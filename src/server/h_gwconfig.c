@@ -84,32 +84,38 @@ h_gwconfig_get(struct req *rq)
 	return http_json(rq, 200, j);
 }
 
-/* Streams watched live at most this many per answer (the gateway's own bound). */
+/* Streams watched live at most this many per answer (the gateway's own bound), and the
+ * cameras of a gateway looked at. */
 #define GW_WATCHED_MAX 512
+#define GW_CAMERAS_MAX 1024
 
 /* The streams of gateway gw's cameras that someone watches live, as ["CAMERAHEX:STREAM"]:
  * a motion-only camera that pauses sends live video only for those. Only this gateway's
- * cameras: no other organization's (or gateway's) viewing is named. */
+ * cameras are looked up (its list first, then their relay channels): no other
+ * organization's or gateway's viewing is named, and the answer does not depend on how many
+ * streams the whole server relays. */
 static json_t *
 watched_json(struct req *rq, const char *gw)
 {
+	uint8_t (*cams)[16] = calloc(GW_CAMERAS_MAX, sizeof(*cams));
 	struct relay_watch *w = calloc(GW_WATCHED_MAX, sizeof(*w));
-	char camh[2 * CAMERA_ID_LEN + 1], owner[ORGS_ID_BUF], item[2 * CAMERA_ID_LEN + 8];
+	char camh[2 * CAMERA_ID_LEN + 1], item[2 * CAMERA_ID_LEN + 8];
 	json_t *a = json_array();
 	size_t i, n;
+	int nc;
 
-	if (w == NULL || a == NULL) {
-		free(w);
-		return a;
-	}
-	n = relay_watched(rq->srv->rl, w, GW_WATCHED_MAX);
+	if (cams == NULL || w == NULL || a == NULL ||
+	    (nc = orgs_gateway_cameras(rq->srv->idn->orgs, gw, cams, GW_CAMERAS_MAX)) <= 0)
+		goto out;
+	n = relay_watched(rq->srv->rl, (const uint8_t (*)[CAMERA_ID_LEN])cams, (size_t)nc, w,
+	    GW_WATCHED_MAX);
 	for (i = 0; i < n; i++) {
 		hex_encode(w[i].cam, CAMERA_ID_LEN, camh);
-		if (orgs_camera_gateway(rq->srv->idn->orgs, camh, owner) != 0 || strcmp(owner, gw) != 0)
-			continue;
 		snprintf(item, sizeof(item), "%s:%u", camh, (unsigned)w[i].stream);
 		json_array_append_new(a, json_string(item));
 	}
+out:
+	free(cams);
 	free(w);
 	return a;
 }

@@ -109,6 +109,8 @@ int orgs_gateway_org(struct orgs *o, const char *gw, int64_t now, char org_out[O
 /* The gateway camera cam is registered to: 0, ORGS_E_NOTFOUND (registered nowhere) or
  * ORGS_E_IO. */
 int orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF]);
+/* The cameras registered to gateway gw, at most max into out: the count, or ORGS_E_IO. */
+int orgs_gateway_cameras(struct orgs *o, const char *gw, uint8_t (*out)[16], size_t max);
 /* The org a registered camera belongs to. 0, ORGS_E_NOTFOUND or ORGS_E_IO. */
 int orgs_camera_org(struct orgs *o, const char *cam, char org_out[ORGS_ID_BUF]);
 

@@ -271,6 +271,29 @@ orgs_camera_gateway(struct orgs *o, const char *cam, char gw_out[ORGS_ID_BUF])
 }
 
 int
+orgs_gateway_cameras(struct orgs *o, const char *gw, uint8_t (*out)[16], size_t max)
+{
+	sqlite3_stmt *st = NULL;
+	char hex[ORGS_ID_BUF];
+	int r = ORGS_E_IO, rc, n = 0;
+
+	pthread_mutex_lock(&o->mu);
+	if (orgs_prep(o, "SELECT id FROM org_cameras WHERE gateway=? ORDER BY id", &st) != 0)
+		goto out;
+	orgs_bind_text(st, 1, gw);
+	while ((size_t)n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		orgs_col_text(st, 0, hex, sizeof(hex));
+		if (hex_decode(hex, out[n], 16) == 0)
+			n++;
+	}
+	r = n;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&o->mu);
+	return r;
+}
+
+int
 orgs_camera_org(struct orgs *o, const char *cam, char org_out[ORGS_ID_BUF])
 {
 	return camera_field(o, "SELECT org FROM org_cameras WHERE id=?", cam, org_out);

@@ -24,6 +24,7 @@ struct chan {
 	int last_live_only;        /* the newest link is live-only (forked off at last_seq) */
 	int64_t last_start_us;     /* and started then */
 	uint64_t ticket;           /* names the newest link for relay_push; 0: none yet */
+	int open;                  /* the newest link's end (SEG_END or GAP) is not in yet */
 	/* Window: recs[start..count) hold record indexes first_idx.. next_idx-1. */
 	struct rrec **recs;
 	size_t start, count, cap;
@@ -131,10 +132,19 @@ chan_get(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream, int 
 	return ch;
 }
 
+/* A stored link still arriving is not overtaken by a live-only one for this long after
+ * its last record: the gateway sends the two on different connections, and the live-only
+ * segment that follows a pause begins while the paused segment's last records are still on
+ * their way. An upload that stopped mid-link does not hold live-only video back longer. */
+#define RELAY_OPEN_HOLD_US 3000000
+
 /* Whether link (seq, live_only, start_us) is newer than the channel's newest. */
 static int
 chan_newer(const struct chan *ch, uint64_t seq, int live_only, int64_t start_us)
 {
+	if (live_only && ch->has_seq && !ch->last_live_only && ch->open &&
+	    mono_us() - ch->last_push_us < RELAY_OPEN_HOLD_US)
+		return 0;
 	if (!ch->has_seq || seq > ch->last_seq)
 		return 1;
 	if (seq < ch->last_seq || !ch->last_live_only)
@@ -159,6 +169,8 @@ relay_link_begin(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stre
 	ch->last_seq = seq;
 	ch->last_live_only = live_only != 0;
 	ch->last_start_us = start_us;
+	ch->open = 1;
+	ch->last_push_us = mono_us();
 	*ticket = ++ch->ticket;
 	live = 1;
 out:
@@ -248,6 +260,8 @@ relay_push(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
 	if (chan_append(ch, rr) != 0)
 		goto out;
 	rr = NULL;
+	if (type == REC_SEG_END || type == REC_GAP)
+		ch->open = 0;
 	if (type == REC_SEG_HEADER) {
 		/* Keep the previous segment and the new one: drop what came before. */
 		if (ch->has_hdr) {
@@ -273,18 +287,26 @@ out:
 }
 
 size_t
-relay_watched(struct relay *r, struct relay_watch *out, size_t max)
+relay_watched(struct relay *r, const uint8_t (*cams)[CAMERA_ID_LEN], size_t ncams,
+    struct relay_watch *out, size_t max)
 {
 	struct chan *ch;
-	size_t n = 0;
+	size_t n = 0, c;
 
 	pthread_mutex_lock(&r->mu);
-	for (ch = r->chans; ch != NULL && n < max; ch = ch->next) {
-		if (ch->viewers == NULL)
-			continue;
-		memcpy(out[n].cam, ch->cam, CAMERA_ID_LEN);
-		out[n].stream = ch->stream;
-		n++;
+	/* Channels hash by camera and stream: a lookup per stream index a camera may use
+	 * (the console and CLI use 0 and 1), not a walk of every channel on the server. */
+	for (c = 0; c < ncams && n < max; c++) {
+		unsigned s;
+
+		for (s = 0; s < RELAY_WATCH_STREAMS && n < max; s++) {
+			ch = chan_get(r, cams[c], (uint8_t)s, 0);
+			if (ch == NULL || ch->viewers == NULL)
+				continue;
+			memcpy(out[n].cam, ch->cam, CAMERA_ID_LEN);
+			out[n].stream = ch->stream;
+			n++;
+		}
 	}
 	pthread_mutex_unlock(&r->mu);
 	return n;

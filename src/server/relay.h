@@ -62,9 +62,14 @@ struct relay_watch {
 	uint8_t cam[CAMERA_ID_LEN];
 	uint8_t stream;
 };
-/* The streams that have at least one viewer, at most max of them into out; the count. The
- * relay lock is held only to copy them. */
-size_t relay_watched(struct relay *r, struct relay_watch *out, size_t max);
+/* Stream indexes relay_watched looks at (a camera with a stream above them is never named
+ * watched: its gateway sends no live-only video of it on demand). */
+#define RELAY_WATCH_STREAMS 8
+/* The streams (index below RELAY_WATCH_STREAMS) of the ncams cameras cams that have at
+ * least one viewer, at most max of them into out; the count. Looks up only those cameras'
+ * channels, never walks the server's. */
+size_t relay_watched(struct relay *r, const uint8_t (*cams)[CAMERA_ID_LEN], size_t ncams,
+    struct relay_watch *out, size_t max);
 /* Bytes currently held in a stream's window (tests, metrics). */
 size_t relay_window_size(struct relay *r, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream);
 

@@ -195,6 +195,15 @@ try {
 		/signed by the gateway up to/.test(t1) && quiet === null && typeof off === 'string' && /offline/.test(off) &&
 		t2 === null && after === null && w.since === null;
 	ok ? pass('pause_watch_follows_signed_pause') : fail('pause_watch_follows_signed_pause', JSON.stringify({ t0, t1, quiet, off, t2, after }));
+	// Live-only video sent during the pause neither ends nor restarts it: the next 30 s gap
+	// (from the last one's end) still says "since" the paused segment's end.
+	const v = new PauseWatch();
+	v.link(seg0);
+	v.link(gap);
+	const lo = v.link({ kind: 'segment', liveOnly: true, paused: false, startUs: gap.toUs, endUs: gap.toUs + 2e6 });
+	v.link({ kind: 'gap', reason: 5, fromUs: gap.toUs, toUs: gap.toUs + 30e6 });
+	lo === null && v.since === seg0.endUs && v.upTo === gap.toUs + 30e6 ? pass('pause_watch_ignores_live_only') :
+		fail('pause_watch_ignores_live_only', JSON.stringify({ lo, since: v.since, end: seg0.endUs, upTo: v.upTo }));
 }
 // 8. The browser export's report of the holes in a file: the chain's verified "no motion"
 // gap is named by its signed reason; a pause signed every 30 s is one line; another reason

@@ -232,7 +232,9 @@ got2(struct relay_viewer *v, uint8_t tag)
 /* A motion-only camera seen while paused: live-only segments fork off the chain at the seq
  * the next stored link takes, so several come at one seq; each newer one goes live, the
  * stored link at that seq overtakes them (its records never interleave with theirs), and a
- * live-only link at an older seq, or an older live-only one, does not. */
+ * live-only link at an older seq, or an older live-only one, does not. A live-only link
+ * does not overtake a stored link whose end has not come yet (the paused segment before
+ * it, on another connection): that one ends whole, the live-only link waits for the next. */
 static void
 test_live_only_order(void **state)
 {
@@ -246,6 +248,15 @@ test_live_only_order(void **state)
 	assert_int_equal(link2(r, 7, 0, 1000, 10, &t), 1);        /* stored 7 */
 	v = relay_viewer_add(r, cam, 0, notify, &w, 0);
 	got2(v, 10);
+	assert_int_equal(link2(r, 8, 1, 2500, 15, &t1), 0);       /* 7 still arriving: held */
+	{
+		uint8_t end[100], tag = 0;
+
+		memset(end, 11, sizeof(end));
+		assert_int_equal(relay_push(r, cam, 0, t, REC_SEG_END, end, sizeof(end)), 0);
+		assert_int_equal(read_rec(v, &tag, 0), REC_SEG_END);
+		assert_int_equal(tag, 11);
+	}
 	assert_int_equal(link2(r, 8, 1, 3000, 20, &t1), 1);       /* live-only, forks at 8 */
 	got2(v, 20);
 	assert_int_equal(link2(r, 8, 1, 5000, 30, &t2), 1);       /* the next one, same seq */
@@ -260,9 +271,59 @@ test_live_only_order(void **state)
 	assert_int_equal(relay_push(r, cam, 0, t2, REC_CHUNK, p, sizeof(p)), 1);
 	assert_int_equal(link2(r, 8, 1, 7000, 70, &t), 0);        /* nothing forks at 8 now */
 	assert_int_equal(link2(r, 8, 0, 2000, 80, &t), 0);        /* a resend of 8 */
+	assert_int_equal(link2(r, 9, 1, 7500, 85, &t), 0);        /* 8 still arriving: held */
+	{
+		uint8_t end[100], tag = 0;
+
+		memset(end, 12, sizeof(end));
+		assert_int_equal(relay_push(r, cam, 0, t3, REC_SEG_END, end, sizeof(end)), 0);
+		assert_int_equal(read_rec(v, &tag, 0), REC_SEG_END);
+	}
 	assert_int_equal(link2(r, 9, 1, 8000, 90, &t), 1);        /* forks at 9 */
 	got2(v, 90);
 	relay_viewer_remove(v);
+	relay_free(r);
+}
+
+/* The streams of given cameras that someone watches: only those cameras are looked at, so
+ * hundreds of other watched streams on the server change nothing; a stream without a
+ * viewer is not named. */
+static void
+test_watched(void **state)
+{
+	struct relay *r = relay_new(1 << 20);
+	struct relay_viewer *va, *vo[600];
+	struct wake w = { 0, 0 };
+	struct relay_watch out[8];
+	uint8_t mine[2][CAMERA_ID_LEN], other[CAMERA_ID_LEN];
+	uint64_t t;
+	int i;
+
+	(void)state;
+	memset(mine, 0, sizeof(mine));
+	mine[0][0] = 0xa0;
+	mine[1][0] = 0xb0;
+	/* 600 streams of other cameras, each with a viewer. */
+	for (i = 0; i < 600; i++) {
+		memset(other, 0, sizeof(other));
+		other[0] = 0xc0;
+		other[1] = (uint8_t)(i >> 8);
+		other[2] = (uint8_t)i;
+		vo[i] = relay_viewer_add(r, other, 0, notify, &w, 0);
+		assert_non_null(vo[i]);
+	}
+	/* Mine: camera a stream 1 watched; camera b has a channel (a link went live) but no
+	 * viewer. */
+	va = relay_viewer_add(r, mine[0], 1, notify, &w, 0);
+	assert_non_null(va);
+	assert_int_equal(relay_link_begin(r, mine[1], 0, 1, 0, 0, &t), 1);
+	assert_int_equal(relay_watched(r, (const uint8_t (*)[CAMERA_ID_LEN])mine, 2, out, 8), 1);
+	assert_memory_equal(out[0].cam, mine[0], CAMERA_ID_LEN);
+	assert_int_equal(out[0].stream, 1);
+	relay_viewer_remove(va);
+	assert_int_equal(relay_watched(r, (const uint8_t (*)[CAMERA_ID_LEN])mine, 2, out, 8), 0);
+	for (i = 0; i < 600; i++)
+		relay_viewer_remove(vo[i]);
 	relay_free(r);
 }
 
@@ -275,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_slow_viewer_skipped_memory_bounded),
 		cmocka_unit_test(test_partial_record_survives_drop),
 		cmocka_unit_test(test_live_only_order),
+		cmocka_unit_test(test_watched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
