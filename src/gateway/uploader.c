@@ -65,7 +65,9 @@ struct up_batch {
 	size_t n;
 };
 
-/* State of one live body being pulled by curl from the spool. */
+/* State of one streamed body pulled by curl as it is written: the live link from the
+ * spool (seq, id, rd), or a live-only link from the liveonly hand-over (seq: its
+ * generation). */
 struct up_live_body {
 	struct uploader *u;
 	struct spool_reader *rd;
@@ -334,6 +336,41 @@ up_finish(struct uploader *u, CURL *easy, CURLcode rc, const struct buf *resp,
 	return code == 410 ? UP_UNREGISTERED : UP_REFUSED;
 }
 
+/* One chunked POST whose body read pulls from lb as it is written (the live link's, a
+ * live-only link's); b lists the links it carries, for the acks. UP_GONE when the body
+ * vanished from under it. */
+static enum up_result
+up_post_stream(struct uploader *u, CURL *easy, const char *tok, struct up_live_body *lb,
+    curl_read_callback read, struct up_batch *b, const char *what, long *retry_after_ms)
+{
+	struct curl_slist *h;
+	struct buf resp;
+	enum up_result res = UP_RETRY;
+	CURLcode rc;
+
+	buf_init(&resp, UP_RESP_MAX);
+	h = up_prepare(u, easy, tok, 1, &resp);
+	if (h == NULL)
+		goto out;
+	/* A read callback may return a whole batch of frames (recorder.c writes two frames
+	 * at a time at 20-30 fps), keyframes included: one send instead of several of 64 KiB. */
+	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, UP_LIVE_BUFSIZE);
+	curl_easy_setopt(easy, CURLOPT_READFUNCTION, read);
+	curl_easy_setopt(easy, CURLOPT_READDATA, lb);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, up_live_progress);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, lb);
+	rc = curl_easy_perform(easy);
+	if (lb->gone && !up_stopping(u)) {
+		res = UP_GONE;
+		goto out;
+	}
+	res = up_finish(u, easy, rc, &resp, b, what, retry_after_ms);
+out:
+	up_headers_free(h);
+	buf_free(&resp);
+	return res;
+}
+
 /* Stream link seq (incarnation id) from offset 0 while it is written; one POST. */
 static enum up_result
 up_post_live(struct uploader *u, CURL *easy, struct spool_reader *rd, const char *tok,
@@ -341,10 +378,7 @@ up_post_live(struct uploader *u, CURL *easy, struct spool_reader *rd, const char
 {
 	struct up_live_body lb;
 	struct up_batch b;
-	struct curl_slist *h;
-	struct buf resp;
-	enum up_result res = UP_RETRY;
-	CURLcode rc;
+	enum up_result res;
 
 	memset(&lb, 0, sizeof(lb));
 	lb.u = u;
@@ -355,32 +389,14 @@ up_post_live(struct uploader *u, CURL *easy, struct spool_reader *rd, const char
 	b.seq[0] = seq;
 	b.id[0] = id;
 	b.n = 1;
-	buf_init(&resp, UP_RESP_MAX);
-	h = up_prepare(u, easy, tok, 1, &resp);
-	if (h == NULL)
-		goto out;
-	/* A read callback may return a whole batch of frames (recorder.c writes two frames
-	 * at a time at 20-30 fps), keyframes included: one send instead of several of 64 KiB. */
-	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, UP_LIVE_BUFSIZE);
-	curl_easy_setopt(easy, CURLOPT_READFUNCTION, up_live_read);
-	curl_easy_setopt(easy, CURLOPT_READDATA, &lb);
-	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, up_live_progress);
-	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &lb);
-	rc = curl_easy_perform(easy);
-	if (lb.gone && !up_stopping(u)) {
+	res = up_post_stream(u, easy, tok, &lb, up_live_read, &b, "live", retry_after_ms);
+	if (res == UP_GONE)
 		log_info("uploader", "event=live_link_gone camera=%s stream=%u seq=%llu", u->camhex,
 		    (unsigned)u->stream, (unsigned long long)seq);
-		res = UP_GONE;
-		goto out;
-	}
-	res = up_finish(u, easy, rc, &resp, &b, "live", retry_after_ms);
-	if (res == UP_OK)
+	else if (res == UP_OK)
 		log_info("uploader", "event=live_sent camera=%s stream=%u seq=%llu bytes=%llu acked=%d",
 		    u->camhex, (unsigned)u->stream, (unsigned long long)seq,
 		    (unsigned long long)lb.off, b.acked[0]);
-out:
-	up_headers_free(h);
-	buf_free(&resp);
 	return res;
 }
 
@@ -441,29 +457,10 @@ out:
 	return NULL;
 }
 
-/* State of one live-only body pulled by curl from the liveonly hand-over. */
-struct up_lo_body {
-	struct uploader *u;
-	uint64_t gen, off;
-	int gone, ended;
-	int64_t ended_at;
-};
-
-static int
-up_lo_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
-{
-	struct up_lo_body *lb = ctx;
-
-	if (up_stopping(lb->u))
-		return 1;
-	return lb->ended && mono_us() - lb->ended_at > UP_ANSWER_TIMEOUT_US ? 1 : 0;
-}
-
 static size_t
 up_lo_read(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct up_lo_body *lb = ctx;
+	struct up_live_body *lb = ctx;
 	ssize_t r;
 
 	if (lb->ended)
@@ -471,7 +468,7 @@ up_lo_read(char *p, size_t size, size_t nmemb, void *ctx)
 	for (;;) {
 		if (up_stopping(lb->u))
 			return CURL_READFUNC_ABORT;
-		r = liveonly_read(lb->u->lo, lb->gen, lb->off, p, size * nmemb, UP_LIVE_POLL_MS);
+		r = liveonly_read(lb->u->lo, lb->seq, lb->off, p, size * nmemb, UP_LIVE_POLL_MS);
 		if (r > 0) {
 			lb->off += (uint64_t)r;
 			return (size_t)r;
@@ -495,35 +492,14 @@ up_lo_read(char *p, size_t size, size_t nmemb, void *ctx)
 static enum up_result
 up_post_lo(struct uploader *u, CURL *easy, const char *tok, uint64_t gen, long *retry_after_ms)
 {
-	struct up_lo_body lb;
+	struct up_live_body lb;
 	struct up_batch b;
-	struct curl_slist *h;
-	struct buf resp;
-	enum up_result res = UP_RETRY;
-	CURLcode rc;
 
 	memset(&lb, 0, sizeof(lb));
 	lb.u = u;
-	lb.gen = gen;
+	lb.seq = gen;
 	memset(&b, 0, sizeof(b));
-	buf_init(&resp, UP_RESP_MAX);
-	if ((h = up_prepare(u, easy, tok, 1, &resp)) == NULL)
-		goto out;
-	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, UP_LIVE_BUFSIZE);
-	curl_easy_setopt(easy, CURLOPT_READFUNCTION, up_lo_read);
-	curl_easy_setopt(easy, CURLOPT_READDATA, &lb);
-	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, up_lo_progress);
-	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &lb);
-	rc = curl_easy_perform(easy);
-	if (lb.gone && !up_stopping(u)) {
-		res = UP_GONE;
-		goto out;
-	}
-	res = up_finish(u, easy, rc, &resp, &b, "live_only", retry_after_ms);
-out:
-	up_headers_free(h);
-	buf_free(&resp);
-	return res;
+	return up_post_stream(u, easy, tok, &lb, up_lo_read, &b, "live_only", retry_after_ms);
 }
 
 static void *
