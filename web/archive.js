@@ -1,8 +1,7 @@
 // archive.js - plays recorded footage from any moment: fetches the links that follow it, verifies each whole segment and its chain before a frame of it is shown, and feeds MSE.
 import * as api from './api.js';
 import * as keys from './keys.js';
-import { RecordParser } from './records.js';
-import { SegmentReader, SegmentError } from './segment.js';
+import { SegmentReader, SegmentError, readLink } from './segment.js';
 import { PlayerError, canPlay, mimeFor } from './mse.js';
 
 const AHEAD_MIN_S = 6;      // media kept buffered ahead of the playhead (times the speed, at least)
@@ -263,6 +262,10 @@ export class ArchivePlayer {
 			if (link.incomplete) {
 				this.onState('edge', 'This moment is still being recorded; waiting for its segment to close…');
 			} else {
+				// The list came from the server: the verified link's own signed times must
+				// reach the moment asked for.
+				if (link.kind === 'segment' && link.info.endUs <= wallUs)
+					throw new SegmentError('chain', 'the server answered with a recording that ends before the moment asked for');
 				await this.append(gen, link, Math.max(wallUs, first.start_us));
 				if (gen !== this.gen)
 					return;
@@ -290,21 +293,16 @@ export class ArchivePlayer {
 	}
 
 	newReader() {
-		this.collect = [];
-		this.linkDone = null;
+		this.linksRead = 0;
 		return new SegmentReader(this.na, {
 			camera: this.cam.id,
 			stream: this.stream,
 			keyFor: (c, epoch) => keys.epochKey(c, epoch),
 			pins: keys.pinnedGateways(),
-			onChunk: (c) => this.collect.push(c),
-			onLink: (info) => {
-				this.linkDone = info;
-			},
 		});
 	}
 
-	// Fetches and verifies one link. Resolves to { kind, chunks } for a verified link,
+	// Fetches and verifies one link. Resolves to { kind, chunks, info } for a verified link,
 	// { incomplete: true } when it is not there yet or still open, null when superseded.
 	async fetchLink(gen, seq) {
 		let bytes;
@@ -322,30 +320,21 @@ export class ArchivePlayer {
 			return null;
 		if (this.timing.fetched === undefined)
 			this.mark('fetched');
-		const r = this.reader;
-		const savedNext = r.next;
-		this.collect = [];
-		this.linkDone = null;
-		const parser = new RecordParser();
-		parser.feed(bytes);
-		let rec;
-		while ((rec = parser.next()) !== null)
-			r.record(rec);
-		if (this.linkDone === null || parser.pending() !== 0) {
-			// An open segment (still recording): try again later from the same chain state.
-			r.cur = null;
-			r.next = savedNext;
-			this.collect = [];
+		// Exactly the link asked for, whole; after a seek's first link, each one continues
+		// the one before: a link left out, replayed or reordered by the server stops the
+		// player as tampering instead of playing out of order.
+		const res = readLink(this.reader, bytes, seq);
+		if (res.incomplete)
 			return { incomplete: true };
-		}
-		if (this.linkDone.kind === 'gap')
+		if (this.linksRead > 0 && !res.info.chained)
+			throw new SegmentError('chain', `link ${seq} does not continue the one before it: a recording is missing or out of order`);
+		this.linksRead++;
+		if (res.kind === 'gap')
 			this.stats.gaps++;
 		else
 			this.stats.segments++;
-		this.nextSeq = r.next.seq;
-		const chunks = this.collect;
-		this.collect = [];
-		return { kind: this.linkDone.kind, chunks };
+		this.nextSeq = this.reader.next.seq;
+		return { kind: res.kind, chunks: res.chunks, info: res.info };
 	}
 
 	appendBytes(bytes) {

@@ -1,7 +1,7 @@
 // export.js - exports a recorded range of one camera as an .mp4 decrypted in this browser, with progress and an estimate.
 import * as api from './api.js';
 import * as keys from './keys.js';
-import { SegmentReader, readLink, CHUNK, KEYFRAME } from './segment.js';
+import { SegmentReader, SegmentError, readLink, CHUNK, KEYFRAME } from './segment.js';
 
 export class ExportError extends Error {}
 
@@ -182,6 +182,7 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 	let init = null, done = 0, frames = 0, firstUs = null, lastUs = null, stopped = null;
 	const gaps = [];
 	let afterGap = false; // the link before was a gap of the range
+	let linked = 0, prevSeq = null; // links verified so far, and the last one's seq
 	onProgress({ done, total });
 	outer:
 	for (const l of links) {
@@ -197,11 +198,18 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 		}
 		done += bytes.length;
 		onProgress({ done, total: Math.max(total, done) });
-		const r = readLink(reader, bytes);
+		const r = readLink(reader, bytes, l.seq);
 		if (r.incomplete) {
 			stopped = 'the rest of this range is still being recorded';
 			break;
 		}
+		// Every link after the first continues the one before (its seq and the hash of its
+		// signature): a link the server left out, replayed or reordered breaks the export
+		// rather than leaving a silent hole or a foreign clip in the file.
+		if (linked > 0 && !r.info.chained)
+			throw new SegmentError('chain', `link ${l.seq} does not continue link ${prevSeq}: a recording is missing or out of order`);
+		linked++;
+		prevSeq = l.seq;
 		if (r.kind === 'gap' && r.info.toUs > fromUs && r.info.fromUs < toUs)
 			noteGap(gaps, r.info, afterGap);
 		afterGap = r.kind === 'gap';

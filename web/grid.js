@@ -187,7 +187,8 @@ class Tile {
 				this.setState('error', 'Stream error: ' + e.message + '; reconnecting…');
 				return 'soft';
 			}
-			this.setState('tamper', 'Verification failed: ' + e.message);
+			// 'stale': video stamped far from this computer's clock is not live, whoever is wrong.
+			this.setState('tamper', e.code === 'stale' ? 'Not live: ' + e.message : 'Verification failed: ' + e.message);
 			return 'final';
 		}
 		if (e instanceof PlayerError) {

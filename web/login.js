@@ -22,6 +22,12 @@ function bytesToHex(b) {
 	return s;
 }
 
+// True only when a test harness set globalThis.vigilTestKdfMin before the page's scripts ran
+// (Playwright's addInitScript, against a server started with --insecure-test-auth): the
+// worker then accepts libsodium's minimum Argon2id cost. Nothing the server answers can set
+// it; the shipped page never does.
+export const kdfTestFloor = () => globalThis.vigilTestKdfMin === true;
+
 // Runs Argon2id off the main thread; resolves to { auth, wrap } (Uint8Array).
 function derive(password, salt, ops, mem) {
 	if (worker === null)
@@ -39,7 +45,7 @@ function derive(password, salt, ops, mem) {
 		};
 		worker.addEventListener('message', onMsg);
 		worker.addEventListener('error', () => reject(new Error('the key derivation worker failed')), { once: true });
-		worker.postMessage({ id, password, salt, ops, mem });
+		worker.postMessage({ id, password, salt, ops, mem, testFloor: kdfTestFloor() });
 	});
 }
 

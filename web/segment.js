@@ -15,11 +15,20 @@ const PAUSED = 2;
 // SEG_HEADER flag: a live-only segment, shown live while a motion-only camera is paused and
 // never stored. It forks off the chain (its seq and prev_hash are the next stored link's).
 export const LIVE_ONLY = 1;
+// A live view's two bounds on what the server relays (it holds the public keys needed to seal
+// a segment key of its own, so a live frame is only the gateway's once its segment's signature
+// verifies): frames keep coming with no link verified for longer than this (or 3 times the
+// longest segment verified so far) is a forgery in progress; a frame or signed pause stamped
+// further than LIVE_CLOCK_MAX_US from this computer's clock is not live (an old recording
+// replayed, or a clock that is wrong).
+export const LIVE_UNVERIFIED_US = 30e6;
+const LIVE_LONGEST_CAP_US = 120e6;
+export const LIVE_CLOCK_MAX_US = 300e6;
 
 export class SegmentError extends Error {
 	constructor(code, msg) {
 		super(msg);
-		this.code = code; // 'format' | 'key' | 'gateway' | 'signature' | 'hash' | 'decrypt' | 'chain' | 'camera'
+		this.code = code; // 'format' | 'key' | 'gateway' | 'signature' | 'hash' | 'decrypt' | 'chain' | 'camera' | 'stale'
 	}
 }
 
@@ -139,11 +148,15 @@ export function openSegmentKey(na, h, keyFor) {
 	}
 }
 
-// Feeds one whole link's bytes (GET …/segments/{seq}) through reader. Resolves to
-// { kind, info, chunks } once the link verified (every chunk but the end chunk, in order),
-// or { incomplete: true } for a link not closed yet (the reader's chain state is kept, so
-// the same link can be read again later). Verification failures throw SegmentError.
-export function readLink(reader, bytes) {
+// Feeds one whole link's bytes (GET …/segments/{seq}) through reader, a reader of stored
+// links (not live). Resolves to { kind, info, chunks } once the link verified (every chunk but
+// the end chunk, in order), or { incomplete: true } for a link not closed yet (the reader's
+// chain state is kept, so the same link can be read again later). The answer must be that one
+// link and nothing else: a record before its header or after its end, or a link of another
+// seq than seq (when given), is the server's doing and throws, like every verification
+// failure, a SegmentError. A stored link is whole, so chunks of a header cut short by
+// another never reach the caller (SegmentReader refuses the cut when not live).
+export function readLink(reader, bytes, seq) {
 	const saved = { onChunk: reader.onChunk, onLink: reader.onLink, next: reader.next };
 	const chunks = [];
 	let done = null;
@@ -155,13 +168,18 @@ export function readLink(reader, bytes) {
 		const parser = new RecordParser();
 		parser.feed(bytes);
 		let rec;
-		while ((rec = parser.next()) !== null)
+		while ((rec = parser.next()) !== null) {
+			if (done !== null && rec.type !== REC.KEEPALIVE)
+				throw new SegmentError('format', 'more than one link in the answer for one link');
 			reader.record(rec);
+		}
 		if (done === null || parser.pending() !== 0) {
 			reader.cur = null;
 			reader.next = saved.next;
 			return { incomplete: true };
 		}
+		if (seq !== undefined && done.seq !== seq)
+			throw new SegmentError('chain', `asked for link ${seq}, the answer is link ${done.seq}`);
 	} finally {
 		reader.onChunk = saved.onChunk;
 		reader.onLink = saved.onLink;
@@ -177,10 +195,13 @@ export function readLink(reader, bytes) {
 //   onLink(info): a link verified ({ kind: 'segment'|'gap', seq, chained })
 //   segKey(header): optional, instead of keyFor: the segment's secretstream key itself (a copy
 //   the reader wipes), or null; a share link's manifest carries these (share.js, shareview.js)
-//   live: a live view, which accepts live-only segments (onLink's liveOnly); any other reader
-//   reads stored links and refuses them
+//   live: a live view, which accepts live-only segments (onLink's liveOnly) and a new link
+//   cutting an open one short (the relay skipped ahead), and bounds unverified and stale
+//   video (LIVE_UNVERIFIED_US, LIVE_CLOCK_MAX_US); any other reader reads stored links,
+//   whole, and refuses those
+//   now: the clock for those bounds (µs since the epoch; tests pass their own)
 export class SegmentReader {
-	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink, segKey, live }) {
+	constructor(na, { camera, stream, keyFor, pins, onChunk, onLink, segKey, live, now }) {
 		this.na = na;
 		this.camera = camera;
 		this.stream = stream;
@@ -190,6 +211,9 @@ export class SegmentReader {
 		this.onLink = onLink || (() => {});
 		this.segKey = segKey || null;
 		this.live = live === true;
+		this.now = now || (() => Date.now() * 1000);
+		this.unverifiedSince = null; // live: when a chunk was first handed out since the last verified link
+		this.longestUs = 0;          // live: the longest segment verified so far
 		this.cur = null;       // the open segment
 		this.next = null;      // { seq, hash } the next link must continue, once known
 		this.stats = { segments: 0, gaps: 0, chunks: 0, restarts: 0 };
@@ -234,8 +258,11 @@ export class SegmentReader {
 		}
 		case REC.CHUNK: {
 			const s = this.cur;
-			if (s === null)
-				return; // mid-segment start cannot happen on /live; tolerate and wait for a header
+			if (s === null) {
+				if (!this.live)
+					throw new SegmentError('format', 'a chunk outside a segment');
+				return; // a live view joined mid-segment: wait for the next header
+			}
 			if (s.final)
 				throw new SegmentError('format', 'a chunk after the final chunk');
 			const ct = rec.payload;
@@ -261,14 +288,20 @@ export class SegmentReader {
 				s.final = true;
 			}
 			this.stats.chunks++;
-			if (c.kind !== CHUNK.END)
+			if (c.kind !== CHUNK.END) {
+				if (this.live)
+					this.liveGuard(c.kind === CHUNK.MEDIA ? c.wallUs : null);
 				this.onChunk(c, s.h);
+			}
 			return;
 		}
 		case REC.SEG_END: {
 			const s = this.cur;
-			if (s === null)
+			if (s === null) {
+				if (!this.live)
+					throw new SegmentError('format', 'a segment end outside a segment');
 				return;
+			}
 			this.cur = null;
 			const e = decodeSegEnd(rec.payload);
 			if (e.seq !== s.h.seq || e.nchunks !== s.n)
@@ -282,6 +315,10 @@ export class SegmentReader {
 			if (!na.crypto_sign_verify_detached(e.sig, msg, s.h.gateway))
 				throw new SegmentError('signature', 'the segment signature does not verify');
 			const liveOnly = (s.h.flags & LIVE_ONLY) !== 0;
+			if (this.live) {
+				this.unverifiedSince = null;
+				this.longestUs = Math.min(LIVE_LONGEST_CAP_US, Math.max(this.longestUs, e.endUs - s.h.startUs));
+			}
 			// A live-only segment forks off the chain: the next stored link continues from
 			// where this one started.
 			if (!liveOnly)
@@ -301,6 +338,10 @@ export class SegmentReader {
 			const msg = concat(GAP_DOMAIN, g.raw.subarray(0, 148));
 			if (!na.crypto_sign_verify_detached(g.sig, msg, g.gateway))
 				throw new SegmentError('signature', 'the gap signature does not verify');
+			if (this.live) {
+				this.liveStale(g.toUs, 'a signed pause');
+				this.unverifiedSince = null;
+			}
 			const evicted = g.lastSeq !== g.seq || g.lastHash.some((x) => x !== 0);
 			this.next = { seq: g.lastSeq + 1, hash: evicted ? g.lastHash.slice() : na.crypto_generichash(32, g.sig, null) };
 			this.stats.gaps++;
@@ -312,8 +353,34 @@ export class SegmentReader {
 		}
 	}
 
-	// The relay skipped us to a new segment: the open one can never be verified.
+	// Live: refuses a frame stamped far from this computer's clock (wallUs, null for an init
+	// chunk) and video that has gone unverified too long.
+	liveGuard(wallUs) {
+		const now = this.now();
+		if (wallUs !== null)
+			this.liveStale(wallUs, 'live video');
+		if (this.unverifiedSince === null) {
+			this.unverifiedSince = now;
+		} else if (now - this.unverifiedSince > Math.max(LIVE_UNVERIFIED_US, 3 * this.longestUs)) {
+			throw new SegmentError('signature', `no segment of this live stream has verified for ${Math.round((now - this.unverifiedSince) / 1e6)} s: frames whose gateway signature never came`);
+		}
+	}
+
+	liveStale(wallUs, what) {
+		const d = wallUs - this.now();
+		if (Math.abs(d) > LIVE_CLOCK_MAX_US) {
+			const min = Math.round(Math.abs(d) / 60e6);
+			throw new SegmentError('stale', `${what} stamped ${new Date(wallUs / 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC, ${min} min ${d < 0 ? 'before' : 'after'} this computer's clock: not live (an old recording replayed, or a wrong clock)`);
+		}
+	}
+
+	// A new link while one is open. Live, the relay skipped us to a new segment: the open one
+	// can never be verified. Stored links are whole, so anything else is a splice: the chunks
+	// already handed out must not be kept (readLink, archive.js and export.js collect them
+	// until the link verifies), and the reader refuses.
 	abandon() {
+		if (!this.live)
+			throw new SegmentError('format', 'a segment cut short by another link');
 		this.cur = null;
 		this.next = null;
 	}

@@ -3,6 +3,7 @@ import * as api from './api.js';
 import * as keys from './keys.js';
 import { decodeSegEnd, decodeSegHeader, openSegmentKey, toHex, verifySegmentEnds, LIVE_ONLY } from './segment.js';
 import { localInput, parseLocal } from './export.js';
+import { kdfTestFloor } from './login.js';
 
 const HEAD_BYTES = 5 + 208;        // u32 len | u8 type | SEG_HEADER payload
 const TAIL_BYTES = 5 + 120;        // u32 len | u8 type | SEG_END payload (a link's last record)
@@ -115,7 +116,7 @@ function deriveAuth(password, salt, ops, mem) {
 			resolve(ev.data.auth);
 		};
 		worker.addEventListener('message', onMsg);
-		worker.postMessage({ id, password, salt, ops, mem });
+		worker.postMessage({ id, password, salt, ops, mem, testFloor: kdfTestFloor() });
 	});
 }
 

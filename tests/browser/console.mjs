@@ -45,6 +45,11 @@ page.on('console', (m) => {
 	if (m.type() === 'error')
 		problems.push('console: ' + m.text());
 });
+// The server runs with --insecure-test-auth (libsodium's minimum Argon2id cost, which the
+// page refuses unless a harness lowers its floor before the page's scripts run).
+await context.addInitScript(() => {
+	globalThis.vigilTestKdfMin = true;
+});
 // Any CSP or SRI violation is a failure of the build, not of the page.
 await page.addInitScript(() => {
 	document.addEventListener('securitypolicyviolation', (e) => {

@@ -16,6 +16,10 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 	args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
 try {
 	const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+	// --insecure-test-auth: the page accepts the minimum Argon2id cost only when told so.
+	await page.addInitScript(() => {
+		globalThis.vigilTestKdfMin = true;
+	});
 	page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
 	page.on('console', (m) => {
 		if (m.type() === 'error' && !m.text().includes('status of 401'))
