@@ -35,10 +35,11 @@ function footageHeaders() {
 }
 
 // One JSON call. Resolves to the body of a 2xx answer; rejects with ApiError otherwise.
-export async function call(method, path, body, extraHeaders) {
+// credentials 'omit' leaves the session cookie out (a share's recipient is nobody's account).
+export async function call(method, path, body, extraHeaders, credentials = 'same-origin') {
 	const init = {
 		method,
-		credentials: 'same-origin',
+		credentials,
 		cache: 'no-store',
 		headers: Object.assign({}, extraHeaders || {}),
 	};
@@ -214,7 +215,8 @@ export const stepUp = (body) => call('POST', '/api/v1/auth/step-up', body);
 export const createShare = (org, body) => call('POST', orgPath(org) + '/shares', body);
 export const listShares = (org) => call('GET', orgPath(org) + '/shares');
 export const revokeShare = (org, id) => call('DELETE', `${orgPath(org)}/shares/${shareId(id)}`);
-export const openShare = (id) => call('POST', `/api/v1/shares/${shareId(id)}/open`);
+// Without the cookie: a signed-in recipient's view is not tied to their account.
+export const openShare = (id) => call('POST', `/api/v1/shares/${shareId(id)}/open`, undefined, undefined, 'omit');
 
 // One segment of a share, with the token its open answer gave (no cookie is needed).
 export async function shareSegmentBytes(id, seq, token, signal) {

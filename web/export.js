@@ -369,6 +369,20 @@ export class ExportDialog {
 		this.link.click();
 	}
 
+	// Drops the last export's decrypted file: its blob URL revoked, the "save again" link gone,
+	// a running export cancelled (leaving the camera, signing out).
+	forget() {
+		if (this.abort !== null)
+			this.abort.abort();
+		if (this.url !== null)
+			URL.revokeObjectURL(this.url);
+		this.url = null;
+		this.link.removeAttribute('href');
+		this.link.hidden = true;
+		if (this.dlg.open)
+			this.dlg.close();
+	}
+
 	// Cancels a running export, or closes the dialog.
 	close() {
 		if (this.abort !== null) {

@@ -138,6 +138,9 @@ export class CameraView {
 		this.mode = null;
 		this.eventList.clear();
 		forgetSegments();
+		// A decrypted export stays reachable by its blob URL until revoked (sign-out too).
+		if (this.exportDlg !== null)
+			this.exportDlg.forget();
 	}
 
 	setState(state, text) {

@@ -362,7 +362,7 @@ export class SegmentReader {
 		if (this.unverifiedSince === null) {
 			this.unverifiedSince = now;
 		} else if (now - this.unverifiedSince > Math.max(LIVE_UNVERIFIED_US, 3 * this.longestUs)) {
-			throw new SegmentError('signature', `no segment of this live stream has verified for ${Math.round((now - this.unverifiedSince) / 1e6)} s: frames whose gateway signature never came`);
+			throw new SegmentError('signature', `no segment of this live stream has verified for ${Math.round((now - this.unverifiedSince) / 1e6)} s, so its frames may not be the gateway's (forged video, or a relay that never delivers a whole segment): stopped`);
 		}
 	}
 
