@@ -79,8 +79,9 @@ usage(void)
 	    "    [--web DIR (the console's build tree; default BINDIR/../web)]\n"
 	    "    [--metrics-allow IPV4 (a scraper that may read /metrics without a login)]\n"
 	    "    [--webhook-allow-private (tests, loopback only: webhooks to local receivers)]\n"
-	    "    [--test-operator-footage (tests of relay and storage, loopback only: the admin\n"
-	    "     token may read footage routes; never in production)]\n"
+	    "    [--test-operator-footage (tests of relay and storage, loopback only, not with\n"
+	    "     --tls-cert or --behind-tls-proxy: the admin token may read footage routes;\n"
+	    "     never in production)]\n"
 	    "    [--fault-slow-disk BYTES_PER_S (tests, loopback only: make ingest that slow)]\n"
 	    "       vigil-server --print-routes   (one line per route: METHOD PATTERN POLICY ROLES-HEX)\n");
 }
@@ -364,6 +365,13 @@ main(int argc, char **argv)
 	}
 	if (o.test_operator_footage && !is_loopback(o.addr)) {
 		fprintf(stderr, "vigil-server: --test-operator-footage is for tests on loopback only\n");
+		return 2;
+	}
+	/* Loopback is also where a production server sits behind its TLS proxy: there the test
+	 * mode would let the admin token read every org's footage with no org audit entry. */
+	if (o.test_operator_footage && (o.behind_proxy || o.tls_cert != NULL)) {
+		fprintf(stderr, "vigil-server: --test-operator-footage is for tests only: refused with "
+		    "--behind-tls-proxy or --tls-cert (a server that clients reach)\n");
 		return 2;
 	}
 	if (o.webhook_private && !is_loopback(o.addr)) {
