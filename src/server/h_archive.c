@@ -48,16 +48,52 @@ add_stream(void *ctx, const struct index_stream_summary *s)
 	    (json_int_t)s->bytes)) != 0;
 }
 
+/* The streams of all that are not of a camera an organization registered, into *out: the
+ * admin token lists only the interim keys.json cameras, never a customer's (their times and
+ * volumes tell when a site is busy). 0, or -1 when the organizations could not be asked
+ * (nothing is listed then). */
+static int
+drop_org_cameras(struct server *srv, json_t *all, json_t **out)
+{
+	char org[ORGS_ID_BUF];
+	json_t *keep = json_array(), *s;
+	const char *id;
+	size_t i;
+	int r = keep != NULL ? 0 : -1, e;
+
+	json_array_foreach(all, i, s) {
+		if (r != 0)
+			break;
+		id = json_string_value(json_object_get(s, "id"));
+		e = srv->idn == NULL || srv->idn->orgs == NULL ? ORGS_E_NOTFOUND :
+		    id == NULL ? ORGS_E_IO : orgs_camera_org(srv->idn->orgs, id, org);
+		if (e == ORGS_E_NOTFOUND)
+			r = json_array_append(keep, s);
+		else if (e != 0)
+			r = -1;
+	}
+	if (r == 0) {
+		*out = keep;
+		keep = NULL;
+	}
+	json_decref(keep);
+	return r;
+}
+
 int
 h_cameras_list(struct req *rq)
 {
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *keep = NULL;
+	int r;
 
-	if (arr == NULL || index_streams_list(rq->srv->ix, ARCHIVE_MAX_ROWS, add_stream, arr) < 0) {
-		json_decref(arr);
-		return http_error(rq, 500, "index error", 0);
-	}
-	return http_json(rq, 200, json_pack("{s:o}", "cameras", arr));
+	/* The callback runs under the index's lock: the org lookups come after, outside it. */
+	if (arr == NULL || index_streams_list(rq->srv->ix, ARCHIVE_MAX_ROWS, add_stream, arr) < 0 ||
+	    drop_org_cameras(rq->srv, arr, &keep) != 0)
+		r = http_error(rq, 500, "index error", 0);
+	else
+		r = http_json(rq, 200, json_pack("{s:o}", "cameras", keep));
+	json_decref(arr);
+	return r;
 }
 
 static int
