@@ -138,12 +138,12 @@ h_segments_list(struct req *rq)
 
 int
 archive_serve_link(struct req *rq, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
-    const struct index_link *lp, int *sent)
+    const struct index_link *lp, const char *audit_org, int *sent)
 {
 	struct index_link l = *lp;
 	struct MHD_Response *resp = NULL;
 	uint64_t start = 0, len;
-	char cr[96];
+	char cr[96], hex[2 * CAMERA_ID_LEN + 1];
 	int fd = -1, rr, r, status = 200;
 
 	*sent = 0;
@@ -165,6 +165,13 @@ archive_serve_link(struct req *rq, const uint8_t cam[CAMERA_ID_LEN], uint8_t str
 		return http_error(rq, 404, "segment expired", 0);
 	if (r != 0)
 		return http_error(rq, 500, "store error", 0);
+	/* Fail closed: the read is on the org's record before a byte of it is queued. */
+	hex_encode(cam, CAMERA_ID_LEN, hex);
+	if (audit_org != NULL &&
+	    orgaudit_archive_read(rq, audit_org, hex, stream, l.start_us, l.end_us) != 0) {
+		close(fd);
+		return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+	}
 	if (rr == RANGE_NONE) {
 		start = 0;
 		len = l.length;
@@ -206,10 +213,10 @@ h_segment_get(struct req *rq)
 		return http_error(rq, 404, "no such segment", 0);
 	if (r != 0)
 		return http_error(rq, 500, "index error", 0);
-	r = archive_serve_link(rq, cam, stream, &l, &sent);
-	if (sent && rq->who.kind == POLICY_CAMERA_VIEW)
-		orgaudit_archive_read(rq, rq->who.org, rq->m.params[0], stream, l.start_us, l.end_us);
-	return r;
+	/* A viewer's read goes to the camera's org log first; the admin token reads only with
+	 * --test-operator-footage, a loopback test mode with no TLS front (main.c). */
+	return archive_serve_link(rq, cam, stream, &l,
+	    rq->who.kind == POLICY_CAMERA_VIEW ? rq->who.org : NULL, &sent);
 }
 
 int

@@ -6,7 +6,9 @@
 #include "server/archive.h"
 #include "server/http.h"
 #include "server/identity.h"
+#include "server/orgaudit.h"
 #include "server/audit.h"
+#include "server/authhttp.h"
 #include "server/h_livemux.h"
 #include "server/relay.h"
 #include "server/routes.h"
@@ -22,6 +24,8 @@ struct live {
 	char org[65];
 	char user[PRINCIPAL_ID_BUF];
 	char cam[2 * CAMERA_ID_LEN + 1];
+	char addr[AUTHHTTP_ADDR_BUF];       /* the viewer's address and the request's id */
+	char rid[AUTHHTTP_RID_BUF];
 	/* A viewer's session, re-checked while the stream lasts (the rule of the route was
 	 * met once, when it started): NULL for the test-only admin token. */
 	struct server *srv;
@@ -30,9 +34,10 @@ struct live {
 	int64_t last_check;                 /* monotonic */
 };
 
-/* live.start / live.stop in the camera's org log (sessions only, not the admin token). */
-static void
-live_audit(const struct live *lv, const char *action)
+/* live.start / live.stop in the camera's org log (sessions only, not the admin token), with
+ * the address and request id of the request that started the stream. 0 or -1 (logged). */
+static int
+live_audit(struct audit *aud, const struct live *lv, const char *action)
 {
 	struct auditlog_event ev;
 
@@ -41,8 +46,14 @@ live_audit(const struct live *lv, const char *action)
 	ev.actor_kind = AUDITLOG_ACTOR_USER;
 	ev.action = action;
 	ev.target = lv->cam;
-	if (audit_append(lv->aud, lv->org, &ev, NULL) != 0)
-		log_err("audit", "op=append org=%s action=%s err=failed", lv->org, action);
+	ev.address = lv->addr;
+	ev.request_id = lv->rid;
+	if (audit_append(aud, lv->org, &ev, NULL) != 0) {
+		log_err("audit", "op=append org=%s action=%s rid=%s err=failed", lv->org, action,
+		    lv->rid);
+		return -1;
+	}
+	return 0;
 }
 
 /* Called by the relay with its lock held. */
@@ -89,7 +100,7 @@ live_free(void *cls)
 
 	relay_viewer_remove(lv->v);
 	if (lv->aud != NULL)
-		live_audit(lv, "live.stop");
+		(void)live_audit(lv->aud, lv, "live.stop");
 	if (lv->cookie != NULL) {
 		sodium_memzero(lv->cookie, lv->cookie_len);
 		sodium_free(lv->cookie);
@@ -103,6 +114,7 @@ h_live(struct req *rq)
 	uint8_t cam[CAMERA_ID_LEN], stream;
 	char hex[2 * CAMERA_ID_LEN + 1];
 	struct MHD_Response *resp;
+	struct reqinfo ri;
 	struct live *lv;
 	int r;
 
@@ -128,7 +140,18 @@ h_live(struct req *rq)
 		memcpy(lv->cookie, cookie, lv->cookie_len);
 		memcpy(lv->user, rq->who.user_id, sizeof(lv->user));
 		memcpy(lv->cam, hex, sizeof(lv->cam));
+		memcpy(lv->org, rq->who.org, sizeof(lv->org));
+		authhttp_info(rq, &ri);
+		memcpy(lv->addr, ri.addr, sizeof(lv->addr));
+		memcpy(lv->rid, ri.rid, sizeof(lv->rid));
 		lv->last_check = mono_us();
+		/* Fail closed: the view is on the org's record before the relay hands it a byte;
+		 * from here on live_free writes its live.stop. */
+		if (rq->srv->idn == NULL || live_audit(rq->srv->idn->aud, lv, "live.start") != 0) {
+			live_free(lv);
+			return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+		}
+		lv->aud = rq->srv->idn->aud;
 	}
 	lv->v = relay_viewer_add(rq->srv->rl, cam, stream, live_notify, lv, mono_us());
 	if (lv->v == NULL) {
@@ -144,13 +167,6 @@ h_live(struct req *rq)
 	MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	log_info("live", "op=view camera=%s stream=%u", hex, (unsigned)stream);
-	if (rq->who.kind == POLICY_CAMERA_VIEW && rq->srv->idn != NULL) {
-		lv->aud = rq->srv->idn->aud;
-		memcpy(lv->org, rq->who.org, sizeof(lv->org));
-		memcpy(lv->user, rq->who.user_id, sizeof(lv->user));
-		memcpy(lv->cam, hex, sizeof(lv->cam));
-		live_audit(lv, "live.start");
-	}
 	r = MHD_queue_response(rq->conn, 200, resp);
 	MHD_destroy_response(resp);
 	rq->responded = 1;

@@ -10,6 +10,7 @@
 #include "server/h_livemux.h"
 #include "server/http.h"
 #include "server/identity.h"
+#include "server/orgaudit.h"
 #include "server/relay.h"
 #include "server/routes.h"
 #include "server/server.h"
@@ -134,14 +135,15 @@ livemux_scan_feed(struct livemux_scan *s, const uint8_t *p, size_t n)
 	return found;
 }
 
-/* live.start / live.stop in the camera's org log. */
-static void
+/* live.start / live.stop in the camera's org log. 0, or -1 (logged) when it was not written,
+ * an unknown org included. */
+static int
 mux_audit(struct livemux *mx, struct mux_slot *sl, const char *action)
 {
 	struct auditlog_event ev;
 
 	if (mx->srv->idn == NULL || sl->org[0] == '\0')
-		return;
+		return -1;
 	memset(&ev, 0, sizeof(ev));
 	ev.actor = mx->user;
 	ev.actor_kind = AUDITLOG_ACTOR_USER;
@@ -149,8 +151,12 @@ mux_audit(struct livemux *mx, struct mux_slot *sl, const char *action)
 	ev.target = sl->hex;
 	ev.address = mx->addr;
 	ev.request_id = mx->rid;
-	if (audit_append(mx->srv->idn->aud, sl->org, &ev, NULL) != 0)
-		log_err("audit", "op=append org=%s action=%s err=failed", sl->org, action);
+	if (audit_append(mx->srv->idn->aud, sl->org, &ev, NULL) != 0) {
+		log_err("audit", "op=append org=%s action=%s rid=%s err=failed", sl->org, action,
+		    mx->rid);
+		return -1;
+	}
+	return 0;
 }
 
 /* The camera-view rule of the per-camera route, with the session this request came with:
@@ -171,7 +177,7 @@ mux_deny(struct livemux *mx, struct mux_slot *sl)
 		sl->v = NULL;
 	}
 	if (sl->audited) {
-		mux_audit(mx, sl, "live.stop");
+		(void)mux_audit(mx, sl, "live.stop");
 		sl->audited = 0;
 	}
 	if (sl->state != LIVEMUX_ST_DENIED) {
@@ -349,7 +355,7 @@ mux_free(void *cls)
 	for (i = 0; i < mx->n; i++) {
 		relay_viewer_remove(mx->slot[i].v);
 		if (mx->slot[i].audited)
-			mux_audit(mx, &mx->slot[i], "live.stop");
+			(void)mux_audit(mx, &mx->slot[i], "live.stop");
 	}
 	if (mx->cookie != NULL) {
 		sodium_memzero(mx->cookie, mx->cookie_len);
@@ -368,7 +374,8 @@ h_livemux(struct req *rq)
 	struct livemux *mx = NULL;
 	const char *cookie;
 	size_t n, i, allowed = 0;
-	int r = -1;    /* -1: out of memory, answered at out */
+	const char *why = "out of memory";    /* the 503's reason when r stays -1 */
+	int r = -1;
 
 	if (livemux_parse_cameras(http_query(rq, "cameras"), cams, LIVEMUX_MAX_CAMERAS, &n) != 0)
 		return http_error(rq, 400, "cameras: 1 to 64 distinct ID:STREAM pairs", 0);
@@ -401,6 +408,15 @@ h_livemux(struct req *rq)
 			sl->state = LIVEMUX_ST_DENIED;
 			continue;
 		}
+		/* Fail closed: a camera whose live.start cannot be written is not relayed, and
+		 * neither is the rest of the grid: the whole request answers 503 (the log being
+		 * unwritable for one camera is for all), those already written get their live.stop
+		 * in mux_free, and the console retries after Retry-After. */
+		if (mux_audit(mx, sl, "live.start") != 0) {
+			why = ORGAUDIT_UNAVAILABLE;
+			goto out;
+		}
+		sl->audited = 1;
 		sl->state = LIVEMUX_ST_OK;
 		sl->v = relay_viewer_add(rq->srv->rl, sl->cam, sl->stream, mux_notify, mx, mono_us());
 		if (sl->v == NULL)
@@ -411,12 +427,6 @@ h_livemux(struct req *rq)
 	    mux_free);
 	if (resp == NULL)
 		goto out;
-	for (i = 0; i < n; i++) {
-		if (mx->slot[i].state == LIVEMUX_ST_OK) {
-			mux_audit(mx, &mx->slot[i], "live.start");
-			mx->slot[i].audited = 1;
-		}
-	}
 	mx = NULL;    /* the response frees it (mux_free) */
 	MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -428,7 +438,7 @@ out:
 		MHD_destroy_response(resp);
 	if (r < 0) {
 		mux_free(mx);
-		r = http_error(rq, 503, "out of memory", 0);
+		r = http_error(rq, 503, why, 0);
 	}
 	return r;
 }

@@ -408,6 +408,16 @@ h_share_open(struct req *rq)
 	else if (e == 0 && creator_check(rq, &ri, &i) != 0)
 		e = SHARES_E_REVOKED;
 	else if (e == 0) {
+		/* Fail closed: the view is on the org's record before it is counted and before
+		 * the token that fetches the footage is handed out. If shares_open_view then
+		 * refuses (the link ended in between), the entry names a view that was refused:
+		 * the log may hold a view too many, never one too few. */
+		detail = json_pack("{s:s}", "id", i.id);
+		if (detail == NULL || orgaudit_event_detail(rq, i.org, "share.view", i.camera,
+		    detail) != 0) {
+			r = http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+			goto out;
+		}
 		memcpy(sid, i.id, sizeof(sid));    /* shares_open_view refills i */
 		e = shares_open_view(rq->srv->sh, sid, now, &i, token, &texp, &man, &mlen);
 	}
@@ -435,8 +445,6 @@ h_share_open(struct req *rq)
 	}
 	hex_encode(man, mlen, mhex);
 	hex_encode(token, sizeof(token), tok);
-	detail = json_pack("{s:s}", "id", i.id);
-	orgaudit_event_detail(rq, i.org, "share.view", i.camera, detail);
 	metrics_inc(MC_SHARE_OPENED, 1);
 	log_info("shares", "op=open org=%s camera=%s share=%.*s views=%lld addr=%s rid=%s", i.org,
 	    i.camera, SHARE_LOG_ID, i.id, (long long)i.views, ri.addr, ri.rid);
@@ -493,7 +501,7 @@ h_share_segment(struct req *rq)
 		r = http_error(rq, 404, "not found", 0);
 		goto out;
 	}
-	r = archive_serve_link(rq, cam, i.stream, &l, &sent);
+	r = archive_serve_link(rq, cam, i.stream, &l, NULL, &sent);
 out:
 	sodium_memzero(token, sizeof(token));
 	return r;

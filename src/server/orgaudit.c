@@ -12,12 +12,16 @@
 #include "server/orgaudit.h"
 #include "server/server.h"
 
-/* Slots remembering recent (session, camera) reads; a full table just logs again. */
+/* Slots remembering recent reads (session, key, stream, band) written to the log; a full
+ * table forgets the oldest, which only means one more entry. */
 #define READ_SLOTS 256
+/* A slot's key: a camera id (archive reads) or "ROUTE:TARGET" (support reads, a gateway id
+ * of 64 hex being the longest target). */
+#define READ_KEY_BUF 96
 
 struct read_slot {
 	char sid[PRINCIPAL_ID_BUF];
-	char cam[33];
+	char key[READ_KEY_BUF];
 	int stream;
 	int64_t band;
 	int64_t at_us;
@@ -26,13 +30,13 @@ struct read_slot {
 static struct read_slot slots[READ_SLOTS];
 static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void
+int
 orgaudit_event(struct req *rq, const char *org, const char *action, const char *target)
 {
-	orgaudit_event_detail(rq, org, action, target, NULL);
+	return orgaudit_event_detail(rq, org, action, target, NULL);
 }
 
-void
+int
 orgaudit_event_detail(struct req *rq, const char *org, const char *action, const char *target,
     const json_t *detail)
 {
@@ -40,8 +44,8 @@ orgaudit_event_detail(struct req *rq, const char *org, const char *action, const
 	struct reqinfo ri;
 	char gw[2 * GATEWAY_ID_LEN + 1];
 
-	if (org == NULL || org[0] == '\0')
-		return;
+	if (org == NULL || org[0] == '\0' || rq->srv->idn == NULL)
+		return -1;
 	authhttp_info(rq, &ri);
 	memset(&ev, 0, sizeof(ev));
 	if (rq->who.kind == POLICY_GATEWAY) {
@@ -68,29 +72,46 @@ orgaudit_event_detail(struct req *rq, const char *org, const char *action, const
 	ev.address = ri.addr;
 	ev.request_id = ri.rid;
 	ev.detail = detail;
-	if (audit_append(rq->srv->idn->aud, org, &ev, NULL) != 0)
+	if (audit_append(rq->srv->idn->aud, org, &ev, NULL) != 0) {
 		log_err("audit", "op=append org=%s action=%s rid=%s err=failed", org, action, ri.rid);
+		return -1;
+	}
+	return 0;
 }
 
-/* One band of footage read: an entry unless one for the same session, camera, stream and
- * band was written within ORGAUDIT_READ_WINDOW_S. */
-static void
-read_band(struct req *rq, const char *org, const char *cam, int stream, int64_t band)
+/* 1 when (sid, key, stream, band) was logged within ORGAUDIT_READ_WINDOW_S of now. */
+static int
+slot_fresh(const char *sid, const char *key, int stream, int64_t band, int64_t now)
 {
-	const int64_t band_us = (int64_t)ORGAUDIT_FOOTAGE_BAND_S * 1000000;
-	int64_t now = now_us(), oldest = INT64_MAX;
-	size_t i, pick = 0;
-	int log_it = 1;
-	json_t *d;
+	size_t i;
+	int fresh = 0;
 
 	pthread_mutex_lock(&slots_mu);
 	for (i = 0; i < READ_SLOTS; i++) {
-		if (strcmp(slots[i].sid, rq->who.sid) == 0 && strcmp(slots[i].cam, cam) == 0 &&
+		if (strcmp(slots[i].sid, sid) == 0 && strcmp(slots[i].key, key) == 0 &&
 		    slots[i].stream == stream && slots[i].band == band) {
-			if (now - slots[i].at_us < (int64_t)ORGAUDIT_READ_WINDOW_S * 1000000)
-				log_it = 0;
+			fresh = now - slots[i].at_us < (int64_t)ORGAUDIT_READ_WINDOW_S * 1000000;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&slots_mu);
+	return fresh;
+}
+
+/* Remember that (sid, key, stream, band) was logged at now: only after its entry is
+ * written, so a failed write leaves the next read to log again. Two reads racing past
+ * slot_fresh both write: an entry too many, never one too few. */
+static void
+slot_mark(const char *sid, const char *key, int stream, int64_t band, int64_t now)
+{
+	int64_t oldest = INT64_MAX;
+	size_t i, pick = 0;
+
+	pthread_mutex_lock(&slots_mu);
+	for (i = 0; i < READ_SLOTS; i++) {
+		if (strcmp(slots[i].sid, sid) == 0 && strcmp(slots[i].key, key) == 0 &&
+		    slots[i].stream == stream && slots[i].band == band) {
 			pick = i;
-			oldest = INT64_MIN;
 			break;
 		}
 		if (slots[i].at_us < oldest) {
@@ -98,31 +119,69 @@ read_band(struct req *rq, const char *org, const char *cam, int stream, int64_t 
 			pick = i;
 		}
 	}
-	if (log_it) {
-		memcpy(slots[pick].sid, rq->who.sid, sizeof(slots[pick].sid));
-		snprintf(slots[pick].cam, sizeof(slots[pick].cam), "%s", cam);
-		slots[pick].stream = stream;
-		slots[pick].band = band;
-		slots[pick].at_us = now;
-	}
+	snprintf(slots[pick].sid, sizeof(slots[pick].sid), "%s", sid);
+	snprintf(slots[pick].key, sizeof(slots[pick].key), "%s", key);
+	slots[pick].stream = stream;
+	slots[pick].band = band;
+	slots[pick].at_us = now;
 	pthread_mutex_unlock(&slots_mu);
-	if (!log_it)
-		return;
-	d = json_pack("{s:i, s:I, s:I}", "stream", stream, "footage_from_us", (json_int_t)(band * band_us),
-	    "footage_to_us", (json_int_t)((band + 1) * band_us));
-	orgaudit_event_detail(rq, org, "archive.read", cam, d);
-	json_decref(d);
 }
 
-void
+/* One band of footage read: an entry unless one for the same session, camera, stream and
+ * band was written within ORGAUDIT_READ_WINDOW_S. 0 or -1 (not written). */
+static int
+read_band(struct req *rq, const char *org, const char *cam, int stream, int64_t band)
+{
+	const int64_t band_us = (int64_t)ORGAUDIT_FOOTAGE_BAND_S * 1000000;
+	int64_t now = now_us();
+	json_t *d;
+	int r = 0;
+
+	if (slot_fresh(rq->who.sid, cam, stream, band, now))
+		return 0;
+	d = json_pack("{s:i, s:I, s:I}", "stream", stream, "footage_from_us", (json_int_t)(band * band_us),
+	    "footage_to_us", (json_int_t)((band + 1) * band_us));
+	if (d == NULL || orgaudit_event_detail(rq, org, "archive.read", cam, d) != 0)
+		r = -1;
+	else
+		slot_mark(rq->who.sid, cam, stream, band, now);
+	json_decref(d);
+	return r;
+}
+
+int
 orgaudit_archive_read(struct req *rq, const char *org, const char *cam, int stream,
     int64_t from_us, int64_t to_us)
 {
 	const int64_t band_us = (int64_t)ORGAUDIT_FOOTAGE_BAND_S * 1000000;
 	int64_t b, first = from_us / band_us, last = (to_us > from_us ? to_us - 1 : from_us) / band_us;
+	int r = 0;
 
 	/* A segment is seconds long: it touches one band, two at a boundary. The bound keeps
 	 * a link with absurd times from writing many entries. */
-	for (b = first; b <= last && b < first + 3; b++)
-		read_band(rq, org, cam, stream, b);
+	for (b = first; b <= last && b < first + 3 && r == 0; b++)
+		r = read_band(rq, org, cam, stream, b);
+	return r;
+}
+
+int
+orgaudit_support_read(struct req *rq, const char *route, const char *target)
+{
+	char key[READ_KEY_BUF];
+	int64_t now = now_us();
+	json_t *d;
+	int r = 0;
+
+	if (rq->who.kind != POLICY_ORG || rq->who.org_role != STMT_ROLE_SUPPORT)
+		return 0;
+	snprintf(key, sizeof(key), "%s:%s", route, target);
+	if (slot_fresh(rq->who.sid, key, -1, 0, now))
+		return 0;
+	d = json_pack("{s:s}", "route", route);
+	if (d == NULL || orgaudit_event_detail(rq, rq->who.org, "support.read", target, d) != 0)
+		r = -1;
+	else
+		slot_mark(rq->who.sid, key, -1, 0, now);
+	json_decref(d);
+	return r;
 }
