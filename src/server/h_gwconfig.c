@@ -79,6 +79,8 @@ h_gwconfig_get(struct req *rq)
 	if (path_gw(rq, gw) != 0 || orgs_gateway_org(rq->srv->idn->orgs, gw, 0, org) != 0 ||
 	    strcmp(org, rq->who.org) != 0)
 		return http_error(rq, 404, "not found", 0);
+	if (orgaudit_support_read(rq, "gateway_config", gw) != 0)
+		return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
 	if ((j = orgs_gwconfig_json(rq->srv->idn->orgs, rq->who.org, gw)) == NULL)
 		return http_error(rq, 500, "internal error", 0);
 	return http_json(rq, 200, j);

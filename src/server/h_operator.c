@@ -1,4 +1,5 @@
 /* h_operator.c - instance-operator routes (admin token): signup codes, the session kill switch, the instance audit log. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -11,6 +12,7 @@
 #include "server/orgs.h"
 #include "server/identity.h"
 #include "server/jsonbody.h"
+#include "server/orgaudit.h"
 #include "server/roles.h"
 #include "server/server.h"
 #include "server/sessions.h"
@@ -41,32 +43,77 @@ h_signup_code(struct req *rq)
 	return r;
 }
 
+/* Most grants the kill switch names in org logs in one call (a server holds far fewer). */
+#define KILL_GRANTS_MAX 100000
+
+struct kill_grant {
+	char org[ORGS_ID_BUF];
+	char user[ORGS_ID_BUF];
+};
+
 struct kill_ctx {
 	struct sessions *sess;
 	int revoked;
+	struct kill_grant *g;      /* the grants ended, for their orgs' logs */
+	size_t n, cap;
+	size_t unnamed;            /* grants that could not be kept (memory, the cap) */
 };
 
+/* Under the orgs lock: revoke the holder's sessions, keep (org, user) for the audit entry
+ * written once the lock is released. */
 static void
-kill_user(void *ctx, const char *user_id)
+kill_user(void *ctx, const char *org, const char *user_id)
 {
 	struct kill_ctx *k = ctx;
+	struct kill_grant *g;
+	size_t cap;
 	int n = sessions_revoke_user(k->sess, user_id);
 
 	if (n > 0)
 		k->revoked += n;
+	if (k->n == k->cap) {
+		cap = k->cap == 0 ? 16 : 2 * k->cap;
+		g = cap <= KILL_GRANTS_MAX ? realloc(k->g, cap * sizeof(*g)) : NULL;
+		if (g == NULL) {
+			k->unnamed++;
+			return;
+		}
+		k->g = g;
+		k->cap = cap;
+	}
+	snprintf(k->g[k->n].org, sizeof(k->g[k->n].org), "%s", org);
+	snprintf(k->g[k->n].user, sizeof(k->g[k->n].user), "%s", user_id);
+	k->n++;
 }
 
 /* "support": every support grant of every organization ends and its holders' sessions go,
- * the answer to a leaked support credential. */
+ * the answer to a leaked support credential. Each affected org's own log gets a
+ * support.revoke entry per grant (actor the operator, detail reason "kill_switch"), so the
+ * customer sees that its grant was ended and by whom. The grants end even when an entry
+ * cannot be written: stopping a leaked credential comes first; a failure is logged. */
 static int
 kill_support(struct req *rq)
 {
-	struct kill_ctx k = { rq->srv->idn->sess, 0 };
+	struct kill_ctx k;
+	json_t *d = json_pack("{s:s}", "reason", "kill_switch");
+	size_t i, failed = 0;
+	int r = -1;
 
-	if (rq->srv->idn->orgs == NULL ||
-	    orgs_support_end_all(rq->srv->idn->orgs, now_us(), kill_user, &k) < 0)
-		return -1;
-	return k.revoked;
+	memset(&k, 0, sizeof(k));
+	k.sess = rq->srv->idn->sess;
+	if (rq->srv->idn->orgs != NULL &&
+	    orgs_support_end_all(rq->srv->idn->orgs, now_us(), kill_user, &k) >= 0)
+		r = k.revoked;
+	for (i = 0; i < k.n; i++)
+		if (d == NULL || orgaudit_event_detail(rq, k.g[i].org, "support.revoke", k.g[i].user,
+		    d) != 0)
+			failed++;
+	if (failed > 0 || k.unnamed > 0)
+		log_err("audit", "op=kill_switch_entries grants=%zu unwritten=%zu", k.n + k.unnamed,
+		    failed + k.unnamed);
+	json_decref(d);
+	free(k.g);
+	return r;
 }
 
 int

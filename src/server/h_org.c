@@ -86,8 +86,11 @@ h_orgs_list(struct req *rq)
 int
 h_org_get(struct req *rq)
 {
-	json_t *j = orgs_info_json(rq->srv->idn->orgs, rq->who.org, rq->who.org_role);
+	json_t *j;
 
+	if (orgaudit_support_read(rq, "org", rq->who.org) != 0)
+		return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+	j = orgs_info_json(rq->srv->idn->orgs, rq->who.org, rq->who.org_role);
 	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 404, "not found", 0);
 }
 

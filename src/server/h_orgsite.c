@@ -66,8 +66,11 @@ out:
 int
 h_sites_list(struct req *rq)
 {
-	json_t *j = orgs_sites_json(rq->srv->idn->orgs, rq->who.org);
+	json_t *j;
 
+	if (orgaudit_support_read(rq, "sites", rq->who.org) != 0)
+		return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+	j = orgs_sites_json(rq->srv->idn->orgs, rq->who.org);
 	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 500, "internal error", 0);
 }
 
@@ -201,6 +204,10 @@ h_org_cameras(struct req *rq)
 	size_t i;
 	int r;
 
+	if (orgaudit_support_read(rq, "cameras", rq->who.org) != 0) {
+		r = http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+		goto out;
+	}
 	if (m == NULL || orgs_membership(rq->srv->idn->orgs, rq->who.org, rq->who.user_id, now_us(),
 	    m) != 0 || (j = orgs_cameras_json(rq->srv->idn->orgs, rq->who.org, m)) == NULL) {
 		r = http_error(rq, 500, "internal error", 0);
@@ -225,8 +232,11 @@ out:
 int
 h_org_gateways(struct req *rq)
 {
-	json_t *j = orgs_gateways_json(rq->srv->idn->orgs, rq->who.org);
+	json_t *j;
 
+	if (orgaudit_support_read(rq, "gateways", rq->who.org) != 0)
+		return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+	j = orgs_gateways_json(rq->srv->idn->orgs, rq->who.org);
 	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 500, "internal error", 0);
 }
 
@@ -236,7 +246,7 @@ h_support_grant(struct req *rq)
 	struct identity *idn = rq->srv->idn;
 	char name[AUTHBODY_TYPED_NAME_MAX + 1], uid[ACCOUNTS_ID_BUF];
 	int64_t dur = 3600, expires;
-	json_t *j = NULL;
+	json_t *j = NULL, *detail = NULL;
 	int r, e;
 
 	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
@@ -258,10 +268,13 @@ h_support_grant(struct req *rq)
 	}
 	log_info("orgs", "op=support_grant org=%s user=%s by=%s expires_us=%lld", rq->who.org, uid,
 	    rq->who.user_id, (long long)expires);
-	orgaudit_event(rq, rq->who.org, "support.grant", uid);
+	/* The entry says until when the grant holds, as the answer does. */
+	detail = json_pack("{s:I}", "expires_us", (json_int_t)expires);
+	orgaudit_event_detail(rq, rq->who.org, "support.grant", uid, detail);
 	r = http_json(rq, 201, json_pack("{s:s,s:I}", "user_id", uid, "expires_us",
 	    (json_int_t)expires));
 out:
+	json_decref(detail);
 	json_decref(j);
 	return r;
 }
@@ -269,8 +282,11 @@ out:
 int
 h_support_list(struct req *rq)
 {
-	json_t *j = orgs_support_json(rq->srv->idn->orgs, rq->who.org, now_us());
+	json_t *j;
 
+	if (orgaudit_support_read(rq, "support_grants", rq->who.org) != 0)
+		return http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+	j = orgs_support_json(rq->srv->idn->orgs, rq->who.org, now_us());
 	return j != NULL ? http_json(rq, 200, j) : http_error(rq, 500, "internal error", 0);
 }
 

@@ -151,9 +151,10 @@ int orgs_support_grant(struct orgs *o, const char *org, const char *user_id, int
 int orgs_support_revoke(struct orgs *o, const char *org, const char *user_id);
 json_t *orgs_support_json(struct orgs *o, const char *org, int64_t now);
 /* The kill switch for support: end every support grant of every org at once, calling
- * cb(ctx, user_id) for each holder of a live grant first (to revoke their sessions; cb must
- * not call back into orgs). Count of holders, or an ORGS_E_ error. */
-typedef void (*orgs_user_fn)(void *ctx, const char *user_id);
+ * cb(ctx, org, user_id) for each live grant first (to revoke the holder's sessions and note
+ * the org for its audit entry; cb must not call back into orgs, and runs under its lock).
+ * Count of live grants, or an ORGS_E_ error. */
+typedef void (*orgs_user_fn)(void *ctx, const char *org, const char *user_id);
 int orgs_support_end_all(struct orgs *o, int64_t now, orgs_user_fn cb, void *ctx);
 
 /* Invitations and enrollment (orgs_enroll.c). kind is an enum enroll_kind. */

@@ -350,12 +350,13 @@ orgs_support_end_all(struct orgs *o, int64_t now, orgs_user_fn cb, void *ctx)
 	int r, n = 0;
 
 	pthread_mutex_lock(&o->mu);
-	if ((r = orgs_prep(o, "SELECT DISTINCT user_id FROM org_support WHERE expires_us>?",
-	    &st)) != 0)
+	if ((r = orgs_prep(o, "SELECT org, user_id FROM org_support WHERE expires_us>?"
+	    " ORDER BY org, user_id", &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		cb(ctx, (const char *)sqlite3_column_text(st, 0));
+		cb(ctx, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1));
 		n++;
 	}
 	sqlite3_finalize(st);
