@@ -130,7 +130,7 @@ stage_unit() {
 INTEG_ORDER=(test_motion_eval test_e2e_outages test_ingest_shed browser-test_export test_compromise
 	test_motion test_gw_enroll test_motion_record test_webhook browser-test_pause browser-test_player test_e2e_record
 	browser-test_admin test_livemux browser-test_revoke browser-run test_slow_viewer test_shares
-	test_authz_matrix test_orgs_cli test_org_retention browser-test_demo test_orgs_api test_gw_trust
+	test_authz_matrix test_orgs_cli test_org_retention browser-test_demo test_org_audit test_orgs_api test_gw_trust
 	test_ops test_accounts test_server_smoke)
 
 # True when one of the script's first 20 lines is the tag "# test-runs-alone" (alone, or
