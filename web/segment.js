@@ -2,6 +2,7 @@
 import { REC, RecordParser } from './records.js';
 
 const SEG_DOMAIN = new TextEncoder().encode('vigil-segment-v1');
+const SEG_HDR_DOMAIN = new TextEncoder().encode('vigil-seghdr-v1');
 const GAP_DOMAIN = (() => {
 	const d = new Uint8Array(16);
 	d.set(new TextEncoder().encode('vigil-gap-v1'));
@@ -9,6 +10,11 @@ const GAP_DOMAIN = (() => {
 })();
 export const CHUNK = { INIT: 1, MEDIA: 2, END: 3 };
 export const KEYFRAME = 1;
+// Init chunk flag (segment.h CHUNK_INIT_HDRSIG): between wall_us and the codec, the gateway's
+// Ed25519 signature over "vigil-seghdr-v1" || SEG_HEADER. The server can seal a segment key of
+// its own (it holds the camera's epoch public key); this signature, checked before the first
+// frame, tells a live viewer the key is the gateway's.
+export const INIT_HDRSIG = 2;
 const TRUNCATED = 1;
 // Recording pauses after this segment: the camera records on motion only and nothing moves.
 const PAUSED = 2;
@@ -89,15 +95,24 @@ export function decodeGap(p) {
 export function parseChunkPlain(m) {
 	if (m.length < 10)
 		throw new SegmentError('format', 'chunk plaintext too short');
-	const c = { kind: m[0], flags: m[1], wallUs: i64(dv(m), 2), codec: null, body: null };
+	const c = { kind: m[0], flags: m[1], wallUs: i64(dv(m), 2), codec: null, body: null, hdrSig: null };
 	if (c.kind === CHUNK.INIT) {
-		const n = m.length > 10 ? m[10] : -1;
-		if (n < 0 || n >= 64 || 11 + n > m.length)
+		if ((c.flags & ~INIT_HDRSIG) !== 0)
 			throw new SegmentError('format', 'bad init chunk');
-		c.codec = new TextDecoder().decode(m.subarray(11, 11 + n));
+		let o = 10;
+		if ((c.flags & INIT_HDRSIG) !== 0) {
+			if (m.length < o + 64)
+				throw new SegmentError('format', 'bad init chunk');
+			c.hdrSig = m.subarray(o, o + 64);
+			o += 64;
+		}
+		const n = m.length > o ? m[o] : -1;
+		if (n < 0 || n >= 64 || o + 1 + n > m.length)
+			throw new SegmentError('format', 'bad init chunk');
+		c.codec = new TextDecoder().decode(m.subarray(o + 1, o + 1 + n));
 		if (!/^[A-Za-z0-9.\-]*$/.test(c.codec))
 			throw new SegmentError('format', 'bad codec string');
-		c.body = m.subarray(11 + n);
+		c.body = m.subarray(o + 1 + n);
 	} else if (c.kind === CHUNK.MEDIA) {
 		c.body = m.subarray(10);
 	} else if (c.kind === CHUNK.END) {
@@ -214,6 +229,7 @@ export class SegmentReader {
 		this.now = now || (() => Date.now() * 1000);
 		this.unverifiedSince = null; // live: when a chunk was first handed out since the last verified link
 		this.longestUs = 0;          // live: the longest segment verified so far
+		this.liveSeq = -1;           // live: the highest seq whose header signature verified
 		this.cur = null;       // the open segment
 		this.next = null;      // { seq, hash } the next link must continue, once known
 		this.stats = { segments: 0, gaps: 0, chunks: 0, restarts: 0 };
@@ -282,6 +298,19 @@ export class SegmentReader {
 			const c = parseChunkPlain(r.message);
 			if (s.n === 1 && c.kind !== CHUNK.INIT)
 				throw new SegmentError('format', 'the first chunk is not the init chunk');
+			if (c.hdrSig !== null && !na.crypto_sign_verify_detached(c.hdrSig, concat(SEG_HDR_DOMAIN, s.h.raw), s.h.gateway))
+				throw new SegmentError('signature', 'the segment header signature does not verify');
+			// Live, a frame is shown before its segment's end is signed: only after the gateway's
+			// signature on the header proved the segment key is the gateway's.
+			if (this.live && s.n === 1 && c.hdrSig === null)
+				throw new SegmentError('signature', 'a live segment without its gateway header signature (the segment key may be the server\'s)');
+			// Seqs only grow (a live-only segment shares its seq with the stored link after it):
+			// a recent segment played again is not live.
+			if (this.live && s.n === 1) {
+				if (s.h.seq < this.liveSeq)
+					throw new SegmentError('stale', `live video went back from segment ${this.liveSeq} to ${s.h.seq}: an earlier recording replayed, not live`);
+				this.liveSeq = s.h.seq;
+			}
 			if (r.tag === na.crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
 				if (c.kind !== CHUNK.END)
 					throw new SegmentError('format', 'final tag on a non-end chunk');

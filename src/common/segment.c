@@ -4,6 +4,7 @@
 #include "common/segment.h"
 
 static const char SEG_DOMAIN[16] = "vigil-segment-v1";
+static const char SEG_HDR_DOMAIN[15] = "vigil-seghdr-v1";
 static const char GAP_DOMAIN[16] = "vigil-gap-v1\0\0\0";
 #define SEG_END_SIGNED 56
 #define GAP_SIGNED 148
@@ -203,6 +204,23 @@ seg_end_verify(const uint8_t pk[GATEWAY_ID_LEN], const struct seg_header *h, con
 }
 
 static void
+seg_header_signed_msg(const struct seg_header *h, uint8_t msg[sizeof(SEG_HDR_DOMAIN) + SEG_HEADER_LEN])
+{
+	memcpy(msg, SEG_HDR_DOMAIN, sizeof(SEG_HDR_DOMAIN));
+	seg_header_encode(h, msg + sizeof(SEG_HDR_DOMAIN));
+}
+
+int
+seg_header_sig_verify(const uint8_t pk[GATEWAY_ID_LEN], const struct seg_header *h,
+    const uint8_t sig[SEG_HDRSIG_LEN])
+{
+	uint8_t msg[sizeof(SEG_HDR_DOMAIN) + SEG_HEADER_LEN];
+
+	seg_header_signed_msg(h, msg);
+	return crypto_sign_verify_detached(sig, msg, sizeof(msg), pk) == 0 ? 0 : -1;
+}
+
+static void
 gap_signed_msg(const struct gap *g, uint8_t msg[16 + GAP_SIGNED])
 {
 	uint8_t enc[GAP_LEN];
@@ -271,6 +289,11 @@ chunk_plain_parse(struct chunk_plain *c, const uint8_t *p, size_t n)
 	if (cur_ok(&cu) != 0)
 		return -1;
 	if (c->kind == CHUNK_INIT) {
+		if ((c->flags & ~CHUNK_INIT_HDRSIG) != 0)
+			return -1;
+		if ((c->flags & CHUNK_INIT_HDRSIG) != 0 &&
+		    cur_ref(&cu, &c->hdr_sig, SEG_HDRSIG_LEN) != 0)
+			return -1;
 		if (cur_get_u8(&cu, &clen) != 0 || clen >= sizeof(c->codec) ||
 		    cur_ref(&cu, &codec, clen) != 0)
 			return -1;
@@ -387,6 +410,26 @@ int
 seg_writer_chunk(struct seg_writer *w, const uint8_t *plain, size_t len, struct buf *out)
 {
 	return seg_writer_push(w, plain, len, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE, out);
+}
+
+int
+seg_writer_init_chunk(struct seg_writer *w, int64_t wall_us, const char *codec,
+    const uint8_t *init, size_t ilen, struct buf *plain, struct buf *out)
+{
+	uint8_t msg[sizeof(SEG_HDR_DOMAIN) + SEG_HEADER_LEN];
+	uint8_t sig[SEG_HDRSIG_LEN];
+	size_t clen = strlen(codec);
+
+	if (clen == 0 || clen > 63)
+		return -1;
+	seg_header_signed_msg(&w->h, msg);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), w->sk);
+	buf_reset(plain);
+	if (chunk_plain_put(plain, CHUNK_INIT, CHUNK_INIT_HDRSIG, wall_us, sig, sizeof(sig)) != 0 ||
+	    buf_put_u8(plain, (uint8_t)clen) != 0 || buf_put(plain, codec, clen) != 0 ||
+	    buf_put(plain, init, ilen) != 0)
+		return -1;
+	return seg_writer_chunk(w, plain->data, plain->len, out);
 }
 
 int
@@ -632,6 +675,9 @@ rd_chunk(struct seg_reader *r, const struct record *rec)
 	/* The init chunk comes first and only first; the end chunk is the final one. */
 	if ((r->nchunks == 1) != (cp.kind == CHUNK_INIT))
 		return rd_fail(r, SEG_E_FORMAT);
+	/* A header signature, when the init chunk carries one, must be the gateway's. */
+	if (cp.hdr_sig != NULL && seg_header_sig_verify(r->h.gateway_id, &r->h, cp.hdr_sig) != 0)
+		return rd_fail(r, SEG_E_SIGNATURE);
 	if ((cp.kind == CHUNK_END) != (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL))
 		return rd_fail(r, SEG_E_FORMAT);
 	if (cp.kind == CHUNK_END) {

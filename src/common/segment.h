@@ -32,6 +32,13 @@ enum gap_reason { GAP_CAMERA_OFFLINE = 1, GAP_GATEWAY_RESTART = 2, GAP_SPOOL_EVI
  * moves (signed, so a live viewer can say so rather than "offline"). */
 #define SEG_END_PAUSED 0x02
 #define CHUNK_KEYFRAME 0x01
+/* Init chunk flag: the plaintext carries, between wall_us and the codec, the gateway's
+ * Ed25519 signature over "vigil-seghdr-v1" || the encoded SEG_HEADER (SEG_HDRSIG_LEN bytes).
+ * The server holds every public key a SEG_HEADER needs, so it could seal a segment key of
+ * its own; this signature lets a live viewer know the key is the gateway's before the first
+ * frame, where the SEG_END signature comes only at the segment's end. */
+#define CHUNK_INIT_HDRSIG 0x02
+#define SEG_HDRSIG_LEN 64
 /* SEG_HEADER flags (signed with the rest of the header; other bits are refused).
  * Live only: shown to live viewers while a motion-only camera is paused, never stored.
  * Such a segment forks off the chain: its seq and prev_hash are those the next stored
@@ -111,6 +118,7 @@ struct chunk_plain {
 	const uint8_t *body;   /* media: moof+mdat; init: ftyp+moov */
 	size_t body_len;
 	char codec[64];        /* init only: NUL-terminated codec string */
+	const uint8_t *hdr_sig; /* init with CHUNK_INIT_HDRSIG: SEG_HDRSIG_LEN bytes, else NULL */
 };
 int chunk_plain_parse(struct chunk_plain *c, const uint8_t *p, size_t n);
 
@@ -129,6 +137,13 @@ int seg_writer_begin_live(struct seg_writer **wp, const uint8_t sk[GATEWAY_SK_LE
     const uint8_t camera_id[CAMERA_ID_LEN], uint8_t stream, uint64_t seq, int64_t start_us,
     uint32_t epoch, const uint8_t epoch_pk[EPOCH_PK_LEN],
     const uint8_t prev_hash[CHAIN_HASH_LEN], struct buf *out);
+/* Append the segment's init chunk (codec string, ftyp+moov) at wall_us, carrying the header
+ * signature (CHUNK_INIT_HDRSIG). plain is scratch for the plaintext. 0 or -1. */
+int seg_writer_init_chunk(struct seg_writer *w, int64_t wall_us, const char *codec,
+    const uint8_t *init, size_t ilen, struct buf *plain, struct buf *out);
+/* Check a header signature (an init chunk's hdr_sig) against gateway key pk. 0 or -1. */
+int seg_header_sig_verify(const uint8_t pk[GATEWAY_ID_LEN], const struct seg_header *h,
+    const uint8_t sig[SEG_HDRSIG_LEN]);
 /* Encrypt one chunk plaintext (built with chunk_plain_put) and append a CHUNK record. */
 int seg_writer_chunk(struct seg_writer *w, const uint8_t *plain, size_t len, struct buf *out);
 /* Append the final (CHUNK_END, TAG_FINAL) chunk and the signed SEG_END; next_prev gets the

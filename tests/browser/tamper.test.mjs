@@ -25,6 +25,7 @@ const fail = (n, why) => {
 };
 const enc = new TextEncoder();
 const SEG_DOMAIN = enc.encode('vigil-segment-v1');
+const HDR_DOMAIN = enc.encode('vigil-seghdr-v1');
 
 function cat(...ps) {
 	let n = 0;
@@ -72,9 +73,11 @@ function plain(kind, flags, wallUs, body) {
 	return cat(h, body);
 }
 
-// A segment of `frames` frames 200 ms apart. gw.sk null: no SEG_END (nobody but the gateway
-// can sign one). Returns { bytes, nextHash }.
-function segment({ camera, seq, startUs, epochPk, prevHash, gw, frames = 5, label = 'genuine' }) {
+// A segment of `frames` frames 200 ms apart, its init chunk carrying the gateway's header
+// signature. gw.sk null: no header signature and no SEG_END (nobody but the gateway can sign
+// either), or hdrSig's bytes as a made-up one; noEnd: a genuine segment whose end never comes.
+// Returns { bytes, nextHash }.
+function segment({ camera, seq, startUs, epochPk, prevHash, gw, frames = 5, label = 'genuine', hdrSig = null, noEnd = false }) {
 	const key = na.crypto_secretstream_xchacha20poly1305_keygen();
 	const { state, header } = na.crypto_secretstream_xchacha20poly1305_init_push(key);
 	const h = new Uint8Array(208);
@@ -100,10 +103,11 @@ function segment({ camera, seq, startUs, epochPk, prevHash, gw, frames = 5, labe
 	};
 	const codec = enc.encode('avc1.64001F');
 	const MSG = na.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
-	push(plain(1, 0, startUs, cat(Uint8Array.of(codec.length), codec, enc.encode('INIT'))), MSG);
+	const sig = gw.sk !== null ? na.crypto_sign_detached(cat(HDR_DOMAIN, h), gw.sk) : hdrSig;
+	push(plain(1, sig !== null ? 2 : 0, startUs, cat(sig !== null ? sig : new Uint8Array(0), Uint8Array.of(codec.length), codec, enc.encode('INIT'))), MSG);
 	for (let i = 0; i < frames; i++)
 		push(plain(2, i === 0 ? 1 : 0, startUs + i * 200000, frag(`${label}-seq${seq}-f${i}`, seq * 1000 + i)), MSG);
-	if (gw.sk === null)
+	if (gw.sk === null || noEnd)
 		return { bytes: cat(...recs), nextHash: null };
 	push(plain(3, 0, startUs + frames * 200000, new Uint8Array(0)), na.crypto_secretstream_xchacha20poly1305_TAG_FINAL);
 	const e = new Uint8Array(120);
@@ -112,10 +116,10 @@ function segment({ camera, seq, startUs, epochPk, prevHash, gw, frames = 5, labe
 	ev.setBigInt64(8, BigInt(startUs + frames * 200000));
 	ev.setUint32(16, frames + 2);
 	e.set(na.crypto_generichash_final(hs, 32), 24);
-	const sig = na.crypto_sign_detached(cat(SEG_DOMAIN, h, e.subarray(0, 56)), gw.sk);
-	e.set(sig, 56);
+	const esig = na.crypto_sign_detached(cat(SEG_DOMAIN, h, e.subarray(0, 56)), gw.sk);
+	e.set(esig, 56);
 	recs.push(rec(3, e));
-	return { bytes: cat(...recs), nextHash: na.crypto_generichash(32, sig, null) };
+	return { bytes: cat(...recs), nextHash: na.crypto_generichash(32, esig, null) };
 }
 
 // n genuine 1 s links from seq0 at t0.
@@ -229,8 +233,10 @@ async function expectThrow(name, fn, code, why) {
 	got.length === 25 && got[24] === 'genuine-seq4-f4' ? pass('archive_genuine_chain_plays') : fail('archive_genuine_chain_plays', got.join());
 }
 
-// 4. Live: the server's own frames (sealed to the camera's public key, never signed) stop
-// within the bound; an old recording is not shown as live; genuine live video goes on.
+// 4. Live: the server's own frames (a key it sealed to the camera's public key) never show:
+// the header signature is missing or not the gateway's; a genuine stream whose segment ends
+// never come stops within the bound; an old or earlier recording is not shown as live;
+// genuine live video goes on.
 function feed(r, bytes) {
 	const p = new RecordParser();
 	p.feed(bytes);
@@ -238,59 +244,61 @@ function feed(r, bytes) {
 	while ((x = p.next()) !== null)
 		r.record(x);
 }
-{
-	let now = T;
-	const shown = [];
-	const r = new SegmentReader(na, {
-		camera, stream: 0, pins: [gw.publicKey], live: true, now: () => now,
+// A live reader on clock now(); frames' wall clocks go to shown.
+function liveReader(now, shown) {
+	return new SegmentReader(na, {
+		camera, stream: 0, pins: [gw.publicKey], live: true, now,
 		keyFor: () => ({ pk: ep.publicKey, sk: ep.privateKey }),
 		onChunk: (c) => c.kind === 2 && shown.push(c.wallUs),
 	});
-	let err = null;
+}
+// Feeds segments made by make(i) once a second from T; returns { err, shown }.
+function liveRun(make, n) {
+	let now = T;
+	const shown = [];
+	const r = liveReader(() => now, shown);
 	try {
-		// A forged 1 s segment every second, each cut short by the next (as a relay skip would).
-		for (let i = 0; i < 120 && err === null; i++) {
+		for (let i = 0; i < n; i++) {
 			now = T + i * 1e6;
-			feed(r, segment({ camera, seq: 100 + i, startUs: now, epochPk: ep.publicKey, prevHash: new Uint8Array(32), gw: FORGER, label: 'FORGED' }).bytes);
+			feed(r, make(i, now));
 		}
 	} catch (e) {
-		err = e;
+		return { err: e, shown };
 	}
+	return { err: null, shown };
+}
+{
+	const forgedLive = liveRun((i, now) => segment({ camera, seq: 100 + i, startUs: now, epochPk: ep.publicKey, prevHash: new Uint8Array(32), gw: FORGER, label: 'FORGED' }).bytes, 3);
+	forgedLive.err instanceof SegmentError && forgedLive.err.code === 'signature' && forgedLive.shown.length === 0
+		? pass('live_unsigned_header_refused') : fail('live_unsigned_header_refused', `${forgedLive.shown.length} forged frames shown, error ${forgedLive.err && forgedLive.err.message}`);
+	const madeUp = liveRun((i, now) => segment({ camera, seq: 100 + i, startUs: now, epochPk: ep.publicKey, prevHash: new Uint8Array(32), gw: FORGER, label: 'FORGED', hdrSig: na.randombytes_buf(64) }).bytes, 3);
+	madeUp.err instanceof SegmentError && madeUp.err.code === 'signature' && madeUp.shown.length === 0
+		? pass('live_made_up_header_signature_refused') : fail('live_made_up_header_signature_refused', `${madeUp.shown.length} frames, error ${madeUp.err && madeUp.err.message}`);
+	// Genuine headers, but no segment ever ends (each cut short by the next, as a relay skip
+	// would): stopped once nothing verified for the bound.
+	const unended = liveRun((i, now) => segment({ camera, seq: 100 + i, startUs: now, epochPk: ep.publicKey, prevHash: new Uint8Array(32), gw: G, noEnd: true }).bytes, 120);
 	const bound = (LIVE_UNVERIFIED_US / 1e6 + 1) * 5;
-	err instanceof SegmentError && err.code === 'signature' && shown.length <= bound
-		? pass('live_unsigned_frames_stop') : fail('live_unsigned_frames_stop', `${shown.length} forged frames shown (bound ${bound}), error ${err && err.message}`);
+	unended.err instanceof SegmentError && unended.err.code === 'signature' && unended.shown.length <= bound && unended.shown.length >= bound - 10
+		? pass('live_unended_segments_stop') : fail('live_unended_segments_stop', `${unended.shown.length} frames (bound ${bound}), error ${unended.err && unended.err.message}`);
 
-	now = T;
-	const ok = [];
-	const r2 = new SegmentReader(na, {
-		camera, stream: 0, pins: [gw.publicKey], live: true, now: () => now,
-		keyFor: () => ({ pk: ep.publicKey, sk: ep.privateKey }),
-		onChunk: (c) => c.kind === 2 && ok.push(c.wallUs),
-	});
-	try {
-		for (const s of chain(120, T, 5000)) {
-			now += 1e6;
-			feed(r2, s.bytes);
-		}
-		ok.length === 600 ? pass('live_genuine_goes_on') : fail('live_genuine_goes_on', `${ok.length} frames`);
-	} catch (e) {
-		fail('live_genuine_goes_on', e.stack);
-	}
+	const links = chain(120, T, 5000);
+	const ok = liveRun((i) => links[i].bytes, 120);
+	ok.err === null && ok.shown.length === 600 ? pass('live_genuine_goes_on') : fail('live_genuine_goes_on', `${ok.shown.length} frames, ${ok.err && ok.err.stack}`);
+
+	// Seconds ago, but earlier in the stream: played again, not live.
+	const again = liveRun((i) => links[[10, 11, 12, 5][i]].bytes, 4);
+	again.err instanceof SegmentError && again.err.code === 'stale' && again.shown.length === 15
+		? pass('live_earlier_segment_refused') : fail('live_earlier_segment_refused', `${again.shown.length} frames, error ${again.err && again.err.message}`);
 
 	const day = 86400e6;
-	now = T + day;
+	let now = T + day;
 	const old = [];
-	const r3 = new SegmentReader(na, {
-		camera, stream: 0, pins: [gw.publicKey], live: true, now: () => now,
-		keyFor: () => ({ pk: ep.publicKey, sk: ep.privateKey }),
-		onChunk: (c) => c.kind === 2 && old.push(c.wallUs),
-	});
+	const r3 = liveReader(() => now, old);
 	try {
-		feed(r3, chain(1, T + day, 9000)[0].bytes);
-		feed(r3, segs[0].bytes); // yesterday's seq 0, replayed as live
+		feed(r3, segs[0].bytes); // yesterday's seq 0, replayed as live to a fresh viewer
 		fail('live_old_recording_refused', `accepted; ${old.length} frames`);
 	} catch (e) {
-		e instanceof SegmentError && e.code === 'stale' && old.length === 5 && /not live/.test(e.message)
+		e instanceof SegmentError && e.code === 'stale' && old.length === 0 && /1440 min before this computer's clock/.test(e.message)
 			? pass('live_old_recording_refused') : fail('live_old_recording_refused', `${old.length} frames, ${e.stack}`);
 	}
 }

@@ -27,16 +27,10 @@ put_segment(const uint8_t sk[GATEWAY_SK_LEN], const uint8_t cam[CAMERA_ID_LEN], 
 		goto out;
 	n = snprintf(body, sizeof(body), "init-%llu", (unsigned long long)seq);
 	{
-		/* init body: codec_len | codec | "ftyp+moov" stand-in */
-		uint8_t ib[80];
+		/* init: the gateway's header signature, the codec, a "ftyp+moov" stand-in */
 		const char *codec = "avc1.64001F";
-		size_t cl = strlen(codec);
 
-		ib[0] = (uint8_t)cl;
-		memcpy(ib + 1, codec, cl);
-		memcpy(ib + 1 + cl, body, (size_t)n);
-		if (chunk_plain_put(&pl, CHUNK_INIT, 0, start, ib, 1 + cl + (size_t)n) != 0 ||
-		    seg_writer_chunk(w, pl.data, pl.len, out) != 0)
+		if (seg_writer_init_chunk(w, start, codec, (const uint8_t *)body, (size_t)n, &pl, out) != 0)
 			goto out;
 		hex_encode((const uint8_t *)body, (size_t)n, hex);
 		n = snprintf(line, sizeof(line), "%s{\"seq\":%llu,\"kind\":1,\"codec\":\"%s\",\"body\":\"%s\"}",

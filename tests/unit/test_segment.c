@@ -410,6 +410,90 @@ test_record_parser(void **state)
 	buf_free(&b);
 }
 
+/* Captures an init chunk's header signature (chunk_fn's twin). */
+static int
+sig_fn(void *ctx, const struct chunk_plain *c)
+{
+	uint8_t *sig = ctx;
+
+	if (c->kind == CHUNK_INIT && c->hdr_sig != NULL)
+		memcpy(sig, c->hdr_sig, SEG_HDRSIG_LEN);
+	return 0;
+}
+
+/* One signed segment whose init chunk is seg_writer_init_chunk's, or (bad_sig) a hand-made
+ * init chunk carrying a header signature by another key. */
+static void
+build_signed_init(const struct keys *k, int bad_sig, struct buf *out)
+{
+	struct seg_writer *w = NULL;
+	struct buf plain;
+	uint8_t zero[CHAIN_HASH_LEN] = { 0 }, next[CHAIN_HASH_LEN], other_pk[32], other_sk[64];
+	uint8_t sig[SEG_HDRSIG_LEN];
+
+	buf_init(&plain, 1 << 16);
+	assert_int_equal(seg_writer_begin(&w, k->gsk, k->cam, 0, 7, 7000, 1, k->epk, zero, out), 0);
+	if (!bad_sig) {
+		assert_int_equal(seg_writer_init_chunk(w, 7000, "avc1.64001f",
+		    (const uint8_t *)"ftypmoov", 8, &plain, out), 0);
+	} else {
+		crypto_sign_keypair(other_pk, other_sk);
+		crypto_sign_detached(sig, NULL, (const uint8_t *)"anything", 8, other_sk);
+		chunk_plain_put(&plain, CHUNK_INIT, CHUNK_INIT_HDRSIG, 7000, sig, sizeof(sig));
+		buf_put_u8(&plain, 11);
+		buf_put(&plain, "avc1.64001f", 11);
+		buf_put(&plain, "ftypmoov", 8);
+		assert_int_equal(seg_writer_chunk(w, plain.data, plain.len, out), 0);
+	}
+	buf_reset(&plain);
+	chunk_plain_put(&plain, CHUNK_MEDIA, CHUNK_KEYFRAME, 7001, "frame", 5);
+	assert_int_equal(seg_writer_chunk(w, plain.data, plain.len, out), 0);
+	assert_int_equal(seg_writer_end(w, 7999, out, next), 0);
+	seg_writer_free(w);
+	buf_free(&plain);
+}
+
+/* The init chunk carries the gateway's signature of the header (a live viewer checks it
+ * before the first frame): it verifies against the header, not against a changed one, and a
+ * reader refuses an init chunk whose signature is another key's. Chunks without it (older
+ * writers, test tools) still read. */
+static void
+test_header_sig(void **state)
+{
+	struct keys k;
+	struct buf b;
+	struct seg_header h;
+	struct link_info li;
+	struct chunk_plain cp;
+	uint8_t sig[SEG_HDRSIG_LEN] = { 0 }, zero_sig[SEG_HDRSIG_LEN] = { 0 };
+	uint8_t pl[CHUNK_PLAIN_HDR + SEG_HDRSIG_LEN + 1];
+
+	(void)state;
+	keys_make(&k);
+	buf_init(&b, 1 << 20);
+	build_signed_init(&k, 0, &b);
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, sig_fn, sig, &li), SEG_OK);
+	assert_memory_not_equal(sig, zero_sig, SEG_HDRSIG_LEN);
+	assert_int_equal(seg_header_decode(&h, b.data + 5, SEG_HEADER_LEN), 0);
+	assert_int_equal(seg_header_sig_verify(k.gpk, &h, sig), 0);
+	h.seq++;
+	assert_int_equal(seg_header_sig_verify(k.gpk, &h, sig), -1);
+	buf_reset(&b);
+	build_signed_init(&k, 1, &b);
+	assert_int_equal(seg_open_link(b.data, b.len, k.gpk, key_fn, &k, chunk_fn, &(struct got){ 0 }, &li),
+	    SEG_E_SIGNATURE);
+	/* An init chunk flag other than the signature's, or a signature cut short, is malformed. */
+	memset(pl, 0, sizeof(pl));
+	pl[0] = CHUNK_INIT;
+	pl[1] = 0x04;
+	assert_int_equal(chunk_plain_parse(&cp, pl, CHUNK_PLAIN_HDR + 1), -1);
+	pl[1] = CHUNK_INIT_HDRSIG;
+	assert_int_equal(chunk_plain_parse(&cp, pl, CHUNK_PLAIN_HDR + 40), -1);
+	assert_int_equal(chunk_plain_parse(&cp, pl, sizeof(pl)), 0);
+	assert_non_null(cp.hdr_sig);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -417,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_paused_end),
 		cmocka_unit_test(test_live_only),
+		cmocka_unit_test(test_header_sig),
 		cmocka_unit_test(test_tamper_each_byte_class),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_truncated_and_eviction),
