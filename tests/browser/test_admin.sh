@@ -66,18 +66,16 @@ for f in "$T/gw2/enroll.pid" "$T/member.s.pid"; do
 done
 
 # The gateway enrolled from the page records the camera added from the page: run it with
-# the gateway.json its enrollment wrote and wait for that camera's first segments (the
-# operator's camera list: the page signed every owner session out at its end).
+# the gateway.json its enrollment wrote and wait for the server to acknowledge that camera's
+# first segments as durable (the gateway's log: the operator's camera list leaves out an
+# organization's cameras, and the page signed every owner session out at its end).
 if [ -f "$T/state.json" ] && [ -f "$T/gw2/gateway.json" ]; then
 	CAM=$(sed -n 's/.*"camera":"\([0-9a-f]*\)".*/\1/p' "$T/state.json")
 	start_bg gw2 "$BIN/vigil-gateway" run --config "$T/gw2/gateway.json"
 	GW2_PID=$LAST_PID
 	segs=0
 	for i in $(seq 1 90); do
-		curl -s -m 10 -H "Authorization: Bearer $(cat "$T/demo/admin.token")" "$URL/api/v1/cameras" >"$T/cams.json"
-		segs=$(node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-			console.log((j.cameras || []).filter((x) => x.id === process.argv[2]).reduce((n, s) => n + (s.segments || 0), 0));' \
-			"$T/cams.json" "$CAM" 2>/dev/null || echo 0)
+		segs=$(grep -c "event=live_sent camera=$CAM .*acked=1" "$T/gw2.log" 2>/dev/null)
 		[ "${segs:-0}" -gt 1 ] && break
 		alive "$GW2_PID" || break
 		sleep 1
