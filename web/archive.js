@@ -298,7 +298,7 @@ export class ArchivePlayer {
 			camera: this.cam.id,
 			stream: this.stream,
 			keyFor: (c, epoch) => keys.epochKey(c, epoch),
-			pins: keys.pinnedGateways(),
+			pins: keys.pinnedGateways(this.cam.id),
 		});
 	}
 

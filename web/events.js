@@ -23,7 +23,7 @@ const HEAD = 4 + 32 + 64;               // magic | gateway public key | signatur
 // (pins: the org root's gateway.cert keys) signed it. Returns { meta, jpeg }, or
 // { unverified: true } when it opens but no trusted gateway signed it, or null when it
 // does not open with my key or is malformed.
-export function openPayload(na, cameraId, ev, pins = keys.pinnedGateways()) {
+export function openPayload(na, cameraId, ev, pins = keys.pinnedGateways(cameraId)) {
 	const k = keys.epochKey(cameraId, ev.epoch);
 	const sealed = hexBytes(ev.payload);
 	if (k === null || sealed === null || sealed.length < na.crypto_box_SEALBYTES + HEAD + 4)

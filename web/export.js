@@ -174,7 +174,7 @@ export async function exportRange(na, cam, stream, fromUs, toUs, signal, onProgr
 		throw new ExportError('Nothing was recorded in this range.');
 	const total = links.reduce((n, l) => n + (Number.isSafeInteger(l.length) ? l.length : 0), 0);
 	const reader = new SegmentReader(na, {
-		camera: cam.id, stream, keyFor: (c, e) => keys.epochKey(c, e), pins: keys.pinnedGateways(),
+		camera: cam.id, stream, keyFor: (c, e) => keys.epochKey(c, e), pins: keys.pinnedGateways(cam.id),
 	});
 	const parts = [];
 	const cut = new ClipCut(fromUs, toUs);

@@ -140,7 +140,7 @@ class Tile {
 			camera: this.cam.id,
 			stream: this.cam.stream,
 			keyFor: (cam, epoch) => keys.epochKey(cam, epoch),
-			pins: keys.pinnedGateways(),
+			pins: keys.pinnedGateways(this.cam.id),
 			live: true,
 			onChunk: (c, h) => {
 				if (this.player === null)

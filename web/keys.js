@@ -2,8 +2,9 @@
 import { sodium } from './sodium.js';
 
 let user = null;          // { userId, boxPk, boxSk, signPk, signSk }
-const cameras = new Map(); // camera id hex -> { name, epochs: Map(epoch -> { pk, sk }) }
+const cameras = new Map(); // camera id hex -> { name, epochs: Map(epoch -> { pk, sk }), sites: Map(epoch -> site hex | null) }
 let gateways = [];         // pinned gateway Ed25519 public keys (Uint8Array)
+let gatewaySites = [];     // gatewaySites[i]: the site hex gateways[i]'s certificate names, or null (interim keys)
 
 export function setUser(u) {
 	wipeUser();
@@ -46,28 +47,37 @@ export async function loadViewerKeys(doc) {
 				throw new Error('keys: an epoch secret key does not match its public key');
 			epochs.set(e.epoch, { pk, sk });
 		}
-		next.set(id, { name: typeof c.name === 'string' ? c.name.slice(0, 64) : '', epochs });
+		next.set(id, { name: typeof c.name === 'string' ? c.name.slice(0, 64) : '', epochs, sites: new Map() });
 	}
 	wipeCameras();
 	for (const [k, v] of next)
 		cameras.set(k, v);
 	gateways = gws;
+	gatewaySites = gws.map(() => null);
 	return cameras.size;
 }
 
+const hexOf = (b) => {
+	let hex = '';
+	for (const x of b)
+		hex += x.toString(16).padStart(2, '0');
+	return hex;
+};
+
 // Adds epoch keys opened from verified grants (statements.js openOrgKeys): { cameraId
-// (bytes), epoch, pk, sk }. The key objects are kept (and wiped on sign-out), not copied.
+// (bytes), epoch, pk, sk, siteId (bytes, or null: the signed camera.epoch names no site) }.
+// The key objects are kept (and wiped on sign-out), not copied.
 export function addEpochKeys(list) {
 	for (const k of list) {
-		let hex = '';
-		for (const x of k.cameraId)
-			hex += x.toString(16).padStart(2, '0');
+		const hex = hexOf(k.cameraId);
 		if (!cameras.has(hex))
-			cameras.set(hex, { name: '', epochs: new Map() });
-		const old = cameras.get(hex).epochs.get(k.epoch);
+			cameras.set(hex, { name: '', epochs: new Map(), sites: new Map() });
+		const c = cameras.get(hex);
+		const old = c.epochs.get(k.epoch);
 		if (old)
 			old.sk.fill(0);
-		cameras.get(hex).epochs.set(k.epoch, { pk: k.pk, sk: k.sk });
+		c.epochs.set(k.epoch, { pk: k.pk, sk: k.sk });
+		c.sites.set(k.epoch, k.siteId instanceof Uint8Array ? hexOf(k.siteId) : null);
 	}
 }
 
@@ -75,6 +85,7 @@ export function addEpochKeys(list) {
 export function clearCameraKeys() {
 	wipeCameras();
 	gateways = [];
+	gatewaySites = [];
 }
 
 // { pk, sk } for (camera, epoch), or null: the viewer holds no key for it.
@@ -92,14 +103,25 @@ export function cameraName(cameraId) {
 	return c && c.name ? c.name : null;
 }
 
-export function pinnedGateways() {
-	return gateways;
+// The gateway keys whose signatures are trusted for cameraId's footage: the gateways
+// certified for a site the camera's signed camera.epoch statements name (a gateway stolen
+// from one site cannot sign another site's cameras). Every pinned gateway when the camera is
+// unknown, when one of its epochs names no site (statements older than sites), or for the
+// interim keys.json (no sites at all); with no cameraId, every pinned gateway.
+export function pinnedGateways(cameraId) {
+	const c = cameraId === undefined ? undefined : cameras.get(cameraId);
+	if (c === undefined || c.sites.size === 0 || [...c.sites.values()].some((x) => x === null))
+		return gateways;
+	const sites = new Set(c.sites.values());
+	return gateways.filter((g, i) => gatewaySites[i] !== null && sites.has(gatewaySites[i]));
 }
 
 // The gateway public keys (Uint8Array(32)) whose signatures are trusted: the org root's
-// gateway.cert statements, verified by statements.js.
-export function setGateways(list) {
+// gateway.cert statements, verified by statements.js; sites[i] (Uint8Array(16)) is the site
+// list[i]'s certificate names (null or absent: none known).
+export function setGateways(list, sites) {
 	gateways = list.slice();
+	gatewaySites = list.map((g, i) => (Array.isArray(sites) && sites[i] instanceof Uint8Array ? hexOf(sites[i]) : null));
 }
 
 function wipeUser() {
@@ -123,4 +145,5 @@ export function wipeAll() {
 	wipeUser();
 	wipeCameras();
 	gateways = [];
+	gatewaySites = [];
 }

@@ -70,7 +70,7 @@ export class LiveFeed {
 			camera: this.cam.id,
 			stream: this.stream,
 			keyFor: (c, epoch) => keys.epochKey(c, epoch),
-			pins: keys.pinnedGateways(),
+			pins: keys.pinnedGateways(this.cam.id),
 			live: true,
 			onChunk: (c, h) => {
 				if (this.player === null)

@@ -54,7 +54,7 @@ export async function openOrg(orgId) {
 	}
 	keys.clearCameraKeys();
 	keys.addEpochKeys(opened.keys);
-	keys.setGateways(opened.gateways || []);
+	keys.setGateways(opened.gateways || [], opened.gatewaySites || []);
 	const list = (await api.orgCameras(orgId)).cameras;
 	const cams = [];
 	for (const c of Array.isArray(list) ? list : []) {

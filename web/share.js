@@ -24,7 +24,7 @@ export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 		.sort((a, b) => a.seq - b.seq);
 	if (links.length === 0)
 		throw new ShareError('Nothing was recorded in this range.');
-	const pins = keys.pinnedGateways();
+	const pins = keys.pinnedGateways(cam.id);
 	const segs = [];
 	let gateway = null;
 	for (const l of links) {

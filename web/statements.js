@@ -186,7 +186,7 @@ export function grantOpen(na, t, epochBytes, grantBytes, me, nowUs) {
 		sk.fill(0);
 		throw new StatementError('sealed', 'the granted key is not the camera key');
 	}
-	return { cameraId: e.cameraId.slice(), epoch: e.epoch, pk: e.epochPk.slice(), sk };
+	return { cameraId: e.cameraId.slice(), epoch: e.epoch, pk: e.epochPk.slice(), sk, siteId: e.siteId ? e.siteId.slice() : null };
 }
 
 const fromHex = (h) => {
@@ -236,13 +236,15 @@ export function openOrgKeys(na, doc, rootPk, me, nowUs) {
 	});
 	// The gateways the org root certified: the only signers whose footage is accepted (a
 	// cert that does not verify is left out, so its footage is refused).
-	const gateways = [];
+	const gateways = [], gatewaySites = [];
 	for (const h of Array.isArray(doc.gateway_certs) ? doc.gateway_certs : []) {
 		try {
-			gateways.push(verifyStatement(na, fromHex(h), t, STMT.GATEWAY_CERT, nowUs).u.gatewayPk);
+			const u = verifyStatement(na, fromHex(h), t, STMT.GATEWAY_CERT, nowUs).u;
+			gateways.push(u.gatewayPk);
+			gatewaySites.push(u.siteId);
 		} catch (err) {
 			// skipped
 		}
 	}
-	return { name: root.u.name, keys, refused, gateways };
+	return { name: root.u.name, keys, refused, gateways, gatewaySites };
 }

@@ -265,11 +265,12 @@ clip_link(struct clip *c, const uint8_t *data, size_t len)
 	c->err_seq = seq;
 	if (memcmp(cam, c->o.cam->id, CAMERA_ID_LEN) != 0 || stream != c->o.stream)
 		return clip_fail(c, SEG_E_CAMERA, seq);
-	/* Verify against a pinned key only, never one the link names: a link signed by
-	 * an unpinned key is checked against the first pinned key and fails. */
-	if (c->o.keys->ngateways == 0)
+	/* Verify against a pinned key only, never one the link names: a link signed by a key
+	 * that is not pinned, or not allowed for this camera (a gateway certified for another
+	 * site), is refused before anything is opened. */
+	if (!keysfile_camera_gateway_ok(c->o.keys, c->o.cam, gw))
 		return clip_fail(c, SEG_E_GATEWAY, seq);
-	pin = keysfile_has_gateway(c->o.keys, gw) ? gw : c->o.keys->gateways[0];
+	pin = gw;
 	err = seg_open_link(data, len, pin, keysfile_seg_key, (void *)c->o.keys, on_chunk, &c->p,
 	    &li);
 	if (err == SEG_E_CALLBACK)

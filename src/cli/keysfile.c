@@ -28,6 +28,7 @@ keysfile_free(struct keysfile *k)
 			    k->cameras[i].nepochs * sizeof(struct keys_epoch));
 			free(k->cameras[i].epochs);
 		}
+		free(k->cameras[i].gateways);
 	}
 	free(k->cameras);
 	free(k->gateways);
@@ -132,6 +133,34 @@ keysfile_has_gateway(const struct keysfile *k, const uint8_t id[GATEWAY_ID_LEN])
 		if (sodium_memcmp(k->gateways[i], id, GATEWAY_ID_LEN) == 0)
 			return 1;
 	return 0;
+}
+
+int
+keysfile_camera_allow(struct keys_camera *c, const uint8_t id[GATEWAY_ID_LEN])
+{
+	uint8_t (*g)[GATEWAY_ID_LEN];
+
+	c->restricted = 1;
+	if (c->ngateways >= KEYS_MAX_GATEWAYS)
+		return -1;
+	g = realloc(c->gateways, (c->ngateways + 1) * sizeof(*g));
+	if (g == NULL)
+		return -1;
+	c->gateways = g;
+	memcpy(c->gateways[c->ngateways++], id, GATEWAY_ID_LEN);
+	return 0;
+}
+
+int
+keysfile_camera_gateway_ok(const struct keysfile *k, const struct keys_camera *c,
+    const uint8_t id[GATEWAY_ID_LEN])
+{
+	size_t i;
+	int ok = !c->restricted;
+
+	for (i = 0; i < c->ngateways && !ok; i++)
+		ok = sodium_memcmp(c->gateways[i], id, GATEWAY_ID_LEN) == 0;
+	return ok && keysfile_has_gateway(k, id);
 }
 
 int

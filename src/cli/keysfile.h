@@ -23,6 +23,12 @@ struct keys_camera {
 	uint8_t id[CAMERA_ID_LEN];
 	size_t nepochs;
 	struct keys_epoch *epochs;
+	/* restricted: only these of the file's gateways may sign this camera's links (those
+	 * certified for a site its signed camera.epoch statements name); else any of them.
+	 * In memory only (orgkeysrc.c), never in a keys.json. */
+	int restricted;
+	size_t ngateways;
+	uint8_t (*gateways)[GATEWAY_ID_LEN];
 };
 
 struct keysfile {
@@ -58,6 +64,13 @@ const struct keys_camera *keysfile_camera_by_id(const struct keysfile *k,
     const uint8_t id[CAMERA_ID_LEN]);
 /* 1 when id is one of the pinned gateway keys, else 0. */
 int keysfile_has_gateway(const struct keysfile *k, const uint8_t id[GATEWAY_ID_LEN]);
+/* Restrict camera c's signers to the gateways given so far with this call (the first call
+ * restricts it to id alone). 0, or -1 when memory is short or there are too many. */
+int keysfile_camera_allow(struct keys_camera *c, const uint8_t id[GATEWAY_ID_LEN]);
+/* 1 when gateway id may sign camera c's links: pinned in k, and allowed for c when c is
+ * restricted. */
+int keysfile_camera_gateway_ok(const struct keysfile *k, const struct keys_camera *c,
+    const uint8_t id[GATEWAY_ID_LEN]);
 
 /* A seg_key_fn over a struct keysfile (ctx): the epoch keypair of any camera in the set. */
 int keysfile_seg_key(void *ctx, const uint8_t camera_id[CAMERA_ID_LEN], uint32_t epoch,

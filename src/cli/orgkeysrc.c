@@ -36,6 +36,36 @@ orgkeysrc_add_epoch(struct keysfile *k, const uint8_t id[CAMERA_ID_LEN], uint32_
 	return 0;
 }
 
+/* A camera's signers: the gateways certified for a site its signed camera.epoch statements
+ * name, so that a gateway stolen from one site cannot sign another site's cameras. No
+ * restriction when one of its epochs names no site (statements older than sites). */
+static int
+restrict_to_sites(const struct orgc *oc, struct keys_camera *c)
+{
+	size_t e, g, sites = 0;
+	int unsited = 0, r = 0;
+
+	for (e = 0; e < oc->nepochs; e++) {
+		if (memcmp(oc->epochs[e].camera_id, c->id, STMT_ID_LEN) != 0)
+			continue;
+		sites++;
+		unsited |= !oc->epochs[e].has_site;
+	}
+	if (sites == 0 || unsited)
+		return 0;
+	c->restricted = 1;
+	for (g = 0; g < oc->ngateways && r == 0; g++) {
+		for (e = 0; e < oc->nepochs; e++) {
+			if (memcmp(oc->epochs[e].camera_id, c->id, STMT_ID_LEN) == 0 &&
+			    memcmp(oc->epochs[e].site_id, oc->gateway_sites[g], STMT_ID_LEN) == 0) {
+				r = keysfile_camera_allow(c, oc->gateways[g]);
+				break;
+			}
+		}
+	}
+	return r;
+}
+
 int
 orgkeysrc_build(struct orgc *oc, struct keysfile **out)
 {
@@ -74,6 +104,9 @@ orgkeysrc_build(struct orgc *oc, struct keysfile **out)
 	for (i = 0; i < oc->ngateways; i++)
 		if (!keysfile_has_gateway(k, oc->gateways[i]) &&
 		    keysfile_add_gateway(k, oc->gateways[i]) != 0)
+			goto out;
+	for (i = 0; i < k->ncameras; i++)
+		if (restrict_to_sites(oc, &k->cameras[i]) != 0)
 			goto out;
 	*out = k;
 	k = NULL;

@@ -303,6 +303,31 @@ function liveRun(make, n) {
 	}
 }
 
+// 4b. A gateway certified for another site cannot sign this camera's footage: the pins for a
+// camera are the gateways certified for a site its signed camera.epoch names.
+{
+	const siteA = na.randombytes_buf(16), siteB = na.randombytes_buf(16);
+	const gwB = na.crypto_sign_keypair();
+	const camA = 'aa'.repeat(16), camOld = 'bb'.repeat(16);
+	const ek = (id, site) => ({ cameraId: na.from_hex(id), epoch: 1, pk: ep.publicKey.slice(), sk: ep.privateKey.slice(), siteId: site });
+	keys.addEpochKeys([ek(camA, siteA), ek(camOld, null)]);
+	keys.setGateways([gw.publicKey, gwB.publicKey], [siteA, siteB]);
+	const pinsA = keys.pinnedGateways(camA), pinsOld = keys.pinnedGateways(camOld);
+	const onlyA = pinsA.length === 1 && na.memcmp(pinsA[0], gw.publicKey) && pinsOld.length === 2 && keys.pinnedGateways().length === 2;
+	onlyA ? pass('pins_are_the_camera_sites_gateways') : fail('pins_are_the_camera_sites_gateways', `${pinsA.length} pins for a site-A camera, ${pinsOld.length} for one without a site`);
+	const GB = { pk: gwB.publicKey, sk: gwB.privateKey };
+	const byB = segment({ camera: camA, seq: 0, startUs: T, epochPk: ep.publicKey, prevHash: new Uint8Array(32), gw: GB });
+	const rA = new SegmentReader(na, { camera: camA, stream: 0, pins: pinsA, keyFor: () => ({ pk: ep.publicKey, sk: ep.privateKey }) });
+	await expectThrow('other_site_gateway_refused', () => readLink(rA, byB.bytes, 0), 'gateway');
+	const byA = segment({ camera: camA, seq: 0, startUs: T, epochPk: ep.publicKey, prevHash: new Uint8Array(32), gw: G });
+	try {
+		const r = readLink(new SegmentReader(na, { camera: camA, stream: 0, pins: pinsA, keyFor: () => ({ pk: ep.publicKey, sk: ep.privateKey }) }), byA.bytes, 0);
+		r.kind === 'segment' ? pass('own_site_gateway_reads') : fail('own_site_gateway_reads', JSON.stringify(r));
+	} catch (e) {
+		fail('own_site_gateway_reads', e.stack);
+	}
+}
+
 // 5. The password-hashing cost the server asks for: never below the CLI's floor, unless a
 // test harness lowered it in the page.
 {

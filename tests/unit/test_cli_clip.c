@@ -475,6 +475,43 @@ test_tamper_foreign(void **state)
 	buf_free(&b);
 }
 
+/* A camera restricted to the gateways of its site (orgkeysrc.c) refuses a link signed by
+ * another pinned gateway, one certified for another site, and still reads its own. */
+static void
+test_other_site_gateway(void **state)
+{
+	struct fx *f = *state;
+	struct keys_camera *kc = &f->keys->cameras[0];
+	uint8_t prev[CHAIN_HASH_LEN], next[CHAIN_HASH_LEN];
+	struct link_info li;
+	struct buf b;
+	const struct buf *l[NLINKS];
+	struct run r;
+	size_t i;
+
+	assert_ptr_equal(kc, f->kc);
+	assert_int_equal(keysfile_add_gateway(f->keys, f->opk), 0);
+	assert_int_equal(keysfile_camera_allow(kc, f->gpk), 0);
+	assert_int_equal(seg_open_link(f->links[1].data, f->links[1].len, f->gpk, keysfile_seg_key,
+	    f->keys, NULL, NULL, &li), SEG_OK);
+	memcpy(prev, li.hash, sizeof(prev));
+	buf_init(&b, 1u << 20);
+	/* Pinned for the organization, not for this camera's site. */
+	build_seg(f, f->cam, 0, f->osk, 2, prev, link_start(2), 'A', 1, &b, next);
+	expect_tamper(f, 2, &b, SEG_E_GATEWAY, 2);
+	for (i = 0; i < NLINKS; i++)
+		l[i] = &f->links[i];
+	r = run_clip(f, l, NLINKS, T0, T0 + 100 * SEG_US, 0);
+	assert_int_equal(r.err, SEG_OK);
+	buf_free(&b);
+	/* Undo for the other tests: the fixture is shared. */
+	free(kc->gateways);
+	kc->gateways = NULL;
+	kc->ngateways = 0;
+	kc->restricted = 0;
+	f->keys->ngateways--;
+}
+
 /* Verify-only runs write nothing and count the same. */
 /* Export links of the fixture's camera into the report rep; returns the gaps counted. */
 static uint64_t
@@ -597,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_tamper_truncated_download),
 		cmocka_unit_test(test_tamper_chain),
 		cmocka_unit_test(test_tamper_foreign),
+		cmocka_unit_test(test_other_site_gateway),
 		cmocka_unit_test(test_verify_only),
 		cmocka_unit_test(test_idle_gaps_one_line),
 		cmocka_unit_test(test_pause_without_gap_not_noted),
