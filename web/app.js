@@ -7,6 +7,7 @@ import { openOrg } from './orgs.js';
 import { CameraView } from './player.js';
 import { startShareView } from './shareview.js';
 import { AdminView } from './admin.js';
+import { recoverAccount, passwordProblem } from './recover.js';
 
 const $ = (id) => document.getElementById(id);
 let grid = null;
@@ -150,6 +151,58 @@ async function onSubmit(ev) {
 	}
 }
 
+// The recovery form replaces the sign-in form (recover.js); back to sign-in when done.
+function showRecover(on) {
+	$('signin-form').hidden = on;
+	$('recover-form').hidden = !on;
+	if (on) {
+		$('recover-username').value = $('username').value;
+		(($('recover-username').value === '') ? $('recover-username') : $('recover-key')).focus();
+	}
+}
+
+function recoverStatus(text, isError) {
+	const s = $('recover-status');
+	s.textContent = text || '';
+	s.classList.toggle('error', !!isError);
+}
+
+async function onRecover(ev) {
+	ev.preventDefault();
+	const btn = $('recover-submit');
+	const pw = $('recover-password'), pw2 = $('recover-password2'), key = $('recover-key');
+	const problem = passwordProblem(pw.value, pw2.value);
+	if (problem !== null) {
+		recoverStatus(problem, true);
+		return;
+	}
+	btn.disabled = true;
+	try {
+		const totpRow = $('recover-totp-row');
+		const r = await recoverAccount($('recover-username').value, key.value, pw.value,
+			totpRow.hidden ? null : $('recover-totp').value, (t) => recoverStatus(t, false));
+		if (!r.ok && r.totpRequired) {
+			totpRow.hidden = false;
+			$('recover-totp').focus();
+			recoverStatus('This account has a second factor: enter the 6-digit code from your authenticator app.', false);
+			return;
+		}
+		const name = $('recover-username').value.trim();
+		for (const f of [pw, pw2, key, $('recover-totp')])
+			f.value = '';
+		totpRow.hidden = true;
+		recoverStatus('');
+		showRecover(false);
+		$('username').value = name;
+		$('password').focus();
+		status('Your password was changed and every session of the account ended. Sign in with the new password.', false);
+	} catch (e) {
+		recoverStatus(e.message || 'Recovery failed.', true);
+	} finally {
+		btn.disabled = false;
+	}
+}
+
 // The administration button follows the selected organization and my role in it.
 function adminSetOrg() {
 	if (admin === null)
@@ -202,6 +255,12 @@ async function boot() {
 		return;
 	}
 	$('signin-form').addEventListener('submit', onSubmit);
+	$('recover-form').addEventListener('submit', onRecover);
+	$('recover-open').addEventListener('click', () => showRecover(true));
+	$('recover-cancel').addEventListener('click', () => {
+		showRecover(false);
+		recoverStatus('');
+	});
 	$('signout').addEventListener('click', onSignOut);
 	$('org-select').addEventListener('change', () => {
 		const inAdmin = admin !== null && admin.active;

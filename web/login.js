@@ -29,7 +29,7 @@ function bytesToHex(b) {
 export const kdfTestFloor = () => globalThis.vigilTestKdfMin === true;
 
 // Runs Argon2id off the main thread; resolves to { auth, wrap } (Uint8Array).
-function derive(password, salt, ops, mem) {
+export function derive(password, salt, ops, mem) {
 	if (worker === null)
 		worker = new Worker('kdf-worker.js', { type: 'module', name: 'vigil-kdf' });
 	const id = nextId++;
@@ -51,7 +51,7 @@ function derive(password, salt, ops, mem) {
 
 // Opens the wrapped key bundle (userkey.h): nonce[24] || XChaCha20-Poly1305(version || box_sk
 // || sign_sk, AD = "vigil-keys-v1" || user id). Checks both public halves against the server's.
-async function unwrap(wrap, userId, wrappedHex, boxPkHex, signPkHex) {
+export async function unwrap(wrap, userId, wrappedHex, boxPkHex, signPkHex) {
 	const na = await sodium();
 	const w = hexToBytes(wrappedHex);
 	if (w.length !== 24 + 97 + 16 || !/^[0-9a-f]{32}$/.test(userId))

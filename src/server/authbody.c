@@ -140,3 +140,29 @@ out:
 		sodium_memzero(out, sizeof(*out));
 	return r;
 }
+
+int
+authbody_recover(const json_t *j, int with_new, struct authbody_recover *out)
+{
+	const json_t *t;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (authbody_str(j, "username", out->username, AUTHBODY_TYPED_NAME_MAX) != 0 ||
+	    jsonbody_hex(j, "recovery_auth", out->recovery_auth, sizeof(out->recovery_auth)) != 0)
+		goto out;
+	t = json_object_get(j, "totp");
+	if (t != NULL && !json_is_null(t) &&
+	    authbody_str(j, "totp", out->totp, AUTHBODY_TOTP_MAX) != 0)
+		goto out;
+	if (with_new && (jsonbody_hex(j, "salt", out->salt, sizeof(out->salt)) != 0 ||
+	    jsonbody_hex(j, "auth_key", out->auth_key, sizeof(out->auth_key)) != 0 ||
+	    authbody_hexv(j, "wrapped", out->wrapped, sizeof(out->wrapped), &out->wrapped_len) != 0 ||
+	    kdf_fields(j, &out->kdf) != 0))
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		sodium_memzero(out, sizeof(*out));
+	return r;
+}

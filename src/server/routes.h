@@ -116,6 +116,8 @@ int h_signup_code(struct req *rq);
 int h_prelogin(struct req *rq);
 int h_register(struct req *rq);
 int h_login(struct req *rq);
+int h_recover_keys(struct req *rq);
+int h_recover(struct req *rq);
 int h_logout(struct req *rq);
 int h_me(struct req *rq);
 int h_sessions_list(struct req *rq);

@@ -367,6 +367,50 @@ try {
 		});
 	}
 
+	// A forgotten password: viewer1's recovery key (printed once by `vigil account register`)
+	// sets a new password in the page; the old one stops working, the new one signs in and
+	// opens the same keys.
+	if (process.env.VIGIL_RECOVERY_KEY) {
+		const NEWPW = 'Recovered-pässphrase-4242';
+		await step('recover_mistyped_key_refused', async () => {
+			await page.click('#recover-open');
+			await page.waitForSelector('#recover-form:not([hidden])', { timeout: 5000 });
+			await page.fill('#recover-username', 'viewer1');
+			// 56 well-formed characters whose check digits do not match (no real key in the
+			// screenshot).
+			await page.fill('#recover-key', '0123-4567-89AB-CDEF-GHJK-MNPQ-RSTV-WXYZ-0123-4567-89AB-CDEF-GHJK-MNPQ');
+			await page.fill('#recover-password', NEWPW);
+			await page.fill('#recover-password2', NEWPW);
+			await page.click('#recover-submit');
+			await page.waitForFunction(() => /typing mistake/.test(document.getElementById('recover-status').textContent), null, { timeout: 10000 });
+			await page.screenshot({ path: `${ART}/11-recover.png` });
+			return await page.evaluate(() => document.getElementById('recover-status').classList.contains('error'));
+		});
+		await step('recover_sets_new_password', async () => {
+			await page.fill('#recover-key', process.env.VIGIL_RECOVERY_KEY.toLowerCase());
+			await page.click('#recover-submit');
+			await page.waitForSelector('#signin-form:not([hidden])', { timeout: 60000 });
+			const said = await page.textContent('#signin-status');
+			if (!/password was changed/.test(said))
+				throw new Error('says ' + said);
+			await page.fill('#password', NEWPW);
+			await page.click('#signin-submit');
+			await page.waitForSelector('#view-app:not([hidden])', { timeout: 30000 });
+			const who = await page.textContent('#who');
+			const unlocked = await page.isHidden('#unlock-form');
+			await page.click('#signout');
+			await page.waitForSelector('#view-signin:not([hidden])', { timeout: 10000 });
+			return who === 'viewer1' && unlocked;
+		});
+		await step('old_password_refused_after_recovery', async () => {
+			await page.fill('#username', 'viewer1');
+			await page.fill('#password', PASSWORD);
+			await page.click('#signin-submit');
+			await page.waitForFunction(() => /Sign-in failed/.test(document.getElementById('signin-status').textContent), null, { timeout: 30000 });
+			return await page.isHidden('#view-app');
+		});
+	}
+
 	await step('no_csp_or_script_errors', async () => {
 		const bad = problems.filter((p) => !/401 \(Unauthorized\)|404 \(Not Found\)/.test(p));
 		if (bad.length > 0)

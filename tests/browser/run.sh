@@ -99,6 +99,7 @@ check cameras_recording test "$n" -ge "$NCAM"
 VIGIL_URL=$SERVER_URL VIGIL_USER=viewer1 VIGIL_KEYS=$T/site/keys.json VIGIL_ADMIN_FILE=$T/admin.token \
 	VIGIL_ART=$ART VIGIL_NCAM=$NCAM VIGIL_CAMCTL=$T/camctl VIGIL_ORGFIXTURE=$BIN/../tools/orgfixture \
 	VIGIL_TOTP_SECRET=$TOTP_SECRET VIGIL_TOTP_TOOL=$BIN/../tools/totp_code \
+	VIGIL_RECOVERY_KEY=$(grep -A1 '^recovery key' "$T/reg.out" | tail -n 1) \
 	timeout -k 5 240 node "$LIB_ROOT/tests/browser/console.mjs" >"$T/browser.out" 2>&1
 rc=$?
 relay_checks "$T/browser.out" "$rc" browser_script node

@@ -5,7 +5,8 @@
 SERVER=$BIN/vigil-server
 VIGIL=$BIN/vigil
 TOTP=$BIN/../tools/totp_code
-for f in "$SERVER" "$VIGIL" "$TOTP"; do
+RAUTH_TOOL=$BIN/../tools/recovery_auth
+for f in "$SERVER" "$VIGIL" "$TOTP" "$RAUTH_TOOL"; do
 	[ -x "$f" ] || { fail build "$f missing: run make"; finish; }
 done
 
@@ -94,6 +95,35 @@ CK5=$(cat "$T/s5")
 check kill_switch_needs_admin test "$(code -H "Cookie: $CK5" -d '{"role":"user"}' "$URL/api/v1/operator/sessions/revoke")" = 401
 check kill_switch test "$(code -H "$AH" -d '{"role":"user"}' "$URL/api/v1/operator/sessions/revoke")" = 200
 check kill_switch_revoked test "$(code -H "Cookie: $CK5" "$URL/api/v1/auth/me")" = 401
+
+# A forgotten password, over HTTP (the console's flow, web/recover.js, is in
+# tests/browser/console.mjs): the recovery key's auth half gets the recovery-wrapped bundle,
+# then sets a new password over the same keys. alice has TOTP by now: she needs a code.
+RKEY=$(grep -E '^[0-9A-Z]{4}(-[0-9A-Z]{4}){13}$' "$T/reg.out")
+RAUTH=$("$RAUTH_TOOL" "$RKEY")
+check recovery_auth_derived test ${#RAUTH} -eq 64
+rec() { curl -s -m 20 -o "$T/rb" -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "$URL/api/v1/auth/recover$1"; }
+check recover_keys_wrong_key_401 test "$(rec /keys "{\"username\":\"alice\",\"recovery_auth\":\"$WRONG\"}")|$(cat "$T/rb")" = '401|{"error":"login failed"}'
+check recover_keys_unknown_user_same test "$(rec /keys "{\"username\":\"nobody-here\",\"recovery_auth\":\"$WRONG\"}")|$(cat "$T/rb")" = '401|{"error":"login failed"}'
+check recover_keys_ok test "$(rec /keys "{\"username\":\"alice\",\"recovery_auth\":\"$RAUTH\"}")" = 200
+check recover_keys_bundle grep -qE '"recovery_wrapped":"[0-9a-f]{274}".*"totp_required":true' "$T/rb"
+NSALT=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NAUTH=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NWRAP=$(head -c 137 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NEW="\"salt\":\"$NSALT\",\"auth_key\":\"$NAUTH\",\"wrapped\":\"$NWRAP\",\"kdf_ops\":1,\"kdf_mem\":8192"
+check recover_needs_totp test "$(rec '' "{\"username\":\"alice\",\"recovery_auth\":\"$RAUTH\",$NEW}")" = 401
+check recover_needs_totp_said grep -q '"totp_required":true' "$T/rb"
+check recover_wrong_key_401 test "$(rec '' "{\"username\":\"alice\",\"recovery_auth\":\"$WRONG\",$NEW}")" = 401
+check recover_zero_cost_refused test "$(rec '' "{\"username\":\"alice\",\"recovery_auth\":\"$RAUTH\",\"salt\":\"$NSALT\",\"auth_key\":\"$NAUTH\",\"wrapped\":\"$NWRAP\",\"kdf_ops\":0,\"kdf_mem\":0}")" = 400
+# erin has no second factor: her recovery key alone sets the new password.
+check register_erin "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username erin --kdf-fast >"$T/reg-erin.out" 2>&1
+"$VIGIL" account login --server "$URL" --username erin --session "$T/se" --kdf-fast >/dev/null 2>&1
+CKE=$(cat "$T/se")
+RAUTH_E=$("$RAUTH_TOOL" "$(grep -E '^[0-9A-Z]{4}(-[0-9A-Z]{4}){13}$' "$T/reg-erin.out")")
+check recover_sets_password test "$(rec '' "{\"username\":\"erin\",\"recovery_auth\":\"$RAUTH_E\",$NEW}")" = 200
+check recover_ends_sessions test "$(code -H "Cookie: $CKE" "$URL/api/v1/auth/me")" = 401
+check recover_old_password_refused test "$("$VIGIL" account login --server "$URL" --username erin --session "$T/se2" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
+check recover_new_auth_key_works test "$(curl -s -m 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"username\":\"erin\",\"auth_key\":\"$NAUTH\"}" "$URL/api/v1/auth/login")" = 200
 
 # Lockout: 100 failures lock bob; the 101st attempt and an unknown name get the same 429.
 check register_bob "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username bob --kdf-fast >/dev/null

@@ -31,8 +31,8 @@ test_every_route_has_policy(void **state)
 		/* An org route names the roles it admits. */
 		if (t[i].policy == POLICY_ORG)
 			assert_true(t[i].roles != 0);
-		/* Only the console's files, health, the gateway and account login routes, the
-		 * audit key, the console hashes and a share link's two recipient routes are public. */
+		/* Only the console's files, health, the gateway and account login (and password
+		 * recovery) routes, the audit key, the console hashes and a share link's two recipient routes are public. */
 		if (t[i].policy == POLICY_PUBLIC)
 			assert_true(strncmp(t[i].pattern, "/api/", 5) != 0 ||
 			    strcmp(t[i].pattern, "/api/v1/console/hashes") == 0 ||
@@ -40,6 +40,8 @@ test_every_route_has_policy(void **state)
 			    strcmp(t[i].pattern, "/api/v1/auth/prelogin") == 0 ||
 			    strcmp(t[i].pattern, "/api/v1/auth/register") == 0 ||
 			    strcmp(t[i].pattern, "/api/v1/auth/login") == 0 ||
+			    strcmp(t[i].pattern, "/api/v1/auth/recover/keys") == 0 ||
+			    strcmp(t[i].pattern, "/api/v1/auth/recover") == 0 ||
 			    strcmp(t[i].pattern, "/api/v1/audit/key") == 0 ||
 			    /* A share link's recipient: the id and token are the credential. */
 			    strcmp(t[i].pattern, "/api/v1/shares/{id}/open") == 0 ||
