@@ -121,6 +121,7 @@ export const orgs = () => call('GET', '/api/v1/orgs');
 export const org = (id) => call('GET', orgPath(id));
 export const orgKeys = (id) => call('GET', orgPath(id) + '/keys');
 export const orgCameras = (id) => call('GET', orgPath(id) + '/cameras');
+export const orgSites = (id) => call('GET', orgPath(id) + '/sites');
 
 // Recorded footage of one camera stream (docs/api/http.md, "Footage"); times in µs.
 function camPath(cameraId, stream) {

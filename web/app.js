@@ -32,7 +32,7 @@ let myOrgs = [];
 // empty state).
 async function startGrid() {
 	if (grid === null) {
-		grid = new Grid($('grid'));
+		grid = new Grid($('grid'), $('grid-bar'));
 		grid.onOpen = (cam) => openCamera(cam);
 	}
 	closeCamera();
@@ -44,7 +44,7 @@ async function startGrid() {
 	try {
 		const r = await openOrg(sel.value);
 		$('grid').dataset.refused = String(r.refused.length);
-		await grid.start(r.cams);
+		await grid.start(r.cams, r.sites);
 	} catch (e) {
 		grid.stop();
 		grid.empty('Cameras cannot be shown', e.message);

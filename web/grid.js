@@ -6,6 +6,7 @@ import { RecordParser } from './records.js';
 import { SegmentReader, SegmentError, LIVE_ONLY } from './segment.js';
 import { LivePlayer, PlayerError } from './mse.js';
 import { LiveMux, MUX_DENIED } from './livefeed.js';
+import { PageBar, pageOf, sitesOf, DEFAULT_PER_PAGE } from './gridpages.js';
 import { PauseWatch } from './pause.js';
 import { clockText } from './timeline.js';
 
@@ -351,17 +352,26 @@ class Tile {
 }
 
 export class Grid {
-	constructor(container) {
+	// container: the tiles' element; bar: the element for the page bar (gridpages.js).
+	constructor(container, bar) {
 		this.container = container;
+		this.bar = new PageBar(bar, (v) => this.turn(v));
 		this.tiles = [];
 		this.muxes = [];
 		this.onOpen = () => {};
+		this.all = [];          // every camera of the grid, sorted by name
+		this.sites = [];        // [{ id, name }] the sites they are at
+		this.view = { site: '', perPage: DEFAULT_PER_PAGE, page: 0 };
+		this.na = null;
+		this.mux = false;
 	}
 
 	// Starts a tile per camera: orgCams from orgs.js (a session's organization), or, without
 	// it, the interim listing with the demo's token. Substream when a camera has one.
-	async start(orgCams) {
+	// sites: the organization's [{ id, name }] (names for the site picker).
+	async start(orgCams, sites) {
 		this.stop();
+		this.bar.hide();
 		const na = await sodium();
 		this.container.replaceChildren(el('p', 'empty', 'Loading cameras…'));
 		if (Array.isArray(orgCams)) {
@@ -369,7 +379,7 @@ export class Grid {
 				this.empty('No cameras to show yet', 'This organization has no camera you may see. An admin adds cameras and grants access to them.');
 				return;
 			}
-			this.show(na, orgCams, true);
+			this.show(na, orgCams, true, sites);
 			return;
 		}
 		if (!api.haveFootageAccess()) {
@@ -406,16 +416,38 @@ export class Grid {
 			name: keys.cameraName(c.id) || 'camera ' + c.id.slice(0, 8),
 			hasKey: keys.hasCamera(c.id),
 		}));
-		this.show(na, cams, false);
+		this.show(na, cams, false, []);
 	}
 
 	// Tiles for list. With a session (mux) every tile is fed by one live connection per 64
 	// cameras (browsers allow six connections per origin: DESIGN §4); on the interim token
 	// path each tile opens its own.
-	show(na, list, mux) {
-		const cams = list.slice().sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+	show(na, list, mux, sites) {
+		this.na = na;
+		this.mux = mux;
+		this.all = list.slice().sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+		this.sites = sitesOf(this.all, sites);
+		if (this.view.site !== '' && !this.sites.some((x) => x.id === this.view.site))
+			this.view.site = '';
+		this.showPage();
+	}
+
+	// Another page, site or page size from the bar: only the page shown streams.
+	turn(view) {
+		this.view = view;
+		this.stop();
+		this.showPage();
+	}
+
+	showPage() {
+		const na = this.na, mux = this.mux;
+		const p = pageOf(this.all, this.view);
+		this.view.page = p.page;
+		this.bar.render(this.view, this.sites, p);
+		const cams = p.items;
 		this.container.replaceChildren();
 		this.container.dataset.count = String(cams.length);
+		this.container.dataset.total = String(p.total);
 		for (const cam of cams) {
 			const t = new Tile(cam, na, (c) => this.onOpen(c));
 			this.tiles.push(t);
@@ -444,6 +476,7 @@ export class Grid {
 
 	// A message instead of tiles (no organization, locked keys, errors).
 	empty(title, text) {
+		this.bar.hide();
 		const box = el('div', 'empty');
 		box.append(el('h2', '', title), el('p', '', text));
 		this.container.replaceChildren(box);

@@ -70,7 +70,18 @@ export async function openOrg(orgId) {
 			name: typeof c.name === 'string' && c.name ? c.name.slice(0, 64) : 'camera ' + c.id.slice(0, 8),
 			hasKey: keys.hasCamera(c.id),
 			recorded: streams.length > 0,
+			// The server's word, for grouping the grid by site only (keys and signers follow
+			// the signed camera.epoch site, keys.js).
+			site: typeof c.site === 'string' && /^[0-9a-f]{32}$/.test(c.site) ? c.site : null,
 		});
 	}
-	return { name: typeof info.name === 'string' ? info.name : '', role: info.role, cams, refused: opened.refused };
+	let sites = [];
+	try {
+		const r = await api.orgSites(orgId);
+		sites = (Array.isArray(r.sites) ? r.sites : []).filter((x) => x && typeof x.id === 'string' && typeof x.name === 'string')
+			.map((x) => ({ id: x.id, name: x.name.slice(0, 64) }));
+	} catch (e) {
+		// names only: the grid shows sites by id without them
+	}
+	return { name: typeof info.name === 'string' ? info.name : '', role: info.role, cams, refused: opened.refused, sites };
 }

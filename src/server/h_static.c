@@ -39,6 +39,7 @@ static struct console_file files[] = {
 	{ "/segment.js", "segment.js", JS, { 0 }, "", "", "", 0 },
 	{ "/mse.js", "mse.js", JS, { 0 }, "", "", "", 0 },
 	{ "/grid.js", "grid.js", JS, { 0 }, "", "", "", 0 },
+	{ "/gridpages.js", "gridpages.js", JS, { 0 }, "", "", "", 0 },
 	{ "/statements.js", "statements.js", JS, { 0 }, "", "", "", 0 },
 	{ "/orgs.js", "orgs.js", JS, { 0 }, "", "", "", 0 },
 	{ "/livefeed.js", "livefeed.js", JS, { 0 }, "", "", "", 0 },

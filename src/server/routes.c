@@ -138,6 +138,7 @@ static const struct route table[] = {
 	{ "GET", "/segment.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/mse.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/grid.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/gridpages.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/statements.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/orgs.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/livefeed.js", POLICY_PUBLIC, BODY_NONE, h_static },

@@ -233,6 +233,28 @@ try {
 	});
 	await page.setViewportSize({ width: 1280, height: 800 });
 
+	// Pages: one tile a page streams one camera; the next page plays the next camera; the
+	// tiles of other pages are not there (not streaming); 16 a page shows them all again.
+	await step('grid_pages', async () => {
+		const ids = await page.$$eval('#grid .tile', (ts) => ts.map((t) => t.dataset.camera));
+		await page.selectOption('#grid-per-page', '1');
+		await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1 &&
+			/Page 1 of/.test((document.getElementById('grid-page') || {}).textContent || ''), null, { timeout: 10000 });
+		const pages = await page.textContent('#grid-page');
+		const first = await page.$eval('#grid .tile', (t) => t.dataset.camera);
+		await page.click('#grid-next');
+		await page.waitForFunction(() => /Page 2 of/.test(document.getElementById('grid-page').textContent), null, { timeout: 10000 });
+		await page.waitForSelector('#grid .tile[data-state="live"]', { timeout: 30000 });
+		const second = await page.$eval('#grid .tile', (t) => t.dataset.camera);
+		const one = await page.$$eval('#grid .tile', (ts) => ts.length);
+		await page.screenshot({ path: `${ART}/07b-grid-pages.png` });
+		await page.selectOption('#grid-per-page', '16');
+		await page.waitForFunction((k) => document.querySelectorAll('#grid .tile[data-state="live"]').length === k, NCAM, { timeout: 30000 });
+		if (pages !== `Page 1 of ${NCAM}` || first !== ids[0] || second !== ids[1] || one !== 1)
+			throw new Error(JSON.stringify({ pages, first, second, one, ids }));
+		return await page.isHidden('#grid-next');
+	});
+
 	// A camera the viewer holds no key for: a clear "no permission" tile, nothing decrypted.
 	await step('tile_without_key_says_no_permission', async () => {
 		const fewer = { gateways: KEYS.gateways, cameras: KEYS.cameras.filter((c) => c.name !== 'cam1') };
