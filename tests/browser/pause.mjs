@@ -56,8 +56,12 @@ try {
 
 	// (1) The live tile: once the detector runs and nothing moves, the gateway pauses and
 	// signs it; the tile says so, with the time the pause began.
-	const tile = await page.waitForSelector('#grid .tile[data-state="paused"]', { timeout: 120000 })
-		.then(() => page.$eval('#grid .tile[data-state="paused"]', (t) => t.textContent), () => null);
+	// The paused tile's text read in the same evaluation that finds it: the next motion can
+	// turn the tile live again at any moment.
+	const tile = await page.waitForFunction(() => {
+		const t = document.querySelector('#grid .tile[data-state="paused"]');
+		return t ? t.textContent : null;
+	}, null, { timeout: 120000 }).then((h) => h.jsonValue(), () => null);
 	check('tile_shows_pause', tile !== null && /Records on motion only: nothing has moved since \d\d:\d\d:\d\d/.test(tile),
 		tile === null ? 'no tile went paused: ' + (await page.$$eval('#grid .tile', (t) => t.map((x) => x.dataset.state).join(','))) : tile);
 	await page.screenshot({ path: `${ART}/pause-01-grid.png` });
