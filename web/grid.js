@@ -447,7 +447,6 @@ export class Grid {
 		const cams = p.items;
 		this.container.replaceChildren();
 		this.container.dataset.count = String(cams.length);
-		this.container.dataset.total = String(p.total);
 		for (const cam of cams) {
 			const t = new Tile(cam, na, (c) => this.onOpen(c));
 			this.tiles.push(t);

@@ -1,5 +1,6 @@
 // keys.js - the keys this tab holds, in memory only: the user's unwrapped keypairs and camera epoch keys; wiped on sign-out.
 import { sodium } from './sodium.js';
+import { toHex } from './segment.js';
 
 let user = null;          // { userId, boxPk, boxSk, signPk, signSk }
 const cameras = new Map(); // camera id hex -> { name, epochs: Map(epoch -> { pk, sk }), sites: Map(epoch -> site hex | null) }
@@ -57,19 +58,12 @@ export async function loadViewerKeys(doc) {
 	return cameras.size;
 }
 
-const hexOf = (b) => {
-	let hex = '';
-	for (const x of b)
-		hex += x.toString(16).padStart(2, '0');
-	return hex;
-};
-
 // Adds epoch keys opened from verified grants (statements.js openOrgKeys): { cameraId
 // (bytes), epoch, pk, sk, siteId (bytes, or null: the signed camera.epoch names no site) }.
 // The key objects are kept (and wiped on sign-out), not copied.
 export function addEpochKeys(list) {
 	for (const k of list) {
-		const hex = hexOf(k.cameraId);
+		const hex = toHex(k.cameraId);
 		if (!cameras.has(hex))
 			cameras.set(hex, { name: '', epochs: new Map(), sites: new Map() });
 		const c = cameras.get(hex);
@@ -77,7 +71,7 @@ export function addEpochKeys(list) {
 		if (old)
 			old.sk.fill(0);
 		c.epochs.set(k.epoch, { pk: k.pk, sk: k.sk });
-		c.sites.set(k.epoch, k.siteId instanceof Uint8Array ? hexOf(k.siteId) : null);
+		c.sites.set(k.epoch, k.siteId instanceof Uint8Array ? toHex(k.siteId) : null);
 	}
 }
 
@@ -121,7 +115,7 @@ export function pinnedGateways(cameraId) {
 // list[i]'s certificate names (null or absent: none known).
 export function setGateways(list, sites) {
 	gateways = list.slice();
-	gatewaySites = list.map((g, i) => (Array.isArray(sites) && sites[i] instanceof Uint8Array ? hexOf(sites[i]) : null));
+	gatewaySites = list.map((g, i) => (Array.isArray(sites) && sites[i] instanceof Uint8Array ? toHex(sites[i]) : null));
 }
 
 function wipeUser() {

@@ -2,6 +2,7 @@
 import * as api from './api.js';
 import { sodium } from './sodium.js';
 import { derive, unwrap, kdfTestFloor } from './login.js';
+import { toHex } from './segment.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const KEY_LEN = 32;
@@ -10,8 +11,6 @@ const PW_MIN_CHARS = 12;   // passpolicy.h (the page has no common-password list
 const PW_MAX_BYTES = 1024;
 
 export class RecoverError extends Error {}
-
-const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 // The recovery key's 32 bytes from its printed form (14 groups of 4 Crockford base32
 // characters; case, dashes and spaces ignored, I/L read as 1 and O as 0), its 3 check bytes

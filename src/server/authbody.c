@@ -68,25 +68,31 @@ id_field(const json_t *j, const char *key, char out[ACCOUNTS_ID_BUF])
 	return 0;
 }
 
+/* username (as typed), a 32-byte key named key into out_key, and an optional "totp"
+ * (login and recovery bodies). 0 or -1. */
+static int
+name_key_totp(const json_t *j, const char *key, char username[AUTHBODY_TYPED_NAME_MAX + 1],
+    uint8_t out_key[ACCOUNTS_KEY_LEN], char totp[AUTHBODY_TOTP_MAX + 1])
+{
+	const json_t *t = json_object_get(j, "totp");
+
+	if (authbody_str(j, "username", username, AUTHBODY_TYPED_NAME_MAX) != 0 ||
+	    jsonbody_hex(j, key, out_key, ACCOUNTS_KEY_LEN) != 0)
+		return -1;
+	if (t != NULL && !json_is_null(t) && authbody_str(j, "totp", totp, AUTHBODY_TOTP_MAX) != 0)
+		return -1;
+	return 0;
+}
+
 int
 authbody_login(const json_t *j, struct authbody_login *out)
 {
-	const json_t *t;
-	int r = -1;
-
 	memset(out, 0, sizeof(*out));
-	if (authbody_str(j, "username", out->username, AUTHBODY_TYPED_NAME_MAX) != 0 ||
-	    jsonbody_hex(j, "auth_key", out->auth_key, sizeof(out->auth_key)) != 0)
-		goto out;
-	t = json_object_get(j, "totp");
-	if (t != NULL && !json_is_null(t) &&
-	    authbody_str(j, "totp", out->totp, AUTHBODY_TOTP_MAX) != 0)
-		goto out;
-	r = 0;
-out:
-	if (r != 0)
+	if (name_key_totp(j, "auth_key", out->username, out->auth_key, out->totp) != 0) {
 		sodium_memzero(out, sizeof(*out));
-	return r;
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -144,16 +150,10 @@ out:
 int
 authbody_recover(const json_t *j, int with_new, struct authbody_recover *out)
 {
-	const json_t *t;
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (authbody_str(j, "username", out->username, AUTHBODY_TYPED_NAME_MAX) != 0 ||
-	    jsonbody_hex(j, "recovery_auth", out->recovery_auth, sizeof(out->recovery_auth)) != 0)
-		goto out;
-	t = json_object_get(j, "totp");
-	if (t != NULL && !json_is_null(t) &&
-	    authbody_str(j, "totp", out->totp, AUTHBODY_TOTP_MAX) != 0)
+	if (name_key_totp(j, "recovery_auth", out->username, out->recovery_auth, out->totp) != 0)
 		goto out;
 	if (with_new && (jsonbody_hex(j, "salt", out->salt, sizeof(out->salt)) != 0 ||
 	    jsonbody_hex(j, "auth_key", out->auth_key, sizeof(out->auth_key)) != 0 ||

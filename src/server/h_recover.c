@@ -27,35 +27,56 @@
 #define RECOVER_FAILED "login failed"
 #define RECOVER_THROTTLED "too many attempts, retry later"
 
-/* Throttle, then the recovery key's auth half: 0 and id, *u when it verifies; else the
- * answer already queued in *r. */
+/* The common first half of both routes: the body (with_new: also the new password's fields,
+ * whose cost must reach the instance floor), the throttle, then the recovery key's auth
+ * half. 0 with *bp, *up (the caller frees both with sodium_free) and id when it verifies;
+ * else the answer already queued in *r. */
 static int
-recover_check(struct req *rq, const struct reqinfo *ri, const struct authbody_recover *b,
-    char id[ACCOUNTS_ID_BUF], struct accounts_user *u, int *r)
+recover_begin(struct req *rq, const struct reqinfo *ri, int with_new,
+    struct authbody_recover **bp, struct accounts_user **up, char id[ACCOUNTS_ID_BUF], int *r)
 {
 	struct identity *idn = rq->srv->idn;
+	json_t *j = NULL;
 	int64_t retry = 0, now = now_us();
 	char ra[24];
 	int t, ret = -1;
 
-	t = throttle_check(idn->thr, b->username, ri->sa, now, &retry);
+	*bp = sodium_malloc(sizeof(**bp));
+	*up = sodium_malloc(sizeof(**up));
+	if (*bp == NULL || *up == NULL) {
+		*r = http_error(rq, 500, "internal error", 0);
+		goto out;
+	}
+	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 ||
+	    authbody_recover(j, with_new, *bp) != 0) {
+		*r = http_error(rq, 400, with_new ? "body must be {username,recovery_auth[,totp],"
+		    "salt,auth_key,wrapped,kdf_ops,kdf_mem}" : "body must be {username,recovery_auth}", 0);
+		goto out;
+	}
+	if (with_new && !userkdf_acceptable(&(*bp)->kdf, &idn->kdf_floor)) {
+		*r = http_error(rq, 400, "kdf cost out of range", 0);
+		goto out;
+	}
+	t = throttle_check(idn->thr, (*bp)->username, ri->sa, now, &retry);
 	if (t == THROTTLE_ERR_IO) {
 		*r = http_error(rq, 500, "internal error", 0);
 	} else if (t != 0) {
 		snprintf(ra, sizeof(ra), "%lld", (long long)retry);
 		*r = authhttp_json(rq, 429, json_pack("{s:s}", "error", RECOVER_THROTTLED),
 		    "Retry-After", ra, NULL, NULL);
-	} else if (accounts_login_recovery(idn->acc, b->username, b->recovery_auth, id) != 0) {
-		if (throttle_fail(idn->thr, b->username, ri->sa, now) != 0)
+	} else if (accounts_login_recovery(idn->acc, (*bp)->username, (*bp)->recovery_auth, id) != 0) {
+		if (throttle_fail(idn->thr, (*bp)->username, ri->sa, now) != 0)
 			log_err("accounts", "op=recover rid=%s err=throttle_write_failed", ri->rid);
 		authhttp_audit(rq, ri, AUDITLOG_LOGIN_FAILURE, AUDITLOG_ACTOR_ANONYMOUS, NULL, NULL);
 		log_info("accounts", "op=recover result=failure addr=%s rid=%s", ri->addr, ri->rid);
 		*r = http_error(rq, 401, RECOVER_FAILED, 0);
-	} else if (accounts_get(idn->acc, id, u) != 0) {
+	} else if (accounts_get(idn->acc, id, *up) != 0) {
 		*r = http_error(rq, 500, "internal error", 0);
 	} else {
 		ret = 0;
 	}
+out:
+	json_decref(j);
 	return ret;
 }
 
@@ -66,21 +87,10 @@ h_recover_keys(struct req *rq)
 	struct accounts_user *u = NULL;
 	struct reqinfo ri;
 	char id[ACCOUNTS_ID_BUF], wrapped[2 * ACCOUNTS_WRAPPED_MAX + 1], box[65], sign[65];
-	json_t *j = NULL;
 	int r = 0;
 
 	authhttp_info(rq, &ri);
-	b = sodium_malloc(sizeof(*b));
-	u = sodium_malloc(sizeof(*u));
-	if (b == NULL || u == NULL) {
-		r = http_error(rq, 500, "internal error", 0);
-		goto out;
-	}
-	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 || authbody_recover(j, 0, b) != 0) {
-		r = http_error(rq, 400, "body must be {username,recovery_auth}", 0);
-		goto out;
-	}
-	if (recover_check(rq, &ri, b, id, u, &r) != 0)
+	if (recover_begin(rq, &ri, 0, &b, &u, id, &r) != 0)
 		goto out;
 	/* Only the holder of the recovery key can open this bundle; it holds the same keys. */
 	hex_encode(u->recovery_wrapped, u->recovery_wrapped_len, wrapped);
@@ -91,7 +101,6 @@ h_recover_keys(struct req *rq)
 	    "recovery_wrapped", wrapped, "box_pk", box, "sign_pk", sign, "totp_required",
 	    u->totp_enabled));
 out:
-	json_decref(j);
 	sodium_free(b);
 	sodium_free(u);
 	return r;
@@ -105,26 +114,10 @@ h_recover(struct req *rq)
 	struct accounts_user *u = NULL;
 	struct reqinfo ri;
 	char id[ACCOUNTS_ID_BUF];
-	json_t *j = NULL;
 	int r = 0, e;
 
 	authhttp_info(rq, &ri);
-	b = sodium_malloc(sizeof(*b));
-	u = sodium_malloc(sizeof(*u));
-	if (b == NULL || u == NULL) {
-		r = http_error(rq, 500, "internal error", 0);
-		goto out;
-	}
-	if (jsonbody_parse(rq->body.data, rq->body.len, &j) != 0 || authbody_recover(j, 1, b) != 0) {
-		r = http_error(rq, 400, "body must be {username,recovery_auth[,totp],salt,auth_key,"
-		    "wrapped,kdf_ops,kdf_mem}", 0);
-		goto out;
-	}
-	if (!userkdf_acceptable(&b->kdf, &idn->kdf_floor)) {
-		r = http_error(rq, 400, "kdf cost out of range", 0);
-		goto out;
-	}
-	if (recover_check(rq, &ri, b, id, u, &r) != 0)
+	if (recover_begin(rq, &ri, 1, &b, &u, id, &r) != 0)
 		goto out;
 	if (u->totp_enabled && b->totp[0] == '\0') {
 		r = http_json(rq, 401, json_pack("{s:s,s:b}", "error", "second factor required",
@@ -151,7 +144,6 @@ h_recover(struct req *rq)
 	authhttp_audit(rq, &ri, "password.recover", AUDITLOG_ACTOR_USER, id, NULL);
 	r = http_json(rq, 200, json_object());
 out:
-	json_decref(j);
 	sodium_free(b);
 	sodium_free(u);
 	return r;
