@@ -3,7 +3,7 @@ import * as api from './api.js';
 import * as keys from './keys.js';
 import { signIn, unlock } from './login.js';
 import { Grid } from './grid.js';
-import { openOrg } from './orgs.js';
+import { openOrg, orgCameras } from './orgs.js';
 import { CameraView } from './player.js';
 import { startShareView } from './shareview.js';
 import { AdminView } from './admin.js';
@@ -28,12 +28,36 @@ function status(text, isError) {
 
 let myOrgs = [];
 
+// While the grid shows an organization, its camera list is asked for again this often: a
+// camera added, removed, or whose substream recorded after the grid started (the grid plays
+// the substream once the server lists it) restarts the grid.
+const GRID_RECHECK_MS = 10000;
+let gridRecheck = null;
+
+async function recheckGrid() {
+	if (gridRecheck.busy || grid === null || myOrgs.length === 0 || document.body.dataset.view !== 'app' ||
+	    document.querySelector('section.live').hidden)
+		return;
+	gridRecheck.busy = true;
+	try {
+		const org = $('org-select').value;
+		const cams = await orgCameras(org);
+		if (org === $('org-select').value && !document.querySelector('section.live').hidden && grid.differs(cams))
+			await startGrid();
+	} catch (e) {
+		// the grid's own connection reports the server's trouble
+	} finally {
+		gridRecheck.busy = false;
+	}
+}
+
 // The grid for the selected organization; without any, the interim token path (or its
 // empty state).
 async function startGrid() {
 	if (grid === null) {
 		grid = new Grid($('grid'), $('grid-bar'));
 		grid.onOpen = (cam) => openCamera(cam);
+		gridRecheck = { busy: false, timer: setInterval(recheckGrid, GRID_RECHECK_MS) };
 	}
 	closeCamera();
 	const sel = $('org-select');

@@ -61,6 +61,7 @@ class Tile {
 		this.pause = new PauseWatch();
 		this.root = el('article', 'tile');
 		this.root.dataset.camera = cam.id;
+		this.root.dataset.stream = String(cam.stream);
 		const head = el('header', 'tile-head');
 		this.nameEl = el('span', 'tile-name', cam.name);
 		this.badge = el('span', 'badge', '');
@@ -473,8 +474,15 @@ export class Grid {
 		}
 	}
 
+	// Whether cams (a fresh listing) differ from the grid's cameras or the streams they play.
+	differs(cams) {
+		const key = (xs) => xs.map((c) => `${c.id}:${c.stream}`).sort().join(',');
+		return key(cams) !== key(this.all);
+	}
+
 	// A message instead of tiles (no organization, locked keys, errors).
 	empty(title, text) {
+		this.all = [];
 		this.bar.hide();
 		const box = el('div', 'empty');
 		box.append(el('h2', '', title), el('p', '', text));

@@ -36,25 +36,10 @@ function pinRoot(org, rootPkHex) {
 }
 
 // Opens org's keys into keys.js and lists its cameras for the grid.
-// Resolves to { name, role, cams: [{ id, stream, streamLabel, name, hasKey }], refused }.
-export async function openOrg(orgId) {
-	const na = await sodium();
-	const user = keys.currentUser();
-	if (user === null)
-		throw new Error('Your keys are locked in this tab: sign out and sign in again to unlock them.');
-	const info = await api.org(orgId);
-	if (typeof info.root_pk !== 'string' || !/^[0-9a-f]{64}$/.test(info.root_pk))
-		throw new Error('the server sent a malformed organization');
-	const root = pinRoot(orgId, info.root_pk);
-	let opened = { keys: [], refused: [] };
-	if (['owner', 'admin', 'viewer'].includes(info.role)) {
-		const doc = await api.orgKeys(orgId);
-		const me = { userId: hexToBytes(user.userId), boxPk: user.boxPk, boxSk: user.boxSk };
-		opened = openOrgKeys(na, doc, root, me, Date.now() * 1000);
-	}
-	keys.clearCameraKeys();
-	keys.addEpochKeys(opened.keys);
-	keys.setGateways(opened.gateways || [], opened.gatewaySites || []);
+// The organization's cameras as the server lists them: [{ id, stream, streams, streamLabel,
+// name, hasKey, recorded, site }], stream being the one the grid plays (the substream once
+// it has recorded). Called again while the grid shows, to notice a stream that started later.
+export async function orgCameras(orgId) {
 	const list = (await api.orgCameras(orgId)).cameras;
 	const cams = [];
 	for (const c of Array.isArray(list) ? list : []) {
@@ -75,6 +60,29 @@ export async function openOrg(orgId) {
 			site: typeof c.site === 'string' && /^[0-9a-f]{32}$/.test(c.site) ? c.site : null,
 		});
 	}
+	return cams;
+}
+
+// Resolves to { name, role, cams: [{ id, stream, streamLabel, name, hasKey }], refused }.
+export async function openOrg(orgId) {
+	const na = await sodium();
+	const user = keys.currentUser();
+	if (user === null)
+		throw new Error('Your keys are locked in this tab: sign out and sign in again to unlock them.');
+	const info = await api.org(orgId);
+	if (typeof info.root_pk !== 'string' || !/^[0-9a-f]{64}$/.test(info.root_pk))
+		throw new Error('the server sent a malformed organization');
+	const root = pinRoot(orgId, info.root_pk);
+	let opened = { keys: [], refused: [] };
+	if (['owner', 'admin', 'viewer'].includes(info.role)) {
+		const doc = await api.orgKeys(orgId);
+		const me = { userId: hexToBytes(user.userId), boxPk: user.boxPk, boxSk: user.boxSk };
+		opened = openOrgKeys(na, doc, root, me, Date.now() * 1000);
+	}
+	keys.clearCameraKeys();
+	keys.addEpochKeys(opened.keys);
+	keys.setGateways(opened.gateways || [], opened.gatewaySites || []);
+	const cams = await orgCameras(orgId);
 	let sites = [];
 	try {
 		const r = await api.orgSites(orgId);

@@ -29,6 +29,14 @@ try {
 	await page.click('#signin-submit');
 	await page.waitForFunction((n) => document.querySelectorAll('#grid .tile[data-state="live"]').length >= n,
 		NCAM, { timeout: 30000 }).then(() => pass('grid_live_tiles'), (e) => fail('grid_live_tiles', e.message));
+	// `make demo` gives every camera a substream: the grid plays it, also when the grid opened
+	// before the substream's first segment was listed (it asks the camera list again).
+	const first = await page.$$eval('#grid .tile', (ts) => ts.map((t) => t.dataset.stream).join(''));
+	const t0 = Date.now();
+	await page.waitForFunction((n) => document.querySelectorAll('#grid .tile[data-state="live"][data-stream="1"]').length >= n,
+		NCAM, { timeout: 45000 }).then(() => pass('grid_plays_substreams'), async (e) => fail('grid_plays_substreams',
+		`${e.message}; streams ${await page.$$eval('#grid .tile', (ts) => ts.map((t) => `${t.dataset.stream}/${t.dataset.state}`).join(','))}`));
+	console.log(`note: the grid opened on streams ${first}; every tile on its substream after ${Date.now() - t0} ms`);
 	const org = await page.textContent('#org-select').catch(() => '');
 	org.includes('Demo') ? pass('org_shown') : fail('org_shown', org);
 	const sample = () => page.$$eval('#grid .tile', (tiles) => tiles.map((t) => {

@@ -8,7 +8,8 @@ mkdir -p "$ART"
 command -v node >/dev/null || { fail node "node not installed"; finish; }
 [ -d "$LIB_ROOT/node_modules/playwright-core" ] || { fail playwright "run npm ci"; finish; }
 
-start_bg demo "$BIN/vigil" demo --data "$T/demo" --cameras "$NCAM"
+# As `make demo` starts it: substreams too.
+start_bg demo "$BIN/vigil" demo --data "$T/demo" --cameras "$NCAM" --substreams
 DEMO_PID=$LAST_PID
 if wait_ready "$T/demo.log" '(Press Ctrl-C to stop)' 180 "$DEMO_PID" >/dev/null; then
 	pass demo_ready
