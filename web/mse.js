@@ -2,7 +2,8 @@
 
 const LIVE_TARGET_S = 0.15;  // how far behind the newest frame playback aims to be
 const LIVE_FAST_S = 0.35;    // above this lag playback runs 10% fast until back at the target
-const LIVE_MAX_LAG_S = 1.0;  // beyond this lag the player jumps forward (catch up after a stall)
+const LIVE_MAX_LAG_S = 1.0;  // beyond this lag the player jumps forward to the next keyframe (catch up after a stall)
+const KEY_SEEK_S = 0.001;    // a jump lands this far into the keyframe, so no earlier frame must be decoded
 const KEEP_BEHIND_S = 20;    // buffered media kept behind the playhead
 const QUEUE_MAX = 400;       // appends waiting; beyond it the player drops to the next keyframe
 
@@ -32,6 +33,11 @@ export class LivePlayer {
 		this.codec = null;
 		this.queue = [];
 		this.needKey = true;  // after a drop, wait for a keyframe
+		// Behind the live edge by more than LIVE_MAX_LAG_S: frames are dropped until the next
+		// keyframe, and playback jumps to it. Jumping anywhere else would make the decoder
+		// decode, unseen, every frame from the keyframe before (up to a GOP per jump: with
+		// many tiles on a busy machine that work made every tile fall behind again).
+		this.jumpAtKey = false;
 		this.lastInit = null;
 		this.frames = 0;      // media chunks appended
 		this.jumps = 0;       // live-edge catch-ups
@@ -94,7 +100,7 @@ export class LivePlayer {
 	media(body, keyframe, wallUs) {
 		if (this.ms === null)
 			return;
-		if (this.needKey && !keyframe)
+		if ((this.needKey || this.jumpAtKey) && !keyframe)
 			return;
 		this.needKey = false;
 		if (this.queue.length >= QUEUE_MAX) {
@@ -103,7 +109,8 @@ export class LivePlayer {
 			this.needKey = true;
 			return;
 		}
-		this.queue.push({ data: body, media: true, wallUs });
+		this.queue.push({ data: body, media: true, wallUs, jump: this.jumpAtKey });
+		this.jumpAtKey = false;
 		this.pump();
 	}
 
@@ -151,6 +158,11 @@ export class LivePlayer {
 			sb.appendBuffer(item.data);
 			if (item.media)
 				this.frames++;
+			if (item.jump) {
+				// The keyframe starts where the buffered media ended: play from it.
+				this.video.currentTime = this.placed[this.placed.length - 1].t + KEY_SEEK_S;
+				this.jumps++;
+			}
 		} catch (e) {
 			if (e.name === 'QuotaExceededError') {
 				this.queue.unshift(item);
@@ -179,9 +191,12 @@ export class LivePlayer {
 			return;
 		const end = b.end(b.length - 1);
 		const lag = end - v.currentTime;
-		if (v.currentTime < b.start(b.length - 1) || lag > LIVE_MAX_LAG_S) {
-			v.currentTime = Math.max(b.start(b.length - 1), end - LIVE_TARGET_S);
+		if (v.currentTime < b.start(b.length - 1)) {
+			// Before the newest range (the first frames, or after a drop): its start is a keyframe.
+			v.currentTime = b.start(b.length - 1) + KEY_SEEK_S;
 			this.jumps++;
+		} else if (lag > LIVE_MAX_LAG_S) {
+			this.jumpAtKey = true;
 		} else if (lag > LIVE_FAST_S && v.playbackRate === 1) {
 			v.playbackRate = 1.1;
 		} else if (lag <= LIVE_TARGET_S && v.playbackRate !== 1) {
