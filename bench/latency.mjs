@@ -3,11 +3,13 @@
 // Environment: VIGIL_DEMO_JSON, VIGIL_TOTP_TOOL (build/tools/totp_code), NCAM (tiles expected),
 // LIVE_S (window, s), WARM_S (before the window), CLICKS (0: no player part), AGO_S (centre
 // of the clicked moments, s in the past), PRESS_MS (time the button is held: pointerdown ->
-// pointerup), PROFILE=1 (a V8 CPU profile of the page over the clicks: top functions by
-// self time), HOVER_MS (the pointer rests on the moment before pressing), SHOT (a screenshot path, optional).
+// pointerup), PROFILE=1 (a V8 CPU profile of the page over the live window and over the
+// clicks: top functions by self time), HOVER_MS (the pointer rests on the moment before pressing), SHOT (a screenshot path, optional),
+// STREAM (1: wait until every tile plays the substream).
 // Output (stdout), one line each:
 //   LIVE cam=<id> n=<samples> p50= p95= min= max= (ms)      per tile
-//   LIVE all n= p50= p95= min= max= tiles=<live tiles>/<tiles> jumps=
+//   LIVE all n= p50= p95= min= max= tiles=<live tiles>/<tiles> cams_with_samples=
+//   PLAYBACK frames_per_s= dropped_per_s= seeks=             the tiles' decoded and dropped frames, seeks
 //   CLICK i= ago_s= down_ms= up_ms= seek_ms= steps=<JSON>   per click
 //   CLICKS n= down_p50= down_p95= up_p50= up_p95= failed=
 //   ERROR <why>                                              and exit status 1
@@ -26,6 +28,7 @@ const PRESS_MS = Number(env('PRESS_MS', 0));
 const HOVER_MS = Number(env('HOVER_MS', 0));
 const PROFILE = env('PROFILE', '0') === '1';
 const SHOT = env('SHOT', '');
+const STREAM = env('STREAM', '');
 
 function pct(sorted, q) {
 	if (sorted.length === 0)
@@ -63,10 +66,13 @@ async function signIn(page) {
 
 // Every raw latency sample of every tile (mse.js dispatches 'framelatency' per presented frame).
 async function live(page) {
-	await page.waitForFunction((n) => document.querySelectorAll('#grid .tile[data-state="live"]').length >= n,
-		NCAM, { timeout: 90000 }).catch(async () => {
-		const st = await page.$$eval('#grid .tile', (t) => t.map((x) => x.dataset.state));
-		throw new Error(`not every tile went live within 90 s: ${st.join(',')}`);
+	// With STREAM set, every tile must play that stream (1: the substream, which the grid
+	// switches to once the server lists it recorded).
+	await page.waitForFunction(([n, s]) => document.querySelectorAll(
+		`#grid .tile[data-state="live"]${s === '' ? '' : `[data-stream="${s}"]`}`).length >= n,
+	[NCAM, STREAM], { timeout: 90000 }).catch(async () => {
+		const st = await page.$$eval('#grid .tile', (t) => t.map((x) => `${x.dataset.state}/${x.dataset.stream}`));
+		throw new Error(`not every tile went live${STREAM === '' ? '' : ' on stream ' + STREAM} within 90 s: ${st.join(',')}`);
 	});
 	await page.evaluate(() => {
 		globalThis.benchLat = {};
@@ -77,13 +83,34 @@ async function live(page) {
 		});
 	});
 	await page.waitForTimeout(WARM_S * 1000);
-	await page.evaluate(() => { globalThis.benchLat = {}; });
+	// Frames the tiles' video elements decoded and dropped, and their seeks (live-edge jumps).
+	const playback = () => page.evaluate(() => {
+		let total = 0, dropped = 0;
+		for (const v of document.querySelectorAll('#grid video')) {
+			const q = v.getVideoPlaybackQuality();
+			total += q.totalVideoFrames;
+			dropped += q.droppedVideoFrames;
+		}
+		return { total, dropped, seeks: globalThis.benchSeeks };
+	});
+	await page.evaluate(() => {
+		globalThis.benchLat = {};
+		globalThis.benchSeeks = 0;
+		document.addEventListener('seeking', () => { globalThis.benchSeeks++; }, true);
+	});
+	const p0 = await playback();
+	const cdp = PROFILE ? await profileStart(page) : null;
 	await page.waitForTimeout(LIVE_S * 1000);
+	if (cdp !== null)
+		await profileReport(cdp);
+	const p1 = await playback();
 	const r = await page.evaluate(() => {
 		const tiles = [...document.querySelectorAll('#grid .tile')];
 		return { lat: globalThis.benchLat, tiles: tiles.length,
 			live: tiles.filter((t) => t.dataset.state === 'live').length };
 	});
+	console.log(`PLAYBACK frames_per_s=${((p1.total - p0.total) / LIVE_S).toFixed(1)} ` +
+		`dropped_per_s=${((p1.dropped - p0.dropped) / LIVE_S).toFixed(1)} seeks=${p1.seeks - p0.seeks}`);
 	const all = [];
 	for (const [cam, xs] of Object.entries(r.lat)) {
 		console.log(`LIVE cam=${cam} ${summary(xs)}`);
@@ -106,13 +133,7 @@ async function clicks(page) {
 	});
 	const down = [], up = [];
 	let failed = 0;
-	let cdp = null;
-	if (PROFILE) {
-		cdp = await page.context().newCDPSession(page);
-		await cdp.send('Profiler.enable');
-		await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-		await cdp.send('Profiler.start');
-	}
+	const cdp = PROFILE ? await profileStart(page) : null;
 	for (let i = 0; i < CLICKS; i++) {
 		// Moments spread over AGO_S ± 10 s, so clicks land at different places in their GOPs.
 		const ago = AGO_S + ((i * 7) % 21) - 10 + (i % 3) * 0.37;
@@ -153,7 +174,16 @@ async function clicks(page) {
 	console.log(`CLICKS n=${down.length} down_p50=${f1(pct(sd, 0.5))} down_p95=${f1(pct(sd, 0.95))} up_p50=${f1(pct(su, 0.5))} up_p95=${f1(pct(su, 0.95))} up_min=${f1(su[0])} up_max=${f1(su[su.length - 1])} failed=${failed} press_ms=${PRESS_MS} hover_ms=${HOVER_MS}`);
 }
 
-// Self time per function (and per script) of the page's main thread over the clicks.
+// A V8 CPU profile of the page's main thread, started.
+async function profileStart(page) {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Profiler.enable');
+	await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+	await cdp.send('Profiler.start');
+	return cdp;
+}
+
+// Self time per function (and per script) of the page's main thread since profileStart.
 async function profileReport(cdp) {
 	const { profile } = await cdp.send('Profiler.stop');
 	const self = new Map(), byId = new Map();

@@ -49,7 +49,9 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # run_one N RUN: a fresh demo with N cameras, the driver against it; its output in $BT/out.N.RUN.
 run_one() {
-	local n=$1 run=$2 clicks=0 pid rc
+	local n=$1 run=$2 clicks=0 pid rc stream=
+	# With substreams, the live window starts once every tile plays its substream.
+	[[ " $DEMO_FLAGS " == *" --substreams "* ]] && stream=1
 	[ "$n" = "$first_n" ] && clicks=$CLICKS
 	note "N=$n run $run: starting vigil demo"
 	# shellcheck disable=SC2086
@@ -57,13 +59,13 @@ run_one() {
 	pid=$LAST_PID
 	wait_ready "$BT/demo.$n.$run.log" '(Press Ctrl-C to stop)' 240 "$pid" >/dev/null || { bg_stop "$pid"; return 1; }
 	note "N=$n run $run: demo ready; ${LIVE_S}s of live samples, then $clicks clicks"
-	VIGIL_DEMO_JSON=$BT/demo.$n.$run/demo.json VIGIL_TOTP_TOOL=$TOOLS/totp_code NCAM=$n \
+	VIGIL_DEMO_JSON=$BT/demo.$n.$run/demo.json VIGIL_TOTP_TOOL=$TOOLS/totp_code NCAM=$n STREAM=$stream \
 		LIVE_S=$LIVE_S WARM_S=$WARM_S CLICKS=$clicks AGO_S=$AGO_S PRESS_MS=$PRESS_MS HOVER_MS=$HOVER_MS \
 		NODE_PATH=$BENCH_ROOT/node_modules \
 		timeout -k 5 $((LIVE_S + WARM_S + clicks * 15 + 240)) \
 		node "$BENCH_ROOT/bench/latency.mjs" >"$BT/out.$n.$run" 2>&1
 	rc=$?
-	grep -E "^(CLICK |note|ERROR|PROFILE)" "$BT/out.$n.$run" >&2
+	grep -E "^(CLICK |note|ERROR|PROFILE|PLAYBACK)" "$BT/out.$n.$run" >&2
 	bg_stop "$pid"
 	[ $rc -eq 0 ] || { note "N=$n run $run: driver exited $rc"; return 1; }
 }
