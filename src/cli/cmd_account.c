@@ -1,4 +1,4 @@
-/* cmd_account.c - `vigil account register` and `login`: keys are derived and unwrapped here, the password never leaves. */
+/* cmd_account.c - `vigil account register`, `login` and `recover`: keys are derived and unwrapped here, the password and the recovery key never leave. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,12 +29,18 @@ static const char USAGE[] =
     "                              [--password-list FILE] [--kdf-fast]\n"
     "       vigil account login --server URL --username NAME --session FILE\n"
     "                           [--totp CODE] [--kdf-fast]\n"
+    "       vigil account recover --server URL --username NAME [--totp CODE]\n"
+    "                             [--password-list FILE] [--kdf-fast]\n"
     "\n"
     "The password comes from $VIGIL_PASSWORD or a prompt without echo on a terminal. It is\n"
     "checked (12+ characters, not a common password), stretched with Argon2id and never\n"
     "sent: the server gets an auth key derived from it and your private keys wrapped under\n"
     "another. register prints a recovery key once: keep it offline. login writes the\n"
     "session cookie to FILE (mode 0600) and checks the key bundle the server returns.\n"
+    "recover sets a new password for a forgotten one: the recovery key (from\n"
+    "$VIGIL_RECOVERY_KEY or a prompt without echo) opens your keys, which are wrapped anew\n"
+    "under the new password; your second factor is still asked for (--totp); every session\n"
+    "of the account is signed out. The recovery key stays valid.\n"
     "--kdf-fast uses the minimum Argon2id cost (tests only; the server must allow it).\n";
 
 struct acct_args {
@@ -80,11 +86,13 @@ parse_args(int argc, char **argv, struct acct_args *a)
 	return 0;
 }
 
-/* The password: $VIGIL_PASSWORD, else typed on the terminal without echo. 0 or -1. */
+/* A secret: $env_name, else typed on the terminal after prompt, without echo (twice when
+ * confirm). out holds PW_BUF bytes. 0 or -1 (out wiped). */
 static int
-read_password(char pw[PW_BUF], size_t *len, int confirm)
+read_secret(const char *env_name, const char *prompt, char out[PW_BUF], size_t *len, int confirm)
 {
-	const char *env = getenv("VIGIL_PASSWORD");
+	const char *env = getenv(env_name);
+	char *pw = out;
 	char again[PW_BUF];
 	struct termios old, quiet;
 	FILE *tty = NULL;
@@ -102,7 +110,7 @@ read_password(char pw[PW_BUF], size_t *len, int confirm)
 		goto out;
 	}
 	if ((tty = fopen("/dev/tty", "r+")) == NULL || tcgetattr(fileno(tty), &old) != 0) {
-		fprintf(stderr, "vigil account: no terminal to ask for the password: set VIGIL_PASSWORD\n");
+		fprintf(stderr, "vigil account: no terminal to ask for it: set %s\n", env_name);
 		goto out;
 	}
 	quiet = old;
@@ -110,7 +118,7 @@ read_password(char pw[PW_BUF], size_t *len, int confirm)
 	if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0)
 		goto out;
 	restored = 0;
-	fputs("Password: ", tty);
+	fputs(prompt, tty);
 	fflush(tty);
 	if (fgets(pw, PW_BUF, tty) == NULL)
 		goto out;
@@ -138,6 +146,13 @@ out:
 	if (r != 0)
 		sodium_memzero(pw, PW_BUF);
 	return r;
+}
+
+/* The password: $VIGIL_PASSWORD, else typed on the terminal without echo. 0 or -1. */
+static int
+read_password(char pw[PW_BUF], size_t *len, int confirm)
+{
+	return read_secret("VIGIL_PASSWORD", confirm ? "New password: " : "Password: ", pw, len, confirm);
 }
 
 /* The common-password list: --password-list, else data/ relative to the binary. */
@@ -446,13 +461,184 @@ out:
 	return rc;
 }
 
+/* Step 1 of a recovery: the recovery key's auth half gets the recovery-wrapped bundle,
+ * which must open with its wrap half, be bound to the user id and carry the public keys
+ * the server names. *totp_required from the answer. 0 or -1 (message printed). */
+static int
+recover_keys(struct httpc *h, const struct acct_args *a, const char *rauth_h,
+    const uint8_t rwrap[USERKEY_KEY_LEN], char uid_out[USERKEY_ID_BUF],
+    struct userkey_bundle *kb, int *totp_required)
+{
+	struct buf ans;
+	uint8_t wrapped[512], box[32], sign[32];
+	const char *uid = NULL, *wr_h = NULL;
+	char *body = NULL, err[160], why[128];
+	json_t *req = NULL, *j = NULL, *t;
+	size_t wlen;
+	long status = 0;
+	int e, r = -1;
+
+	buf_init(&ans, ANSWER_MAX);
+	if ((req = json_pack("{s:s,s:s}", "username", a->username, "recovery_auth", rauth_h)) == NULL ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = httpc_post_json(h, "/api/v1/auth/recover/keys", body, ANSWER_MAX, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "vigil account: recovery refused (HTTP %ld: %s): a wrong username or "
+		    "recovery key, or too many attempts\n", status, answer_error(&ans, why, sizeof(why)));
+		goto out;
+	}
+	if ((j = json_loadb((const char *)ans.data, ans.len, 0, NULL)) == NULL ||
+	    jsonv_str(j, "user_id", USERKEY_ID_LEN, &uid, "recover", err, sizeof(err)) != 0 ||
+	    strlen(uid) != USERKEY_ID_LEN ||
+	    jsonv_str(j, "recovery_wrapped", 2 * sizeof(wrapped), &wr_h, "recover", err, sizeof(err)) != 0 ||
+	    jsonv_hex(j, "box_pk", box, sizeof(box), "recover", err, sizeof(err)) != 0 ||
+	    jsonv_hex(j, "sign_pk", sign, sizeof(sign), "recover", err, sizeof(err)) != 0 ||
+	    !json_is_boolean(t = json_object_get(j, "totp_required")) ||
+	    strlen(wr_h) % 2 != 0 || (wlen = strlen(wr_h) / 2) == 0 ||
+	    hex_decode(wr_h, wrapped, wlen) != 0) {
+		fprintf(stderr, "vigil account: malformed recovery answer\n");
+		goto out;
+	}
+	if (userkey_unwrap(rwrap, uid, wrapped, wlen, kb) != 0 ||
+	    sodium_memcmp(kb->box_pk, box, sizeof(box)) != 0 ||
+	    sodium_memcmp(kb->sign_pk, sign, sizeof(sign)) != 0) {
+		fprintf(stderr, "vigil account: the server's recovery bundle does not open with this "
+		    "recovery key or does not match the account's public keys; not trusting it\n");
+		goto out;
+	}
+	memcpy(uid_out, uid, USERKEY_ID_BUF);
+	*totp_required = json_is_true(t);
+	r = 0;
+out:
+	json_text_free(body);
+	json_decref(req);
+	json_decref(j);
+	buf_free(&ans);
+	sodium_memzero(wrapped, sizeof(wrapped));
+	return r;
+}
+
+static int
+do_recover(const struct acct_args *a)
+{
+	struct passpolicy *pol = NULL;
+	struct userkey_bundle kb;
+	struct userkey_limits lim;
+	struct httpc *h = NULL;
+	struct buf ans;
+	uint8_t rk[USERKEY_RECOVERY_LEN], rauth[USERKEY_KEY_LEN], rwrap[USERKEY_KEY_LEN];
+	uint8_t salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN], wrap[USERKEY_KEY_LEN];
+	uint8_t wrapped[USERKEY_WRAPPED_LEN];
+	char rstr[PW_BUF], pw[PW_BUF], uid[USERKEY_ID_BUF], why[128];
+	char rauth_h[65], salt_h[2 * USERKEY_SALT_LEN + 1], auth_h[65];
+	char wr_h[2 * USERKEY_WRAPPED_LEN + 1];
+	char *body = NULL;
+	json_t *req = NULL;
+	size_t rlen = 0, pwlen = 0;
+	long status = 0;
+	int e, totp_required = 0, rc = EXIT_RUNTIME;
+
+	memset(&kb, 0, sizeof(kb));
+	buf_init(&ans, ANSWER_MAX);
+	if (a->server == NULL || a->username == NULL) {
+		fprintf(stderr, "%s", USAGE);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (open_policy(a->list, &pol) != 0) {
+		fprintf(stderr, "vigil account: cannot read the common-password list "
+		    "(data/common-passwords.txt, or give --password-list FILE)\n");
+		goto out;
+	}
+	if (read_secret("VIGIL_RECOVERY_KEY", "Recovery key: ", rstr, &rlen, 0) != 0)
+		goto out;
+	if ((e = userkey_recovery_parse(rstr, rk)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", e == USERKEY_ERR_CHECKSUM ?
+		    "the recovery key is mistyped (its check digits do not match)" :
+		    "that is not a recovery key (14 groups of 4 letters and digits)");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	userkey_recovery_keys(rk, rauth, rwrap);
+	hex_encode(rauth, sizeof(rauth), rauth_h);
+	if ((e = httpc_new(&h, a->server, NULL)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (recover_keys(h, a, rauth_h, rwrap, uid, &kb, &totp_required) != 0)
+		goto out;
+	if (totp_required && a->totp == NULL) {
+		fprintf(stderr, "vigil account: this account has a second factor: give --totp CODE "
+		    "(the recovery key stands in for the password only)\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (read_password(pw, &pwlen, 1) != 0)
+		goto out;
+	if ((e = passpolicy_check(pol, pw, pwlen)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(e));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	limits_for(a->kdf_fast, &lim);
+	userkey_salt_new(salt);
+	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0 ||
+	    userkey_wrap(wrap, uid, &kb, wrapped) != 0) {
+		fprintf(stderr, "vigil account: key derivation failed\n");
+		goto out;
+	}
+	hex_encode(salt, sizeof(salt), salt_h);
+	hex_encode(auth, sizeof(auth), auth_h);
+	hex_encode(wrapped, sizeof(wrapped), wr_h);
+	req = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "username", a->username,
+	    "recovery_auth", rauth_h, "salt", salt_h, "auth_key", auth_h, "wrapped", wr_h,
+	    "kdf_ops", (json_int_t)lim.ops, "kdf_mem", (json_int_t)lim.mem);
+	if (req == NULL || (a->totp != NULL && json_object_set_new(req, "totp", json_string(a->totp)) != 0) ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = httpc_post_json(h, "/api/v1/auth/recover", body, ANSWER_MAX, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "vigil account: the new password was refused (HTTP %ld: %s)\n", status,
+		    answer_error(&ans, why, sizeof(why)));
+		goto out;
+	}
+	printf("password changed user_id=%s: every session of the account is signed out; "
+	    "sign in with vigil account login\n", uid);
+	rc = 0;
+out:
+	json_text_free(body);
+	json_decref(req);
+	httpc_free(h);
+	buf_free(&ans);
+	passpolicy_close(pol);
+	userkey_bundle_wipe(&kb);
+	sodium_memzero(rstr, sizeof(rstr));
+	sodium_memzero(rk, sizeof(rk));
+	sodium_memzero(rauth, sizeof(rauth));
+	sodium_memzero(rwrap, sizeof(rwrap));
+	sodium_memzero(rauth_h, sizeof(rauth_h));
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(wrap, sizeof(wrap));
+	sodium_memzero(auth_h, sizeof(auth_h));
+	return rc;
+}
+
 int
 cmd_account(int argc, char **argv)
 {
 	struct acct_args a;
 	int r;
 
-	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "login") != 0)) {
+	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "login") != 0 &&
+	    strcmp(argv[1], "recover") != 0)) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			fputs(USAGE, stdout);
 			return 0;
@@ -462,5 +648,7 @@ cmd_account(int argc, char **argv)
 	}
 	if ((r = parse_args(argc - 1, argv + 1, &a)) != 0)
 		return r > 0 ? 0 : EXIT_USAGE;
+	if (strcmp(argv[1], "recover") == 0)
+		return do_recover(&a);
 	return strcmp(argv[1], "register") == 0 ? do_register(&a) : do_login(&a);
 }

@@ -125,6 +125,25 @@ check recover_ends_sessions test "$(code -H "Cookie: $CKE" "$URL/api/v1/auth/me"
 check recover_old_password_refused test "$("$VIGIL" account login --server "$URL" --username erin --session "$T/se2" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
 check recover_new_auth_key_works test "$(curl -s -m 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"username\":\"erin\",\"auth_key\":\"$NAUTH\"}" "$URL/api/v1/auth/login")" = 200
 
+# The same from the CLI (vigil account recover): frank forgets his password.
+check register_frank "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username frank --kdf-fast >"$T/reg-frank.out" 2>&1
+FKEY=$(grep -E '^[0-9A-Z]{4}(-[0-9A-Z]{4}){13}$' "$T/reg-frank.out")
+EKEY=$(grep -E '^[0-9A-Z]{4}(-[0-9A-Z]{4}){13}$' "$T/reg-erin.out")
+[ "${FKEY:0:1}" = A ] && BADKEY="B${FKEY:1}" || BADKEY="A${FKEY:1}"
+FPW='An0ther-long-passphrase-for-frank'
+cli_recover() { VIGIL_RECOVERY_KEY=$1 VIGIL_PASSWORD=$2 "$VIGIL" account recover --password-list "$PWL" --server "$URL" --username "$3" --kdf-fast "${@:4}"; }
+check cli_recover_mistyped_key test "$(cli_recover "$BADKEY" "$FPW" frank >/dev/null 2>"$T/rm.err"; echo $?)" = 2
+check cli_recover_mistyped_said grep -q 'mistyped' "$T/rm.err"
+check cli_recover_other_users_key test "$(cli_recover "$EKEY" "$FPW" frank >/dev/null 2>"$T/rm.err"; echo $?)" = 1
+check cli_recover_other_users_key_said grep -q 'recovery refused (HTTP 401' "$T/rm.err"
+check cli_recover_asks_second_factor test "$(cli_recover "$RKEY" "$FPW" alice >/dev/null 2>"$T/rm.err"; echo $?)" = 2
+check cli_recover_asks_second_factor_said grep -q 'give --totp' "$T/rm.err"
+check cli_recover_weak_password test "$(cli_recover "$FKEY" password1234 frank >/dev/null 2>&1; echo $?)" = 2
+check cli_recover cli_recover "$FKEY" "$FPW" frank
+check cli_recover_new_password_opens_keys env VIGIL_PASSWORD="$FPW" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf" --kdf-fast
+check cli_recover_old_password_refused test "$("$VIGIL" account login --server "$URL" --username frank --session "$T/sf2" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
+check cli_recover_key_stays_valid cli_recover "$FKEY" "$FPW-2" frank
+
 # Lockout: 100 failures lock bob; the 101st attempt and an unknown name get the same 429.
 check register_bob "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username bob --kdf-fast >/dev/null
 for i in $(seq 100); do login_raw bob "$WRONG" >/dev/null; login_raw ghost "$WRONG" >/dev/null; done
