@@ -1,4 +1,4 @@
-/* cmd_account.c - `vigil account register`, `login` and `recover`: keys are derived and unwrapped here, the password and the recovery key never leave. */
+/* cmd_account.c - `vigil account register`, `login`, `recover` (and `totp`, acct_totp.c): keys are derived and unwrapped here, the password and the recovery key never leave. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "cli/acct_totp.h"
 #include "cli/cli.h"
 #include "cli/cmd_account.h"
 #include "cli/httpc.h"
@@ -31,6 +32,7 @@ static const char USAGE[] =
     "                           [--totp CODE] [--kdf-fast]\n"
     "       vigil account recover --server URL --username NAME [--totp CODE]\n"
     "                             [--password-list FILE] [--kdf-fast]\n"
+    "       vigil account totp --server URL --session FILE\n"
     "\n"
     "The password comes from $VIGIL_PASSWORD or a prompt without echo on a terminal. It is\n"
     "checked (12+ characters, not a common password), stretched with Argon2id and never\n"
@@ -41,6 +43,9 @@ static const char USAGE[] =
     "$VIGIL_RECOVERY_KEY or a prompt without echo) opens your keys, which are wrapped anew\n"
     "under the new password; your second factor is still asked for (--totp); every session\n"
     "of the account is signed out. The recovery key stays valid.\n"
+    "totp turns on the second factor that owners, admins and operators need: it prints a\n"
+    "secret and its otpauth:// URI for an authenticator app, then reads the app's code from\n"
+    "$VIGIL_TOTP_CODE or standard input (within 5 minutes of login).\n"
     "--kdf-fast uses the minimum Argon2id cost (tests only; the server must allow it).\n";
 
 struct acct_args {
@@ -638,7 +643,7 @@ cmd_account(int argc, char **argv)
 	int r;
 
 	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "login") != 0 &&
-	    strcmp(argv[1], "recover") != 0)) {
+	    strcmp(argv[1], "recover") != 0 && strcmp(argv[1], "totp") != 0)) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			fputs(USAGE, stdout);
 			return 0;
@@ -650,5 +655,7 @@ cmd_account(int argc, char **argv)
 		return r > 0 ? 0 : EXIT_USAGE;
 	if (strcmp(argv[1], "recover") == 0)
 		return do_recover(&a);
+	if (strcmp(argv[1], "totp") == 0)
+		return account_totp(a.server, a.session);
 	return strcmp(argv[1], "register") == 0 ? do_register(&a) : do_login(&a);
 }

@@ -144,6 +144,26 @@ check cli_recover_new_password_opens_keys env VIGIL_PASSWORD="$FPW" "$VIGIL" acc
 check cli_recover_old_password_refused test "$("$VIGIL" account login --server "$URL" --username frank --session "$T/sf2" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
 check cli_recover_key_stays_valid cli_recover "$FKEY" "$FPW-2" frank
 
+# TOTP from the CLI (vigil account totp): frank turns on his second factor. A code that is
+# not 6 digits and a wrong code leave it off; the right code from his app turns it on.
+VIGIL_PASSWORD="$FPW-2" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf3" --kdf-fast >/dev/null
+check cli_totp_malformed_code test "$(VIGIL_TOTP_CODE=12ab "$VIGIL" account totp --server "$URL" --session "$T/sf3" >/dev/null 2>&1; echo $?)" = 2
+check cli_totp_wrong_code test "$(VIGIL_TOTP_CODE=000000 "$VIGIL" account totp --server "$URL" --session "$T/sf3" >/dev/null 2>"$T/ct.err"; echo $?)|$(grep -c 'code was refused' "$T/ct.err")" = '1|1'
+check cli_totp_still_off env VIGIL_PASSWORD="$FPW-2" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf4" --kdf-fast
+coproc CT { "$VIGIL" account totp --server "$URL" --session "$T/sf3" 2>"$T/ct.err"; }
+FSEC=
+while read -r -t 20 line <&"${CT[0]}"; do
+	case $line in secret:*) FSEC=${line#secret: }; break ;; esac
+done
+check cli_totp_prints_secret test -n "$FSEC"
+echo "$("$TOTP" "$FSEC")" >&"${CT[1]}"
+read -r -t 20 line <&"${CT[0]}"
+read -r -t 20 line <&"${CT[0]}"
+wait "$CT_PID"
+check cli_totp_on test "$?|$line" = '0|second factor on: sign-ins now ask for a code (vigil account login --totp CODE)'
+check cli_totp_login_needs_code test "$(VIGIL_PASSWORD="$FPW-2" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf5" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
+check cli_totp_login_with_code env VIGIL_PASSWORD="$FPW-2" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf5" --kdf-fast --totp "$("$TOTP" "$FSEC" 1)"
+
 # Lockout: 100 failures lock bob; the 101st attempt and an unknown name get the same 429.
 check register_bob "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username bob --kdf-fast >/dev/null
 for i in $(seq 100); do login_raw bob "$WRONG" >/dev/null; login_raw ghost "$WRONG" >/dev/null; done
