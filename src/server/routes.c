@@ -57,7 +57,7 @@ static const struct route table[] = {
 	/* Organizations as the operator manages them (h_opquota.c): ids, counts, storage. */
 	{ "GET", "/api/v1/operator/orgs", POLICY_OPERATOR, BODY_NONE, h_operator_orgs },
 	{ "PUT", "/api/v1/operator/orgs/{org}/quota", POLICY_OPERATOR, BODY_JSON,
-	    h_operator_quota_put },
+	    h_operator_quota_put, ORG_STEP_UP },
 	{ "GET", "/api/v1/audit/key", POLICY_PUBLIC, BODY_NONE, h_audit_key },
 	{ "GET", "/api/v1/audit/instance", POLICY_ADMIN, BODY_NONE, h_audit_instance },
 	/* Organizations, keys and enrollment (docs/api/http.md); {org} is always the first
@@ -294,16 +294,14 @@ path_org(const struct route_match *m, char org[65])
 	return 0;
 }
 
-/* Owners and admins act only with a second factor on their account: 0, or -1 with the
- * reason in who->deny. Other roles pass. */
+/* 0 when the session's account has a second factor (TOTP) on, else -1 with the reason in
+ * who->deny. */
 static int
-role_second_factor(struct server *srv, uint8_t role, struct principal *who)
+second_factor(struct server *srv, struct principal *who)
 {
 	struct accounts_user *u;
 	int totp;
 
-	if (role != STMT_ROLE_OWNER && role != STMT_ROLE_ADMIN)
-		return 0;
 	if ((u = sodium_malloc(sizeof(*u))) == NULL)
 		return -1;
 	totp = accounts_get(srv->idn->acc, who->user_id, u) == 0 && u->totp_enabled;
@@ -312,6 +310,34 @@ role_second_factor(struct server *srv, uint8_t role, struct principal *who)
 		return 0;
 	who->deny = "enable a second factor (TOTP) for this role";
 	return -1;
+}
+
+/* Owners and admins act only with a second factor on their account: 0, or -1 with the
+ * reason in who->deny. Other roles pass. */
+static int
+role_second_factor(struct server *srv, uint8_t role, struct principal *who)
+{
+	if (role != STMT_ROLE_OWNER && role != STMT_ROLE_ADMIN)
+		return 0;
+	return second_factor(srv, who);
+}
+
+/* An operator account's session: the operator role, a second factor (an operator's password
+ * alone must not reach every organization's quota), and a fresh step-up where the route
+ * asks for one. 0, or a negative status with the reason in who->deny. */
+static int
+operator_decide(struct server *srv, const struct route_match *m, struct principal *who)
+{
+	if ((who->roles & ROLE_OPERATOR) == 0)
+		return -403;
+	if (second_factor(srv, who) != 0)
+		return -403;
+	if ((m->route->roles & ORG_STEP_UP) != 0 && !who->step_up_fresh) {
+		who->deny = "step-up required: POST /api/v1/auth/step-up";
+		return -403;
+	}
+	who->kind = POLICY_OPERATOR;
+	return 0;
 }
 
 /* POLICY_ORG for an authenticated session: membership, role mask, TOTP, step-up. */
@@ -378,10 +404,7 @@ authorize_route(struct server *srv, const struct route_match *m, const char *aut
 		}
 		if ((r = session_principal(srv, cookie, now, who)) != 0)
 			return r;
-		if ((who->roles & ROLE_OPERATOR) == 0)
-			return -403;
-		who->kind = POLICY_OPERATOR;
-		return 0;
+		return operator_decide(srv, m, who);
 	case POLICY_GATEWAY: {
 		const char *tok = bearer(authz);
 

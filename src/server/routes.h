@@ -34,7 +34,8 @@ struct route {
 	enum policy policy;
 	enum body_kind body;
 	route_handler handler;
-	uint32_t roles;        /* POLICY_ORG: ORG_ROLE_* bits and ORG_STEP_UP (roles.h) */
+	uint32_t roles;        /* POLICY_ORG: ORG_ROLE_* bits and ORG_STEP_UP (roles.h);
+	                        * POLICY_OPERATOR: ORG_STEP_UP for an operator account's session */
 };
 
 struct route_match {

@@ -15,8 +15,9 @@
 #   ofx_totp_on NAME          enables TOTP on NAME's account (secret in $T/NAME.totp)
 #   ofx_step_up NAME STEPS    a fresh step-up for NAME's main session with the TOTP code
 #                             STEPS windows ahead (codes cannot be replayed)
-#   ofx_operator NAME         an account with the operator flag (set in accounts.db: there
-#                             is no API for it by design), logged in afterwards
+#   ofx_operator NAME [no-totp]  an account with the operator flag (set in accounts.db: there
+#                             is no API for it by design), logged in afterwards, TOTP on
+#                             (secret in $T/NAME.totp) unless no-totp
 #   ofx_org K PREFIX          builds org K (OFX_ORG[K]) owned by PREFIX"owner", with an
 #                             admin (TOTP), admin0 (no TOTP), viewer (scope: the camera),
 #                             vout (scope: an empty second site), auditor, support and
@@ -92,7 +93,9 @@ ofx_operator() {
 	ofx_login "$n" "$T/$n.s" && ofx_login "$n" "$T/$n.s2" || ofx_err "operator login" || return 1
 	OFX_COOKIE[$n]=$(cat "$T/$n.s")
 	ofx_c -H "Cookie: ${OFX_COOKIE[$n]}" "$URL/api/v1/auth/me" | grep -q '"operator":true' ||
-		ofx_err "operator flag not seen by /auth/me"
+		ofx_err "operator flag not seen by /auth/me" || return 1
+	# Operator routes need a second factor on the account (routes.c operator_decide).
+	[ "${2:-}" = no-totp ] || ofx_totp_on "$n"
 }
 
 ofx_gwsession() { # $1 secret key file: prints a gateway session token

@@ -62,7 +62,9 @@ for p in owner admin admin0 viewer vout auditor support; do
 done
 # Step-up routes need a fresh proof: give the TOTP holders one now (login made them fresh
 # too, but the fixtures may have taken a while).
-if ! ofx_step_up aowner 1 || ! ofx_step_up aadmin 1; then fail step_up "owner/admin step-up refused"; fi
+if ! ofx_step_up aowner 1 || ! ofx_step_up aadmin 1 || ! ofx_step_up opacct 1; then
+	fail step_up "owner/admin/operator step-up refused"
+fi
 
 # ---- the expectations
 declare -A DEF=() EXP_OWN=() EXP_FOR=() EXP_SEEN=()

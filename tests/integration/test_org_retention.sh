@@ -32,6 +32,7 @@ ofx_org A a || { fail fixture_org_a "see stderr"; finish; }
 ofx_org B b || { fail fixture_org_b "see stderr"; finish; }
 ofx_account user || { fail fixture_user; finish; }
 ofx_operator opacct || { fail fixture_operator; finish; }
+ofx_operator opnotp no-totp || { fail fixture_operator_no_totp; finish; }
 pass fixtures
 
 OA=${OFX_ORG[A]} OB=${OFX_ORG[B]} CA=${OFX_CAM[A]} CB=${OFX_CAM[B]}
@@ -186,6 +187,10 @@ check op_list_bytes test "$BB3" -gt 0
 check op_list_no_names test "$(grep -c -e 'Cam A' -e 'Cam B' -e '"name"' "$T/oplist.json")" = 0
 check op_list_opacct test "$(req "${OFX_COOKIE[opacct]}" GET /api/v1/operator/orgs)" = 200
 check op_list_owner_refused test "$(req "$BOWN" GET /api/v1/operator/orgs)" = 403
+# An operator's password alone reaches no organization: the account needs its second factor.
+check op_without_totp_refused test "$(req "${OFX_COOKIE[opnotp]}" GET /api/v1/operator/orgs)" = 403
+check op_without_totp_said grep -q 'second factor' "$T/body"
+check quota_op_without_totp_refused test "$(req "${OFX_COOKIE[opnotp]}" PUT "/api/v1/operator/orgs/$OB/quota" '{"quota_bytes":5}')" = 403
 check op_list_anon_refused test "$(req "" GET /api/v1/operator/orgs)" = 401
 QB=/api/v1/operator/orgs/$OB/quota
 for b in '{}' '{"quota_bytes":-1}' '{"quota_bytes":"5"}' '{"quota_bytes":1.5}' '{"quota_bytes":5,"x":1}' \
@@ -251,6 +256,8 @@ check cli_operator_orgs grep -q "^org=$OB created=.* cameras=1 gateways=1 bytes_
 check cli_operator_orgs_no_names sh -c "! grep -q -e 'Cam A' -e 'Cam B' '$T/opcli'"
 "$BIN/vigil" operator quota --org "$OB" --bytes 1 --server "$URL" --token-file "$T/admin" >"$T/opcli" 2>&1
 check cli_operator_quota_pending grep -q "^note: below what the organization holds: applies at " "$T/opcli"
+# A quota change by an operator account needs a fresh step-up (its second factor again).
+ofx_step_up opacct 1 || fail step_up_opacct
 "$BIN/vigil" operator quota --org "$OB" --bytes 0 --server "$URL" --session <(printf '%s\n' "${OFX_COOKIE[opacct]}") >"$T/opcli" 2>&1
 check cli_operator_quota_removed_by_session grep -q "^org=$OB quota_bytes=0 previous_quota_bytes=1 " "$T/opcli"
 "$BIN/vigil" operator orgs --server "$URL" --session <(printf '%s\n' "${OFX_COOKIE[bowner]}") >"$T/opcli" 2>&1
