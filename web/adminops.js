@@ -325,14 +325,23 @@ export function memberBody(userId, signPk, boxPk, role, scope) {
 	return b;
 }
 
-// camera.epoch body: camera_id[16] epoch u32 epoch_pk[32].
-export function epochBody(cameraId, epoch, epochPk, siteId) {
-	const b = new Uint8Array(siteId ? 68 : 52);
+// camera.epoch body: camera_id[16] epoch u32 epoch_pk[32] [site_id[16] [name_len u8 name]].
+// name (a string, or null): the camera's signed name, 1..64 bytes of UTF-8 without control
+// characters; it needs a site.
+export function epochBody(cameraId, epoch, epochPk, siteId, name) {
+	const nb = name === undefined || name === null ? null : enc.encode(name);
+	if (nb !== null && (!siteId || nb.length === 0 || nb.length > 64 || nb.some((c) => c < 0x20 || c === 0x7f)))
+		throw new Error('A camera name is 1 to 64 bytes of text without control characters, and needs a site.');
+	const b = new Uint8Array(nb !== null ? 69 + nb.length : siteId ? 68 : 52);
 	b.set(cameraId, 0);
 	new DataView(b.buffer).setUint32(16, epoch);
 	b.set(epochPk, 20);
 	if (siteId)
 		b.set(siteId, 52);
+	if (nb !== null) {
+		b[68] = nb.length;
+		b.set(nb, 69);
+	}
 	return b;
 }
 
@@ -495,14 +504,17 @@ export function gatewayCert(na, signer, gatewayPk, siteId) {
 
 /* ---- cameras (src/common/orgkeys.c, src/cli/orgverify.c, `vigil camera add`) ---- */
 
-// orgkeys_epoch_create(): a fresh X25519 epoch keypair and its camera.epoch statement.
+// orgkeys_epoch_create_named(): a fresh X25519 epoch keypair and its camera.epoch statement.
 // The caller wipes sk.
 // siteId (16 bytes, or null for none): the camera's site, signed, so that admins' clients
-// take it from here rather than from the server's camera list.
-export function epochCreate(na, signer, cameraId, epoch, siteId) {
+// take it from here rather than from the server's camera list. name (string, or null for
+// none; needs a site): the camera's name, signed, so that viewers show it rather than the
+// server's.
+export function epochCreate(na, signer, cameraId, epoch, siteId, name) {
+	const body = epochBody(cameraId, epoch, new Uint8Array(32), siteId || null, name === undefined ? null : name);
 	const kp = na.crypto_box_keypair();
-	const stmt = signStatement(na, signer, STMT.CAMERA_EPOCH, targetOfId(cameraId), nextSeq(), Date.now() * 1000, 0,
-		epochBody(cameraId, epoch, kp.publicKey, siteId || null));
+	body.set(kp.publicKey, 20);
+	const stmt = signStatement(na, signer, STMT.CAMERA_EPOCH, targetOfId(cameraId), nextSeq(), Date.now() * 1000, 0, body);
 	return { pk: kp.publicKey, sk: kp.privateKey, stmt };
 }
 

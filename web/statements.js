@@ -1,4 +1,4 @@
-// statements.js - signed org statements in the browser (src/common/statement.h layout): parsing, verification against the pinned org root and its certified admins, and opening camera-key grants.
+// statements.js - signed org statements in the browser (src/common/statement.h layout): parsing, verification against the pinned org root and its certified admins, opening camera-key grants, and the camera names the org signed.
 
 export const STMT = { ORG_ROOT: 1, ADMIN_CERT: 2, MEMBER_ADD: 3, MEMBER_REMOVE: 4, MEMBER_ROLE: 5,
 	CAMERA_EPOCH: 6, GRANT: 7, GATEWAY_CERT: 8, GATEWAY_CONFIG: 9, GATEWAY_COMMAND: 10 };
@@ -13,6 +13,21 @@ export class StatementError extends Error {
 }
 
 const eq = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+// A camera's signed name: well-formed UTF-8 only (as statement.c's utf8_ok), kept as is.
+const utf8Name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// The name at the end of a named camera.epoch body, as statement_parse(): 1..64 bytes of
+// UTF-8 without control bytes (< 0x20, 0x7f). Throws 'format' otherwise.
+function cameraName(n) {
+	if (n.length === 0 || n.length > 64 || n.some((c) => c < 0x20 || c === 0x7f))
+		throw new StatementError('format', 'malformed statement');
+	try {
+		return utf8Name.decode(n);
+	} catch (e) {
+		throw new StatementError('format', 'malformed statement');
+	}
+}
 
 function targetOfId(id) {
 	const t = new Uint8Array(32);
@@ -73,11 +88,14 @@ export function parseStatement(na, p) {
 		break;
 	}
 	case STMT.CAMERA_EPOCH:
-		// 52 bytes, or 68 naming the camera's site (statement.h): siteId null when absent.
-		if (b.length !== 16 + 4 + 32 && b.length !== 16 + 4 + 32 + 16)
+		// 52 bytes; 68 naming the camera's site; or 68 + name_len u8 + name naming the camera
+		// too (statement.h): siteId and name null when absent.
+		if (b.length !== 16 + 4 + 32 && b.length < 16 + 4 + 32 + 16)
+			throw new StatementError('format', 'malformed statement');
+		if (b.length > 68 && b.length !== 69 + b[68])
 			throw new StatementError('format', 'malformed statement');
 		s.u = { cameraId: b.subarray(0, 16), epoch: bv.getUint32(16), epochPk: b.subarray(20, 52),
-			siteId: b.length === 68 ? b.subarray(52, 68) : null };
+			siteId: b.length >= 68 ? b.subarray(52, 68) : null, name: b.length > 68 ? cameraName(b.subarray(69)) : null };
 		want = targetOfId(s.u.cameraId);
 		break;
 	case STMT.GRANT:
@@ -189,6 +207,26 @@ export function grantOpen(na, t, epochBytes, grantBytes, me, nowUs) {
 	return { cameraId: e.cameraId.slice(), epoch: e.epoch, pk: e.epochPk.slice(), sk, siteId: e.siteId ? e.siteId.slice() : null };
 }
 
+// The camera names the org signed: for each camera, the name in its newest verified
+// camera.epoch statement that carries one (statements that do not verify name nothing; a
+// camera whose epochs carry none is absent). epochs: statement bytes. Returns
+// Map(camera id hex -> name).
+export function signedCameraNames(na, t, epochs, nowUs) {
+	const best = new Map();
+	for (const b of epochs) {
+		let u;
+		try {
+			u = verifyStatement(na, b, t, STMT.CAMERA_EPOCH, nowUs).u;
+		} catch (e) {
+			continue;
+		}
+		const id = hexOf(u.cameraId), cur = best.get(id);
+		if (u.name !== null && (cur === undefined || u.epoch > cur.epoch))
+			best.set(id, { epoch: u.epoch, name: u.name });
+	}
+	return new Map([...best].map(([id, x]) => [id, x.name]));
+}
+
 const fromHex = (h) => {
 	if (typeof h !== 'string' || h.length % 2 !== 0 || !/^[0-9a-f]*$/.test(h))
 		throw new StatementError('format', 'malformed hex');
@@ -199,8 +237,10 @@ const fromHex = (h) => {
 };
 
 // Opens everything GET /api/v1/orgs/{org}/keys gave me, trusting only rootPk (pinned by the
-// caller). Returns { name, keys: [{ cameraId, epoch, pk, sk }], refused: [{ index, code }] }:
-// one bad grant does not hide the others, but nothing unverified is ever returned.
+// caller). Returns { name, keys: [{ cameraId, epoch, pk, sk }], refused: [{ index, code }],
+// gateways, gatewaySites, cameraNames (signedCameraNames: what to call each camera instead
+// of the server's list) }: one bad grant does not hide the others, but nothing unverified is
+// ever returned.
 export function openOrgKeys(na, doc, rootPk, me, nowUs) {
 	if (doc === null || typeof doc !== 'object')
 		throw new StatementError('format', 'malformed keys answer');
@@ -220,6 +260,7 @@ export function openOrgKeys(na, doc, rootPk, me, nowUs) {
 			// skipped
 		}
 	}
+	const cameraNames = signedCameraNames(na, t, epochs.map((e) => e.bytes), nowUs);
 	const keys = [], refused = [];
 	(Array.isArray(doc.grants) ? doc.grants : []).forEach((h, index) => {
 		try {
@@ -246,5 +287,5 @@ export function openOrgKeys(na, doc, rootPk, me, nowUs) {
 			// skipped
 		}
 	}
-	return { name: root.u.name, keys, refused, gateways, gatewaySites };
+	return { name: root.u.name, keys, refused, gateways, gatewaySites, cameraNames };
 }

@@ -37,9 +37,11 @@ static const char USAGE_CAM[] =
     "                         [--live yes|no]]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
     "       vigil camera remove --org ORG --camera ID_OR_NAME --yes    COMMON\n"
-    "add registers the camera, signs its epoch 1 key, grants it to every owner and admin\n"
-    "(and viewer in scope) whose signed member statement verifies, and sends the gateway a\n"
-    "new signed config sealed to it (camera URLs never reach the server in the clear).\n"
+    "add registers the camera, signs its epoch 1 key with its site and NAME, grants it to\n"
+    "every owner and admin (and viewer in scope) whose signed member statement verifies, and\n"
+    "sends the gateway a new signed config sealed to it (camera URLs never reach the server\n"
+    "in the clear). list, set, remove and export use the signed names; list marks a name the\n"
+    "org never signed (a camera added before names were signed) name_signed=no.\n"
     "--detection FILE: the camera's motion settings, a JSON object such as\n"
     "{\"sensitivity\":50,\"min_duration_ms\":300,\"zones\":[{\"name\":\"door\",\"rect\":[x,y,w,h]}],\n"
     "\"masks\":[[x,y,w,h]]} (per-mille of the frame); the gateway refuses the whole\n"
@@ -459,6 +461,14 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 		goto out;
 	if (recording_args(a, &ce.recording) != 0)
 		goto out;
+	/* The name is signed into the camera's epoch statements: checked before anything is
+	 * registered. */
+	if (!statement_camera_name_ok(ce.name)) {
+		fprintf(stderr, "vigil: --name must be 1 to %d bytes of UTF-8 text without control "
+		    "characters\n", STMT_NAME_MAX);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (!oc->have_root) {
 		fprintf(stderr, "vigil: adding a camera needs the org root (owners hold it)\n");
 		goto out;
@@ -507,8 +517,9 @@ camera_add(struct orgc *oc, const struct orgargs *a)
 	for (i = 0; i < nm + 1; i++)
 		buf_init(&st[i], STMT_MAX_LEN);
 	ce.epoch = 1;
-	if (orgkeys_epoch_create_site(oc->signer, ce.id, site, 1, orgc_seq(), now, ce.pk, sk,
-	    &st[0]) != 0)
+	/* Its site and name signed with its key: viewers take both from here, not the server. */
+	if (orgkeys_epoch_create_named(oc->signer, ce.id, site, ce.name, 1, orgc_seq(), now, ce.pk,
+	    sk, &st[0]) != 0)
 		goto out;
 	ns = 1;
 	memcpy(ep.camera_id, ce.id, STMT_ID_LEN);
@@ -610,8 +621,10 @@ set_camera_json(json_t *doc, void *ctx)
 	return -1;
 }
 
-/* The camera of the org's list whose id or name is want: its id and gateway. 0, or -1
- * (message printed: none, or a name that two cameras share). */
+/* The camera of the org's list whose id or name is want: its id and gateway. The list's
+ * names are the signed ones (orgops_signed_names), so that a server that swapped two
+ * cameras' names cannot have the command act on the other camera. 0, or -1 (message
+ * printed: none, or a name that two cameras share). */
 static int
 camera_find(const json_t *cams, const char *want, char idh[2 * STMT_ID_LEN + 1],
     uint8_t gw[STMT_KEY_LEN])
@@ -663,6 +676,7 @@ camera_remove(struct orgc *oc, const struct orgargs *a)
 	}
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
 	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
+	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
 	    camera_find(json_object_get(ans, "cameras"), want, idh, gw) != 0)
 		goto out;
 	/* The gateway stops first, so that nothing it records lands after the deletion. */
@@ -707,6 +721,7 @@ camera_set(struct orgc *oc, const struct orgargs *a)
 		goto out;
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
 	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
+	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
 	    camera_find(json_object_get(ans, "cameras"), want, idh, gw) != 0)
 		goto out;
 	if (orgops_gwconfig_edit(oc, gw, set_camera_json, &cs) != 0)
@@ -724,7 +739,8 @@ out:
 int
 cmd_camera(int argc, char **argv)
 {
-	static const char *const f[] = { "id", "name", "site", "gateway", "epoch", NULL };
+	static const char *const f[] = { "id", "name", "site", "gateway", "epoch", "name_signed",
+	    NULL };
 	struct orgargs a;
 	struct orgc *oc = NULL;
 	char path[PATH_BUF];
@@ -755,7 +771,9 @@ cmd_camera(int argc, char **argv)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
-	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0)
+	/* Names as the org signed them; name_signed=no marks the server's word. */
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
+	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0)
 		goto out;
 	print_fields(json_object_get(ans, "cameras"), f);
 	rc = 0;

@@ -370,8 +370,10 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 		}
 		memcpy(re.c[re.n].id, cams[i].id, STMT_ID_LEN);
 		re.c[re.n].epoch = cur->epoch + 1;
-		if (orgkeys_rotate(oc->signer, cams[i].id, site, cur->epoch + 1, orgc_seq(), keep, nk,
-		    now_us(), &st[ns], &st[ns + 1], re.c[re.n].pk) != 0) {
+		/* The signed name goes forward with the signed site (never the server's name). */
+		if (orgkeys_rotate(oc->signer, cams[i].id, site,
+		    site != NULL && cams[i].name_signed ? cams[i].name : NULL, cur->epoch + 1,
+		    orgc_seq(), keep, nk, now_us(), &st[ns], &st[ns + 1], re.c[re.n].pk) != 0) {
 			fprintf(stderr, "vigil: key rotation failed\n");
 			goto out;
 		}

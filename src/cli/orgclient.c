@@ -398,6 +398,8 @@ load_epochs(struct orgc *oc, const json_t *arr, int64_t now)
 		memcpy(oc->epochs[i].pk, s->u.camera_epoch.epoch_pk, STMT_KEY_LEN);
 		oc->epochs[i].has_site = s->u.camera_epoch.has_site;
 		memcpy(oc->epochs[i].site_id, s->u.camera_epoch.site_id, STMT_ID_LEN);
+		oc->epochs[i].has_name = s->u.camera_epoch.has_name;
+		memcpy(oc->epochs[i].name, s->u.camera_epoch.name, sizeof(oc->epochs[i].name));
 		oc->epochs[i].raw = raw;
 		oc->epochs[i].len = len;
 		raw = NULL;
@@ -762,6 +764,25 @@ orgc_camera_site(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
 			return 1;
 		}
 	return 0;
+}
+
+int
+orgc_camera_name(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
+    char name_out[STMT_NAME_MAX + 1])
+{
+	const struct orgc_epoch *best = NULL;
+	size_t i;
+
+	for (i = 0; i < oc->nepochs; i++)
+		if (oc->epochs[i].has_name && memcmp(oc->epochs[i].camera_id, cam, STMT_ID_LEN) == 0 &&
+		    (best == NULL || oc->epochs[i].epoch > best->epoch))
+			best = &oc->epochs[i];
+	if (best == NULL) {
+		name_out[0] = '\0';
+		return 0;
+	}
+	memcpy(name_out, best->name, STMT_NAME_MAX + 1);
+	return 1;
 }
 
 int

@@ -31,6 +31,8 @@ struct orgc_epoch {
 	uint8_t pk[STMT_KEY_LEN];
 	uint8_t has_site;                   /* the signed statement names the camera's site */
 	uint8_t site_id[STMT_ID_LEN];
+	uint8_t has_name;                   /* ... and the camera's name */
+	char name[STMT_NAME_MAX + 1];
 	uint8_t *raw;
 	size_t len;
 };
@@ -102,6 +104,11 @@ const struct orgc_epoch *orgc_epoch_latest(const struct orgc *oc, const uint8_t 
  * verified epochs naming different sites are refused when the org is loaded. */
 int orgc_camera_site(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
     uint8_t site_out[STMT_ID_LEN]);
+/* A camera's name as the org signed it: 1 and name_out (NUL-terminated) from its newest
+ * verified camera.epoch that carries a name, or 0 when none does (a camera made before
+ * epochs named cameras: only the server's, unsigned, name is known). */
+int orgc_camera_name(const struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
+    char name_out[STMT_NAME_MAX + 1]);
 /* The site a certified gateway's gateway.cert names: 0 and site_out, or -1 when the org
  * root certified no such gateway. */
 int orgc_gateway_site(const struct orgc *oc, const uint8_t gw[STMT_KEY_LEN],

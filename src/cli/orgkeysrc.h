@@ -6,7 +6,9 @@
 #include "cli/orgclient.h"
 
 /* From a loaded org (orgc_org_load opened my grants): every camera I hold a key for, with
- * all its epochs, named as the server lists it, and as trusted signers every gateway the
+ * all its epochs, named as its camera.epoch statements sign it (orgops_cameras; the
+ * server's name only for a camera they name none), so that `export --camera NAME` finds the
+ * camera the org called NAME, and as trusted signers every gateway the
  * org root certified (gateway.cert statements; the camera list's gateway is not used).
  * *out receives the set (keysfile_free). 0 or -1 (printed). */
 int orgkeysrc_build(struct orgc *oc, struct keysfile **out);

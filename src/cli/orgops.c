@@ -32,6 +32,7 @@ orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n)
 	char path[PATH_BUF];
 	struct orgops_camera *cs = NULL;
 	json_t *ans = NULL, *arr, *c;
+	char signed_name[STMT_NAME_MAX + 1];
 	const char *name;
 	size_t i, cnt;
 	int r = -1;
@@ -55,6 +56,11 @@ orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n)
 		    name == NULL || strlen(name) > ORGOPS_NAME_MAX)
 			goto bad;
 		memcpy(cs[i].name, name, strlen(name) + 1);
+		/* The server's name is replaced by the signed one when there is one. */
+		if (orgc_camera_name(oc, cs[i].id, signed_name)) {
+			memcpy(cs[i].name, signed_name, sizeof(signed_name));
+			cs[i].name_signed = 1;
+		}
 		/* The server's site is replaced by the signed one, or by none. */
 		cs[i].site_known = orgc_camera_site(oc, cs[i].id, cs[i].site);
 		if (!cs[i].site_known)
@@ -71,6 +77,27 @@ out:
 	free(cs);
 	json_decref(ans);
 	return r;
+}
+
+int
+orgops_signed_names(const struct orgc *oc, json_t *cams)
+{
+	char name[STMT_NAME_MAX + 1];
+	uint8_t id[STMT_ID_LEN];
+	json_t *c;
+	size_t i;
+	int sig;
+
+	json_array_foreach(cams, i, c) {
+		if (!json_is_object(c))
+			continue;
+		sig = orgc_id_parse(json_string_value(json_object_get(c, "id")), id) == 0 &&
+		    orgc_camera_name(oc, id, name);
+		if ((sig && json_object_set_new(c, "name", json_string(name)) != 0) ||
+		    json_object_set_new(c, "name_signed", json_string(sig ? "yes" : "no")) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int

@@ -8,11 +8,13 @@
 #include "cli/orgclient.h"
 #include "common/enroll.h"
 
-#define ORGOPS_NAME_MAX 63
+#define ORGOPS_NAME_MAX STMT_NAME_MAX
 
-/* A camera as the server lists it (not signed: names and gateway are server data). The
- * site is the one its signed camera.epoch statements name (site_known), never the
- * server's: scope decisions rest on it. */
+/* A camera as the server lists it (the gateway is server data). The site is the one its
+ * signed camera.epoch statements name (site_known), never the server's: scope decisions
+ * rest on it. The name is the one they sign (name_signed) whatever the server calls it;
+ * only for a camera whose statements name none (made before names were signed) is it the
+ * server's. */
 struct orgops_camera {
 	uint8_t id[STMT_ID_LEN];
 	uint8_t site[STMT_ID_LEN];
@@ -20,7 +22,13 @@ struct orgops_camera {
 	uint8_t server_site[STMT_ID_LEN];   /* what the server claims: only to take keys away */
 	uint8_t gateway[STMT_KEY_LEN];
 	char name[ORGOPS_NAME_MAX + 1];
+	int name_signed;
 };
+
+/* In a JSON camera list as GET /orgs/{org}/cameras answers (an array of objects with an
+ * "id"), replace each "name" by the signed one when the camera has one, and set
+ * "name_signed" to "yes" or "no". 0 or -1 (out of memory). */
+int orgops_signed_names(const struct orgc *oc, json_t *cams);
 
 /* GET /orgs/{org}/cameras. *out (free) and *n. 0 or -1 (printed). */
 int orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n);

@@ -63,6 +63,15 @@ int orgkeys_epoch_create_site(const struct stmt_signer *signer,
     int64_t now_us, uint8_t epoch_pk[STMT_KEY_LEN], uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN],
     struct buf *out)
 {
+	return orgkeys_epoch_create_named(signer, camera_id, site_id, NULL, epoch, seq, now_us,
+	    epoch_pk, epoch_sk, out);
+}
+
+int orgkeys_epoch_create_named(const struct stmt_signer *signer,
+    const uint8_t camera_id[STMT_ID_LEN], const uint8_t *site_id, const char *name,
+    uint32_t epoch, uint64_t seq, int64_t now_us, uint8_t epoch_pk[STMT_KEY_LEN],
+    uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN], struct buf *out)
+{
 	struct stmt_camera_epoch e;
 	uint8_t target[STMT_TARGET_LEN];
 	struct buf body;
@@ -70,9 +79,23 @@ int orgkeys_epoch_create_site(const struct stmt_signer *signer,
 
 	buf_init(&body, SMALL_BODY_MAX);
 	memset(&e, 0, sizeof(e));
+	if (name != NULL && site_id == NULL) {
+		sodium_memzero(epoch_sk, ORGKEYS_EPOCH_SK_LEN);
+		buf_free(&body);
+		return STMT_E_ARG;
+	}
 	if (site_id != NULL) {
 		e.has_site = 1;
 		memcpy(e.site_id, site_id, STMT_ID_LEN);
+	}
+	if (name != NULL) {
+		if (!statement_camera_name_ok(name)) {
+			sodium_memzero(epoch_sk, ORGKEYS_EPOCH_SK_LEN);
+			buf_free(&body);
+			return STMT_E_FORMAT;
+		}
+		e.has_name = 1;
+		memcpy(e.name, name, strlen(name) + 1);
 	}
 	memcpy(e.camera_id, camera_id, STMT_ID_LEN);
 	e.epoch = epoch;
@@ -172,7 +195,7 @@ out:
 }
 
 int orgkeys_rotate(const struct stmt_signer *signer, const uint8_t camera_id[STMT_ID_LEN],
-    const uint8_t *site_id, uint32_t new_epoch, uint64_t epoch_seq,
+    const uint8_t *site_id, const char *name, uint32_t new_epoch, uint64_t epoch_seq,
     const struct orgkeys_grantee *keep, size_t nkeep, int64_t now_us, struct buf *epoch_out,
     struct buf *grants_out, uint8_t epoch_pk[STMT_KEY_LEN])
 {
@@ -184,8 +207,8 @@ int orgkeys_rotate(const struct stmt_signer *signer, const uint8_t camera_id[STM
 	memset(&e, 0, sizeof(e));
 	memcpy(e.camera_id, camera_id, STMT_ID_LEN);
 	e.epoch = new_epoch;
-	ret = orgkeys_epoch_create_site(signer, camera_id, site_id, new_epoch, epoch_seq, now_us,
-	    e.epoch_pk, sk, epoch_out);
+	ret = orgkeys_epoch_create_named(signer, camera_id, site_id, name, new_epoch, epoch_seq,
+	    now_us, e.epoch_pk, sk, epoch_out);
 	for (i = 0; ret == STMT_OK && i < nkeep; i++)
 		ret = orgkeys_grant(signer, &e, sk, &keep[i], now_us, &grants_out[i]);
 	if (ret == STMT_OK)

@@ -35,6 +35,13 @@ int orgkeys_epoch_create_site(const struct stmt_signer *signer,
     const uint8_t camera_id[STMT_ID_LEN], const uint8_t *site_id, uint32_t epoch, uint64_t seq,
     int64_t now_us, uint8_t epoch_pk[STMT_KEY_LEN], uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN],
     struct buf *out);
+/* The same naming the camera too (name NULL: none, as orgkeys_epoch_create_site): viewers
+ * show the camera under this signed name, never the server's. A name needs a site
+ * (STMT_E_ARG without one); a name statement_camera_name_ok refuses is STMT_E_FORMAT. */
+int orgkeys_epoch_create_named(const struct stmt_signer *signer,
+    const uint8_t camera_id[STMT_ID_LEN], const uint8_t *site_id, const char *name,
+    uint32_t epoch, uint64_t seq, int64_t now_us, uint8_t epoch_pk[STMT_KEY_LEN],
+    uint8_t epoch_sk[ORGKEYS_EPOCH_SK_LEN], struct buf *out);
 
 /* Someone who receives an epoch key: user id, X25519 box key, and the seq of the grant
  * statement (per granting admin and grantee). */
@@ -69,13 +76,13 @@ int orgkeys_grant_open(const struct stmt_trust *t, const uint8_t *epoch_stmt, si
     int64_t now_us, struct orgkeys_epoch_key *out);
 
 /* Removal: start epoch new_epoch for camera_id (camera.epoch with epoch_seq, naming site_id
- * unless NULL) and grant it
+ * unless NULL, and the camera's signed name unless NULL: rotation carries both) and grant it
  * to the remaining members only. epoch_out gets the camera.epoch statement, grants_out[i]
  * (nkeep initialised buffers) the grant for keep[i]. epoch_pk receives the new public key
  * (for the gateway's next signed configuration); the new secret never leaves this call
  * except sealed. Footage before new_epoch stays under the old keys. 0 or stmt_err. */
 int orgkeys_rotate(const struct stmt_signer *signer, const uint8_t camera_id[STMT_ID_LEN],
-    const uint8_t *site_id, uint32_t new_epoch, uint64_t epoch_seq,
+    const uint8_t *site_id, const char *name, uint32_t new_epoch, uint64_t epoch_seq,
     const struct orgkeys_grantee *keep, size_t nkeep, int64_t now_us, struct buf *epoch_out,
     struct buf *grants_out, uint8_t epoch_pk[STMT_KEY_LEN]);
 

@@ -124,6 +124,57 @@ static int name_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* 1 when p[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), exactly what a browser's fatal TextDecoder accepts (web/statements.js). */
+static int utf8_ok(const uint8_t *p, size_t n)
+{
+	size_t i = 0, k, len;
+	uint8_t lo, hi;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			len = 2;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			len = 3;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		if (p[i] == 0xe0)
+			lo = 0xa0;
+		else if (p[i] == 0xed)
+			hi = 0x9f;
+		else if (p[i] == 0xf0)
+			lo = 0x90;
+		else if (p[i] == 0xf4)
+			hi = 0x8f;
+		if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
+			return 0;
+		for (k = 2; k < len; k++)
+			if (p[i + k] < 0x80 || p[i + k] > 0xbf)
+				return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/* A camera's signed name: the org name's rule, and well-formed UTF-8. */
+static int camera_name_ok(const char *s, size_t n)
+{
+	return name_ok(s, n) && utf8_ok((const uint8_t *)s, n);
+}
+
+int statement_camera_name_ok(const char *name)
+{
+	return name != NULL && camera_name_ok(name, strnlen(name, STMT_NAME_MAX + 1));
+}
+
 int statement_body_org_root(struct buf *b, const char *name)
 {
 	size_t n = name != NULL ? strlen(name) : 0;
@@ -160,9 +211,18 @@ int statement_body_member(struct buf *b, const struct stmt_member *m)
 
 int statement_body_camera_epoch(struct buf *b, const struct stmt_camera_epoch *e)
 {
+	size_t n = 0;
+
+	/* A name only follows a site: the third layout extends the second. */
+	if (e->has_name) {
+		n = strnlen(e->name, sizeof(e->name));
+		if (!e->has_site || !camera_name_ok(e->name, n))
+			return STMT_E_FORMAT;
+	}
 	return put_ret(buf_put(b, e->camera_id, STMT_ID_LEN) | buf_put_u32(b, e->epoch) |
 	    buf_put(b, e->epoch_pk, STMT_KEY_LEN) |
-	    (e->has_site ? buf_put(b, e->site_id, STMT_ID_LEN) : 0));
+	    (e->has_site ? buf_put(b, e->site_id, STMT_ID_LEN) : 0) |
+	    (e->has_name ? buf_put_u8(b, (uint8_t)n) | buf_put(b, e->name, n) : 0));
 }
 
 int statement_body_grant(struct buf *b, const struct stmt_grant *g)
@@ -233,14 +293,23 @@ static int parse_body(struct stmt *s)
 		statement_target_id(s->u.member.user_id, want);
 		break;
 	case STMT_CAMERA_EPOCH:
-		if (s->body_len != CAMERA_EPOCH_BODY && s->body_len != CAMERA_EPOCH_SITE_BODY)
+		/* 52 bytes; 68 with the site; or 68 + name_len u8 + name (1..64) with the name. */
+		if (s->body_len != CAMERA_EPOCH_BODY && s->body_len < CAMERA_EPOCH_SITE_BODY)
 			return STMT_E_FORMAT;
 		cur_get(&c, s->u.camera_epoch.camera_id, STMT_ID_LEN);
 		cur_get_u32(&c, &s->u.camera_epoch.epoch);
 		cur_get(&c, s->u.camera_epoch.epoch_pk, STMT_KEY_LEN);
-		s->u.camera_epoch.has_site = s->body_len == CAMERA_EPOCH_SITE_BODY;
+		s->u.camera_epoch.has_site = s->body_len >= CAMERA_EPOCH_SITE_BODY;
 		if (s->u.camera_epoch.has_site)
 			cur_get(&c, s->u.camera_epoch.site_id, STMT_ID_LEN);
+		if (s->body_len > CAMERA_EPOCH_SITE_BODY) {
+			if (cur_get_u8(&c, &n8) != 0 || n8 == 0 || n8 > STMT_NAME_MAX || c.left != n8 ||
+			    cur_get(&c, s->u.camera_epoch.name, n8) != 0 ||
+			    !camera_name_ok(s->u.camera_epoch.name, n8))
+				return STMT_E_FORMAT;
+			s->u.camera_epoch.name[n8] = '\0';
+			s->u.camera_epoch.has_name = 1;
+		}
 		statement_target_id(s->u.camera_epoch.camera_id, want);
 		break;
 	case STMT_GRANT:

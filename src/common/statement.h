@@ -44,7 +44,7 @@ enum stmt_type {
 	STMT_MEMBER_ADD = 3,
 	STMT_MEMBER_REMOVE = 4,
 	STMT_MEMBER_ROLE = 5,
-	STMT_CAMERA_EPOCH = 6,     /* camera id, epoch, epoch X25519 public key[, site id] */
+	STMT_CAMERA_EPOCH = 6,     /* camera id, epoch, epoch X25519 public key[, site id[, name]] */
 	STMT_GRANT = 7,            /* epoch secret sealed to a user */
 	STMT_GATEWAY_CERT = 8,     /* gateway Ed25519 id enrolled in the org, at a site */
 	STMT_GATEWAY_CONFIG = 9,   /* body sealed to the gateway */
@@ -101,13 +101,18 @@ struct stmt_member {
 };
 /* has_site: the body also names the camera's site (68 bytes rather than 52), so that the
  * admins' clients take a camera's site for scope decisions from a signed statement rather
- * than from the server's camera list. Zero-initialise when unused. */
+ * than from the server's camera list. has_name (only with has_site): the body then ends
+ * with name_len u8 | name, the camera's display name (1..STMT_NAME_MAX bytes of UTF-8
+ * without control bytes, NUL-terminated here), so that viewers show the name the org
+ * signed rather than the server's. Zero-initialise when unused. */
 struct stmt_camera_epoch {
 	uint8_t camera_id[STMT_ID_LEN];
 	uint32_t epoch;
 	uint8_t epoch_pk[STMT_KEY_LEN];
 	uint8_t has_site;
 	uint8_t site_id[STMT_ID_LEN];
+	uint8_t has_name;
+	char name[STMT_NAME_MAX + 1];
 };
 struct stmt_grant {
 	uint8_t camera_id[STMT_ID_LEN];
@@ -166,6 +171,10 @@ void statement_fingerprint(const uint8_t root_pk[STMT_KEY_LEN], char out[STMT_FI
 int statement_fingerprint_normalize(const char *in, char out[STMT_FINGERPRINT_LEN]);
 /* A target field from a 16-byte id (zero-padded). */
 void statement_target_id(const uint8_t id[STMT_ID_LEN], uint8_t target[STMT_TARGET_LEN]);
+
+/* 1 when name (NUL-terminated) may be a camera's signed name: 1..STMT_NAME_MAX bytes of
+ * well-formed UTF-8 without control bytes (< 0x20, 0x7f); else 0. */
+int statement_camera_name_ok(const char *name);
 
 /* Body encoders (append to b; 0 or STMT_E_FORMAT / STMT_E_NOMEM). */
 int statement_body_org_root(struct buf *b, const char *name);

@@ -31,7 +31,7 @@ const signer = { pk: kp.publicKey, sk: kp.privateKey, orgId: na.crypto_genericha
 const trust = trustNew(na, kp.publicKey);
 
 // signStatement over the C tool's target, seq, time and body gives the C bytes exactly.
-for (const name of ['member_add', 'member_role', 'member_remove', 'camera_epoch', 'gateway_cert']) {
+for (const name of ['member_add', 'member_role', 'member_remove', 'camera_epoch', 'camera_epoch_site', 'camera_epoch_name', 'gateway_cert']) {
 	const x = v[name];
 	t(`sign_${name}_byte_identical`, () => {
 		const mine = ops.signStatement(na, signer, x.type, hex(x.target), x.seq, NOW, 0, hex(x.body));
@@ -58,6 +58,67 @@ t('epoch_create_names_site', () => {
 	const u = verifyStatement(na, ep.stmt, trust, STMT.CAMERA_EPOCH, Date.now() * 1000).u;
 	return (u.siteId !== null && toHex(u.siteId) === toHex(site)) || 'the signed epoch does not name the site';
 });
+// The third layout: the sited body, then name_len u8 and the camera's name (UTF-8).
+const en = parseStatement(na, hex(v.camera_epoch_name.bytes)).u;
+const NAME = 'Front door \u2014 caf\u00e9';
+t('epoch_name_parsed', () => (en.name === NAME && e.name === null && es.name === null && toHex(en.siteId) === toHex(es.siteId) &&
+	v.camera_epoch_name.body.length === 2 * (69 + 20)) || `${en.name} ${e.name} ${es.name}`);
+t('epoch_name_body_layout', () => c(ops.epochBody(en.cameraId, en.epoch, en.epochPk, en.siteId, NAME), v.camera_epoch_name.body));
+t('epoch_create_names_camera', () => {
+	const ep = ops.epochCreate(na, signer, na.randombytes_buf(16), 1, na.randombytes_buf(16), 'Gate');
+	const u = verifyStatement(na, ep.stmt, trust, STMT.CAMERA_EPOCH, Date.now() * 1000).u;
+	return u.name === 'Gate' || `named ${u.name}`;
+});
+// A name of 0 or 65 bytes, with a control byte, not UTF-8, or without a site: the encoder
+// refuses it, and so does the parser when the bytes are signed anyway.
+t('epoch_bad_names_refused', () => {
+	const site = na.randombytes_buf(16), bad = [];
+	for (const n of ['', 'a'.repeat(65), 'Front\u0001door', 'Front\u007f', 'caf\u00e9'.repeat(13)])
+		try {
+			ops.epochBody(en.cameraId, 1, en.epochPk, site, n);
+			bad.push(`encoded ${JSON.stringify(n)}`);
+		} catch (err) {
+			// refused
+		}
+	try {
+		ops.epochBody(en.cameraId, 1, en.epochPk, null, 'Gate');
+		bad.push('encoded a name without a site');
+	} catch (err) {
+		// refused
+	}
+	const body = hex(v.camera_epoch_name.body);
+	const raw = (len, bytes) => {
+		const b = new Uint8Array(69 + bytes.length);
+		b.set(body.subarray(0, 68));
+		b[68] = len;
+		b.set(bytes, 69);
+		return b;
+	};
+	const enc = new TextEncoder();
+	for (const [what, b] of [['len 0', raw(0, [])], ['65 bytes', raw(65, enc.encode('a'.repeat(65)))], ['control', raw(5, enc.encode('Ga\nte'))],
+		['0x7f', raw(2, [0x41, 0x7f])], ['not utf-8', raw(2, [0xc3, 0x28])], ['overlong', raw(2, [0xc0, 0xaf])],
+		['surrogate', raw(3, [0xed, 0xa0, 0x80])], ['trailing byte', raw(3, enc.encode('Gate'))], ['truncated', raw(5, enc.encode('Gate'))]]) {
+		try {
+			ops.signStatement(na, signer, STMT.CAMERA_EPOCH, hex(v.camera_epoch_name.target), 1, NOW, 0, b);
+			bad.push(`signed ${what}`);
+		} catch (err) {
+			if (err.code !== 'format')
+				bad.push(`${what}: ${err.message}`);
+		}
+	}
+	return bad.length === 0 || bad.join('; ');
+});
+t('epoch_name_byte_flipped_fails_signature', () => {
+	const b = hex(v.camera_epoch_name.bytes);
+	b[128 + 69] ^= 1; // 'F' -> 'G': still a valid name
+	try {
+		verifyStatement(na, b, trust, STMT.CAMERA_EPOCH, NOW + 1);
+		return 'accepted';
+	} catch (err) {
+		return err.code === 'signature' || err.code;
+	}
+});
+
 const g = parseStatement(na, hex(v.gateway_cert.bytes)).u;
 t('gateway_cert_body_layout', () => c(ops.gatewayCertBody(g.gatewayPk, g.siteId), v.gateway_cert.body));
 t('target_of_id', () => c(ops.targetOfId(m.userId), v.member_add.target));

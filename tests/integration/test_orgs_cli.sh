@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_orgs_cli.sh - the vigil CLI as org admin and viewer against a real server: org, site, gateway, camera, member invite/join/accept, grant, support, removal with rotation, camera removal (recordings deleted, gateway stopped), and a malicious server (database edits) refused by the CLI.
+# test_orgs_cli.sh - the vigil CLI as org admin and viewer against a real server: org, site, gateway, camera, member invite/join/accept, grant, support, removal with rotation, camera removal (recordings deleted, gateway stopped), and a malicious server (database edits: keys, statements, sites, camera names) refused by the CLI.
 . "$(dirname "$0")/../lib.sh"
 
 SERVER=$BIN/vigil-server
@@ -429,5 +429,22 @@ run grant --org "$ORG" --user dave --site "$ANNEX" "${A[@]}"
 check site_lie_regrant_none grep -q "grants=0" "$T/out"
 run camera list --org "$ORG" "${A[@]}"
 check site_lie_listed grep -q "name=door" "$T/out"
+
+# --- a malicious server swaps two cameras' names: the CLI lists, finds and acts on each camera
+# by the name its camera.epoch statements sign, and rotations carried the names forward. ------
+YARD=$(q "select id from org_cameras where org='$ORG' and name='yard'")
+check name_lie_yard_id test ${#YARD} -eq 32
+check name_lie_rotations_named test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 \
+	and subject in ('$DOOR','$YARD') and length(raw) <= 260")" = 0
+check name_lie_door_rotated test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$DOOR'")" -ge 2
+edit "update org_cameras set name=case name when 'door' then 'yard' else 'door' end where org='$ORG' and name in ('door','yard')"
+check name_lie_server_swapped test "$(q "select name from org_cameras where id='$DOOR'")" = yard
+run camera list --org "$ORG" "${A[@]}"
+check name_lie_list_signed grep -q "^id=$DOOR name=door .*name_signed=yes" "$T/out"
+check name_lie_list_other grep -q "^id=$YARD name=yard .*name_signed=yes" "$T/out"
+run camera set --org "$ORG" --camera door --record continuous "${A[@]}"
+check name_lie_set_acts_on_signed grep -q "^camera=$DOOR set" "$T/out"
+check_refused camera_add_control_name "name must be 1 to 64 bytes" camera add --org "$ORG" \
+	--name "$(printf 'bad\001name')" --gateway "$GWID" --url rtsp://127.0.0.1:8554/x "${A[@]}"
 
 finish

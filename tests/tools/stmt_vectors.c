@@ -146,7 +146,7 @@ main(void)
 	m.role = STMT_ROLE_NONE;
 	r |= statement_body_member(&body, &m) | vector(&j, &s, "member_remove", STMT_MEMBER_REMOVE, target, 9, &body);
 
-	/* camera.epoch with a fixed epoch key, without and with the camera's site. */
+	/* camera.epoch with a fixed epoch key, without and with the camera's site and name. */
 	buf_reset(&body);
 	memset(&ce, 0, sizeof(ce));
 	fill(ce.camera_id, sizeof(ce.camera_id), 0x50);
@@ -159,6 +159,12 @@ main(void)
 	fill(ce.site_id, sizeof(ce.site_id), 0x58);
 	r |= statement_body_camera_epoch(&body, &ce) |
 	    vector(&j, &s, "camera_epoch_site", STMT_CAMERA_EPOCH, target, 12, &body);
+	/* ... and with the camera's signed name (UTF-8 beyond ASCII). */
+	buf_reset(&body);
+	ce.has_name = 1;
+	snprintf(ce.name, sizeof(ce.name), "%s", "Front door \xe2\x80\x94 caf\xc3\xa9");
+	r |= statement_body_camera_epoch(&body, &ce) |
+	    vector(&j, &s, "camera_epoch_name", STMT_CAMERA_EPOCH, target, 13, &body);
 
 	/* gateway.cert for a fixed gateway key. */
 	buf_reset(&body);

@@ -327,7 +327,7 @@ static void test_rotate_locks_out_removed_viewer(void **state)
 
 	/* Remove Bob: epoch 2, granted to Alice only. */
 	g[0].seq = 2;
-	assert_int_equal(orgkeys_rotate(&f->admin, f->cam, NULL, 2, 2, g, 1, NOW + 1, &es2, grants,
+	assert_int_equal(orgkeys_rotate(&f->admin, f->cam, NULL, NULL, 2, 2, g, 1, NOW + 1, &es2, grants,
 	    pk2), 0);
 	assert_memory_not_equal(pk2, e.epoch_pk, 32);
 	assert_int_equal(orgkeys_grant_open(&f->trust, es2.data, es2.len, grants[0].data,

@@ -281,6 +281,7 @@ static void test_sign_refuses_bad_layout(void **state)
 	buf_init(&out, STMT_MAX_LEN);
 	memset(&e, 3, sizeof(e));
 	e.has_site = 0;   /* the first, 52-byte layout */
+	e.has_name = 0;
 	assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
 	/* A target that does not match the body's camera id is never produced. */
 	memset(target, 9, sizeof(target));
@@ -344,6 +345,126 @@ static void test_camera_epoch_site(void **state)
 	}
 }
 
+/* Sign a camera.epoch body given as bytes (sited, then name_len and name as given) and
+ * return statement_sign's result; out receives the statement. */
+static int sign_named_raw(struct fx *f, const uint8_t *name, size_t n, uint8_t len_byte,
+    struct buf *out)
+{
+	uint8_t body[68 + 1 + 80], target[STMT_TARGET_LEN];
+
+	assert_true(n <= 80);
+	memset(body, 0x11, 16);                 /* camera id */
+	memset(body + 16, 0, 4);
+	body[19] = 7;                           /* epoch */
+	memset(body + 20, 0x22, 32);            /* epoch pk */
+	memset(body + 52, 0x33, 16);            /* site */
+	body[68] = len_byte;
+	memcpy(body + 69, name, n);
+	memset(target, 0, sizeof(target));
+	memset(target, 0x11, 16);
+	buf_reset(out);
+	return statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, 0, body, 69 + n, out);
+}
+
+/* camera.epoch may end with the camera's name (68-byte sited body | name_len u8 | name):
+ * it round-trips, a name of 0 or 65 bytes, with a control byte, or not UTF-8 is refused by
+ * the encoder and by the parser, a name needs a site, and the signature covers it. */
+static void test_camera_epoch_name(void **state)
+{
+	struct fx *f = *state;
+	struct stmt_camera_epoch e;
+	uint8_t target[STMT_TARGET_LEN], n65[65];
+	struct buf body, out;
+	struct stmt *s = NULL;
+	static const char *const bad[] = { "Front\x01" "door", "Front\x7f", "\x1b[31mred",
+	    "caf\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff" };
+	size_t i;
+
+	buf_init(&body, 1024);
+	buf_init(&out, STMT_MAX_LEN);
+	memset(&e, 0, sizeof(e));
+	memset(e.camera_id, 0x11, STMT_ID_LEN);
+	e.epoch = 7;
+	memset(e.epoch_pk, 0x22, STMT_KEY_LEN);
+	e.has_site = 1;
+	memset(e.site_id, 0x33, STMT_ID_LEN);
+	e.has_name = 1;
+	snprintf(e.name, sizeof(e.name), "%s", "Front door \xe2\x80\x94 caf\xc3\xa9");
+	assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
+	assert_int_equal(body.len, 68 + 1 + strlen(e.name));
+	statement_target_id(e.camera_id, target);
+	assert_int_equal(statement_sign(&f->root, STMT_CAMERA_EPOCH, target, 1, NOW, 0, body.data,
+	    body.len, &out), 0);
+	assert_int_equal(statement_verify(out.data, out.len, &f->trust, STMT_CAMERA_EPOCH, NOW,
+	    &s), 0);
+	assert_int_equal(s->u.camera_epoch.has_site, 1);
+	assert_int_equal(s->u.camera_epoch.has_name, 1);
+	assert_string_equal(s->u.camera_epoch.name, e.name);
+	assert_memory_equal(s->u.camera_epoch.site_id, e.site_id, STMT_ID_LEN);
+	statement_free(s);
+	s = NULL;
+	/* The signature covers the name: 'F' -> 'G' (still a valid name) fails it. */
+	out.data[STMT_HEADER_LEN + 69] ^= 1;
+	assert_int_equal(statement_verify(out.data, out.len, &f->trust, STMT_CAMERA_EPOCH, NOW,
+	    &s), STMT_E_SIGNATURE);
+	assert_null(s);
+	/* 64 bytes is the most; 0 and 65 are refused, by the encoder and the parser. */
+	memset(e.name, 'a', STMT_NAME_MAX);
+	e.name[STMT_NAME_MAX] = '\0';
+	buf_reset(&body);
+	assert_int_equal(statement_body_camera_epoch(&body, &e), 0);
+	assert_int_equal(body.len, 68 + 1 + 64);
+	memset(n65, 'a', sizeof(n65));
+	assert_int_equal(sign_named_raw(f, n65, 64, 64, &out), 0);
+	assert_int_equal(sign_named_raw(f, n65, 65, 65, &out), STMT_E_FORMAT);
+	assert_int_equal(sign_named_raw(f, n65, 0, 0, &out), STMT_E_FORMAT);
+	assert_int_equal(sign_named_raw(f, n65, 5, 4, &out), STMT_E_FORMAT);   /* trailing byte */
+	assert_int_equal(sign_named_raw(f, n65, 3, 4, &out), STMT_E_FORMAT);   /* truncated */
+	memcpy(e.name, n65, sizeof(e.name));   /* 65 bytes, no NUL */
+	buf_reset(&body);
+	assert_int_equal(statement_body_camera_epoch(&body, &e), STMT_E_FORMAT);
+	e.name[0] = '\0';
+	assert_int_equal(statement_body_camera_epoch(&body, &e), STMT_E_FORMAT);
+	assert_int_equal(statement_camera_name_ok(""), 0);
+	/* Control bytes and malformed UTF-8. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(e.name, sizeof(e.name), "%s", bad[i]);
+		buf_reset(&body);
+		assert_int_equal(statement_body_camera_epoch(&body, &e), STMT_E_FORMAT);
+		assert_int_equal(statement_camera_name_ok(bad[i]), 0);
+		assert_int_equal(sign_named_raw(f, (const uint8_t *)bad[i], strlen(bad[i]),
+		    (uint8_t)strlen(bad[i]), &out), STMT_E_FORMAT);
+	}
+	assert_int_equal(statement_camera_name_ok("Gate \xf0\x9f\x9a\xaa"), 1);
+	/* A name needs a site (the third layout extends the second). */
+	snprintf(e.name, sizeof(e.name), "%s", "Gate");
+	e.has_site = 0;
+	buf_reset(&body);
+	assert_int_equal(statement_body_camera_epoch(&body, &e), STMT_E_FORMAT);
+	/* orgkeys_epoch_create_named: the same rules; what it signs verifies with the name. */
+	{
+		uint8_t pk[STMT_KEY_LEN], sk[ORGKEYS_EPOCH_SK_LEN];
+
+		buf_reset(&out);
+		assert_int_equal(orgkeys_epoch_create_named(&f->root, e.camera_id, NULL, "Gate", 1, 1,
+		    NOW, pk, sk, &out), STMT_E_ARG);
+		assert_int_equal(orgkeys_epoch_create_named(&f->root, e.camera_id, e.site_id,
+		    "Ga\nte", 1, 1, NOW, pk, sk, &out), STMT_E_FORMAT);
+		assert_int_equal(out.len, 0);
+		assert_int_equal(orgkeys_epoch_create_named(&f->root, e.camera_id, e.site_id, "Gate",
+		    1, 1, NOW, pk, sk, &out), 0);
+		assert_int_equal(statement_verify(out.data, out.len, &f->trust, STMT_CAMERA_EPOCH,
+		    NOW, &s), 0);
+		assert_int_equal(s->u.camera_epoch.has_name, 1);
+		assert_string_equal(s->u.camera_epoch.name, "Gate");
+		assert_memory_equal(s->u.camera_epoch.epoch_pk, pk, STMT_KEY_LEN);
+		statement_free(s);
+		sodium_memzero(sk, sizeof(sk));
+	}
+	buf_free(&body);
+	buf_free(&out);
+}
+
 static void test_member_scopes(void **state)
 {
 	struct fx *f = *state;
@@ -402,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sign_refuses_bad_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_scopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_camera_epoch_site, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_camera_epoch_name, setup, teardown),
 		cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
