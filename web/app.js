@@ -8,11 +8,13 @@ import { CameraView } from './player.js';
 import { startShareView } from './shareview.js';
 import { AdminView } from './admin.js';
 import { recoverAccount, passwordProblem } from './recover.js';
+import { TotpSetup } from './totpsetup.js';
 
 const $ = (id) => document.getElementById(id);
 let grid = null;
 let camView = null;
 let admin = null; // the administration view (admin.js), made at boot
+let totpSetup = null; // the "Turn on two-factor" panel (totpsetup.js), made at boot
 
 function show(view) {
 	$('view-signin').hidden = view !== 'signin';
@@ -128,6 +130,7 @@ async function enterApp(me) {
 	showLockState();
 	$('who').textContent = me.username;
 	$('who').title = 'user id ' + me.user_id;
+	totpSetup.show(me);
 	show('app');
 	myOrgs = [];
 	try {
@@ -249,6 +252,7 @@ async function onSignOut() {
 	keys.wipeAll();
 	api.setFootageToken(null);
 	$('grid').replaceChildren();
+	totpSetup.hide();
 	show('signin');
 	status('You are signed out. Keys were removed from this tab.', false);
 	$('username').focus();
@@ -307,6 +311,7 @@ async function boot() {
 		onSignedOut: () => onSignOut(),
 	});
 	$('unlock-form').addEventListener('submit', onUnlock);
+	totpSetup = new TotpSetup();
 	try {
 		await enterApp(await api.me());
 	} catch (e) {

@@ -55,6 +55,7 @@ static struct console_file files[] = {
 	{ "/admin.js", "admin.js", JS, { 0 }, "", "", "", 0 },
 	{ "/adminops.js", "adminops.js", JS, { 0 }, "", "", "", 0 },
 	{ "/recover.js", "recover.js", JS, { 0 }, "", "", "", 0 },
+	{ "/totpsetup.js", "totpsetup.js", JS, { 0 }, "", "", "", 0 },
 	/* A share link (/s/ID#K) opens the same page, which shows only the shared clip. */
 	{ "/s/{id}", "index.html", "text/html; charset=utf-8", { 0 }, "", "", "", 0 },
 	{ "/vendor/libsodium-wrappers.js", "vendor/libsodium-wrappers.js", JS, { 0 }, "", "", "", 0 },

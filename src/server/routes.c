@@ -154,6 +154,7 @@ static const struct route table[] = {
 	{ "GET", "/admin.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/adminops.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/recover.js", POLICY_PUBLIC, BODY_NONE, h_static },
+	{ "GET", "/totpsetup.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/s/{id}", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/vendor/libsodium-wrappers.js", POLICY_PUBLIC, BODY_NONE, h_static },
 	{ "GET", "/vendor/libsodium-sumo.js", POLICY_PUBLIC, BODY_NONE, h_static },
