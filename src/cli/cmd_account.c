@@ -1,4 +1,4 @@
-/* cmd_account.c - `vigil account register`, `login`, `recover` (and `totp`, acct_totp.c): keys are derived and unwrapped here, the password and the recovery key never leave. */
+/* cmd_account.c - `vigil account register`, `login`, `recover`, `password` (and `totp`, acct_totp.c): keys are derived and unwrapped here, the password and the recovery key never leave. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "cli/acct_totp.h"
+#include "cli/apic.h"
 #include "cli/cli.h"
 #include "cli/cmd_account.h"
 #include "cli/httpc.h"
@@ -33,6 +34,8 @@ static const char USAGE[] =
     "       vigil account recover --server URL --username NAME [--totp CODE]\n"
     "                             [--password-list FILE] [--kdf-fast]\n"
     "       vigil account totp --server URL --session FILE\n"
+    "       vigil account password --server URL --session FILE [--password-list FILE]\n"
+    "                              [--kdf-fast]\n"
     "\n"
     "The password comes from $VIGIL_PASSWORD or a prompt without echo on a terminal. It is\n"
     "checked (12+ characters, not a common password), stretched with Argon2id and never\n"
@@ -46,6 +49,9 @@ static const char USAGE[] =
     "totp turns on the second factor that owners, admins and operators need: it prints a\n"
     "secret and its otpauth:// URI for an authenticator app, then reads the app's code from\n"
     "$VIGIL_TOTP_CODE or standard input (within 5 minutes of login).\n"
+    "password changes the password: the current one ($VIGIL_PASSWORD or a prompt) must open\n"
+    "your keys here, the new one ($VIGIL_NEW_PASSWORD or a prompt) wraps them; every session\n"
+    "of the account is signed out, this one too.\n"
     "--kdf-fast uses the minimum Argon2id cost (tests only; the server must allow it).\n";
 
 struct acct_args {
@@ -636,6 +642,167 @@ out:
 	return rc;
 }
 
+/* The session's key bundle (GET /api/v1/auth/keys) opened with the current password:
+ * *kb, the user id and the current auth key (the server checks it before the change). The
+ * server's Argon2id cost below this client's floor is refused. 0 or -1 (message printed). */
+static int
+open_current_keys(struct apic *a, int kdf_fast, char uid_out[USERKEY_ID_BUF],
+    uint8_t old_auth[USERKEY_KEY_LEN], struct userkey_bundle *kb)
+{
+	struct userkey_limits lim, floor;
+	uint8_t salt[USERKEY_SALT_LEN], wrap[USERKEY_KEY_LEN], wrapped[512], box[32], sign[32];
+	const char *uid = NULL, *wr_h = NULL;
+	char pw[PW_BUF], err[160], why[128];
+	json_t *ans = NULL;
+	int64_t ops, mem;
+	size_t pwlen = 0, wlen;
+	long status = 0;
+	int e, r = -1;
+
+	limits_for(kdf_fast, &floor);
+	if ((e = apic_json(a, "GET", "/api/v1/auth/keys", NULL, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", apic_strerror(e));
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "vigil account: the server refused the session (HTTP %ld: %s): sign in "
+		    "again with vigil account login\n", status, apic_answer_error(ans, why, sizeof(why)));
+		goto out;
+	}
+	if (jsonv_str(ans, "user_id", USERKEY_ID_LEN, &uid, "keys", err, sizeof(err)) != 0 ||
+	    strlen(uid) != USERKEY_ID_LEN ||
+	    jsonv_hex(ans, "salt", salt, sizeof(salt), "keys", err, sizeof(err)) != 0 ||
+	    jsonv_int(ans, "kdf_ops", 1, (int64_t)KDF_OPS_MAX, &ops, "keys", err, sizeof(err)) != 0 ||
+	    jsonv_int(ans, "kdf_mem", 1, (int64_t)KDF_MEM_MAX, &mem, "keys", err, sizeof(err)) != 0 ||
+	    jsonv_str(ans, "wrapped", 2 * sizeof(wrapped), &wr_h, "keys", err, sizeof(err)) != 0 ||
+	    jsonv_hex(ans, "box_pk", box, sizeof(box), "keys", err, sizeof(err)) != 0 ||
+	    jsonv_hex(ans, "sign_pk", sign, sizeof(sign), "keys", err, sizeof(err)) != 0 ||
+	    strlen(wr_h) % 2 != 0 || (wlen = strlen(wr_h) / 2) == 0 ||
+	    hex_decode(wr_h, wrapped, wlen) != 0) {
+		fprintf(stderr, "vigil account: malformed keys answer\n");
+		goto out;
+	}
+	if ((unsigned long long)ops < floor.ops || (size_t)mem < floor.mem) {
+		fprintf(stderr, "vigil account: the server asks for a weaker Argon2id cost than this "
+		    "client accepts (ops=%lld mem=%lld); refusing\n", (long long)ops, (long long)mem);
+		goto out;
+	}
+	lim.ops = (unsigned long long)ops;
+	lim.mem = (size_t)mem;
+	if (read_secret("VIGIL_PASSWORD", "Current password: ", pw, &pwlen, 0) != 0)
+		goto out;
+	if (userkey_derive(pw, pwlen, salt, &lim, old_auth, wrap) != 0) {
+		fprintf(stderr, "vigil account: key derivation failed\n");
+		goto out;
+	}
+	if (userkey_unwrap(wrap, uid, wrapped, wlen, kb) != 0 ||
+	    sodium_memcmp(kb->box_pk, box, sizeof(box)) != 0 ||
+	    sodium_memcmp(kb->sign_pk, sign, sizeof(sign)) != 0) {
+		fprintf(stderr, "vigil account: the current password does not open your keys\n");
+		goto out;
+	}
+	memcpy(uid_out, uid, USERKEY_ID_BUF);
+	r = 0;
+out:
+	json_decref(ans);
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(wrap, sizeof(wrap));
+	if (r != 0)
+		sodium_memzero(old_auth, USERKEY_KEY_LEN);
+	return r;
+}
+
+static int
+do_password(const struct acct_args *a)
+{
+	struct passpolicy *pol = NULL;
+	struct userkey_bundle kb;
+	struct userkey_limits lim;
+	struct apic *api = NULL;
+	uint8_t old_auth[USERKEY_KEY_LEN], salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN];
+	uint8_t wrap[USERKEY_KEY_LEN], wrapped[USERKEY_WRAPPED_LEN];
+	char cookie[APIC_COOKIE_MAX], uid[USERKEY_ID_BUF], pw[PW_BUF], why[128];
+	char old_h[65], salt_h[2 * USERKEY_SALT_LEN + 1], auth_h[65], wr_h[2 * USERKEY_WRAPPED_LEN + 1];
+	json_t *req = NULL, *ans = NULL;
+	size_t pwlen = 0;
+	long status = 0;
+	int e, rc = EXIT_RUNTIME;
+
+	memset(&kb, 0, sizeof(kb));
+	memset(old_auth, 0, sizeof(old_auth));
+	memset(cookie, 0, sizeof(cookie));
+	if (a->server == NULL || a->session == NULL) {
+		fprintf(stderr, "%s", USAGE);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (open_policy(a->list, &pol) != 0) {
+		fprintf(stderr, "vigil account: cannot read the common-password list "
+		    "(data/common-passwords.txt, or give --password-list FILE)\n");
+		goto out;
+	}
+	if (apic_read_session(a->session, cookie) != 0) {
+		fprintf(stderr, "vigil account: cannot read the session in %s (vigil account login "
+		    "writes it)\n", a->session);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((e = apic_new(&api, a->server, cookie, NULL)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", apic_strerror(e));
+		goto out;
+	}
+	if (open_current_keys(api, a->kdf_fast, uid, old_auth, &kb) != 0)
+		goto out;
+	if (read_secret("VIGIL_NEW_PASSWORD", "New password: ", pw, &pwlen, 1) != 0)
+		goto out;
+	if ((e = passpolicy_check(pol, pw, pwlen)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(e));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	limits_for(a->kdf_fast, &lim);
+	userkey_salt_new(salt);
+	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0 ||
+	    userkey_wrap(wrap, uid, &kb, wrapped) != 0) {
+		fprintf(stderr, "vigil account: key derivation failed\n");
+		goto out;
+	}
+	hex_encode(old_auth, sizeof(old_auth), old_h);
+	hex_encode(salt, sizeof(salt), salt_h);
+	hex_encode(auth, sizeof(auth), auth_h);
+	hex_encode(wrapped, sizeof(wrapped), wr_h);
+	if ((req = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "old_auth_key", old_h, "salt", salt_h,
+	    "auth_key", auth_h, "wrapped", wr_h, "kdf_ops", (json_int_t)lim.ops, "kdf_mem",
+	    (json_int_t)lim.mem)) == NULL)
+		goto out;
+	if ((e = apic_json(api, "POST", "/api/v1/auth/password", req, &ans, &status)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", apic_strerror(e));
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "vigil account: the change was refused (HTTP %ld: %s)\n", status,
+		    apic_answer_error(ans, why, sizeof(why)));
+		goto out;
+	}
+	printf("password changed user_id=%s: every session of the account is signed out; sign in "
+	    "with vigil account login\n", uid);
+	rc = 0;
+out:
+	json_decref(req);
+	json_decref(ans);
+	apic_free(api);
+	passpolicy_close(pol);
+	userkey_bundle_wipe(&kb);
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(old_auth, sizeof(old_auth));
+	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(wrap, sizeof(wrap));
+	sodium_memzero(old_h, sizeof(old_h));
+	sodium_memzero(auth_h, sizeof(auth_h));
+	return rc;
+}
+
 int
 cmd_account(int argc, char **argv)
 {
@@ -643,7 +810,8 @@ cmd_account(int argc, char **argv)
 	int r;
 
 	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "login") != 0 &&
-	    strcmp(argv[1], "recover") != 0 && strcmp(argv[1], "totp") != 0)) {
+	    strcmp(argv[1], "recover") != 0 && strcmp(argv[1], "totp") != 0 &&
+	    strcmp(argv[1], "password") != 0)) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			fputs(USAGE, stdout);
 			return 0;
@@ -657,5 +825,7 @@ cmd_account(int argc, char **argv)
 		return do_recover(&a);
 	if (strcmp(argv[1], "totp") == 0)
 		return account_totp(a.server, a.session);
+	if (strcmp(argv[1], "password") == 0)
+		return do_password(&a);
 	return strcmp(argv[1], "register") == 0 ? do_register(&a) : do_login(&a);
 }

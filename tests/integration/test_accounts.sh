@@ -164,6 +164,20 @@ check cli_totp_on test "$?|$line" = '0|second factor on: sign-ins now ask for a 
 check cli_totp_login_needs_code test "$(VIGIL_PASSWORD="$FPW-2" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf5" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
 check cli_totp_login_with_code env VIGIL_PASSWORD="$FPW-2" "$VIGIL" account login --server "$URL" --username frank --session "$T/sf5" --kdf-fast --totp "$("$TOTP" "$FSEC" 1)"
 
+# Changing a password from the CLI (vigil account password): gina's current password must
+# open her keys here, a weak new one is refused, then every session ends and only the new
+# one signs in, to the same keys.
+GPW='Gina-first-passphrase-0001' GPW2='Gina-second-passphrase-0002'
+check register_gina env VIGIL_PASSWORD="$GPW" "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username gina --kdf-fast
+VIGIL_PASSWORD=$GPW "$VIGIL" account login --server "$URL" --username gina --session "$T/sg" --kdf-fast >"$T/gina1.out"
+cli_password() { VIGIL_PASSWORD=$1 VIGIL_NEW_PASSWORD=$2 "$VIGIL" account password --password-list "$PWL" --server "$URL" --session "$T/sg" --kdf-fast; }
+check cli_password_wrong_current test "$(cli_password "$GPW-x" "$GPW2" >/dev/null 2>"$T/pw.err"; echo $?)|$(grep -c 'does not open your keys' "$T/pw.err")" = '1|1'
+check cli_password_weak_new test "$(cli_password "$GPW" password1234 >/dev/null 2>&1; echo $?)" = 2
+check cli_password cli_password "$GPW" "$GPW2"
+check cli_password_sessions_end test "$(code -H "Cookie: $(cat "$T/sg")" "$URL/api/v1/auth/me")" = 401
+check cli_password_old_refused test "$(VIGIL_PASSWORD=$GPW "$VIGIL" account login --server "$URL" --username gina --session "$T/sg2" --kdf-fast >/dev/null 2>&1; echo $?)" = 1
+check cli_password_new_same_keys test "$(VIGIL_PASSWORD=$GPW2 "$VIGIL" account login --server "$URL" --username gina --session "$T/sg2" --kdf-fast | cut -d' ' -f2-3)" = "$(cut -d' ' -f2-3 "$T/gina1.out")"
+
 # Lockout: 100 failures lock bob; the 101st attempt and an unknown name get the same 429.
 check register_bob "$VIGIL" account register --password-list "$PWL" --server "$URL" --code "$(newcode)" --username bob --kdf-fast >/dev/null
 for i in $(seq 100); do login_raw bob "$WRONG" >/dev/null; login_raw ghost "$WRONG" >/dev/null; done
