@@ -21,6 +21,7 @@
 #define READY_TIMEOUT_MS 30000
 #define STOP_GRACE_MS 5000
 #define MEDIA_TIMEOUT_MS 300000
+#define RECORDING_WAIT_MS 20000  /* for every camera's first segment before the banner */
 #define ADMIN_TOKEN_BYTES 32
 
 static const char USAGE[] =
@@ -528,6 +529,12 @@ cmd_demo(int argc, char **argv)
 		goto out;
 	if (d->org ? write_org_demo_json(d) != 0 : write_demo_json(d) != 0)
 		goto out;
+	/* The console's grid plays a camera's substream once the server lists it recorded:
+	 * wait for the first segments, so the URL printed next opens on what stays. */
+	if (d->org && !stop_sig && demoorg_wait_recording(&d->og, d->server_url, d->ncameras,
+	    d->synthetic || d->substreams ? 1 : 0, RECORDING_WAIT_MS) != 0)
+		fprintf(stderr, "note: not every camera has recorded yet (the gateway's log: %s/logs/)\n",
+		    d->dir);
 	printf("\nVigil demo is running (%u cameras, %s).\n", d->ncameras,
 	    d->synthetic ? "synthetic" : d->substreams ? "replay with substreams" : "replay");
 	printf("  console:  %s/ (open it in a browser; the HTTP API is in docs/api/http.md)\n",

@@ -250,3 +250,56 @@ out:
 	sodium_memzero(gwcode, sizeof(gwcode));
 	return r;
 }
+
+/* How many of the cameras in ans (GET /orgs/{org}/cameras) list stream as recorded. */
+static unsigned
+cameras_with_stream(const json_t *ans, int stream)
+{
+	const json_t *cams = json_object_get(ans, "cameras"), *c, *s;
+	unsigned n = 0;
+	size_t i, k;
+
+	json_array_foreach(cams, i, c) {
+		json_array_foreach(json_object_get(c, "streams"), k, s) {
+			if (json_integer_value(json_object_get(s, "stream")) == stream) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+int
+demoorg_wait_recording(const struct demoorg *o, const char *url, unsigned ncam, int stream,
+    int timeout_ms)
+{
+	char cookie[APIC_COOKIE_MAX], path[128];
+	struct timespec ts = { 0, 250 * 1000 * 1000 };
+	struct apic *a = NULL;
+	json_t *ans = NULL;
+	long status = 0;
+	int waited = 0, r = -1;
+
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", o->org);
+	if (apic_read_session(o->session, cookie) != 0 || apic_new(&a, url, cookie, NULL) != 0)
+		goto out;
+	for (;;) {
+		if (apic_json(a, "GET", path, NULL, &ans, &status) == 0 && status == 200 &&
+		    cameras_with_stream(ans, stream) >= ncam) {
+			r = 0;
+			break;
+		}
+		json_decref(ans);
+		ans = NULL;
+		if (waited >= timeout_ms)
+			break;
+		nanosleep(&ts, NULL);
+		waited += 250;
+	}
+out:
+	sodium_memzero(cookie, sizeof(cookie));
+	json_decref(ans);
+	apic_free(a);
+	return r;
+}

@@ -27,4 +27,11 @@ int demoorg_setup(struct demoorg *o, const char *self, const char *bin_dir, cons
     const char *server_url, const char *admin_token, const char *rtsp_port, unsigned ncam,
     int with_sub);
 
+/* Waits until the server lists at least ncam of the org's cameras with stream (0 main, 1
+ * substream) recorded, polling with the owner's session every 250 ms for up to timeout_ms,
+ * so that a console opened on the printed URL plays what it will keep playing. 0, or -1 on
+ * timeout or error. */
+int demoorg_wait_recording(const struct demoorg *o, const char *url, unsigned ncam, int stream,
+    int timeout_ms);
+
 #endif

@@ -20,7 +20,7 @@ fi
 [ "$(stat -c %a "$T/demo/demo.json")" = 600 ] && pass demo_json_private || fail demo_json_private "mode $(stat -c %a "$T/demo/demo.json")"
 grep -q 'password' "$T/demo.log" && pass password_printed || fail password_printed "not in the output"
 
-VIGIL_DEMO_JSON=$T/demo/demo.json VIGIL_NCAM=$NCAM VIGIL_ART=$ART \
+VIGIL_DEMO_JSON=$T/demo/demo.json VIGIL_NCAM=$NCAM VIGIL_ART=$ART VIGIL_BIN=$BIN/vigil \
 	VIGIL_TOTP_TOOL=$BIN/../tools/totp_code NODE_PATH=$LIB_ROOT/node_modules \
 	timeout -k 5 180 node "$LIB_ROOT/tests/browser/demo.mjs" >"$T/browser.out" 2>&1
 rc=$?
