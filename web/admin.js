@@ -2,7 +2,7 @@
 import * as api from './api.js';
 import { sodium } from './sodium.js';
 import * as keys from './keys.js';
-import { STMT, trustNew, trustAdd, verifyStatement, openOrgKeys } from './statements.js';
+import { STMT, trustNew, trustAdd, verifyStatement, openOrgKeys, signedCameraNames } from './statements.js';
 import { stepUpWithPassword } from './share.js';
 import { verifyAuditLog, toHex, fromHex, ROLE_NAME, safetyNumber, openRootSigner, forgetSigner,
 	newInvitation, wipeInvitation, enrollCommand, checkEnrollRequest, gatewayCert, ENROLL,
@@ -325,7 +325,24 @@ export class AdminView {
 		const siteName = new Map(sites.map((s) => [s.id, s.name]));
 		// By name, as the grid shows them.
 		const byName = (a, b) => String(a.name).localeCompare(String(b.name), undefined, { numeric: true });
-		const cams = camR.status === 'fulfilled' && Array.isArray(camR.value.cameras) ? camR.value.cameras.slice().sort(byName) : [];
+		const cams = camR.status === 'fulfilled' && Array.isArray(camR.value.cameras) ? camR.value.cameras.slice() : [];
+		// A camera's name is the one its newest named camera.epoch signs; the server's, for a
+		// camera whose statements name none (made before names were signed), is marked.
+		const epochBytes = [];
+		for (const h of ctx !== null && Array.isArray(ctx.doc.epochs) ? ctx.doc.epochs : []) {
+			try {
+				epochBytes.push(fromHex(h));
+			} catch (e) {
+				// a malformed statement names nothing
+			}
+		}
+		const signedName = ctx !== null ? signedCameraNames(na, ctx.trust, epochBytes, nowUs) : new Map();
+		for (const c of cams) {
+			c.signedName = signedName.get(c.id) || null;
+			c.name = c.signedName !== null ? c.signedName
+				: (typeof c.name === 'string' && c.name ? c.name.slice(0, 64) : shortId(c.id)) + keys.UNSIGNED_NAME;
+		}
+		cams.sort(byName);
 		const camName = new Map(cams.map((c) => [c.id, c.name]));
 		// Sites that decide who gets a camera's keys come from signed statements only: a
 		// camera's from its camera.epoch statements, a gateway's from its gateway.cert. The
@@ -1028,8 +1045,8 @@ export class AdminView {
 		};
 		let signer = null, epoch = null;
 		try {
-			if (c.name === '' || c.name.length > 64 || /[\x00-\x1f\x7f]/.test(c.name))
-				throw new Error('Give the camera a name (at most 64 characters).');
+			if (c.name === '' || new TextEncoder().encode(c.name).length > 64 || /[\x00-\x1f\x7f]/.test(c.name))
+				throw new Error('Give the camera a name (at most 64 bytes: fewer characters outside ASCII).');
 			if (!/^rtsps?:\/\/[^\s]+$/.test(c.url) || (c.url1 !== '' && !/^rtsps?:\/\/[^\s]+$/.test(c.url1)))
 				throw new Error('The stream address must be an rtsp:// or rtsps:// URL.');
 			const g = (this.gateways || []).find((x) => x.id === c.gateway);
@@ -1062,7 +1079,8 @@ export class AdminView {
 			const id = na.randombytes_buf(16), idHex = toHex(id);
 			say('Registering the camera…');
 			await api.call('POST', `/api/v1/orgs/${org}/cameras`, { id: idHex, name: c.name, site: gSite, gateway: c.gateway });
-			epoch = epochCreate(na, signer, id, 1, fromHex(gSite, 16));
+			// The name is signed with the key: viewers show this one, not the server's.
+			epoch = epochCreate(na, signer, id, 1, fromHex(gSite, 16), c.name);
 			const stmts = [epoch.stmt];
 			const names = [];
 			for (const m of this.verifiedMembers || []) {
@@ -1351,14 +1369,16 @@ export class AdminView {
 		});
 	}
 
-	// orgkeys_rotate() for each camera: a new epoch key, its camera.epoch (N+1) and grants to
-	// every verified member who still sees it (never `gone`), appended to stmts. Returns
+	// orgkeys_rotate() for each camera: a new epoch key, its camera.epoch (N+1, carrying the
+	// signed site and name forward; never the server's name) and grants to every verified
+	// member who still sees it (never `gone`), appended to stmts. Returns
 	// { id, gateway, epoch, pk } per camera for the gateway configurations.
 	rotate(na, signer, cams, gone, stmts) {
 		const rotated = [];
 		for (const c of cams) {
 			const cid = fromHex(c.id, 16);
-			const ep = epochCreate(na, signer, cid, c.epoch + 1, c.site ? fromHex(c.site, 16) : null);
+			const ep = epochCreate(na, signer, cid, c.epoch + 1, c.site ? fromHex(c.site, 16) : null,
+				c.site && c.signedName ? c.signedName : null);
 			stmts.push(ep.stmt);
 			try {
 				for (const k of this.verifiedMembers)

@@ -1,4 +1,4 @@
-// keys.js - the keys this tab holds, in memory only: the user's unwrapped keypairs and camera epoch keys; wiped on sign-out.
+// keys.js - the keys this tab holds, in memory only: the user's unwrapped keypairs and camera epoch keys, and the camera names the org signed; wiped on sign-out.
 import { sodium } from './sodium.js';
 import { toHex } from './segment.js';
 
@@ -6,6 +6,11 @@ let user = null;          // { userId, boxPk, boxSk, signPk, signSk }
 const cameras = new Map(); // camera id hex -> { name, epochs: Map(epoch -> { pk, sk }), sites: Map(epoch -> site hex | null) }
 let gateways = [];         // pinned gateway Ed25519 public keys (Uint8Array)
 let gatewaySites = [];     // gatewaySites[i]: the site hex gateways[i]'s certificate names, or null (interim keys)
+let signedNames = new Map(); // camera id hex -> the name its newest named camera.epoch signs
+
+// Appended to a camera name the org did not sign (the server's word): shown wherever the
+// name is, so that a viewer can tell it could have been swapped.
+export const UNSIGNED_NAME = ' (name not signed)';
 
 export function setUser(u) {
 	wipeUser();
@@ -80,6 +85,19 @@ export function clearCameraKeys() {
 	wipeCameras();
 	gateways = [];
 	gatewaySites = [];
+	signedNames = new Map();
+}
+
+// The camera names from verified camera.epoch statements (statements.js signedCameraNames:
+// Map(camera id hex -> name)), replacing any held before.
+export function setSignedNames(names) {
+	signedNames = names instanceof Map ? new Map(names) : new Map();
+}
+
+// The name the org signed for cameraId, or null: none of its statements carries one.
+export function signedName(cameraId) {
+	const n = signedNames.get(cameraId);
+	return typeof n === 'string' ? n : null;
 }
 
 // { pk, sk } for (camera, epoch), or null: the viewer holds no key for it.
@@ -140,4 +158,5 @@ export function wipeAll() {
 	wipeCameras();
 	gateways = [];
 	gatewaySites = [];
+	signedNames = new Map();
 }

@@ -37,8 +37,11 @@ function pinRoot(org, rootPkHex) {
 
 // Opens org's keys into keys.js and lists its cameras for the grid.
 // The organization's cameras as the server lists them: [{ id, stream, streams, streamLabel,
-// name, hasKey, recorded, site }], stream being the one the grid plays (the substream once
-// it has recorded). Called again while the grid shows, to notice a stream that started later.
+// name, nameSigned, hasKey, recorded, site }], stream being the one the grid plays (the
+// substream once it has recorded). The name is the one the org signed (keys.signedName) when
+// any of the camera's camera.epoch statements carries one, whatever the server calls it;
+// else the server's, marked keys.UNSIGNED_NAME (nameSigned false). Called again while the
+// grid shows, to notice a stream that started later.
 export async function orgCameras(orgId) {
 	const list = (await api.orgCameras(orgId)).cameras;
 	const cams = [];
@@ -47,12 +50,15 @@ export async function orgCameras(orgId) {
 			continue;
 		const streams = Array.isArray(c.streams) ? c.streams.map((s) => s.stream).filter(Number.isInteger) : [];
 		const stream = streams.includes(1) ? 1 : 0;
+		const signed = keys.signedName(c.id);
 		cams.push({
 			id: c.id,
 			stream,
 			streams,
 			streamLabel: stream === 1 ? 'substream' : 'main stream',
-			name: typeof c.name === 'string' && c.name ? c.name.slice(0, 64) : 'camera ' + c.id.slice(0, 8),
+			name: signed !== null ? signed
+				: (typeof c.name === 'string' && c.name ? c.name.slice(0, 64) : 'camera ' + c.id.slice(0, 8)) + keys.UNSIGNED_NAME,
+			nameSigned: signed !== null,
 			hasKey: keys.hasCamera(c.id),
 			recorded: streams.length > 0,
 			// The server's word, for grouping the grid by site only (keys and signers follow
@@ -63,7 +69,8 @@ export async function orgCameras(orgId) {
 	return cams;
 }
 
-// Resolves to { name, role, cams: [{ id, stream, streamLabel, name, hasKey }], refused }.
+// Resolves to { name, role, cams: [{ id, stream, streamLabel, name, nameSigned, hasKey }],
+// refused }.
 export async function openOrg(orgId) {
 	const na = await sodium();
 	const user = keys.currentUser();
@@ -82,6 +89,7 @@ export async function openOrg(orgId) {
 	keys.clearCameraKeys();
 	keys.addEpochKeys(opened.keys);
 	keys.setGateways(opened.gateways || [], opened.gatewaySites || []);
+	keys.setSignedNames(opened.cameraNames);
 	const cams = await orgCameras(orgId);
 	let sites = [];
 	try {

@@ -660,6 +660,13 @@ try {
 		const c1 = after.cameras.find((x) => x.id === cam1.id), c2 = after.cameras.find((x) => x.name === 'cam2');
 		check('removal_rotates_scope_only', c1 && c1.epoch === cam1.epoch + 1 && c2 && c2.epoch === cam2.epoch + 1, JSON.stringify(after.cameras.map((x) => [x.name, x.epoch])));
 		check('removal_resigns_gateway_config', after.seq === cfgBefore + 1, `${cfgBefore} -> ${after.seq}`);
+		// The page's rotation carried cam1's signed name into its new camera.epoch (the third
+		// layout: body longer than the 68 bytes of id, epoch, key and site; the name after).
+		const eps = await page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/keys`, { credentials: 'same-origin' })).json()).epochs, org);
+		const newest = (eps || []).map((h) => ({ cam: h.slice(256, 288), epoch: parseInt(h.slice(288, 296), 16), blen: parseInt(h.slice(248, 256), 16),
+			name: Buffer.from(h.slice(256 + 138, 256 + 2 * parseInt(h.slice(248, 256), 16)), 'hex').toString() }))
+			.filter((x) => x.cam === cam1.id).sort((a, b) => b.epoch - a.epoch)[0];
+		check('rotation_keeps_signed_name', newest && newest.epoch === cam1.epoch + 1 && newest.blen > 68 && newest.name === 'cam1', JSON.stringify(newest));
 		await openAdmin(page);
 		const ck = await rowsOf('adm-cameras', 'camera');
 		check('rotated_keys_verified', ck.every((x) => x.verified === 'true'), JSON.stringify(ck));

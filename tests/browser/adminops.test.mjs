@@ -1,4 +1,4 @@
-// adminops.test.mjs - the console's admin cryptography (web/adminops.js, in node) against bytes the C library made from fixed keys (tests/tools/stmt_vectors): statements byte for byte, enrollment MACs, the audit log verifier.
+// adminops.test.mjs - the console's admin cryptography (web/adminops.js, in node) against bytes the C library made from fixed keys (tests/tools/stmt_vectors): statements byte for byte, enrollment MACs, the audit log verifier; and the console's camera list (orgs.js) against a server that swaps camera names.
 // Usage: node adminops.test.mjs WEBDIR VECTORS.json   (prints PASS/FAIL lines)
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -244,6 +244,57 @@ t('audit_random_bytes_never_throw', () => {
 	}
 	return true;
 });
+
+// End to end through the console's own reader (orgs.js openOrg: keys.js, statements.js, the
+// camera list): the server swaps two cameras' names in its list; the viewer still sees each
+// under the name the org signed. Statements made here (byte-identical to C's, above); the
+// server's answers stubbed at fetch.
+{
+	const name = 'server_swapped_names_not_shown';
+	try {
+		const keys = await imp('keys.js');
+		const orgs = await imp('orgs.js');
+		const who = na.crypto_box_keypair(), uid = na.randombytes_buf(16), site = na.randombytes_buf(16);
+		const camF = na.randombytes_buf(16), camB = na.randombytes_buf(16), camOld = na.randombytes_buf(16);
+		const orgHex = toHex(signer.orgId);
+		const rootBody = Uint8Array.from([4, ...new TextEncoder().encode('Acme')]);
+		const orgRoot = ops.signStatement(na, signer, STMT.ORG_ROOT, signer.orgId, 0, NOW, 0, rootBody);
+		const epochs = [], grants = [];
+		const add = (cam, n, siteId, nm) => {
+			const ep = ops.epochCreate(na, signer, cam, n, siteId, nm);
+			epochs.push(toHex(ep.stmt));
+			grants.push(toHex(ops.grantStatement(na, signer, cam, n, ep.pk, ep.sk, uid, who.publicKey)));
+		};
+		add(camF, 1, site, 'Front door');
+		add(camF, 2, site, null);              // sited, unnamed: the newest named epoch is 1
+		add(camB, 1, site, 'Back office');
+		add(camB, 2, site, 'Back office 2');   // the newest named epoch wins
+		add(camOld, 1, null, null);            // made before names were signed
+		const doc = { org_root: toHex(orgRoot), admin_certs: [], epochs, grants, sealed_root: null, gateway_certs: [] };
+		const list = { cameras: [
+			{ id: toHex(camF), name: 'Back office 2', streams: [{ stream: 0 }] },
+			{ id: toHex(camB), name: 'Front door', streams: [{ stream: 0 }] },
+			{ id: toHex(camOld), name: 'Old cam', streams: [{ stream: 0 }] },
+		] };
+		const answers = { '': { org: orgHex, name: 'Acme', role: 'viewer', root_pk: toHex(signer.pk) }, '/keys': doc, '/cameras': list, '/sites': { sites: [] } };
+		globalThis.fetch = async (path) => {
+			const tail = String(path).startsWith(`/api/v1/orgs/${orgHex}`) ? String(path).slice(`/api/v1/orgs/${orgHex}`.length) : null;
+			const body = tail !== null ? answers[tail] : undefined;
+			return { ok: body !== undefined, status: body !== undefined ? 200 : 404, json: async () => body || { error: 'not found' } };
+		};
+		keys.setUser({ userId: toHex(uid), boxPk: who.publicKey, boxSk: who.privateKey });
+		const r = await orgs.openOrg(orgHex);
+		const got = Object.fromEntries(r.cams.map((x) => [x.id, [x.name, x.nameSigned, x.hasKey]]));
+		const want = { [toHex(camF)]: ['Front door', true, true], [toHex(camB)]: ['Back office 2', true, true],
+			[toHex(camOld)]: ['Old cam (name not signed)', false, true] };
+		const again = Object.fromEntries((await orgs.orgCameras(orgHex)).map((x) => [x.id, x.name]));
+		JSON.stringify(got) === JSON.stringify(want) && r.refused.length === 0 && again[toHex(camF)] === 'Front door'
+			? pass(name) : fail(name, JSON.stringify({ got, want, refused: r.refused, again }));
+		keys.wipeAll();
+	} catch (err) {
+		fail(name, err.stack);
+	}
+}
 
 console.log(`${failures === 0 ? 'all' : failures + ' failed of the'} adminops checks`);
 process.exit(failures === 0 ? 0 : 1);

@@ -328,10 +328,12 @@ try {
 				return json({ org: orgId, name: 'Acme Warehouses', role: 'viewer', root_pk: fx.root_pk });
 			if (path === `/api/v1/orgs/${orgId}/keys`)
 				return json(fx.keys);
+			// The server swaps the names of the two cameras whose epochs sign theirs ('Loading
+			// dock' and 'Gate', tests/tools/orgfixture); Office's epochs name none.
 			if (path === `/api/v1/orgs/${orgId}/cameras`)
 				return json({ cameras: [
-					{ id: fx.expect[0].camera, name: 'Loading dock', streams: [{ stream: 0 }] },
-					{ id: fx.expect[2].camera, name: 'Gate', streams: [{ stream: 0 }, { stream: 1 }] },
+					{ id: fx.expect[0].camera, name: 'Gate', streams: [{ stream: 0 }] },
+					{ id: fx.expect[2].camera, name: 'Loading dock', streams: [{ stream: 0 }, { stream: 1 }] },
 					{ id: noKeyCam, name: 'Office', streams: [{ stream: 0 }] },
 				] });
 			return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not found"}' });
@@ -345,14 +347,18 @@ try {
 			await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 3, null, { timeout: 10000 });
 			await page.waitForFunction((c) => document.querySelector(`#grid .tile[data-camera="${c}"]`).dataset.state === 'nokey', noKeyCam, { timeout: 10000 });
 			await page.waitForTimeout(1500);
-			const st = await page.$$eval('#grid .tile', (ts) => ts.map((t) => [t.querySelector('.tile-name').textContent, t.dataset.state]));
+			const st = await page.$$eval('#grid .tile', (ts) => ts.map((t) => [t.querySelector('.tile-name').textContent, t.dataset.state, t.dataset.camera]));
 			await page.screenshot({ path: `${ART}/08-org-grid.png` });
 			const byName = Object.fromEntries(st);
+			const nameOf = Object.fromEntries(st.map((x) => [x[2], x[0]]));
 			const refused = await page.$eval('#grid', (g) => g.dataset.refused);
 			// Dock and Gate hold opened keys (the test server has no such cameras: "no permission"
-			// from the server); Office has no grant, so the page never asks for its video.
-			if (!/Acme Warehouses \(viewer\)/.test(opt) || byName.Office !== 'nokey' || byName['Loading dock'] === 'nokey' ||
-			    byName.Gate === 'nokey' || refused !== '0')
+			// from the server); Office has no grant, so the page never asks for its video. Each
+			// tile bears the name the org signed, not the server's swapped one; Office's name
+			// is the server's, marked.
+			if (!/Acme Warehouses \(viewer\)/.test(opt) || byName['Office (name not signed)'] !== 'nokey' || byName['Loading dock'] === 'nokey' ||
+			    byName.Gate === 'nokey' || refused !== '0' || nameOf[fx.expect[0].camera] !== 'Loading dock' ||
+			    nameOf[fx.expect[2].camera] !== 'Gate')
 				throw new Error(JSON.stringify({ opt, st, refused }));
 		});
 		await step('org_root_change_refused', async () => {

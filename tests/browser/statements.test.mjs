@@ -46,6 +46,25 @@ t('opens_all_my_grants', () => {
 	}
 	return true;
 });
+// The camera names the org signed: A's from its newest named epoch (its first names none),
+// B's; without the admin's certificate, A's statements verify no longer and name nothing.
+const names = (doc) => JSON.stringify([...openOrgKeys(na, doc, root, me, NOW).cameraNames].sort());
+t('signed_camera_names', () => names(d.keys) === JSON.stringify(Object.entries(d.names).sort()) || names(d.keys));
+t('unverified_epoch_names_nothing', () => {
+	const got = names(Object.assign({}, d.keys, { admin_certs: [] }));
+	const want = JSON.stringify(Object.entries(d.names).filter(([id]) => id !== d.expect[0].camera));
+	return got === want || got;
+});
+t('name_byte_flipped_names_nothing', () => {
+	// A's named epoch with one byte of its name changed (still a valid name): the signature
+	// fails, so A keeps no name (and its epoch-2 grant is refused), B keeps its own.
+	const b = hex(d.keys.epochs[1]);
+	const at = 128 + 69;
+	b[at] ^= 1;
+	const r = openOrgKeys(na, Object.assign({}, d.keys, { epochs: [d.keys.epochs[0], toHex(b), d.keys.epochs[2]] }), root, me, NOW);
+	return (!r.cameraNames.has(d.expect[0].camera) && r.cameraNames.get(d.expect[2].camera) === 'Gate' &&
+		r.refused.length === 1 && r.refused[0].code === 'signature') || JSON.stringify([[...r.cameraNames], r.refused]);
+});
 t('other_root_refused', () => code(() => openOrgKeys(na, d.keys, na.crypto_sign_keypair().publicKey, me, NOW)) === 'org');
 t('grant_to_someone_else_refused', () => {
 	const r = openOrgKeys(na, Object.assign({}, d.keys, { grants: [d.other_grant] }), root, me, NOW);

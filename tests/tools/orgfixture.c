@@ -1,4 +1,4 @@
-/* orgfixture.c - writes an org's signed key material as GET /api/v1/orgs/{org}/keys returns it, with the grantee's keys and the epoch keys it must open, for the console's tests. */
+/* orgfixture.c - writes an org's signed key material as GET /api/v1/orgs/{org}/keys returns it, with the grantee's keys, the epoch keys it must open and the camera names it signs, for the console's tests. */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -34,7 +34,7 @@ main(int argc, char **argv)
 	struct stmt_signer root, admin, rogue;
 	struct stmt_admin_cert cert;
 	struct orgkeys_grantee me, other;
-	uint8_t me_sk[32], other_sk[32], apk[32], ask[64], camA[16], camB[16];
+	uint8_t me_sk[32], other_sk[32], apk[32], ask[64], camA[16], camB[16], site[16];
 	uint8_t pkA1[32], skA1[32], pkA2[32], skA2[32], pkB1[32], skB1[32];
 	struct buf org, ac, eA1, eA2, eB1, gA1, gA2, gB1, gOther, gRogue, j;
 	struct stmt *s = NULL;
@@ -83,9 +83,12 @@ main(int argc, char **argv)
 	orgkeys_signer_init(&rogue, ask, root.org_id);
 	sodium_memzero(ask, sizeof(ask));
 	r |= orgkeys_admin_certify(&root, &cert, 1, NOW, &ac);
+	/* A's first epoch predates signed names and sites; its second and B's name both. */
+	randombytes_buf(site, sizeof(site));
 	r |= orgkeys_epoch_create(&admin, camA, 1, 1, NOW, pkA1, skA1, &eA1);
-	r |= orgkeys_epoch_create(&admin, camA, 2, 2, NOW, pkA2, skA2, &eA2);
-	r |= orgkeys_epoch_create(&root, camB, 1, 1, NOW, pkB1, skB1, &eB1);
+	r |= orgkeys_epoch_create_named(&admin, camA, site, "Loading dock", 2, 2, NOW, pkA2, skA2,
+	    &eA2);
+	r |= orgkeys_epoch_create_named(&root, camB, site, "Gate", 1, 1, NOW, pkB1, skB1, &eB1);
 	if (r != 0 || statement_parse(eA1.data, eA1.len, &s) != 0)
 		goto out;
 	r |= orgkeys_grant(&admin, &s->u.camera_epoch, skA1, &me, NOW, &gA1);
@@ -125,7 +128,8 @@ main(int argc, char **argv)
 	    put_s(&j, ",\"epoch\":2,\"pk\":") | put_hex(&j, pkA2, 32) | put_s(&j, ",\"sk\":") | put_hex(&j, skA2, 32);
 	r |= put_s(&j, "},{\"camera\":") | put_hex(&j, camB, 16) |
 	    put_s(&j, ",\"epoch\":1,\"pk\":") | put_hex(&j, pkB1, 32) | put_s(&j, ",\"sk\":") | put_hex(&j, skB1, 32);
-	r |= put_s(&j, "}]}\n");
+	r |= put_s(&j, "}],\"names\":{") | put_hex(&j, camA, 16) | put_s(&j, ":\"Loading dock\",") |
+	    put_hex(&j, camB, 16) | put_s(&j, ":\"Gate\"}}\n");
 	if (r != 0 || snprintf(path, sizeof(path), "%s/org.json", argv[1]) >= (int)sizeof(path) ||
 	    file_write_atomic(path, j.data, j.len, 0600) != 0)
 		goto out;
