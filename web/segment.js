@@ -91,6 +91,20 @@ export function decodeGap(p) {
 	return g;
 }
 
+// Whether gap g's signature verifies under the gateway key it names (the caller checks that
+// key is one it trusts); throws a SegmentError when not.
+export function verifyGap(na, g) {
+	if (!na.crypto_sign_verify_detached(g.sig, concat(GAP_DOMAIN, g.raw.subarray(0, 148)), g.gateway))
+		throw new SegmentError('signature', 'the gap signature does not verify');
+}
+
+// The { seq, hash } a link after gap g must continue: an eviction gap (segments dropped from
+// the gateway's spool) names the last dropped link's hash, any other the gap's own.
+export function afterGap(na, g) {
+	const evicted = g.lastSeq !== g.seq || g.lastHash.some((x) => x !== 0);
+	return { seq: g.lastSeq + 1, hash: evicted ? g.lastHash.slice() : na.crypto_generichash(32, g.sig, null) };
+}
+
 // Chunk plaintext: kind u8 | flags u8 | wall_us i64 | body (init: codec_len u8 | codec | ftyp+moov).
 export function parseChunkPlain(m) {
 	if (m.length < 10)
@@ -364,15 +378,12 @@ export class SegmentReader {
 				this.abandon();
 			const g = decodeGap(rec.payload);
 			const chained = this.checkLink(g.camera, g.stream, g.gateway, g.seq, g.prevHash);
-			const msg = concat(GAP_DOMAIN, g.raw.subarray(0, 148));
-			if (!na.crypto_sign_verify_detached(g.sig, msg, g.gateway))
-				throw new SegmentError('signature', 'the gap signature does not verify');
+			verifyGap(na, g);
 			if (this.live) {
 				this.liveStale(g.toUs, 'a signed pause');
 				this.unverifiedSince = null;
 			}
-			const evicted = g.lastSeq !== g.seq || g.lastHash.some((x) => x !== 0);
-			this.next = { seq: g.lastSeq + 1, hash: evicted ? g.lastHash.slice() : na.crypto_generichash(32, g.sig, null) };
+			this.next = afterGap(na, g);
 			this.stats.gaps++;
 			this.onLink({ kind: 'gap', seq: g.seq, chained, reason: g.reason, fromUs: g.fromUs, toUs: g.toUs });
 			return;

@@ -1,33 +1,75 @@
 // share.js - creates share links for a clip: segment keys re-wrapped under a random key that only the link's #fragment carries.
 import * as api from './api.js';
 import * as keys from './keys.js';
-import { decodeSegEnd, decodeSegHeader, openSegmentKey, toHex, verifySegmentEnds, LIVE_ONLY } from './segment.js';
+import { afterGap, decodeGap, decodeSegEnd, decodeSegHeader, openSegmentKey, toHex, verifyGap, verifySegmentEnds,
+	LIVE_ONLY } from './segment.js';
 import { localInput, parseLocal } from './export.js';
 import { kdfTestFloor } from './login.js';
 
 const HEAD_BYTES = 5 + 208;        // u32 len | u8 type | SEG_HEADER payload
 const TAIL_BYTES = 5 + 120;        // u32 len | u8 type | SEG_END payload (a link's last record)
+const GAP_BYTES = 5 + 212;         // u32 len | u8 type | GAP payload (a gap link is that one record)
 const MAX_RANGE_US = 86400e6;      // the server's limit on a share's range
 const MAX_EXPIRY_US = 30 * 86400e6;
 export const STREAM_NAME = { 0: 'main', 1: 'sub' };
 
 export class ShareError extends Error {}
 
+// A gap inside the range (camera offline, spool evicted): its signed record, verified under
+// the gateway that signed the segment before it and checked against the chain so far; it
+// goes into the manifest for the recipient's chain.
+async function gapLink(na, cam, stream, seq, gateway, expect, signal) {
+	const b = await api.segmentBytes(cam.id, stream, seq, signal);
+	const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+	if (b.length !== GAP_BYTES || dv.getUint32(0) !== 212 || b[4] !== 4)
+		throw new ShareError(`link ${seq} is not the gap the server listed`);
+	let g;
+	try {
+		g = decodeGap(b.slice(5));
+		if (g.camera !== cam.id || g.stream !== stream || g.seq !== seq)
+			throw new ShareError(`link ${seq} is not the one asked for`);
+		if (!na.memcmp(g.gateway, gateway))
+			throw new ShareError(`link ${seq} is signed by another gateway than the segments around it`);
+		verifyGap(na, g);
+	} catch (e) {
+		throw e instanceof ShareError ? e : new ShareError(`link ${seq}: ${e.message}`);
+	}
+	if (expect !== null && !na.memcmp(g.prevHash, expect.hash))
+		throw new ShareError(`link ${seq} does not continue the link before it: the server's list is not the recording`);
+	return { g, rec: toHex(g.raw) };
+}
+
 // The manifest (docs/design/console.md, "Shares") of [fromUs, toUs) of (cam, stream): each
 // segment's header is fetched (a Range of its first record), its sealed key opened with the
-// epoch key this tab holds. All segments must be signed by one gateway this tab trusts.
-// Resolves to the plaintext bytes (the caller wipes them).
+// epoch key this tab holds. All segments must be signed by one gateway this tab trusts, and
+// from the first segment to the last every link must continue the one before (the server
+// lists the links: a list that leaves one out, or swaps one, is refused); the signed gaps in
+// between go into the manifest so that the recipient checks the same chain. Resolves to the
+// plaintext bytes (the caller wipes them).
 export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 	const list = await api.segments(cam.id, stream, fromUs, toUs);
-	const links = (Array.isArray(list.segments) ? list.segments : [])
-		.filter((l) => l.kind === 'segment' && Number.isSafeInteger(l.seq) && l.start_us < toUs && l.end_us > fromUs)
+	const listed = (Array.isArray(list.segments) ? list.segments : [])
+		.filter((l) => (l.kind === 'segment' || l.kind === 'gap') && Number.isSafeInteger(l.seq) && l.seq >= 0 &&
+			l.start_us < toUs && l.end_us > fromUs)
 		.sort((a, b) => a.seq - b.seq);
-	if (links.length === 0)
+	// From the first segment to the last: gaps at the edges are outside the clip.
+	const first = listed.findIndex((l) => l.kind === 'segment');
+	const last = listed.length - 1 - [...listed].reverse().findIndex((l) => l.kind === 'segment');
+	if (first < 0)
 		throw new ShareError('Nothing was recorded in this range.');
+	const links = listed.slice(first, last + 1);
 	const pins = keys.pinnedGateways(cam.id);
-	const segs = [];
-	let gateway = null;
+	const segs = [], gaps = [];
+	let gateway = null, expect = null;
 	for (const l of links) {
+		if (expect !== null && l.seq !== expect.seq)
+			throw new ShareError(`link ${expect.seq} is missing from the server's list of this range (it listed ${l.seq} next)`);
+		if (l.kind === 'gap') {
+			const { g, rec } = await gapLink(na, cam, stream, l.seq, gateway, expect, signal);
+			gaps.push({ seq: g.seq, rec });
+			expect = afterGap(na, g);
+			continue;
+		}
 		const b = await api.segmentHead(cam.id, stream, l.seq, HEAD_BYTES, signal);
 		const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
 		if (b.length !== HEAD_BYTES || dv.getUint32(0) !== 208 || b[4] !== 1)
@@ -58,14 +100,23 @@ export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 		}
 		if (!(h.startUs < toUs && end.endUs > fromUs))
 			throw new ShareError(`segment ${l.seq} was not recorded in this range (the server listed it wrongly)`);
+		if (expect !== null && !na.memcmp(h.prevHash, expect.hash))
+			throw new ShareError(`segment ${l.seq} does not continue the link before it: the server's list is not the recording`);
+		expect = { seq: h.seq + 1, hash: na.crypto_generichash(32, end.sig, null) };
 		gateway = h.gateway;
 		const k = openSegmentKey(na, h, (c, e) => keys.epochKey(c, e));
 		segs.push({ seq: h.seq, key: toHex(k) });
 		k.fill(0);
 	}
+	// v2: the links from the first segment to the last form one chain, gaps included; the
+	// name goes without the console's "not signed" mark, name_signed says it (the recipient's
+	// page marks it again: a name cut to 64 characters must not lose the mark).
+	let name = String(cam.name || '');
+	if (cam.nameSigned !== true && name.endsWith(keys.UNSIGNED_NAME))
+		name = name.slice(0, -keys.UNSIGNED_NAME.length);
 	const doc = {
-		v: 1, camera: cam.id, camera_name: String(cam.name || '').slice(0, 64), stream: STREAM_NAME[stream],
-		from_us: fromUs, to_us: toUs, gateway_pk: toHex(gateway), segments: segs,
+		v: 2, camera: cam.id, camera_name: name.slice(0, 64), name_signed: cam.nameSigned === true,
+		stream: STREAM_NAME[stream], from_us: fromUs, to_us: toUs, gateway_pk: toHex(gateway), segments: segs, gaps,
 	};
 	return new TextEncoder().encode(JSON.stringify(doc));
 }

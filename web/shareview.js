@@ -73,20 +73,34 @@ export function openManifest(na, hex, k) {
 	} finally {
 		plain.fill(0);
 	}
-	const ok = m !== null && typeof m === 'object' && m.v === 1 && typeof m.camera === 'string' && /^[0-9a-f]{32}$/.test(m.camera) &&
+	const ok = m !== null && typeof m === 'object' && (m.v === 1 || m.v === 2) && typeof m.camera === 'string' && /^[0-9a-f]{32}$/.test(m.camera) &&
 		STREAM_NUM[m.stream] !== undefined && Number.isSafeInteger(m.from_us) && Number.isSafeInteger(m.to_us) && m.to_us > m.from_us &&
 		typeof m.gateway_pk === 'string' && /^[0-9a-f]{64}$/.test(m.gateway_pk) && Array.isArray(m.segments) && m.segments.length > 0 &&
 		m.segments.every((s) => s !== null && typeof s === 'object' && Number.isSafeInteger(s.seq) && s.seq >= 0 &&
-			typeof s.key === 'string' && /^[0-9a-f]{64}$/.test(s.key));
+			typeof s.key === 'string' && /^[0-9a-f]{64}$/.test(s.key)) &&
+		// v2: the signed gaps between the first segment and the last (share.js).
+		(m.v === 1 || (Array.isArray(m.gaps) && m.gaps.length <= m.segments.length && m.gaps.every((g) => g !== null &&
+			typeof g === 'object' && Number.isSafeInteger(g.seq) && g.seq >= 0 && typeof g.rec === 'string' &&
+			/^[0-9a-f]{424}$/.test(g.rec))));
 	if (!ok)
 		throw new Error('badmanifest');
 	const segKeys = new Map();
 	for (const s of m.segments)
 		segKeys.set(s.seq, hexBytes(s.key, 32));
+	const gaps = new Map();
+	for (const g of m.v === 2 ? m.gaps : [])
+		gaps.set(g.seq, hexBytes(g.rec, 212));
+	if ([...gaps.keys()].some((q) => segKeys.has(q)))
+		throw new Error('badmanifest');
 	return {
-		camera: m.camera, cameraName: typeof m.camera_name === 'string' ? m.camera_name.slice(0, 64) : '',
+		// A v2 manifest says whether the org signed the name; the page marks one it did not.
+		camera: m.camera, cameraName: (typeof m.camera_name === 'string' ? m.camera_name.slice(0, 64) : '') +
+			(m.v === 2 && m.name_signed !== true ? ' (name not signed)' : ''),
 		stream: STREAM_NUM[m.stream], streamName: m.stream, fromUs: m.from_us, toUs: m.to_us,
 		gateway: hexBytes(m.gateway_pk, 32), segKeys, seqs: [...segKeys.keys()].sort((a, b) => a - b),
+		// v2: every link after the first must continue the one before; a v1 link (made before
+		// the sharer's console checked the chain) is played with a note that it was not.
+		chain: m.v === 2, gaps, links: [...segKeys.keys(), ...gaps.keys()].sort((a, b) => a - b),
 	};
 }
 
@@ -247,8 +261,20 @@ export class ShareView {
 		const opened = waitEvent(this.ms, 'sourceopen');
 		this.video.src = URL.createObjectURL(this.ms);
 		await opened;
-		let got = 0, init = null, segs = 0;
-		for (const seq of m.seqs) {
+		let got = 0, init = null, segs = 0, links = 0;
+		for (const seq of m.links) {
+			if (m.gaps.has(seq)) {
+				// A signed gap the sharer verified: it carries the chain across.
+				const rec = new Uint8Array(5 + 212);
+				new DataView(rec.buffer).setUint32(0, 212);
+				rec[4] = 4;
+				rec.set(m.gaps.get(seq), 5);
+				const g = readLink(reader, rec, seq);
+				if (g.incomplete || (links > 0 && !g.info.chained))
+					throw new SegmentError('chain', `the clip's link ${seq} does not continue the one before it`);
+				links++;
+				continue;
+			}
 			let bytes;
 			try {
 				bytes = await api.shareSegmentBytes(this.id, seq, this.token, this.abort.signal);
@@ -263,6 +289,9 @@ export class ShareView {
 				throw new SegmentError('format', `segment ${seq} is incomplete`);
 			if (r.info.seq !== seq)
 				throw new SegmentError('camera', 'the server sent another segment than the one asked for');
+			if (m.chain && links > 0 && !r.info.chained)
+				throw new SegmentError('chain', `segment ${seq} does not continue the link before it: a link of the clip is missing or swapped`);
+			links++;
 			segs++;
 			let run = [], past = false;
 			for (const c of r.chunks) {
@@ -283,7 +312,9 @@ export class ShareView {
 			this.frames += r.chunks.length;
 			await this.appendRun(run);
 			this.foot.textContent = `${segs} of ${m.seqs.length} segments verified · ${this.frames} frames decrypted` +
-				(this.total > 0 ? ` · ${(got / 1048576).toFixed(1)} of ${(this.total / 1048576).toFixed(1)} MB` : '');
+				(this.total > 0 ? ` · ${(got / 1048576).toFixed(1)} of ${(this.total / 1048576).toFixed(1)} MB` : '') +
+				(m.chain ? (m.gaps.size > 0 ? ` · ${m.gaps.size} signed gap${m.gaps.size === 1 ? '' : 's'} (not recorded)` : '')
+					: ' · an older link: that no segment is missing between them was not checked');
 			if (this.placed.length > 0 && this.play.disabled) {
 				this.play.disabled = false;
 				this.scrub.disabled = false;

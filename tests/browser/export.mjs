@@ -53,6 +53,21 @@ async function setAgo(page, sel, agoS) {
 	check('manifest_roundtrip', m.camera === doc.camera && m.stream === 0 && m.fromUs === 1000 && m.toUs === 61000 &&
 		m.seqs.join() === '7,8' && hex(m.segKeys.get(8)) === '22'.repeat(32) && hex(m.gateway) === doc.gateway_pk, JSON.stringify(m.seqs));
 	check('manifest_wrong_key_refused', outcome(sealedHex, na.randombytes_buf(32)) === 'badkey', 'opened with another key');
+	// v2 (share.js): the signed gaps between segments, and whether the org signed the name.
+	const v2 = Object.assign({}, doc, { v: 2, camera_name: 'x'.repeat(64), name_signed: false,
+		gaps: [{ seq: 9, rec: '01'.repeat(212) }], segments: [...doc.segments, { seq: 10, key: '33'.repeat(32) }] });
+	const s2 = seal(v2);
+	const m2 = openManifest(na, s2.sealedHex, s2.k);
+	check('manifest_v2_unsigned_name_marked', m2.cameraName === 'x'.repeat(64) + ' (name not signed)' && m2.chain === true &&
+		m2.links.join() === '7,8,9,10' && m2.gaps.get(9).length === 212, `${m2.cameraName} ${m2.links}`);
+	const s2b = seal(Object.assign({}, v2, { name_signed: true }));
+	check('manifest_v2_signed_name_plain', openManifest(na, s2b.sealedHex, s2b.k).cameraName === 'x'.repeat(64), 'marked');
+	const noGaps = Object.assign({}, v2);
+	delete noGaps.gaps;
+	const s2c = seal(noGaps);
+	check('manifest_v2_without_gaps_refused', outcome(s2c.sealedHex, s2c.k) === 'badmanifest', 'opened');
+	const s2d = seal(Object.assign({}, v2, { gaps: [{ seq: 8, rec: '01'.repeat(212) }] }));
+	check('manifest_v2_gap_on_a_segment_refused', outcome(s2d.sealedHex, s2d.k) === 'badmanifest', 'opened');
 	// Every bit of the sealed bytes flipped once: nothing opens.
 	const sealed = Buffer.from(sealedHex, 'hex');
 	let flips = 0, opened = 0;
@@ -389,6 +404,73 @@ try {
 	const posted = sent.filter((t) => /\/shares\n/.test(t.split('\n')[0] + '\n') && /"manifest"/.test(t)).length - before5c;
 	check('share_listed_outside_range_refused', slipped !== null && lst === 'error' && /not recorded in this range/.test(lmsg) && posted === 0,
 		`slipped seq ${slipped}, state ${lst}: ${lmsg}; ${posted} share(s) posted`);
+
+	// (5d) A lying server leaves a segment out of the middle of its list (the minutes that
+	// matter): every link must continue the one before, so nothing is shared.
+	let dropped = null;
+	await page.route(/\/segments\?from=/, async (route) => {
+		const resp = await route.fetch();
+		const j = await resp.json();
+		const segs = (j.segments || []).filter((l) => l.kind === 'segment').sort((a, b) => a.seq - b.seq);
+		if (segs.length >= 3 && dropped === null)
+			dropped = segs[Math.floor(segs.length / 2)].seq;
+		j.segments = (j.segments || []).filter((l) => l.seq !== dropped);
+		await route.fulfill({ response: resp, json: j });
+	});
+	const before5d = sent.filter((t) => /\/shares\n/.test(t.split('\n')[0] + '\n') && /"manifest"/.test(t)).length;
+	await page.click('#share-go');
+	const dst = await page.waitForFunction(() => {
+		const d = document.getElementById('share-dialog').dataset.state;
+		return d === 'done' || d === 'error' ? d : false;
+	}, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => 'timeout');
+	const dmsg = await page.textContent('#share-status');
+	await page.unroute(/\/segments\?from=/);
+	const posted5d = sent.filter((t) => /\/shares\n/.test(t.split('\n')[0] + '\n') && /"manifest"/.test(t)).length - before5d;
+	check('share_listed_missing_middle_refused', dropped !== null && dst === 'error' && /missing/.test(dmsg) && posted5d === 0,
+		`dropped seq ${dropped}, state ${dst}: ${dmsg}; ${posted5d} share(s) posted`);
+
+	// (5e) A lying server hands the recipient a manifest with a link left out, sealed under a
+	// key of its making (it would need the link's key; this stands for a sharer's page that
+	// did not check): the recipient's page requires every link to continue the one before.
+	{
+		// A link of its own (1 hour, as 5b left the dialog), so the first one's expiry does not
+		// race this step on a slow machine.
+		await page.selectOption('#share-expiry', '3600');
+		await page.click('#share-go');
+		await page.waitForFunction(() => document.getElementById('share-dialog').dataset.state === 'done'
+			&& document.getElementById('share-link').value !== '', null, { timeout: 30000 });
+		const u3 = new URL(await page.inputValue('#share-link'));
+		const na2 = (await import(pathToFileURL(`${process.env.VIGIL_WEB}/vendor/libsodium-wrappers.js`).href)).default;
+		await na2.ready;
+		const k = Buffer.from(u3.hash.slice(1), 'base64url');
+		const k2 = na2.randombytes_buf(32);
+		let cut = null;
+		const tctx = await browser.newContext();
+		const tp = await tctx.newPage();
+		await tp.route(/\/api\/v1\/shares\/[0-9a-f]{32}\/open$/, async (route) => {
+			const resp = await route.fetch();
+			const j = await resp.json();
+			const sealedM = Buffer.from(j.manifest, 'hex');
+			const plain = na2.crypto_secretbox_open_easy(sealedM.subarray(24), sealedM.subarray(0, 24), k);
+			const doc = JSON.parse(Buffer.from(plain).toString('utf8'));
+			if (doc.segments.length >= 3) {
+				cut = doc.segments[Math.floor(doc.segments.length / 2)].seq;
+				doc.segments = doc.segments.filter((x) => x.seq !== cut);
+			}
+			const nonce = na2.randombytes_buf(24);
+			const ct = na2.crypto_secretbox_easy(new TextEncoder().encode(JSON.stringify(doc)), nonce, k2);
+			j.manifest = Buffer.concat([Buffer.from(nonce), Buffer.from(ct)]).toString('hex');
+			await route.fulfill({ response: resp, json: j });
+		});
+		await tp.goto(u3.origin + u3.pathname + '#' + Buffer.from(k2).toString('base64url'));
+		const tst = await tp.waitForFunction(() => ['tamper', 'playing', 'error', 'expired'].includes(document.body.dataset.share)
+			&& document.body.dataset.share !== 'playing' ? document.body.dataset.share : false, null, { timeout: 30000 })
+			.then((h) => h.jsonValue(), async () => tp.evaluate(() => document.body.dataset.share));
+		const tmsg = await tp.textContent('#share-msg').catch(() => '');
+		check('share_manifest_skipping_link_refused', cut !== null && tst === 'tamper' && /continue/.test(tmsg),
+			`left out seq ${cut}, state ${tst}: ${tmsg}`);
+		await tctx.close();
+	}
 
 	// (6) After expiry: a reload says so and decrypts nothing; the old token fetches nothing.
 	const left = createdAt + EXPIRY_S * 1000 + 1500 - Date.now();
