@@ -216,7 +216,15 @@ create_final(struct req *rq, const struct buf *raw)
 	    shares_stream_name(b.stream), "from_us", (json_int_t)b.from_us, "to_us",
 	    (json_int_t)b.to_us, "expires_us", (json_int_t)b.expires_us, "max_views",
 	    (json_int_t)b.max_views);
-	orgaudit_event_detail(rq, rq->who.org, "share.create", b.camera, detail);
+	/* Fail closed: a link the org's log does not name is not handed out (revoked at once,
+	 * its sealed manifest deleted with it). */
+	if (orgaudit_event_detail(rq, rq->who.org, "share.create", b.camera, detail) != 0) {
+		if (shares_revoke(rq->srv->sh, rq->who.org, id, NULL, now) != 0)
+			log_err("shares", "op=create_unaudited_revoke org=%s share=%.*s err=revoke_failed",
+			    rq->who.org, SHARE_LOG_ID, id);
+		r = http_error(rq, 503, ORGAUDIT_UNAVAILABLE, 0);
+		goto out;
+	}
 	metrics_inc(MC_SHARE_CREATED, 1);
 	log_info("shares", "op=create org=%s camera=%s share=%.*s views=%lld", rq->who.org,
 	    b.camera, SHARE_LOG_ID, id, (long long)b.max_views);

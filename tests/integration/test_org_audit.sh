@@ -103,6 +103,10 @@ curl -s -m 30 -o "$T/live.bin" -w '%{http_code}' -H "Cookie: $VC" \
 curl -s -m 30 -o "$T/mux.bin" -w '%{http_code}' -H "Cookie: $VC" \
 	"$URL/api/v1/live?cameras=$CAM:0" >"$T/mux.st"
 curl -s -m 30 -X POST -o "$T/open.json" -w '%{http_code}' "$URL/api/v1/shares/$SH/open" >"$T/open.st"
+NOW=$(now_us)
+curl -s -m 30 -o "$T/create.json" -w '%{http_code}' -H "Cookie: $OC" -H 'Content-Type: application/json' --data-binary \
+	"{\"camera\":\"$CAM\",\"stream\":\"main\",\"from_us\":$((NOW - 600000000)),\"to_us\":$NOW,\"expires_us\":$((NOW + 3600000000)),\"max_views\":10,\"manifest\":\"$MAN\"}" \
+	"$URL/api/v1/orgs/$ORG/shares" >"$T/create.st"
 touch "$T/unlock"
 wait "$LOCKER"
 [ "$(cat "$T/seg.st")" = 503 ] && grep -qi '^retry-after:' "$T/seg.hdr" &&
@@ -115,6 +119,11 @@ wait "$LOCKER"
 	fail livemux_audit_fail_503 "status $(cat "$T/mux.st"), $(stat -c %s "$T/mux.bin") bytes"
 [ "$(cat "$T/open.st")" = 503 ] && ! grep -q '"token"' "$T/open.json" && pass share_audit_fail_503 ||
 	fail share_audit_fail_503 "status $(cat "$T/open.st") $(head -c 120 "$T/open.json")"
+# A link the org's log cannot name is not handed out: 503, no url, and no live link made.
+LIVE_SHARES=$(curl -s -m 20 -H "Cookie: $OC" "$URL/api/v1/orgs/$ORG/shares" | jq '[.shares[] | select(.revoked == false)] | length')
+[ "$(cat "$T/create.st")" = 503 ] && ! grep -q '"url"' "$T/create.json" && [ "$LIVE_SHARES" = 1 ] &&
+	pass share_create_audit_fail_503 ||
+	fail share_create_audit_fail_503 "status $(cat "$T/create.st") $(head -c 120 "$T/create.json"), live shares $LIVE_SHARES"
 
 # Once the log is writable: one read, one entry (the failed write left no slot behind).
 st=$(curl -s -m 20 -o "$T/seg2.bin" -w '%{http_code}' -H "Cookie: $VC" "$URL$SEG")
