@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include "cli/jsonv.h"
 #include "cli/keysfile.h"
+#include "common/statement.h"
 #include "common/util.h"
 
 struct keysfile *
@@ -36,13 +37,13 @@ keysfile_free(struct keysfile *k)
 	free(k);
 }
 
-/* A camera name: 1..63 of [A-Za-z0-9._-] (it goes into file names and URLs). */
+/* A camera name of keys.json (vigil provision): 1..63 of [A-Za-z0-9._-]. */
 static int
 name_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > KEYS_NAME_MAX)
+	if (n == 0 || n > KEYS_FILE_NAME_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
@@ -78,7 +79,9 @@ keysfile_add_camera(struct keysfile *k, const char *name, const uint8_t id[CAMER
 	struct keys_camera *c;
 	struct keys_epoch *e = NULL;
 
-	if (!name_ok(name) || k->ncameras >= KEYS_MAX_CAMERAS ||
+	/* An organization's camera names follow the signed statements' rule (1..64 bytes of
+	 * UTF-8 without control bytes, "Front door"); they are only matched and printed. */
+	if (!statement_camera_name_ok(name) || k->ncameras >= KEYS_MAX_CAMERAS ||
 	    keysfile_camera_by_name(k, name) != NULL || keysfile_camera_by_id(k, id) != NULL)
 		return -1;
 	e = calloc(1, sizeof(*e));
@@ -248,11 +251,11 @@ parse_cameras(json_t *arr, struct keysfile *k, const char *what, char *err, size
 
 		k->ncameras = i + 1;
 		snprintf(w, sizeof(w), "%s: cameras[%zu]", what, i);
-		if (jsonv_str(c, "name", KEYS_NAME_MAX, &name, w, err, errlen) != 0)
+		if (jsonv_str(c, "name", KEYS_FILE_NAME_MAX, &name, w, err, errlen) != 0)
 			return -1;
 		if (!name_ok(name)) {
 			snprintf(err, errlen, "%s.name: want 1..%d of A-Z a-z 0-9 . _ -", w,
-			    KEYS_NAME_MAX);
+			    KEYS_FILE_NAME_MAX);
 			return -1;
 		}
 		snprintf(kc->name, sizeof(kc->name), "%s", name);

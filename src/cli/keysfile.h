@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include "common/segment.h"
 
-#define KEYS_NAME_MAX 63
+#define KEYS_NAME_MAX 64       /* an org camera's name (STMT_NAME_MAX) */
+#define KEYS_FILE_NAME_MAX 63  /* a keys.json camera's name: [A-Za-z0-9._-] */
 #define KEYS_MAX_GATEWAYS 64
 #define KEYS_MAX_CAMERAS 4096
 #define KEYS_MAX_EPOCHS 1024

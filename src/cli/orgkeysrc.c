@@ -87,11 +87,19 @@ orgkeysrc_build(struct orgc *oc, struct keysfile **out)
 			if (memcmp(ek->camera_id, cams[i].id, STMT_ID_LEN) != 0)
 				continue;
 			if (!added) {
+				/* A name no camera may bear, or one another camera has, leaves this
+				 * camera under its id (the others keep working); the name is not
+				 * printed, it may be the server's. */
 				if (keysfile_add_camera(k, cams[i].name, ek->camera_id, ek->epoch, ek->pk,
 				    ek->sk) != 0) {
-					fprintf(stderr, "vigil: camera name '%s' unusable or repeated\n",
-					    cams[i].name);
-					goto out;
+					char hex[2 * STMT_ID_LEN + 1];
+
+					hex_encode(ek->camera_id, STMT_ID_LEN, hex);
+					if (keysfile_add_camera(k, hex, ek->camera_id, ek->epoch, ek->pk,
+					    ek->sk) != 0)
+						goto out;
+					fprintf(stderr, "note: camera %s goes by its id: its name is unusable "
+					    "or another camera has it\n", hex);
 				}
 				added = 1;
 			} else if (orgkeysrc_add_epoch(k, ek->camera_id, ek->epoch, ek->pk, ek->sk) != 0) {

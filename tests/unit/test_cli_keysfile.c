@@ -159,6 +159,38 @@ test_duplicate_camera(void **state)
 	parse_bad(t, "duplicate");
 }
 
+/* An organization's camera names follow the signed statements' rule: "Front door" and
+ * UTF-8 are names (an org with one used to fail every export); control bytes, 65 bytes and
+ * a repeated name are not. */
+static void
+test_org_camera_names(void **state)
+{
+	struct keysfile *k;
+	uint8_t id[16], pk[32], sk[32];
+	char long_name[66];
+
+	(void)state;
+	k = keysfile_new();
+	assert_non_null(k);
+	crypto_box_keypair(pk, sk);
+	randombytes_buf(id, sizeof(id));
+	assert_int_equal(keysfile_add_camera(k, "Front door", id, 1, pk, sk), 0);
+	assert_non_null(keysfile_camera_by_name(k, "Front door"));
+	randombytes_buf(id, sizeof(id));
+	assert_int_equal(keysfile_add_camera(k, "Caf\xc3\xa9 \xe2\x80\x94 terrasse", id, 1, pk, sk), 0);
+	randombytes_buf(id, sizeof(id));
+	assert_int_equal(keysfile_add_camera(k, "Front door", id, 1, pk, sk), -1);
+	assert_int_equal(keysfile_add_camera(k, "bell\x07", id, 1, pk, sk), -1);
+	assert_int_equal(keysfile_add_camera(k, "esc\x1b[2J", id, 1, pk, sk), -1);
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	assert_int_equal(keysfile_add_camera(k, long_name, id, 1, pk, sk), -1);
+	long_name[64] = '\0';
+	assert_int_equal(keysfile_add_camera(k, long_name, id, 1, pk, sk), 0);
+	assert_int_equal(k->ncameras, 3);
+	keysfile_free(k);
+}
+
 static void
 test_save_load(void **state)
 {
@@ -267,6 +299,7 @@ main(void)
 		cmocka_unit_test(test_mismatched_key),
 		cmocka_unit_test(test_duplicate_camera),
 		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_org_camera_names),
 		cmocka_unit_test(test_demo_json),
 		cmocka_unit_test(test_segment_list),
 	};
