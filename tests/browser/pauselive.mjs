@@ -41,17 +41,25 @@ try {
 	// (1) The tile: once the gateway pauses (nothing moves after its first 10 s, when
 	// detection still warms up and it records), the tile plays live-only video, marked as
 	// not recorded.
-	const sel = '#grid .tile[data-live-only="1"]';
 	// Up to 200 s: a detector restarted while an object was in view can hold motion for a
-	// couple of minutes (measured: 148 s once) before the stream pauses.
-	const got = await page.waitForSelector(sel, { timeout: 200000 }).then(() => true, () => false);
-	// The footer is redrawn every second.
-	await page.waitForTimeout(1200);
-	const look = () => page.$eval('#grid .tile', (t) => ({ badge: t.querySelector('.badge').textContent,
+	// couple of minutes (measured: 148 s once) before the stream pauses. The tile is read in
+	// the same evaluation that finds it live-only with its footer redrawn (every second):
+	// reading it later raced a new event that turned it back to recorded LIVE.
+	const lookIn = (t) => ({ badge: t.querySelector('.badge').textContent,
 		foot: t.querySelector('.tile-foot').textContent, overlayHidden: t.querySelector('.overlay').hidden,
 		liveOnly: t.dataset.liveOnly, state: t.dataset.state, decoded: Number(t.dataset.decoded || 0),
-		wallUs: Number(t.dataset.wallUs || 0) }));
-	const t1 = got ? await look() : null;
+		wallUs: Number(t.dataset.wallUs || 0) });
+	const t1 = await page.waitForFunction(() => {
+		const t = document.querySelector('#grid .tile');
+		if (t === null || t.dataset.liveOnly !== '1' || !/not recording/.test(t.querySelector('.tile-foot').textContent))
+			return false;
+		// The same fields as lookIn (a function cannot be passed into the page).
+		return { badge: t.querySelector('.badge').textContent, foot: t.querySelector('.tile-foot').textContent,
+			overlayHidden: t.querySelector('.overlay').hidden, liveOnly: t.dataset.liveOnly, state: t.dataset.state,
+			decoded: Number(t.dataset.decoded || 0), wallUs: Number(t.dataset.wallUs || 0) };
+	}, null, { timeout: 200000 }).then((h) => h.jsonValue(), () => null);
+	const got = t1 !== null;
+	const look = () => page.$eval('#grid .tile', lookIn);
 	await page.waitForTimeout(2500);
 	const t2 = got ? await look() : null;
 	check('tile_live_while_paused', got && t1.badge === 'LIVE · NOT RECORDING' && t1.overlayHidden &&

@@ -376,7 +376,7 @@ static void test_camera_epoch_name(void **state)
 	uint8_t target[STMT_TARGET_LEN], n65[65];
 	struct buf body, out;
 	struct stmt *s = NULL;
-	static const char *const bad[] = { "Front\x01" "door", "Front\x7f", "\x1b[31mred",
+	static const char *const bad[] = { "Front\001door", "Front\x7f", "\x1b[31mred",
 	    "caf\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff" };
 	size_t i;
 
