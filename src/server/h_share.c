@@ -416,6 +416,13 @@ h_share_open(struct req *rq)
 	else if (e == 0 && creator_check(rq, &ri, &i) != 0)
 		e = SHARES_E_REVOKED;
 	else if (e == 0) {
+		/* The listing first: an index error answers 500 before a view is counted. */
+		if ((segs = json_array()) == NULL || hex_decode(i.camera, cam, sizeof(cam)) != 0 ||
+		    index_links_range(rq->srv->ix, cam, i.stream, i.from_us, i.to_us,
+		    SHARE_SEGMENTS_MAX, add_segment, segs) < 0) {
+			r = http_error(rq, 500, "internal error", 0);
+			goto out;
+		}
 		/* Fail closed: the view is on the org's record before it is counted and before
 		 * the token that fetches the footage is handed out. If shares_open_view then
 		 * refuses (the link ended in between), the entry names a view that was refused:
@@ -444,10 +451,7 @@ h_share_open(struct req *rq)
 		r = http_error(rq, 500, "internal error", 0);
 		goto out;
 	}
-	if ((segs = json_array()) == NULL || (mhex = malloc(2 * mlen + 1)) == NULL ||
-	    hex_decode(i.camera, cam, sizeof(cam)) != 0 ||
-	    index_links_range(rq->srv->ix, cam, i.stream, i.from_us, i.to_us, SHARE_SEGMENTS_MAX,
-	    add_segment, segs) < 0) {
+	if ((mhex = malloc(2 * mlen + 1)) == NULL) {
 		r = http_error(rq, 500, "internal error", 0);
 		goto out;
 	}
