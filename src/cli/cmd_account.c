@@ -227,6 +227,95 @@ limits_for(int fast, struct userkey_limits *l)
 	}
 }
 
+/* The server's Argon2id cost (prelogin, /auth/keys) as limits, refused below this client's
+ * floor (the defaults, or the minimum with --kdf-fast): a server could otherwise make the
+ * auth key cheap to brute-force. 0 or -1 (message printed). */
+static int
+server_limits(int fast, int64_t ops, int64_t mem, struct userkey_limits *lim)
+{
+	struct userkey_limits floor;
+
+	limits_for(fast, &floor);
+	if ((unsigned long long)ops < floor.ops || (size_t)mem < floor.mem) {
+		fprintf(stderr, "vigil account: the server asks for a weaker Argon2id cost than this "
+		    "client accepts (ops=%lld mem=%lld); refusing\n", (long long)ops, (long long)mem);
+		return -1;
+	}
+	lim->ops = (unsigned long long)ops;
+	lim->mem = (size_t)mem;
+	return 0;
+}
+
+/* A key bundle the server sent (hex): it must open with wrap, be bound to uid and carry
+ * the very public keys the server names for the account. 0 or -1 (*kb wiped). */
+static int
+open_bundle(const uint8_t wrap[USERKEY_KEY_LEN], const char *uid, const char *wrapped_hex,
+    const uint8_t box[32], const uint8_t sign[32], struct userkey_bundle *kb)
+{
+	uint8_t wrapped[512];
+	size_t n = strlen(wrapped_hex) / 2;
+	int r = -1;
+
+	if (strlen(wrapped_hex) % 2 == 0 && n > 0 && n <= sizeof(wrapped) &&
+	    hex_decode(wrapped_hex, wrapped, n) == 0 && userkey_unwrap(wrap, uid, wrapped, n, kb) == 0 &&
+	    sodium_memcmp(kb->box_pk, box, 32) == 0 && sodium_memcmp(kb->sign_pk, sign, 32) == 0)
+		r = 0;
+	else
+		userkey_bundle_wipe(kb);
+	sodium_memzero(wrapped, sizeof(wrapped));
+	return r;
+}
+
+/* A new password for kb: read from $env_name or the terminal (twice), checked by pol,
+ * stretched under a fresh salt; its salt, auth key, the bundle wrapped under it and the
+ * cost go into body (the fields of /auth/recover and /auth/password). 0, EXIT_USAGE (the
+ * policy refused it) or EXIT_RUNTIME; messages printed. */
+static int
+new_password_into(json_t *body, const char *env_name, struct passpolicy *pol, int kdf_fast,
+    const char *uid, const struct userkey_bundle *kb)
+{
+	struct userkey_limits lim;
+	uint8_t salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN], wrap[USERKEY_KEY_LEN];
+	uint8_t wrapped[USERKEY_WRAPPED_LEN];
+	char pw[PW_BUF], salt_h[2 * USERKEY_SALT_LEN + 1], auth_h[65];
+	char wr_h[2 * USERKEY_WRAPPED_LEN + 1];
+	size_t pwlen = 0;
+	int e, r = EXIT_RUNTIME;
+
+	memset(auth, 0, sizeof(auth));
+	memset(wrap, 0, sizeof(wrap));
+	memset(auth_h, 0, sizeof(auth_h));
+	if (read_secret(env_name, "New password: ", pw, &pwlen, 1) != 0)
+		goto out;
+	if ((e = passpolicy_check(pol, pw, pwlen)) != 0) {
+		fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(e));
+		r = EXIT_USAGE;
+		goto out;
+	}
+	limits_for(kdf_fast, &lim);
+	userkey_salt_new(salt);
+	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0 ||
+	    userkey_wrap(wrap, uid, kb, wrapped) != 0) {
+		fprintf(stderr, "vigil account: key derivation failed\n");
+		goto out;
+	}
+	hex_encode(salt, sizeof(salt), salt_h);
+	hex_encode(auth, sizeof(auth), auth_h);
+	hex_encode(wrapped, sizeof(wrapped), wr_h);
+	if (json_object_set_new(body, "salt", json_string(salt_h)) == 0 &&
+	    json_object_set_new(body, "auth_key", json_string(auth_h)) == 0 &&
+	    json_object_set_new(body, "wrapped", json_string(wr_h)) == 0 &&
+	    json_object_set_new(body, "kdf_ops", json_integer((json_int_t)lim.ops)) == 0 &&
+	    json_object_set_new(body, "kdf_mem", json_integer((json_int_t)lim.mem)) == 0)
+		r = 0;
+out:
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(wrap, sizeof(wrap));
+	sodium_memzero(auth_h, sizeof(auth_h));
+	return r;
+}
+
 static int
 do_register(const struct acct_args *a)
 {
@@ -329,7 +418,6 @@ static int
 prelogin(struct httpc *h, const struct acct_args *a, uint8_t salt[USERKEY_SALT_LEN],
     struct userkey_limits *lim)
 {
-	struct userkey_limits floor;
 	struct buf ans;
 	json_t *req = NULL, *j = NULL;
 	char *body = NULL, err[160];
@@ -338,7 +426,6 @@ prelogin(struct httpc *h, const struct acct_args *a, uint8_t salt[USERKEY_SALT_L
 	int e, r = -1;
 
 	buf_init(&ans, ANSWER_MAX);
-	limits_for(a->kdf_fast, &floor);
 	if ((req = json_pack("{s:s}", "username", a->username)) == NULL ||
 	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto out;
@@ -353,13 +440,8 @@ prelogin(struct httpc *h, const struct acct_args *a, uint8_t salt[USERKEY_SALT_L
 		fprintf(stderr, "vigil account: bad prelogin answer (HTTP %ld)\n", status);
 		goto out;
 	}
-	if ((unsigned long long)ops < floor.ops || (size_t)mem < floor.mem) {
-		fprintf(stderr, "vigil account: the server asks for a weaker Argon2id cost than this "
-		    "client accepts (ops=%lld mem=%lld); refusing\n", (long long)ops, (long long)mem);
+	if (server_limits(a->kdf_fast, ops, mem, lim) != 0)
 		goto out;
-	}
-	lim->ops = (unsigned long long)ops;
-	lim->mem = (size_t)mem;
 	r = 0;
 out:
 	json_text_free(body);
@@ -392,12 +474,12 @@ do_login(const struct acct_args *a)
 	struct httpc *h = NULL;
 	struct buf ans;
 	uint8_t salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN], wrap[USERKEY_KEY_LEN];
-	uint8_t wrapped[512], box[32], sign[32];
+	uint8_t box[32], sign[32];
 	char pw[PW_BUF], auth_h[65], err[160], why[128];
 	const char *uid = NULL, *wr_h = NULL;
 	char *body = NULL;
 	json_t *req = NULL, *j = NULL;
-	size_t pwlen = 0, wlen;
+	size_t pwlen = 0;
 	long status = 0;
 	int e, rc = EXIT_RUNTIME;
 
@@ -435,19 +517,13 @@ do_login(const struct acct_args *a)
 	}
 	if ((j = json_loadb((const char *)ans.data, ans.len, 0, NULL)) == NULL ||
 	    jsonv_str(j, "user_id", USERKEY_ID_LEN, &uid, "login", err, sizeof(err)) != 0 ||
-	    jsonv_str(j, "wrapped", 2 * sizeof(wrapped), &wr_h, "login", err, sizeof(err)) != 0 ||
+	    jsonv_str(j, "wrapped", 1024, &wr_h, "login", err, sizeof(err)) != 0 ||
 	    jsonv_hex(j, "box_pk", box, sizeof(box), "login", err, sizeof(err)) != 0 ||
-	    jsonv_hex(j, "sign_pk", sign, sizeof(sign), "login", err, sizeof(err)) != 0 ||
-	    strlen(wr_h) % 2 != 0 || (wlen = strlen(wr_h) / 2) == 0 ||
-	    hex_decode(wr_h, wrapped, wlen) != 0) {
+	    jsonv_hex(j, "sign_pk", sign, sizeof(sign), "login", err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil account: malformed login answer\n");
 		goto out;
 	}
-	/* The bundle must open with our wrap key, be bound to this user id and carry the very
-	 * public keys the server advertises for us. */
-	if (userkey_unwrap(wrap, uid, wrapped, wlen, &kb) != 0 ||
-	    sodium_memcmp(kb.box_pk, box, sizeof(box)) != 0 ||
-	    sodium_memcmp(kb.sign_pk, sign, sizeof(sign)) != 0) {
+	if (open_bundle(wrap, uid, wr_h, box, sign, &kb) != 0) {
 		fprintf(stderr, "vigil account: the server's key bundle does not open or does not "
 		    "match this account's public keys; not trusting it\n");
 		goto out;
@@ -481,11 +557,10 @@ recover_keys(struct httpc *h, const struct acct_args *a, const char *rauth_h,
     struct userkey_bundle *kb, int *totp_required)
 {
 	struct buf ans;
-	uint8_t wrapped[512], box[32], sign[32];
+	uint8_t box[32], sign[32];
 	const char *uid = NULL, *wr_h = NULL;
 	char *body = NULL, err[160], why[128];
 	json_t *req = NULL, *j = NULL, *t;
-	size_t wlen;
 	long status = 0;
 	int e, r = -1;
 
@@ -505,18 +580,14 @@ recover_keys(struct httpc *h, const struct acct_args *a, const char *rauth_h,
 	if ((j = json_loadb((const char *)ans.data, ans.len, 0, NULL)) == NULL ||
 	    jsonv_str(j, "user_id", USERKEY_ID_LEN, &uid, "recover", err, sizeof(err)) != 0 ||
 	    strlen(uid) != USERKEY_ID_LEN ||
-	    jsonv_str(j, "recovery_wrapped", 2 * sizeof(wrapped), &wr_h, "recover", err, sizeof(err)) != 0 ||
+	    jsonv_str(j, "recovery_wrapped", 1024, &wr_h, "recover", err, sizeof(err)) != 0 ||
 	    jsonv_hex(j, "box_pk", box, sizeof(box), "recover", err, sizeof(err)) != 0 ||
 	    jsonv_hex(j, "sign_pk", sign, sizeof(sign), "recover", err, sizeof(err)) != 0 ||
-	    !json_is_boolean(t = json_object_get(j, "totp_required")) ||
-	    strlen(wr_h) % 2 != 0 || (wlen = strlen(wr_h) / 2) == 0 ||
-	    hex_decode(wr_h, wrapped, wlen) != 0) {
+	    !json_is_boolean(t = json_object_get(j, "totp_required"))) {
 		fprintf(stderr, "vigil account: malformed recovery answer\n");
 		goto out;
 	}
-	if (userkey_unwrap(rwrap, uid, wrapped, wlen, kb) != 0 ||
-	    sodium_memcmp(kb->box_pk, box, sizeof(box)) != 0 ||
-	    sodium_memcmp(kb->sign_pk, sign, sizeof(sign)) != 0) {
+	if (open_bundle(rwrap, uid, wr_h, box, sign, kb) != 0) {
 		fprintf(stderr, "vigil account: the server's recovery bundle does not open with this "
 		    "recovery key or does not match the account's public keys; not trusting it\n");
 		goto out;
@@ -529,7 +600,6 @@ out:
 	json_decref(req);
 	json_decref(j);
 	buf_free(&ans);
-	sodium_memzero(wrapped, sizeof(wrapped));
 	return r;
 }
 
@@ -538,18 +608,13 @@ do_recover(const struct acct_args *a)
 {
 	struct passpolicy *pol = NULL;
 	struct userkey_bundle kb;
-	struct userkey_limits lim;
 	struct httpc *h = NULL;
 	struct buf ans;
 	uint8_t rk[USERKEY_RECOVERY_LEN], rauth[USERKEY_KEY_LEN], rwrap[USERKEY_KEY_LEN];
-	uint8_t salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN], wrap[USERKEY_KEY_LEN];
-	uint8_t wrapped[USERKEY_WRAPPED_LEN];
-	char rstr[PW_BUF], pw[PW_BUF], uid[USERKEY_ID_BUF], why[128];
-	char rauth_h[65], salt_h[2 * USERKEY_SALT_LEN + 1], auth_h[65];
-	char wr_h[2 * USERKEY_WRAPPED_LEN + 1];
+	char rstr[PW_BUF], uid[USERKEY_ID_BUF], why[128], rauth_h[65];
 	char *body = NULL;
 	json_t *req = NULL;
-	size_t rlen = 0, pwlen = 0;
+	size_t rlen = 0;
 	long status = 0;
 	int e, totp_required = 0, rc = EXIT_RUNTIME;
 
@@ -588,28 +653,14 @@ do_recover(const struct acct_args *a)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (read_password(pw, &pwlen, 1) != 0)
+	if ((req = json_pack("{s:s,s:s}", "username", a->username, "recovery_auth", rauth_h)) == NULL ||
+	    (a->totp != NULL && json_object_set_new(req, "totp", json_string(a->totp)) != 0))
 		goto out;
-	if ((e = passpolicy_check(pol, pw, pwlen)) != 0) {
-		fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(e));
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	limits_for(a->kdf_fast, &lim);
-	userkey_salt_new(salt);
-	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0 ||
-	    userkey_wrap(wrap, uid, &kb, wrapped) != 0) {
-		fprintf(stderr, "vigil account: key derivation failed\n");
+	if ((e = new_password_into(req, "VIGIL_PASSWORD", pol, a->kdf_fast, uid, &kb)) != 0) {
+		rc = e;
 		goto out;
 	}
-	hex_encode(salt, sizeof(salt), salt_h);
-	hex_encode(auth, sizeof(auth), auth_h);
-	hex_encode(wrapped, sizeof(wrapped), wr_h);
-	req = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "username", a->username,
-	    "recovery_auth", rauth_h, "salt", salt_h, "auth_key", auth_h, "wrapped", wr_h,
-	    "kdf_ops", (json_int_t)lim.ops, "kdf_mem", (json_int_t)lim.mem);
-	if (req == NULL || (a->totp != NULL && json_object_set_new(req, "totp", json_string(a->totp)) != 0) ||
-	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
+	if ((body = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto out;
 	if ((e = httpc_post_json(h, "/api/v1/auth/recover", body, ANSWER_MAX, &ans, &status)) != 0) {
 		fprintf(stderr, "vigil account: %s\n", httpc_strerror(e));
@@ -635,10 +686,6 @@ out:
 	sodium_memzero(rauth, sizeof(rauth));
 	sodium_memzero(rwrap, sizeof(rwrap));
 	sodium_memzero(rauth_h, sizeof(rauth_h));
-	sodium_memzero(pw, sizeof(pw));
-	sodium_memzero(auth, sizeof(auth));
-	sodium_memzero(wrap, sizeof(wrap));
-	sodium_memzero(auth_h, sizeof(auth_h));
 	return rc;
 }
 
@@ -649,17 +696,17 @@ static int
 open_current_keys(struct apic *a, int kdf_fast, char uid_out[USERKEY_ID_BUF],
     uint8_t old_auth[USERKEY_KEY_LEN], struct userkey_bundle *kb)
 {
-	struct userkey_limits lim, floor;
-	uint8_t salt[USERKEY_SALT_LEN], wrap[USERKEY_KEY_LEN], wrapped[512], box[32], sign[32];
+	struct userkey_limits lim;
+	uint8_t salt[USERKEY_SALT_LEN], wrap[USERKEY_KEY_LEN], box[32], sign[32];
 	const char *uid = NULL, *wr_h = NULL;
 	char pw[PW_BUF], err[160], why[128];
 	json_t *ans = NULL;
 	int64_t ops, mem;
-	size_t pwlen = 0, wlen;
+	size_t pwlen = 0;
 	long status = 0;
 	int e, r = -1;
 
-	limits_for(kdf_fast, &floor);
+	memset(wrap, 0, sizeof(wrap));
 	if ((e = apic_json(a, "GET", "/api/v1/auth/keys", NULL, &ans, &status)) != 0) {
 		fprintf(stderr, "vigil account: %s\n", apic_strerror(e));
 		goto out;
@@ -674,30 +721,21 @@ open_current_keys(struct apic *a, int kdf_fast, char uid_out[USERKEY_ID_BUF],
 	    jsonv_hex(ans, "salt", salt, sizeof(salt), "keys", err, sizeof(err)) != 0 ||
 	    jsonv_int(ans, "kdf_ops", 1, (int64_t)KDF_OPS_MAX, &ops, "keys", err, sizeof(err)) != 0 ||
 	    jsonv_int(ans, "kdf_mem", 1, (int64_t)KDF_MEM_MAX, &mem, "keys", err, sizeof(err)) != 0 ||
-	    jsonv_str(ans, "wrapped", 2 * sizeof(wrapped), &wr_h, "keys", err, sizeof(err)) != 0 ||
+	    jsonv_str(ans, "wrapped", 1024, &wr_h, "keys", err, sizeof(err)) != 0 ||
 	    jsonv_hex(ans, "box_pk", box, sizeof(box), "keys", err, sizeof(err)) != 0 ||
-	    jsonv_hex(ans, "sign_pk", sign, sizeof(sign), "keys", err, sizeof(err)) != 0 ||
-	    strlen(wr_h) % 2 != 0 || (wlen = strlen(wr_h) / 2) == 0 ||
-	    hex_decode(wr_h, wrapped, wlen) != 0) {
+	    jsonv_hex(ans, "sign_pk", sign, sizeof(sign), "keys", err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil account: malformed keys answer\n");
 		goto out;
 	}
-	if ((unsigned long long)ops < floor.ops || (size_t)mem < floor.mem) {
-		fprintf(stderr, "vigil account: the server asks for a weaker Argon2id cost than this "
-		    "client accepts (ops=%lld mem=%lld); refusing\n", (long long)ops, (long long)mem);
+	if (server_limits(kdf_fast, ops, mem, &lim) != 0)
 		goto out;
-	}
-	lim.ops = (unsigned long long)ops;
-	lim.mem = (size_t)mem;
 	if (read_secret("VIGIL_PASSWORD", "Current password: ", pw, &pwlen, 0) != 0)
 		goto out;
 	if (userkey_derive(pw, pwlen, salt, &lim, old_auth, wrap) != 0) {
 		fprintf(stderr, "vigil account: key derivation failed\n");
 		goto out;
 	}
-	if (userkey_unwrap(wrap, uid, wrapped, wlen, kb) != 0 ||
-	    sodium_memcmp(kb->box_pk, box, sizeof(box)) != 0 ||
-	    sodium_memcmp(kb->sign_pk, sign, sizeof(sign)) != 0) {
+	if (open_bundle(wrap, uid, wr_h, box, sign, kb) != 0) {
 		fprintf(stderr, "vigil account: the current password does not open your keys\n");
 		goto out;
 	}
@@ -717,20 +755,17 @@ do_password(const struct acct_args *a)
 {
 	struct passpolicy *pol = NULL;
 	struct userkey_bundle kb;
-	struct userkey_limits lim;
 	struct apic *api = NULL;
-	uint8_t old_auth[USERKEY_KEY_LEN], salt[USERKEY_SALT_LEN], auth[USERKEY_KEY_LEN];
-	uint8_t wrap[USERKEY_KEY_LEN], wrapped[USERKEY_WRAPPED_LEN];
-	char cookie[APIC_COOKIE_MAX], uid[USERKEY_ID_BUF], pw[PW_BUF], why[128];
-	char old_h[65], salt_h[2 * USERKEY_SALT_LEN + 1], auth_h[65], wr_h[2 * USERKEY_WRAPPED_LEN + 1];
+	uint8_t old_auth[USERKEY_KEY_LEN];
+	char cookie[APIC_COOKIE_MAX], uid[USERKEY_ID_BUF], why[128], old_h[65];
 	json_t *req = NULL, *ans = NULL;
-	size_t pwlen = 0;
 	long status = 0;
 	int e, rc = EXIT_RUNTIME;
 
 	memset(&kb, 0, sizeof(kb));
 	memset(old_auth, 0, sizeof(old_auth));
 	memset(cookie, 0, sizeof(cookie));
+	memset(old_h, 0, sizeof(old_h));
 	if (a->server == NULL || a->session == NULL) {
 		fprintf(stderr, "%s", USAGE);
 		rc = EXIT_USAGE;
@@ -753,28 +788,13 @@ do_password(const struct acct_args *a)
 	}
 	if (open_current_keys(api, a->kdf_fast, uid, old_auth, &kb) != 0)
 		goto out;
-	if (read_secret("VIGIL_NEW_PASSWORD", "New password: ", pw, &pwlen, 1) != 0)
-		goto out;
-	if ((e = passpolicy_check(pol, pw, pwlen)) != 0) {
-		fprintf(stderr, "vigil account: %s\n", passpolicy_strerror(e));
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	limits_for(a->kdf_fast, &lim);
-	userkey_salt_new(salt);
-	if (userkey_derive(pw, pwlen, salt, &lim, auth, wrap) != 0 ||
-	    userkey_wrap(wrap, uid, &kb, wrapped) != 0) {
-		fprintf(stderr, "vigil account: key derivation failed\n");
-		goto out;
-	}
 	hex_encode(old_auth, sizeof(old_auth), old_h);
-	hex_encode(salt, sizeof(salt), salt_h);
-	hex_encode(auth, sizeof(auth), auth_h);
-	hex_encode(wrapped, sizeof(wrapped), wr_h);
-	if ((req = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "old_auth_key", old_h, "salt", salt_h,
-	    "auth_key", auth_h, "wrapped", wr_h, "kdf_ops", (json_int_t)lim.ops, "kdf_mem",
-	    (json_int_t)lim.mem)) == NULL)
+	if ((req = json_pack("{s:s}", "old_auth_key", old_h)) == NULL)
 		goto out;
+	if ((e = new_password_into(req, "VIGIL_NEW_PASSWORD", pol, a->kdf_fast, uid, &kb)) != 0) {
+		rc = e;
+		goto out;
+	}
 	if ((e = apic_json(api, "POST", "/api/v1/auth/password", req, &ans, &status)) != 0) {
 		fprintf(stderr, "vigil account: %s\n", apic_strerror(e));
 		goto out;
@@ -794,12 +814,8 @@ out:
 	passpolicy_close(pol);
 	userkey_bundle_wipe(&kb);
 	sodium_memzero(cookie, sizeof(cookie));
-	sodium_memzero(pw, sizeof(pw));
 	sodium_memzero(old_auth, sizeof(old_auth));
-	sodium_memzero(auth, sizeof(auth));
-	sodium_memzero(wrap, sizeof(wrap));
 	sodium_memzero(old_h, sizeof(old_h));
-	sodium_memzero(auth_h, sizeof(auth_h));
 	return rc;
 }
 
