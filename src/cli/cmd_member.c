@@ -220,6 +220,9 @@ member_accept(struct orgc *oc, const struct orgargs *a)
 		if (orgkeys_admin_certify(oc->signer, &ac, orgc_seq(), now_us(), &st[0]) != 0 ||
 		    orgc_post_statements(oc, st, 1) != 0)
 			goto out;
+		/* The grants below start again at st[0]: a grant appended to the cert's bytes
+		 * was one malformed statement, and the server refused the whole batch. */
+		buf_reset(&st[0]);
 	}
 	body = json_pack("{s:o}", "cert", orgc_hex_json(cert.data, cert.len));
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations/%s/accept", oc->org_hex, id);
