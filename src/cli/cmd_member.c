@@ -267,45 +267,16 @@ member_list(struct orgc *oc)
 	return 0;
 }
 
-/* Update the epoch of rotated cameras in a gateway's config. */
-struct rot_edit {
-	size_t n;
-	struct { uint8_t id[STMT_ID_LEN]; uint32_t epoch; uint8_t pk[STMT_KEY_LEN]; } *c;
-};
-
-static int
-rotate_json(json_t *doc, void *ctx)
-{
-	const struct rot_edit *re = ctx;
-	json_t *cams = json_object_get(doc, "cameras"), *c;
-	uint8_t id[STMT_ID_LEN];
-	size_t i, k;
-
-	for (i = 0; i < json_array_size(cams); i++) {
-		c = json_array_get(cams, i);
-		if (orgc_id_parse(json_string_value(json_object_get(c, "id")), id) != 0)
-			continue;
-		for (k = 0; k < re->n; k++)
-			if (memcmp(re->c[k].id, id, STMT_ID_LEN) == 0 &&
-			    (json_object_set_new(c, "epoch", json_integer(re->c[k].epoch)) != 0 ||
-			    json_object_set_new(c, "epoch_public_key",
-			    orgc_hex_json(re->c[k].pk, STMT_KEY_LEN)) != 0))
-				return -1;
-	}
-	return 0;
-}
-
 static int
 member_remove(struct orgc *oc, const struct orgargs *a)
 {
 	struct orgc_member *ms = NULL;
 	const struct orgc_member *gone;
 	struct orgops_camera *cams = NULL;
-	struct orgkeys_grantee *keep = NULL;
 	struct stmt_member rm;
-	struct rot_edit re = { 0, NULL };
+	struct orgops_rotation rot = { NULL, 0, 0 };
 	struct buf *st = NULL;
-	size_t nm = 0, nc = 0, ns = 0, nst = 0, i, k, nk;
+	size_t nm = 0, nc = 0, ns = 0, nst = 0, i;
 	const char *who = orgargs_get(a, "user");
 	const uint8_t *site;
 	int rc = EXIT_RUNTIME;
@@ -330,9 +301,10 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 		goto out;
 	}
 	nst = 2 + nc * (nm + 1);
-	if ((st = calloc(nst, sizeof(*st))) == NULL || (keep = calloc(nm + 1, sizeof(*keep))) == NULL ||
-	    (nc > 0 && (re.c = calloc(nc, sizeof(*re.c))) == NULL))
+	if ((st = calloc(nst, sizeof(*st))) == NULL ||
+	    (nc > 0 && (rot.c = calloc(nc, sizeof(*rot.c))) == NULL))
 		goto out;
+	rot.cap = nc;
 	for (i = 0; i < nst; i++)
 		buf_init(&st[i], STMT_MAX_LEN);
 	memset(&rm, 0, sizeof(rm));
@@ -355,61 +327,32 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 			goto out;
 	}
 	for (i = 0; i < nc; i++) {
-		const struct orgc_epoch *cur = orgc_epoch_latest(oc, cams[i].id);
-
 		/* Rotated away from the removed member when either site covers it (the server's
 		 * may be why they hold it); the new key goes only where the signed site says. */
 		site = cams[i].site_known ? cams[i].site : NULL;
-		if (cur == NULL || (!orgverify_scope_covers(&gone->m, cams[i].id, site) &&
+		if (orgc_epoch_latest(oc, cams[i].id) == NULL ||
+		    (!orgverify_scope_covers(&gone->m, cams[i].id, site) &&
 		    !orgverify_scope_covers(&gone->m, cams[i].id, cams[i].server_site)))
 			continue;
-		for (k = 0, nk = 0; k < nm; k++) {
-			if (&ms[k] == gone || !orgverify_scope_covers(&ms[k].m, cams[i].id, site))
-				continue;
-			memcpy(keep[nk].user_id, ms[k].m.user_id, STMT_ID_LEN);
-			memcpy(keep[nk].box_pk, ms[k].m.box_pk, STMT_KEY_LEN);
-			keep[nk].seq = orgc_seq();
-			nk++;
-		}
-		memcpy(re.c[re.n].id, cams[i].id, STMT_ID_LEN);
-		re.c[re.n].epoch = cur->epoch + 1;
 		/* The signed name goes forward with the signed site (never the server's name). */
-		if (orgkeys_rotate(oc->signer, cams[i].id, site,
-		    site != NULL && cams[i].name_signed ? cams[i].name : NULL, cur->epoch + 1,
-		    orgc_seq(), keep, nk, now_us(), &st[ns], &st[ns + 1], re.c[re.n].pk) != 0) {
-			fprintf(stderr, "vigil: key rotation failed\n");
+		if (orgops_rotate(oc, cams[i].id, cams[i].gateway, site,
+		    site != NULL && cams[i].name_signed ? cams[i].name : NULL, ms, nm, gone, st, nst,
+		    &ns, &rot) != 0)
 			goto out;
-		}
-		ns += 1 + nk;
-		re.n++;
 	}
 	if (orgc_post_statements(oc, st, ns) != 0)
 		goto out;
 	/* Each gateway of a rotated camera records under the new epoch from its next config. */
-	for (i = 0; i < nc; i++) {
-		int seen = 0, touched = 0;
-		size_t j;
-
-		for (j = 0; j < i; j++)
-			if (memcmp(cams[j].gateway, cams[i].gateway, STMT_KEY_LEN) == 0)
-				seen = 1;
-		for (j = 0; j < nc; j++)
-			for (k = 0; k < re.n; k++)
-				if (memcmp(cams[j].gateway, cams[i].gateway, STMT_KEY_LEN) == 0 &&
-				    memcmp(re.c[k].id, cams[j].id, STMT_ID_LEN) == 0)
-					touched = 1;
-		if (!seen && touched && orgops_gwconfig_edit(oc, cams[i].gateway, rotate_json, &re) != 0)
-			goto out;
-	}
-	printf("removed=%s rotated_cameras=%zu\n", gone->username, re.n);
+	if (orgops_rotation_push(oc, &rot) != 0)
+		goto out;
+	printf("removed=%s rotated_cameras=%zu\n", gone->username, rot.n);
 	rc = 0;
 out:
 	if (st != NULL)
 		for (i = 0; i < nst; i++)
 			buf_free(&st[i]);
 	free(st);
-	free(keep);
-	free(re.c);
+	free(rot.c);
 	free(ms);
 	free(cams);
 	return rc;

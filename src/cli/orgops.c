@@ -1,4 +1,4 @@
-/* orgops.c - camera listing, re-granting epoch keys from my own grants, signed gateway config edits and invitations. */
+/* orgops.c - camera listing, re-granting epoch keys from my own grants, camera key rotation, signed gateway config edits and invitations. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +251,95 @@ out:
 	json_decref(req);
 	buf_free(&st);
 	buf_free(&copy);
+	return r;
+}
+
+int
+orgops_rotate(struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
+    const uint8_t gateway[STMT_KEY_LEN], const uint8_t *site, const char *name,
+    const struct orgc_member *ms, size_t nm, const struct orgc_member *skip,
+    struct buf *st, size_t cap, size_t *ns, struct orgops_rotation *rot)
+{
+	const struct orgc_epoch *cur = orgc_epoch_latest(oc, cam);
+	struct orgkeys_grantee *keep = NULL;
+	struct orgops_rotated *r;
+	char camh[2 * STMT_ID_LEN + 1];
+	size_t k, nk = 0;
+	int ret = -1;
+
+	hex_encode(cam, STMT_ID_LEN, camh);
+	if (cur == NULL || cur->epoch == UINT32_MAX) {
+		fprintf(stderr, "vigil: camera %s has no signed epoch to follow\n", camh);
+		goto out;
+	}
+	if (rot->n >= rot->cap || (nm > 0 && (keep = calloc(nm, sizeof(*keep))) == NULL))
+		goto out;
+	for (k = 0; k < nm; k++) {
+		if (&ms[k] == skip || !orgverify_scope_covers(&ms[k].m, cam, site))
+			continue;
+		memcpy(keep[nk].user_id, ms[k].m.user_id, STMT_ID_LEN);
+		memcpy(keep[nk].box_pk, ms[k].m.box_pk, STMT_KEY_LEN);
+		keep[nk].seq = orgc_seq();
+		nk++;
+	}
+	if (*ns > cap || cap - *ns < 1 + nk) {
+		fprintf(stderr, "vigil: too many statements in one batch\n");
+		goto out;
+	}
+	r = &rot->c[rot->n];
+	memcpy(r->camera, cam, STMT_ID_LEN);
+	memcpy(r->gateway, gateway, STMT_KEY_LEN);
+	r->epoch = cur->epoch + 1;
+	if (orgkeys_rotate(oc->signer, cam, site, name, r->epoch, orgc_seq(), keep, nk, now_us(),
+	    &st[*ns], &st[*ns + 1], r->pk) != 0) {
+		fprintf(stderr, "vigil: key rotation failed\n");
+		goto out;
+	}
+	*ns += 1 + nk;
+	rot->n++;
+	ret = 0;
+out:
+	free(keep);
+	return ret;
+}
+
+/* In a gateway's config, the rotated cameras (ctx: the rotation) record under their new
+ * epochs; the other cameras stay as they are. */
+static int
+rotation_json(json_t *doc, void *ctx)
+{
+	const struct orgops_rotation *rot = ctx;
+	json_t *cams = json_object_get(doc, "cameras"), *c;
+	uint8_t id[STMT_ID_LEN];
+	size_t i, k;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < json_array_size(cams); i++) {
+		c = json_array_get(cams, i);
+		if (orgc_id_parse(json_string_value(json_object_get(c, "id")), id) != 0)
+			continue;
+		for (k = 0; r == 0 && k < rot->n; k++)
+			if (memcmp(rot->c[k].camera, id, STMT_ID_LEN) == 0 &&
+			    (json_object_set_new(c, "epoch", json_integer(rot->c[k].epoch)) != 0 ||
+			    json_object_set_new(c, "epoch_public_key",
+			    orgc_hex_json(rot->c[k].pk, STMT_KEY_LEN)) != 0))
+				r = -1;
+	}
+	return r;
+}
+
+int
+orgops_rotation_push(struct orgc *oc, struct orgops_rotation *rot)
+{
+	size_t i, j;
+	int seen, r = 0;
+
+	for (i = 0; r == 0 && i < rot->n; i++) {
+		for (j = 0, seen = 0; j < i && !seen; j++)
+			seen = memcmp(rot->c[j].gateway, rot->c[i].gateway, STMT_KEY_LEN) == 0;
+		if (!seen)
+			r = orgops_gwconfig_edit(oc, rot->c[i].gateway, rotation_json, rot);
+	}
 	return r;
 }
 

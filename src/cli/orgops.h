@@ -1,4 +1,4 @@
-/* orgops.h - the admin client's multi-step operations: camera listing, granting epoch keys to members, signed gateway config edits, invitations. */
+/* orgops.h - the admin client's multi-step operations: camera listing, granting epoch keys to members, camera key rotation, signed gateway config edits, invitations. */
 #ifndef VIGIL_CLI_ORGOPS_H
 #define VIGIL_CLI_ORGOPS_H
 
@@ -39,6 +39,35 @@ int orgops_cameras(struct orgc *oc, struct orgops_camera **out, size_t *n);
 int orgops_grant_all(struct orgc *oc, const struct stmt_member *m,
     const struct orgops_camera *cams, size_t ncams, const uint8_t *only_cam,
     struct buf *out, size_t cap, size_t *nout);
+
+/* One camera a batch rotated to a new epoch, for its gateway's next signed config. */
+struct orgops_rotated {
+	uint8_t camera[STMT_ID_LEN];
+	uint8_t gateway[STMT_KEY_LEN];      /* the gateway that records it */
+	uint32_t epoch;
+	uint8_t pk[STMT_KEY_LEN];
+};
+
+/* The cameras one batch rotated: c holds cap entries (the caller's), n are used. */
+struct orgops_rotation {
+	struct orgops_rotated *c;
+	size_t n, cap;
+};
+
+/* Start the next epoch of camera cam, recorded by gateway (orgkeys_rotate): a camera.epoch
+ * naming site (NULL: none) and name (NULL: none; a name needs a site), granted to every
+ * member of ms[nm] but skip (NULL: none) whose signed scope covers the camera at that site.
+ * The statements go to st[*ns..] (cap buffers in all; *ns advanced), the new epoch to rot.
+ * Nothing is posted: the caller posts the batch, then calls orgops_rotation_push. Member
+ * removal and `camera sign` both rotate through here. 0 or -1 (printed). */
+int orgops_rotate(struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
+    const uint8_t gateway[STMT_KEY_LEN], const uint8_t *site, const char *name,
+    const struct orgc_member *ms, size_t nm, const struct orgc_member *skip,
+    struct buf *st, size_t cap, size_t *ns, struct orgops_rotation *rot);
+
+/* Once the batch is posted: each gateway of a rotated camera gets one new signed config in
+ * which its rotated cameras record under their new epochs. 0 or -1 (printed). */
+int orgops_rotation_push(struct orgc *oc, struct orgops_rotation *rot);
 
 /* The gateway's current config JSON from the stored admin copy (needs the root), checked
  * as orgverify_copy_open does; {"cameras":[]} when none was ever set. *doc (decref) and
