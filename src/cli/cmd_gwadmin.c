@@ -1,4 +1,4 @@
-/* cmd_gwadmin.c - `vigil gateway invite|accept|list` and `vigil camera add|list|remove`: enrolling gateways, and cameras with their first epoch key and signed gateway config. */
+/* cmd_gwadmin.c - `vigil gateway invite|accept|list|config` and `vigil camera add|set|list|remove|sign`: enrolling gateways, and cameras with their epoch keys and signed gateway config. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,7 @@ static const char USAGE_CAM[] =
     "                         [--live yes|no]]  COMMON\n"
     "       vigil camera list --org ORG                           COMMON\n"
     "       vigil camera remove --org ORG --camera ID_OR_NAME --yes    COMMON\n"
+    "       vigil camera sign --org ORG --camera ID_OR_NAME [--name NAME]  COMMON\n"
     "add registers the camera, signs its epoch 1 key with its site and NAME, grants it to\n"
     "every owner and admin (and viewer in scope) whose signed member statement verifies, and\n"
     "sends the gateway a new signed config sealed to it (camera URLs never reach the server\n"
@@ -55,7 +56,14 @@ static const char USAGE_CAM[] =
     "configuration (what is not given stays as it is).\n"
     "remove sends the gateway a new signed config without the camera (it stops recording\n"
     "it), then unregisters it: the server deletes ALL its recordings, motion events and\n"
-    "share links at once (asks for a fresh step-up). --yes says you mean it.\n";
+    "share links at once (asks for a fresh step-up). --yes says you mean it.\n"
+    "sign gives a camera added before names were signed (or without a signed site) its next\n"
+    "epoch key, signed with its site (its gateway's, from the certificate the org root\n"
+    "signed) and NAME (default: the name its gateway's signed config gives it, else the\n"
+    "server's; check the printed name). The key goes to every member in scope; viewers the\n"
+    "site brings in also get its earlier keys. The camera keeps its id and recordings. With\n"
+    "--name it also renames a camera whose name is signed already. Owners only (it signs\n"
+    "the gateway's new config).\n";
 
 static int
 usage(const char *u, int help)
@@ -621,13 +629,13 @@ set_camera_json(json_t *doc, void *ctx)
 	return -1;
 }
 
-/* The camera of the org's list whose id or name is want: its id and gateway. The list's
- * names are the signed ones (orgops_signed_names), so that a server that swapped two
- * cameras' names cannot have the command act on the other camera. 0, or -1 (message
- * printed: none, or a name that two cameras share). */
+/* The camera of the org's list whose id or name is want: its id, gateway and (entry, unless
+ * NULL) its object in the list. The list's names are the signed ones (orgops_signed_names),
+ * so that a server that swapped two cameras' names cannot have the command act on the other
+ * camera. 0, or -1 (message printed: none, or a name that two cameras share). */
 static int
 camera_find(const json_t *cams, const char *want, char idh[2 * STMT_ID_LEN + 1],
-    uint8_t gw[STMT_KEY_LEN])
+    uint8_t gw[STMT_KEY_LEN], const json_t **entry)
 {
 	const char *id, *name, *g;
 	size_t i;
@@ -645,6 +653,8 @@ camera_find(const json_t *cams, const char *want, char idh[2 * STMT_ID_LEN + 1],
 		if (strlen(g) != 2 * STMT_KEY_LEN || hex_decode(g, gw, STMT_KEY_LEN) != 0)
 			continue;
 		memcpy(idh, id, 2 * STMT_ID_LEN + 1);
+		if (entry != NULL)
+			*entry = c;
 		n++;
 	}
 	if (n == 1)
@@ -677,7 +687,7 @@ camera_remove(struct orgc *oc, const struct orgargs *a)
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
 	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
 	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
-	    camera_find(json_object_get(ans, "cameras"), want, idh, gw) != 0)
+	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, NULL) != 0)
 		goto out;
 	/* The gateway stops first, so that nothing it records lands after the deletion. */
 	if (orgops_gwconfig_edit(oc, gw, remove_camera_json, idh) != 0)
@@ -722,7 +732,7 @@ camera_set(struct orgc *oc, const struct orgargs *a)
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
 	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
 	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
-	    camera_find(json_object_get(ans, "cameras"), want, idh, gw) != 0)
+	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, NULL) != 0)
 		goto out;
 	if (orgops_gwconfig_edit(oc, gw, set_camera_json, &cs) != 0)
 		goto out;
@@ -732,6 +742,166 @@ camera_set(struct orgc *oc, const struct orgargs *a)
 out:
 	json_decref(cs.detection);
 	json_decref(cs.recording);
+	json_decref(ans);
+	return rc;
+}
+
+/* The camera's entry (hex id) in a gateway's signed config, or NULL when it records none. */
+static const json_t *
+config_entry(const json_t *doc, const char *idh)
+{
+	const json_t *cams = json_object_get(doc, "cameras"), *c, *found = NULL;
+	const char *id;
+	size_t i;
+
+	for (i = 0; found == NULL && i < json_array_size(cams); i++) {
+		c = json_array_get(cams, i);
+		id = json_string_value(json_object_get(c, "id"));
+		if (id != NULL && strcmp(id, idh) == 0)
+			found = c;
+	}
+	return found;
+}
+
+/* The name camera sign signs when --name is not given and no epoch names the camera: the
+ * one the gateway's signed config gives it (the org signed that copy at camera add), else
+ * the server's; either only if the statement rules take it. NULL when neither does. */
+static const char *
+unsigned_name(const json_t *cfg_entry, const json_t *list_entry, const char **from)
+{
+	const char *n = json_string_value(json_object_get(cfg_entry, "name"));
+
+	*from = "gateway_config";
+	if (n == NULL || !statement_camera_name_ok(n)) {
+		n = json_string_value(json_object_get(list_entry, "name"));
+		*from = "server";
+	}
+	return n != NULL && statement_camera_name_ok(n) ? n : NULL;
+}
+
+/* camera sign: the camera's next epoch signs its site, taken from the certificate the org
+ * root signed for the gateway that records it (never the server's site), and its name
+ * (--name; else its signed name; else, for a camera added before names were signed, the
+ * name in its gateway's signed config, else the server's). The rotation is member
+ * removal's (orgops_rotate): the new key goes to every member whose scope covers the
+ * camera at that site, and the gateway gets its next signed config. Members the signed
+ * site brings in (site-scoped viewers) also get the camera's earlier keys, as they would
+ * had they joined after. */
+static int
+camera_sign(struct orgc *oc, const struct orgargs *a)
+{
+	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
+	char sh[2 * STMT_ID_LEN + 1], name[STMT_NAME_MAX + 1];
+	uint8_t gw[STMT_KEY_LEN], site[STMT_ID_LEN], signed_site[STMT_ID_LEN];
+	const char *want = orgargs_get(a, "camera"), *given = orgargs_get(a, "name");
+	const char *n, *from = "option";
+	const json_t *entry = NULL, *cfg;
+	struct orgops_camera cam;
+	struct orgc_member *ms = NULL;
+	struct orgops_rotated one;
+	struct orgops_rotation rot = { &one, 0, 1 };
+	struct buf *st = NULL;
+	json_t *ans = NULL, *doc = NULL;
+	uint64_t seq;
+	size_t nm = 0, ns = 0, nst = 0, nep = 0, i;
+	int has_site, has_name, rc = EXIT_RUNTIME;
+
+	memset(&cam, 0, sizeof(cam));
+	if (want == NULL) {
+		fprintf(stderr, "vigil: camera sign needs --camera ID_OR_NAME\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (given != NULL && !statement_camera_name_ok(given)) {
+		fprintf(stderr, "vigil: --name must be 1 to %d bytes of UTF-8 text without control "
+		    "characters\n", STMT_NAME_MAX);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!oc->have_root) {
+		fprintf(stderr, "vigil: signing a camera's site and name needs the org root (owners "
+		    "hold it): it starts the camera's next epoch and signs its gateway's new config\n");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
+	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
+	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, &entry) != 0 ||
+	    orgc_id_parse(idh, cam.id) != 0)
+		goto out;
+	memcpy(cam.gateway, gw, STMT_KEY_LEN);
+	hex_encode(gw, sizeof(gw), gwh);
+	has_name = orgc_camera_name(oc, cam.id, name);
+	has_site = orgc_camera_site(oc, cam.id, signed_site);
+	if (has_site && has_name && (given == NULL || strcmp(given, name) == 0)) {
+		printf("camera=%s name=%s site and name signed already: nothing to do\n", idh, name);
+		rc = 0;
+		goto out;
+	}
+	/* The site is the recording gateway's, as the org root certified it at enrollment. */
+	if (orgc_gateway_site(oc, gw, site) != 0) {
+		fprintf(stderr, "vigil: refused: gateway %s, which the server says records camera %s, "
+		    "has no gateway.cert signed by the org root: its site is unknown\n", gwh, idh);
+		goto out;
+	}
+	if (has_site && memcmp(signed_site, site, STMT_ID_LEN) != 0) {
+		fprintf(stderr, "vigil: refused: camera %s is signed at another site than its gateway's "
+		    "certificate names (a camera's epochs must agree on its site)\n", idh);
+		goto out;
+	}
+	/* That gateway must record the camera in its signed config: else a server could have
+	 * the camera signed into another gateway's site. */
+	if (orgops_gwconfig_read(oc, gw, &doc, &seq) != 0)
+		goto out;
+	if ((cfg = config_entry(doc, idh)) == NULL) {
+		fprintf(stderr, "vigil: refused: the gateway the server names for camera %s does not "
+		    "record it in its signed configuration\n", idh);
+		goto out;
+	}
+	if (given != NULL) {
+		memcpy(name, given, strlen(given) + 1);
+	} else if (has_name) {
+		from = "signed";
+	} else if ((n = unsigned_name(cfg, entry, &from)) != NULL) {
+		memcpy(name, n, strlen(n) + 1);
+	} else {
+		/* Not printed: the server's name may hold anything. */
+		fprintf(stderr, "vigil: camera %s has no name the org can sign (1 to %d bytes of "
+		    "UTF-8 text without control characters): give --name NAME\n", idh, STMT_NAME_MAX);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (orgc_members(oc, &ms, &nm) != 0)
+		goto out;
+	for (i = 0; i < oc->nepochs; i++)
+		nep += memcmp(oc->epochs[i].camera_id, cam.id, STMT_ID_LEN) == 0;
+	nst = 1 + nm + nm * nep;
+	if ((st = calloc(nst, sizeof(*st))) == NULL)
+		goto out;
+	for (i = 0; i < nst; i++)
+		buf_init(&st[i], STMT_MAX_LEN);
+	if (orgops_rotate(oc, cam.id, gw, site, name, ms, nm, NULL, st, nst, &ns, &rot) != 0)
+		goto out;
+	/* Members whom only the newly signed site brings in get the earlier epochs too. */
+	memcpy(cam.site, site, STMT_ID_LEN);
+	cam.site_known = 1;
+	for (i = 0; i < nm; i++)
+		if (!orgverify_scope_covers(&ms[i].m, cam.id, has_site ? signed_site : NULL) &&
+		    orgops_grant_all(oc, &ms[i].m, &cam, 1, NULL, st, nst, &ns) != 0)
+			goto out;
+	if (orgc_post_statements(oc, st, ns) != 0 || orgops_rotation_push(oc, &rot) != 0)
+		goto out;
+	hex_encode(site, sizeof(site), sh);
+	printf("camera=%s signed name=%s name_from=%s site=%s epoch=%u grants=%zu\n", idh, name,
+	    from, sh, one.epoch, ns - 1);
+	rc = 0;
+out:
+	if (st != NULL)
+		for (i = 0; i < nst; i++)
+			buf_free(&st[i]);
+	free(st);
+	free(ms);
+	json_decref(doc);
 	json_decref(ans);
 	return rc;
 }
@@ -754,7 +924,8 @@ cmd_camera(int argc, char **argv)
 	if (a.help)
 		return usage(USAGE_CAM, 1);
 	if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 &&
-	    strcmp(argv[1], "remove") != 0 && strcmp(argv[1], "set") != 0)
+	    strcmp(argv[1], "remove") != 0 && strcmp(argv[1], "set") != 0 &&
+	    strcmp(argv[1], "sign") != 0)
 		return usage(USAGE_CAM, 0);
 	if (open_org(&a, &oc) != 0)
 		goto out;
@@ -768,6 +939,10 @@ cmd_camera(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "set") == 0) {
 		rc = camera_set(oc, &a);
+		goto out;
+	}
+	if (strcmp(argv[1], "sign") == 0) {
+		rc = camera_sign(oc, &a);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);

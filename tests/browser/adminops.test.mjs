@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 const [webDir, vecFile] = process.argv.slice(2);
 const imp = (f) => import(pathToFileURL(`${webDir}/${f}`).href);
 const ops = await imp('adminops.js');
-const { parseStatement, verifyStatement, trustNew, STMT } = await imp('statements.js');
+const { parseStatement, verifyStatement, trustNew, signedCameraNames, STMT } = await imp('statements.js');
 const na = (await imp('vendor/libsodium-wrappers.js')).default;
 await na.ready;
 const v = JSON.parse(readFileSync(vecFile, 'utf8'));
@@ -68,6 +68,21 @@ t('epoch_create_names_camera', () => {
 	const ep = ops.epochCreate(na, signer, na.randombytes_buf(16), 1, na.randombytes_buf(16), 'Gate');
 	const u = verifyStatement(na, ep.stmt, trust, STMT.CAMERA_EPOCH, Date.now() * 1000).u;
 	return u.name === 'Gate' || `named ${u.name}`;
+});
+// `vigil camera sign` gives a camera made before names were signed its next epoch with a site
+// and a name, and with --name renames it in the epoch after: the console shows the name of the
+// newest epoch that carries one, in whatever order the server lists them.
+t('signed_names_newest_epoch', () => {
+	const cam = na.randombytes_buf(16), site = na.randombytes_buf(16), id = toHex(cam);
+	const e1 = ops.epochCreate(na, signer, cam, 1).stmt;
+	const e2 = ops.epochCreate(na, signer, cam, 2, site, 'gate').stmt;
+	const e3 = ops.epochCreate(na, signer, cam, 3, site, 'North gate').stmt;
+	const e4 = ops.epochCreate(na, signer, cam, 4, site).stmt;
+	const now = Date.now() * 1000, got = [];
+	for (const order of [[e1], [e1, e2], [e3, e1, e2], [e2, e3, e1], [e4, e2, e3, e1]])
+		got.push(signedCameraNames(na, trust, order, now).get(id) || null);
+	const want = [null, 'gate', 'North gate', 'North gate', 'North gate'];
+	return JSON.stringify(got) === JSON.stringify(want) || JSON.stringify(got);
 });
 // A name of 0 or 65 bytes, with a control byte, not UTF-8, or without a site: the encoder
 // refuses it, and so does the parser when the bytes are signed anyway.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_orgs_cli.sh - the vigil CLI as org admin and viewer against a real server: org, site, gateway, camera, member invite/join/accept, grant, support, removal with rotation, camera removal (recordings deleted, gateway stopped), and a malicious server (database edits: keys, statements, sites, camera names) refused by the CLI.
+# test_orgs_cli.sh - the vigil CLI as org admin and viewer against a real server: org, site, gateway, camera, member invite/join/accept, grant, support, removal with rotation, camera removal (recordings deleted, gateway stopped), `camera sign` for cameras made before epochs named sites and names, and a malicious server (database edits: keys, statements, sites, camera names) refused by the CLI.
 . "$(dirname "$0")/../lib.sh"
 
 SERVER=$BIN/vigil-server
@@ -7,7 +7,9 @@ VIGIL=$BIN/vigil
 GW=$BIN/vigil-gateway
 TOTP=$BIN/../tools/totp_code
 CHECK=$BIN/../tools/org_keycheck
-for f in "$SERVER" "$VIGIL" "$GW" "$TOTP" "$CHECK"; do
+SECRETS=$BIN/../tools/org_secrets
+OLDEP=$BIN/../tools/org_oldepoch
+for f in "$SERVER" "$VIGIL" "$GW" "$TOTP" "$CHECK" "$SECRETS" "$OLDEP"; do
 	[ -x "$f" ] || { fail build "$f missing: run make"; finish; }
 done
 command -v sqlite3 >/dev/null || { skip all "sqlite3 CLI missing"; finish; }
@@ -60,7 +62,7 @@ enable_totp() { # $1 session file; prints the secret
 	printf '%s' "$secret"
 }
 
-for u in alice bob carol dave; do check "register_$u" register $u; done
+for u in alice bob carol dave erin; do check "register_$u" register $u; done
 check login_alice login alice "$T/alice.s"
 ASEC=$(enable_totp "$T/alice.s")
 check totp_alice test -n "$ASEC"
@@ -446,5 +448,123 @@ run camera set --org "$ORG" --camera door --record continuous "${A[@]}"
 check name_lie_set_acts_on_signed grep -q "^camera=$DOOR set" "$T/out"
 check_refused camera_add_control_name "name must be 1 to 64 bytes" camera add --org "$ORG" \
 	--name "$(printf 'bad\001name')" --gateway "$GWID" --url rtsp://127.0.0.1:8554/x "${A[@]}"
+
+# --- cameras added before camera.epoch named sites and cameras: `camera sign` gives one its
+# next epoch, signed with the site of its gateway's certificate and a name, and grants it as a
+# rotation does; a viewer of that site then gets its keys. A camera as the old clients made it:
+# its epoch 1 re-signed by the org root in the old layout (tests/tools/org_oldepoch), stored
+# by the server as it stored them then. ----------------------------------------------------
+run camera add --org "$ORG" --name gate --gateway "$GWID" --url rtsp://127.0.0.1:8554/gate "${A[@]}"
+GATE=$(sed -n 's/^camera=\([0-9a-f]\{32\}\).*/\1/p' "$T/out")
+run camera add --org "$ORG" --name porch --gateway "$GWID" --url rtsp://127.0.0.1:8554/porch "${A[@]}"
+PORCH=$(sed -n 's/^camera=\([0-9a-f]\{32\}\).*/\1/p' "$T/out")
+check old_cameras_added test ${#GATE} -eq 32 -a ${#PORCH} -eq 32
+ROOTSEED=$("$SECRETS" "$ALICEID" "$(q "select salt from users where id='$ALICEID'")" \
+	"$(q "select wrapped from users where id='$ALICEID'")" "$(q "select ops from user_kdf where id='$ALICEID'")" \
+	"$(q "select mem from user_kdf where id='$ALICEID'")" \
+	"$(q "select hex(sealed) from org_sealed where org='$ORG' and user_id='$ALICEID'")" - </dev/null |
+	sed -n 's/^org_root_seed //p')
+check old_root_seed test ${#ROOTSEED} -eq 64
+GEN=$(q "select n from org_stmts where org='$ORG' and type=6 and subject='$GATE'")
+PEN=$(q "select n from org_stmts where org='$ORG' and type=6 and subject='$PORCH'")
+GOLD=$("$OLDEP" "$ROOTSEED" plain "$(q "select hex(raw) from org_stmts where n=$GEN")")
+POLD=$("$OLDEP" "$ROOTSEED" site "$(q "select hex(raw) from org_stmts where n=$PEN")")
+edit "update org_stmts set raw=X'$GOLD' where n=$GEN; update org_stmts set raw=X'$POLD' where n=$PEN"
+check old_layouts test "$(q "select length(raw) from org_stmts where n in ($GEN,$PEN) order by n" | tr '\n' ' ')" = "244 260 "
+run camera list --org "$ORG" "${A[@]}"
+check old_gate_name_unsigned grep -q "^id=$GATE name=gate .*name_signed=no" "$T/out"
+check old_porch_name_unsigned grep -q "^id=$PORCH name=porch .*name_signed=no" "$T/out"
+# Dave (a viewer of annex) is given site hq: its signed cameras come with it, but not gate,
+# whose epochs name no site (the gap `camera sign` closes). Porch's site was signed.
+DAVEID=$(q "select id from users where username='dave'")
+dave_grants() { # $1 camera: how many grants of it are sealed to dave
+	q "select count(*) from org_stmts where org='$ORG' and type=7 and subject='$DAVEID' and lower(hex(substr(raw,129,16)))='$1'"
+}
+run grant --org "$ORG" --user dave --site "$SITE" "${A[@]}"
+check old_grant_site_hq test "$RC" -eq 0
+check old_gate_not_granted_by_site test "$(dave_grants "$GATE")" = 0
+check old_porch_granted_by_site test "$(dave_grants "$PORCH")" = 1
+
+# Refusals: a name the statement rules refuse; a non-owner (a viewer; an admin, who holds a
+# certificate but not the root that signs the gateway's config); a gateway the org root never
+# certified (no signed site); a certified gateway that does not record the camera in its
+# signed config (a server placing the camera in that gateway's site); nothing to sign.
+check_refused sign_bad_name "name must be 1 to 64 bytes" camera sign --org "$ORG" --camera gate \
+	--name "$(printf 'bad\001name')" "${A[@]}"
+check sign_bad_name_usage test "$RC" -eq 2
+check_refused sign_long_name "name must be 1 to 64 bytes" camera sign --org "$ORG" --camera gate \
+	--name "$(printf 'x%.0s' $(seq 1 65))" "${A[@]}"
+check_refused sign_viewer "needs the org root" camera sign --org "$ORG" --camera gate "${D[@]}"
+check login_erin login erin "$T/erin.s"
+check totp_erin test -n "$(enable_totp "$T/erin.s")"   # the admin role needs a second factor
+E=(--server "$URL" --session "$T/erin.s" --pin-dir "$T/pin-erin" --kdf-fast)
+run member invite --org "$ORG" --role admin "${A[@]}"
+EINV=$(sed -n 's/^invitation=\([0-9a-f]*\)$/\1/p' "$T/out")
+ECODE=$(sed -n 's/^vigil join .*--code \([^ ]*\).*/\1/p' "$T/out")
+run join --code "$ECODE" --org-fingerprint "$SAFETY" "${E[@]}"
+run member accept --org "$ORG" --invitation "$EINV" --wait 10 "${A[@]}"
+check erin_admin_accepted test "$RC" -eq 0
+# (The admin.cert's buffer was reused for the first grant: the batch was refused as malformed.)
+check admin_accept_grants grep -q "role=admin scope=0 grants=[1-9]" "$T/out"
+run join --code "$ECODE" --org-fingerprint "$SAFETY" --wait 10 "${E[@]}"
+run org show --org "$ORG" "${E[@]}"
+check erin_can_sign_as_admin grep -q "can_sign=admin" "$T/out"
+check_refused sign_admin_without_root "needs the org root" camera sign --org "$ORG" --camera gate "${E[@]}"
+edit "update org_cameras set gateway='$(printf '%064d' 7)' where id='$GATE'"
+check_refused sign_gateway_uncertified "has no gateway.cert signed by the org root" camera sign \
+	--org "$ORG" --camera gate "${A[@]}"
+edit "update org_cameras set gateway='$GWID' where id='$GATE'"
+run gateway invite --org "$ORG" --site "$ANNEX" "${A[@]}"
+GINV2=$(sed -n 's/^invitation=\([0-9a-f]*\)$/\1/p' "$T/out")
+CODE2=$(sed -n 's/^vigil-gateway enroll.*--code \([^ ]*\).*/\1/p' "$T/out")
+mkdir -p "$T/gw2"
+start_bg gwenroll2 "$GW" enroll --server "$URL" --code "$CODE2" --org "$SAFETY" --dir "$T/gw2"
+run gateway accept --org "$ORG" --invitation "$GINV2" --wait 20 "${A[@]}"
+GWID2=$(sed -n 's/^gateway=\([0-9a-f]\{64\}\) enrolled$/\1/p' "$T/out")
+check gateway2_annex test ${#GWID2} -eq 64
+stop_bg gwenroll2 >/dev/null 2>&1
+edit "update org_cameras set gateway='$GWID2', site='$ANNEX' where id='$GATE'"
+check_refused sign_gateway_not_recording "does not record it in its signed configuration" camera sign \
+	--org "$ORG" --camera gate "${A[@]}"
+edit "update org_cameras set gateway='$GWID', site='$SITE' where id='$GATE'"
+DOOREPOCHS=$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$DOOR'")
+run camera sign --org "$ORG" --camera door "${A[@]}"
+check sign_nothing_to_do test "$RC" -eq 0
+check sign_nothing_to_do_says grep -q "^camera=$DOOR name=door site and name signed already: nothing to do" "$T/out"
+check sign_nothing_signed test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$DOOR'")" = "$DOOREPOCHS"
+check sign_refusals_signed_nothing test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$GATE'")" = 1
+
+# Signing gate: the server renamed it meanwhile; the name signed is the one in the gateway's
+# signed config (the org signed it at camera add), not the server's.
+edit "update org_cameras set name='evil' where id='$GATE'"
+run camera sign --org "$ORG" --camera "$GATE" "${A[@]}"
+check sign_gate test "$RC" -eq 0
+check sign_gate_says grep -q "^camera=$GATE signed name=gate name_from=gateway_config site=$SITE epoch=2 grants=" "$T/out"
+check sign_gate_config_pushed grep -q "^gateway=$GWID config_seq=" "$T/out"
+check sign_gate_epoch_layout test "$(q "select length(raw) from org_stmts where org='$ORG' and type=6 and subject='$GATE' order by n desc limit 1")" = 265
+run camera list --org "$ORG" "${A[@]}"
+check sign_gate_listed_signed grep -q "^id=$GATE name=gate .*name_signed=yes" "$T/out"
+run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
+check sign_gate_gateway_epoch2 grep -q "camera name=gate id=$GATE epoch=2 " "$T/out"
+# Dave, a viewer of hq, now holds gate's keys: the new epoch and, brought in by the signed
+# site, its first; his client opens them.
+check sign_site_viewer_granted test "$(dave_grants "$GATE")" = 2
+run org show --org "$ORG" "${D[@]}"
+check sign_site_viewer_opens test "$RC" -eq 0
+run camera list --org "$ORG" "${D[@]}"
+check sign_site_viewer_sees_name grep -q "^id=$GATE name=gate .*name_signed=yes" "$T/out"
+# The newest epoch's name wins: a rename signs epoch 3.
+run camera sign --org "$ORG" --camera gate --name "North gate" "${A[@]}"
+check sign_rename grep -q "^camera=$GATE signed name=North gate name_from=option site=$SITE epoch=3 " "$T/out"
+run camera list --org "$ORG" "${A[@]}"
+check sign_rename_listed grep -q "^id=$GATE name=North gate .*name_signed=yes" "$T/out"
+run camera set --org "$ORG" --camera "North gate" --record continuous "${A[@]}"
+check sign_rename_resolves grep -q "^camera=$GATE set" "$T/out"
+# Porch (site signed, no name): signed with its name; dave already held its first key.
+run camera sign --org "$ORG" --camera porch "${A[@]}"
+check sign_porch grep -q "^camera=$PORCH signed name=porch name_from=gateway_config site=$SITE epoch=2 " "$T/out"
+check sign_porch_no_second_history test "$(dave_grants "$PORCH")" = 2
+run camera list --org "$ORG" "${A[@]}"
+check sign_porch_listed_signed grep -q "^id=$PORCH name=porch .*name_signed=yes" "$T/out"
 
 finish
