@@ -1,4 +1,4 @@
-/* h_share.c - share-link handlers: a member creates, lists and revokes links; a recipient with no account opens one and fetches its segments with the token the open returned. */
+/* h_share.c - share-link handlers: a member creates, lists and revokes links; a recipient with no account opens one with the proof derived from its key and fetches its segments with the token the open returned. */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -11,6 +11,7 @@
 #include "server/http.h"
 #include "server/identity.h"
 #include "server/index.h"
+#include "server/jsonbody.h"
 #include "server/metrics.h"
 #include "server/orgaudit.h"
 #include "server/orgs.h"
@@ -24,7 +25,10 @@
 #define SHARE_LOG_ID 8
 
 #define SHARE_BODY_ERR "body must be {\"camera\":hex32,\"stream\":\"main\"|\"sub\",\"from_us\":n," \
-    "\"to_us\":n,\"expires_us\":n,\"max_views\":n,\"manifest\":hex}"
+    "\"to_us\":n,\"expires_us\":n,\"max_views\":n,\"manifest\":hex,\"open_proof_hash\":hex64}"
+#define SHARE_PROOF_HASH_ERR "open_proof_hash (64 hex) is required: reload the console"
+#define SHARE_OPEN_BODY_ERR "body must be empty or {\"proof\":hex64}"
+#define SHARE_PROOF_ERR "this link's key is missing or wrong"
 #define SHARE_NOT_FOUND "no such share"
 #define SHARE_LIMIT_ERR "this organization has 500 live links: revoke some first"
 #define SHARE_MEMBER_LIMIT_ERR "you have 100 live links: revoke some of yours first"
@@ -96,11 +100,43 @@ share_body_parse(const uint8_t *p, size_t n, struct share_body *b)
 		goto out;
 	if (hexfield_get(j, "manifest", SHARES_MANIFEST_MAX, &b->manifest, &b->manifest_len) != 0)
 		goto out;
+	/* Optional in the shape, so that the handler can say what is missing. */
+	if (json_object_get(j, "open_proof_hash") != NULL) {
+		if (jsonbody_hex(j, "open_proof_hash", b->open_proof_hash, SHARES_PROOF_LEN) != 0)
+			goto out;
+		b->has_proof_hash = 1;
+	}
 	r = 0;
 out:
 	json_decref(j);
 	if (r != 0)
 		share_body_free(b);
+	return r;
+}
+
+int
+share_open_body_parse(const uint8_t *p, size_t n, uint8_t proof[SHARES_PROOF_LEN], int *has)
+{
+	json_t *j = NULL;
+	int r = -1;
+
+	*has = 0;
+	sodium_memzero(proof, SHARES_PROOF_LEN);
+	if (n == 0) {
+		r = 0;    /* no body: no proof (a legacy link opens so; a new one answers 403) */
+		goto out;
+	}
+	if (p == NULL || n > SHARE_OPEN_BODY_MAX || !flat_object(p, n) ||
+	    jsonbody_parse(p, n, &j) != 0)
+		goto out;
+	if (json_object_size(j) != 1 || jsonbody_hex(j, "proof", proof, SHARES_PROOF_LEN) != 0)
+		goto out;
+	*has = 1;
+	r = 0;
+out:
+	json_decref(j);
+	if (r != 0)
+		sodium_memzero(proof, SHARES_PROOF_LEN);
 	return r;
 }
 
@@ -173,6 +209,12 @@ create_final(struct req *rq, const struct buf *raw)
 
 	if (share_body_parse(raw->data, raw->len, &b) != 0)
 		return http_error(rq, 400, SHARE_BODY_ERR, 0);
+	/* A new link must be opened with a proof of its key: without the hash, its id alone
+	 * would spend its views. */
+	if (!b.has_proof_hash) {
+		r = http_error(rq, 400, SHARE_PROOF_HASH_ERR, 0);
+		goto out;
+	}
 	if ((why = rule_broken(&b, now)) != NULL) {
 		r = http_error(rq, 400, why, 0);
 		goto out;
@@ -204,6 +246,7 @@ create_final(struct req *rq, const struct buf *raw)
 	n.created_by = rq->who.user_id;
 	n.manifest = b.manifest;
 	n.manifest_len = b.manifest_len;
+	n.open_proof_hash = b.open_proof_hash;
 	if ((e = shares_create(rq->srv->sh, &n, now, id)) != 0) {
 		r = e == SHARES_E_INVAL ? http_error(rq, 400, SHARE_BODY_ERR, 0) :
 		    e == SHARES_E_LIMIT ? http_error(rq, 409, SHARE_LIMIT_ERR, 0) :
@@ -394,24 +437,34 @@ h_share_open(struct req *rq)
 {
 	struct shares_info i;
 	struct reqinfo ri;
-	uint8_t token[SHARES_TOKEN_LEN], cam[CAMERA_ID_LEN], *man = NULL;
+	uint8_t token[SHARES_TOKEN_LEN], cam[CAMERA_ID_LEN], proof[SHARES_PROOF_LEN], *man = NULL;
 	char name[64], tok[2 * SHARES_TOKEN_LEN + 1], sid[SHARES_ID_BUF], *mhex = NULL;
 	size_t mlen = 0;
 	int64_t texp = 0, now = now_us();
 	json_t *segs = NULL, *detail = NULL;
-	int r, e;
+	int r, e, has_proof = 0;
 
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(proof, sizeof(proof));
 	authhttp_info(rq, &ri);
 	throttle_name(&ri, name);
 	if (throttle_gate(rq, &ri, name, &r) != 0)
 		goto out;
+	if (share_open_body_parse(rq->body.data, rq->body.len, proof, &has_proof) != 0) {
+		r = http_error(rq, 400, SHARE_OPEN_BODY_ERR, 0);
+		goto out;
+	}
 	e = rq->m.nparams >= 1 ? shares_get(rq->srv->sh, rq->m.params[0], &i) : SHARES_E_NOTFOUND;
-	/* A link that ended is answered from this read, without the write transaction (the
-	 * 410s are not throttled); a live one whose creator lost the camera ends here, before
-	 * a view is counted. shares_open_view decides again, atomically. */
-	if (e == 0 && shares_state(&i, now) != 0)
+	/* The proof of the link's key comes first: a caller with only the id (it is in every
+	 * proxy log) gets the same 403 from a live, ended or revoked link, spends no view,
+	 * ends no link and writes nothing to the org's log. A link that ended is then
+	 * answered from this read, without the write transaction (the 410s are not
+	 * throttled); a live one whose creator lost the camera ends here, before a view is
+	 * counted. shares_open_view decides again, atomically. */
+	if (e == 0 && shares_proof_check(&i, has_proof ? proof : NULL) != 0)
+		e = SHARES_E_PROOF;
+	else if (e == 0 && shares_state(&i, now) != 0)
 		e = shares_state(&i, now);
 	else if (e == 0 && creator_check(rq, &ri, &i) != 0)
 		e = SHARES_E_REVOKED;
@@ -434,7 +487,17 @@ h_share_open(struct req *rq)
 			goto out;
 		}
 		memcpy(sid, i.id, sizeof(sid));    /* shares_open_view refills i */
-		e = shares_open_view(rq->srv->sh, sid, now, &i, token, &texp, &man, &mlen);
+		e = shares_open_view(rq->srv->sh, sid, has_proof ? proof : NULL, now, &i, token, &texp,
+		    &man, &mlen);
+	}
+	if (e == SHARES_E_PROOF) {
+		/* Counted against the address like a wrong id: guessing proofs ends in 429. */
+		throttle_count(rq, &ri, name);
+		metrics_inc(MC_SHARE_REFUSED, 1);
+		log_info("shares", "op=open_refused share=%.*s reason=proof given=%s addr=%s rid=%s",
+		    SHARE_LOG_ID, rq->m.params[0], has_proof ? "yes" : "no", ri.addr, ri.rid);
+		r = http_error(rq, 403, SHARE_PROOF_ERR, 0);
+		goto out;
 	}
 	if (e == SHARES_E_NOTFOUND) {
 		throttle_count(rq, &ri, name);
@@ -474,6 +537,7 @@ out:
 	free(man);
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(proof, sizeof(proof));
 	return r;
 }
 

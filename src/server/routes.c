@@ -113,13 +113,14 @@ static const struct route table[] = {
 	{ "POST", "/api/v1/orgs/{org}/invitations/{id}/accept", POLICY_ORG, BODY_JSON,
 	    h_invite_accept, ORG_ROLE_MANAGE },
 	/* Share links (h_share.c, docs/design/shares.md): a viewer in scope may share; the
-	 * recipient's two routes are public and checked by the handler (token, expiry). */
+	 * recipient's two routes are public and checked by the handler (the open: a proof of
+	 * the link's key in its small body; segments: the open's token; expiry). */
 	{ "POST", "/api/v1/orgs/{org}/shares", POLICY_ORG, BODY_STREAM, h_share_create,
 	    ORG_ROLE_MANAGE | ORG_ROLE_VIEWER | ORG_STEP_UP },
 	{ "GET", "/api/v1/orgs/{org}/shares", POLICY_ORG, BODY_NONE, h_shares_list, ORG_ROLE_MANAGE },
 	{ "DELETE", "/api/v1/orgs/{org}/shares/{id}", POLICY_ORG, BODY_NONE, h_share_revoke,
 	    ORG_ROLE_MANAGE | ORG_ROLE_VIEWER },
-	{ "POST", "/api/v1/shares/{id}/open", POLICY_PUBLIC, BODY_NONE, h_share_open },
+	{ "POST", "/api/v1/shares/{id}/open", POLICY_PUBLIC, BODY_JSON, h_share_open },
 	{ "GET", "/api/v1/shares/{id}/segments/{seq}", POLICY_PUBLIC, BODY_NONE, h_share_segment },
 	{ "POST", "/api/v1/enroll", POLICY_ENROLL, BODY_JSON, h_enroll },
 	{ "POST", "/api/v1/enroll/{id}/result", POLICY_ENROLL, BODY_JSON, h_enroll_result },

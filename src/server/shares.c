@@ -1,4 +1,4 @@
-/* shares.c - share links in SQLite: creation under the contract's limits, listing, revocation, counted opens and hashed segment tokens. */
+/* shares.c - share links in SQLite: creation under the contract's limits, listing, revocation, opens checked against the stored hash of an open proof and counted, and hashed segment tokens. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@ static const char schema[] =
     " camera TEXT NOT NULL, stream INTEGER NOT NULL, from_us INTEGER NOT NULL,"
     " to_us INTEGER NOT NULL, expires_us INTEGER NOT NULL, max_views INTEGER NOT NULL,"
     " views INTEGER NOT NULL DEFAULT 0, created_by TEXT NOT NULL, created_us INTEGER NOT NULL,"
-    " revoked INTEGER NOT NULL DEFAULT 0, manifest BLOB NOT NULL);"
+    " revoked INTEGER NOT NULL DEFAULT 0, manifest BLOB NOT NULL, open_proof_hash BLOB);"
     "CREATE INDEX IF NOT EXISTS shares_by_org ON shares(org, created_us);"
     /* Only hashes of tokens: a copy of this table opens nothing. */
     "CREATE TABLE IF NOT EXISTS share_tokens(share TEXT NOT NULL, hash BLOB NOT NULL,"
@@ -25,7 +25,7 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS share_tokens_exp ON share_tokens(expires_us);";
 
 #define INFO_COLS "id, org, camera, stream, from_us, to_us, expires_us, max_views, views," \
-    " created_by, created_us, revoked"
+    " created_by, created_us, revoked, open_proof_hash"
 
 static int
 prep(struct shares *s, const char *sql, sqlite3_stmt **st)
@@ -90,6 +90,30 @@ row_info(sqlite3_stmt *st, struct shares_info *out)
 	col_text(st, 9, out->created_by, sizeof(out->created_by));
 	out->created_us = sqlite3_column_int64(st, 10);
 	out->revoked = sqlite3_column_int(st, 11) != 0;
+	/* NULL in rows made before open proofs (legacy); any other length is no hash either
+	 * way, and such a row could only come from outside this module. */
+	if (sqlite3_column_type(st, 12) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(st, 12) == SHARES_PROOF_LEN) {
+		memcpy(out->open_proof_hash, sqlite3_column_blob(st, 12), SHARES_PROOF_LEN);
+		out->has_proof = 1;
+	}
+}
+
+/* Databases made before open proofs: add the column (NULL in their rows, which stay
+ * legacy links). */
+static int
+add_proof_column(struct shares *s)
+{
+	sqlite3_stmt *st = NULL;
+	int has;
+
+	has = sqlite3_prepare_v2(s->db, "SELECT open_proof_hash FROM shares", -1, &st, NULL) ==
+	    SQLITE_OK;
+	sqlite3_finalize(st);
+	if (has)
+		return 0;
+	log_info("shares", "op=migrate to=open_proof_hash");
+	return exec_sql(s, "ALTER TABLE shares ADD COLUMN open_proof_hash BLOB");
 }
 
 int
@@ -111,7 +135,8 @@ shares_open(struct shares **out, const char *db_path)
 	if (exec_sql(s, "PRAGMA journal_mode=WAL") != 0 ||
 	    exec_sql(s, "PRAGMA synchronous=FULL") != 0 ||
 	    /* Freed pages (a wiped manifest, deleted token hashes) are overwritten. */
-	    exec_sql(s, "PRAGMA secure_delete=ON") != 0 || exec_sql(s, schema) != 0)
+	    exec_sql(s, "PRAGMA secure_delete=ON") != 0 || exec_sql(s, schema) != 0 ||
+	    add_proof_column(s) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -163,6 +188,8 @@ shares_check_new(const struct shares_new *n, int64_t now)
 	if (n->max_views < 1 || n->max_views > SHARES_VIEWS_MAX)
 		return SHARES_E_INVAL;
 	if (n->manifest == NULL || n->manifest_len == 0 || n->manifest_len > SHARES_MANIFEST_MAX)
+		return SHARES_E_INVAL;
+	if (n->open_proof_hash == NULL)
 		return SHARES_E_INVAL;
 	return 0;
 }
@@ -221,8 +248,8 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
     char id_out[SHARES_ID_BUF])
 {
 	static const char sql[] = "INSERT INTO shares(id, org, camera, stream, from_us, to_us,"
-	    " expires_us, max_views, created_by, created_us, manifest)"
-	    " VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+	    " expires_us, max_views, created_by, created_us, manifest, open_proof_hash)"
+	    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
 	uint8_t raw[SHARES_ID_LEN];
 	char id[SHARES_ID_BUF];
 	sqlite3_stmt *st = NULL;
@@ -258,6 +285,7 @@ shares_create(struct shares *s, const struct shares_new *n, int64_t now,
 	sqlite3_bind_text(st, 9, n->created_by, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 10, now);
 	sqlite3_bind_blob(st, 11, n->manifest, (int)n->manifest_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 12, n->open_proof_hash, SHARES_PROOF_LEN, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("shares", "op=create err=\"%s\"", sqlite3_errmsg(s->db));
 		r = SHARES_E_IO;
@@ -445,6 +473,22 @@ shares_state(const struct shares_info *i, int64_t now)
 	return 0;
 }
 
+int
+shares_proof_check(const struct shares_info *i, const uint8_t *proof)
+{
+	uint8_t h[SHARES_PROOF_LEN];
+	int r;
+
+	if (!i->has_proof)
+		return 0;
+	if (proof == NULL)
+		return SHARES_E_PROOF;
+	crypto_generichash(h, sizeof(h), proof, SHARES_PROOF_LEN, NULL, 0);
+	r = sodium_memcmp(h, i->open_proof_hash, sizeof(h)) == 0 ? 0 : SHARES_E_PROOF;
+	sodium_memzero(h, sizeof(h));
+	return r;
+}
+
 static int
 step_done(struct shares *s, sqlite3_stmt *st)
 {
@@ -456,9 +500,9 @@ step_done(struct shares *s, sqlite3_stmt *st)
 }
 
 int
-shares_open_view(struct shares *s, const char *id, int64_t now, struct shares_info *info,
-    uint8_t token[SHARES_TOKEN_LEN], int64_t *token_exp, uint8_t **manifest,
-    size_t *manifest_len)
+shares_open_view(struct shares *s, const char *id, const uint8_t *proof, int64_t now,
+    struct shares_info *info, uint8_t token[SHARES_TOKEN_LEN], int64_t *token_exp,
+    uint8_t **manifest, size_t *manifest_len)
 {
 	uint8_t hash[crypto_generichash_BYTES];
 	sqlite3_stmt *st = NULL;
@@ -476,7 +520,10 @@ shares_open_view(struct shares *s, const char *id, int64_t now, struct shares_in
 	if ((r = exec_sql(s, "BEGIN IMMEDIATE")) != 0)
 		goto out;
 	in_tx = 1;
-	if ((r = get_locked(s, id, info)) != 0 || (r = shares_state(info, now)) != 0)
+	/* The proof first: without it, a revoked, expired or used-up link answers like a live
+	 * one, so the id alone tells nothing of the link's state. */
+	if ((r = get_locked(s, id, info)) != 0 || (r = shares_proof_check(info, proof)) != 0 ||
+	    (r = shares_state(info, now)) != 0)
 		goto out;
 	/* Tokens of shares that ended are dead weight: drop them while we hold the lock. */
 	if ((r = prep(s, "DELETE FROM share_tokens WHERE expires_us <= ?", &st)) != 0)
@@ -533,6 +580,8 @@ out:
 	sodium_memzero(hash, sizeof(hash));
 	if (r != 0)
 		sodium_memzero(token, SHARES_TOKEN_LEN);
+	if (r == SHARES_E_PROOF)
+		memset(info, 0, sizeof(*info));    /* a caller without the proof learns nothing */
 	return r;
 }
 

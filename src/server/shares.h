@@ -14,11 +14,17 @@
  * stored; the token lets the segment route serve ciphertext without counting views.
  * Ids are lowercase hex: share 32, org 64, camera and user 32. Every function is
  * thread-safe (one mutex around a connection of the module's own).
+ *
+ * A share made since open proofs (docs/design/shares.md, "Open proof") also stores the
+ * BLAKE2b-256 hash of a proof the sharer's page derived from K; an open must present
+ * that proof, so the id alone (in every proxy log) can neither spend views nor get a
+ * token. Rows made before have no hash and open without a proof (legacy).
  */
 
 #define SHARES_ID_LEN 16                      /* random bytes of a share id */
 #define SHARES_ID_BUF (2 * SHARES_ID_LEN + 1)
 #define SHARES_TOKEN_LEN 32
+#define SHARES_PROOF_LEN 32                   /* an open proof, and the hash stored of it */
 #define SHARES_MANIFEST_MAX (512u * 1024u)    /* sealed bytes: 1 MiB of hex */
 #define SHARES_RANGE_MAX_US (INT64_C(24) * 3600 * 1000000)
 #define SHARES_EXPIRY_MAX_US (INT64_C(30) * 24 * 3600 * 1000000)
@@ -39,6 +45,7 @@
 #define SHARES_E_EXHAUSTED (-6)   /* every allowed view was used */
 #define SHARES_E_LIMIT (-7)       /* the org already holds SHARES_LIVE_MAX live shares */
 #define SHARES_E_MEMBER_LIMIT (-8) /* the creator already holds SHARES_LIVE_PER_MEMBER */
+#define SHARES_E_PROOF (-9)       /* the share needs an open proof: none given, or a wrong one */
 
 struct shares;
 
@@ -52,6 +59,9 @@ struct shares_new {
 	const char *created_by;
 	const uint8_t *manifest;          /* sealed, opaque */
 	size_t manifest_len;
+	/* SHARES_PROOF_LEN bytes: BLAKE2b-256 of the open proof the sharer's page derived
+	 * from K (the proof itself comes only with each open); required for every new share. */
+	const uint8_t *open_proof_hash;
 };
 
 /* One share as stored (no manifest). */
@@ -65,6 +75,8 @@ struct shares_info {
 	char created_by[33];
 	int64_t created_us;
 	int revoked;
+	int has_proof;                    /* 0: a legacy row, opened without a proof */
+	uint8_t open_proof_hash[SHARES_PROOF_LEN];
 };
 
 /* Open (creating the tables) on db_path with a WAL connection of the module's own. 0 or
@@ -74,8 +86,8 @@ int shares_open(struct shares **out, const char *db_path);
 void shares_close(struct shares *s);
 
 /* 0 when n obeys the rules at time now (0 < to-from <= 24 h, now < expires <= now + 30 d,
- * 1 <= max_views <= 1000, 1..SHARES_MANIFEST_MAX manifest bytes, well-formed ids), else
- * SHARES_E_INVAL. */
+ * 1 <= max_views <= 1000, 1..SHARES_MANIFEST_MAX manifest bytes, well-formed ids, an open
+ * proof hash), else SHARES_E_INVAL. */
 int shares_check_new(const struct shares_new *n, int64_t now);
 /* Store a new share (shares_check_new first) with a fresh random id into id_out. 0,
  * SHARES_E_INVAL, SHARES_E_LIMIT (n->org holds SHARES_LIVE_MAX live shares at now),
@@ -99,15 +111,23 @@ int shares_revoke(struct shares *s, const char *org, const char *id, const char 
  * or SHARES_E_IO. */
 int shares_revoke_camera(struct shares *s, const char *org, const char *camera);
 
-/* A recipient opens share id: in one transaction, refuse a revoked (SHARES_E_REVOKED),
- * expired (SHARES_E_EXPIRED) or used-up (SHARES_E_EXHAUSTED) share, else count a view,
+/* 0 when proof (SHARES_PROOF_LEN bytes, NULL: none given) may open share i: i has no
+ * stored hash (legacy), or the proof's BLAKE2b-256 equals it (compared in constant time).
+ * Else SHARES_E_PROOF. */
+int shares_proof_check(const struct shares_info *i, const uint8_t *proof);
+
+/* A recipient opens share id with proof (as shares_proof_check; NULL: none): in one
+ * transaction, refuse a missing or wrong proof (SHARES_E_PROOF, before anything else, so
+ * that the id alone learns nothing of the share's state), then a revoked
+ * (SHARES_E_REVOKED), expired (SHARES_E_EXPIRED) or used-up (SHARES_E_EXHAUSTED) share, else
+ * count a view,
  * draw a token into token (its hash is stored, valid until *token_exp = min(expiry, now +
  * 1 h)), fill info (views after this one) and hand the sealed manifest over in *manifest
  * (malloc'd, the caller frees) and *manifest_len. SHARES_E_NOTFOUND, SHARES_E_IO. The
  * token is wiped on failure. */
-int shares_open_view(struct shares *s, const char *id, int64_t now, struct shares_info *info,
-    uint8_t token[SHARES_TOKEN_LEN], int64_t *token_exp, uint8_t **manifest,
-    size_t *manifest_len);
+int shares_open_view(struct shares *s, const char *id, const uint8_t *proof, int64_t now,
+    struct shares_info *info, uint8_t token[SHARES_TOKEN_LEN], int64_t *token_exp,
+    uint8_t **manifest, size_t *manifest_len);
 /* May token fetch segments of share id at now? 0 (info filled) when the share exists, is
  * neither revoked nor expired, and token is one it issued and unexpired (hashes compared
  * in constant time); SHARES_E_NOTFOUND for every other case; SHARES_E_IO. */

@@ -71,8 +71,11 @@ line=$(audit | grep '"action":"live.stop"' | tail -n 1)
 # is fresh enough for the step-up).
 NOW=$(now_us)
 MAN=$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# The link's open proof (a console derives it from the link's key) and the hash sent of it.
+PROOF=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+PH=$(printf '%s' "$PROOF" | xxd -r -p | b2sum -l 256 | cut -d' ' -f1)
 SH=$(curl -s -m 20 -H "Cookie: $OC" -H 'Content-Type: application/json' --data-binary \
-	"{\"camera\":\"$CAM\",\"stream\":\"main\",\"from_us\":$((NOW - 600000000)),\"to_us\":$NOW,\"expires_us\":$((NOW + 3600000000)),\"max_views\":10,\"manifest\":\"$MAN\"}" \
+	"{\"camera\":\"$CAM\",\"stream\":\"main\",\"from_us\":$((NOW - 600000000)),\"to_us\":$NOW,\"expires_us\":$((NOW + 3600000000)),\"max_views\":10,\"manifest\":\"$MAN\",\"open_proof_hash\":\"$PH\"}" \
 	"$URL/api/v1/orgs/$ORG/shares" | jq -r .id 2>/dev/null)
 [ ${#SH} -eq 32 ] && pass share_created || fail share_created "no share id"
 
@@ -102,10 +105,11 @@ curl -s -m 30 -o "$T/live.bin" -w '%{http_code}' -H "Cookie: $VC" \
 	"$URL/api/v1/cameras/$CAM/streams/0/live" >"$T/live.st"
 curl -s -m 30 -o "$T/mux.bin" -w '%{http_code}' -H "Cookie: $VC" \
 	"$URL/api/v1/live?cameras=$CAM:0" >"$T/mux.st"
-curl -s -m 30 -X POST -o "$T/open.json" -w '%{http_code}' "$URL/api/v1/shares/$SH/open" >"$T/open.st"
+curl -s -m 30 -X POST -o "$T/open.json" -w '%{http_code}' --data-binary "{\"proof\":\"$PROOF\"}" \
+	"$URL/api/v1/shares/$SH/open" >"$T/open.st"
 NOW=$(now_us)
 curl -s -m 30 -o "$T/create.json" -w '%{http_code}' -H "Cookie: $OC" -H 'Content-Type: application/json' --data-binary \
-	"{\"camera\":\"$CAM\",\"stream\":\"main\",\"from_us\":$((NOW - 600000000)),\"to_us\":$NOW,\"expires_us\":$((NOW + 3600000000)),\"max_views\":10,\"manifest\":\"$MAN\"}" \
+	"{\"camera\":\"$CAM\",\"stream\":\"main\",\"from_us\":$((NOW - 600000000)),\"to_us\":$NOW,\"expires_us\":$((NOW + 3600000000)),\"max_views\":10,\"manifest\":\"$MAN\",\"open_proof_hash\":\"$PH\"}" \
 	"$URL/api/v1/orgs/$ORG/shares" >"$T/create.st"
 touch "$T/unlock"
 wait "$LOCKER"
@@ -131,7 +135,8 @@ st=$(curl -s -m 20 -o "$T/seg2.bin" -w '%{http_code}' -H "Cookie: $VC" "$URL$SEG
 	fail archive_read_after_release "status $st, archive.read $NA -> $(count archive.read)"
 [ "$(count live.start)" -eq "$NL" ] && pass live_no_entry_while_locked ||
 	fail live_no_entry_while_locked "live.start $NL -> $(count live.start)"
-st=$(curl -s -m 20 -X POST -o "$T/open2.json" -w '%{http_code}' "$URL/api/v1/shares/$SH/open")
+st=$(curl -s -m 20 -X POST -o "$T/open2.json" -w '%{http_code}' --data-binary "{\"proof\":\"$PROOF\"}" \
+	"$URL/api/v1/shares/$SH/open")
 [ "$st" = 200 ] && [ "$(count share.view)" -eq $((NS + 1)) ] && pass share_view_after_release ||
 	fail share_view_after_release "status $st, share.view $NS -> $(count share.view)"
 

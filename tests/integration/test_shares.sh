@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_shares.sh - share links against the real pipeline (PIPE_ORG=1): create as the owner, open anonymously, fetch a segment in range with the token (the owner's bytes), refusals outside the range or without the token, view limit, expiry, revocation, who may share, a foreign org's view, and the audit entries without manifest bytes.
+# test_shares.sh - share links against the real pipeline (PIPE_ORG=1): create as the owner, open anonymously with the proof of the link's key (the id alone, or a wrong proof: 403, nothing spent or told; a legacy link without a stored hash opens as before), fetch a segment in range with the token (the owner's bytes), refusals outside the range or without the token, view limit, expiry, revocation, who may share, a foreign org's view, and the audit entries without manifest bytes.
 . "$(dirname "$0")/../lib.sh"
 
 command -v ffmpeg >/dev/null || { skip all "ffmpeg missing"; finish; }
@@ -33,14 +33,30 @@ req() {
 	curl "${args[@]}" "$URL$3"
 }
 body() { cat "$T/r.body"; }
-# share_body CAM FROM TO EXPIRES MAX_VIEWS MANIFEST_HEX
+# The open proof a console derives from a link's key (web/shareview.js openProof): the
+# server sees only its BLAKE2b-256 at creation and the proof at each open, so any 32 bytes
+# stand for one here. PH is the hash sent at creation.
+PROOF=$(hex 32)
+b2_256() { printf '%s' "$1" | xxd -r -p | b2sum -l 256 | cut -d' ' -f1; }
+PH=$(b2_256 "$PROOF")
+# share_body CAM FROM TO EXPIRES MAX_VIEWS MANIFEST_HEX [PROOF_HASH ("-": leave it out)]
 share_body() {
-	printf '{"camera":"%s","stream":"main","from_us":%s,"to_us":%s,"expires_us":%s,"max_views":%s,"manifest":"%s"}' \
-		"$1" "$2" "$3" "$4" "$5" "$6"
+	local ph=${7:-$PH}
+	printf '{"camera":"%s","stream":"main","from_us":%s,"to_us":%s,"expires_us":%s,"max_views":%s,"manifest":"%s"%s}' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$([ "$ph" = - ] || printf ',"open_proof_hash":"%s"' "$ph")"
 }
 create() { req "Cookie: $1" POST "/api/v1/orgs/$ORG/shares" "$2"; }
-# open ID: the status; body in $T/r.body.
-open_share() { req "" POST "/api/v1/shares/$1/open"; }
+# open ID [PROOF ("-": no body, the id alone)]: the status; body in $T/r.body.
+open_share() {
+	local p=${2:-$PROOF}
+	if [ "$p" = - ]; then req "" POST "/api/v1/shares/$1/open"; else req "" POST "/api/v1/shares/$1/open" "{\"proof\":\"$p\"}"; fi
+}
+PROOF_ERR="{\"error\":\"this link's key is missing or wrong\"}"
+# views ID: the share's view count in the owners' list.
+views() {
+	curl -s -m 20 -H "Cookie: $OCK" "$URL/api/v1/orgs/$ORG/shares" | tr '{' '\n' | grep "\"id\":\"$1\"" | jnum views
+}
+audit_count() { curl -s -m 20 -H "Cookie: $OCK" "$URL/api/v1/orgs/$ORG/audit" | grep -c "\"action\":\"$1\""; }
 # seg ID SEQ TOKEN OUT: the status of a segment fetch with the token ("" sends none).
 seg() {
 	local args=(-s -m 20 -o "$4" -w '%{http_code}')
@@ -105,12 +121,18 @@ for b in \
 	"$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "")" \
 	"$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "abc")" \
 	"$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "$MAN" | sed 's/"main"/"side"/')" \
+	"$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "$MAN" abc)" \
+	"$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "$MAN" "${PH:0:62}")" \
 	'{"camera":1}' 'not json' "{\"manifest\":\"$MAN\",\"manifest\":\"$MAN\"}"; do
 	st=$(create "$OCK" "$b")
 	[ "$st" = 400 ] || bad+=" [$st $(body) for ${b:0:60}]"
 	body | grep -q "$MAN" && bad+=" [echo]"
 done
 [ -z "$bad" ] && pass create_rules_400 || fail create_rules_400 "$bad"
+# A new link must carry the hash of its open proof (else its id alone would spend it).
+st=$(create "$OCK" "$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "$MAN" -)")
+[ "$st" = 400 ] && body | grep -q 'open_proof_hash (64 hex) is required' && pass create_without_proof_hash_400 ||
+	fail create_without_proof_hash_400 "$st $(body)"
 st=$(create "$OCK" "$(share_body "$CAM1" 1000 2000 $((NOW + 3600000000)) 1 "$MAN")")
 [ "$st" = 400 ] && body | grep -q '"no recording in range"' && pass create_no_recording_400 ||
 	fail create_no_recording_400 "$st $(body)"
@@ -125,7 +147,23 @@ st=$(create "$OCK" "$(share_body "$(hex 16)" $FROM $TO $((NOW + 3600000000)) 1 "
 [ "$(req "" POST "/api/v1/orgs/$ORG/shares" "$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 1 "$MAN")")" = 401 ] &&
 	pass create_anonymous_401 || fail create_anonymous_401 "$(body)"
 
-# ---- 2. Open anonymously, fetch the segment in range with the token.
+# ---- 2. Open anonymously, fetch the segment in range with the token. First with the id
+# alone (what a proxy log holds) and with wrong proofs: 403, no view spent, no token, no
+# share.view entry.
+NV=$(audit_count share.view)
+st=$(open_share "$ID1" -)
+[ "$st" = 403 ] && [ "$(body)" = "$PROOF_ERR" ] && pass open_no_proof_403 || fail open_no_proof_403 "$st $(body)"
+st=$(open_share "$ID1" "$(hex 32)")
+[ "$st" = 403 ] && [ "$(body)" = "$PROOF_ERR" ] && pass open_wrong_proof_403 || fail open_wrong_proof_403 "$st $(body)"
+st=$(open_share "$ID1" "$PH")
+[ "$st" = 403 ] && pass open_hash_as_proof_403 || fail open_hash_as_proof_403 "$st $(body)"
+for b in '{}' '{"proof":"00"}' "{\"proof\":\"$PROOF\",\"x\":1}" "{\"proof\":\"$PROOF\"$(printf '%*s' 300 '')}"; do
+	st=$(req "" POST "/api/v1/shares/$ID1/open" "$b")
+	[ "$st" = 400 ] || fail open_bad_body_400 "$st $(body) for ${b:0:40}"
+done
+pass open_bad_body_400
+[ "$(views "$ID1")" = 0 ] && [ "$(audit_count share.view)" = "$NV" ] && pass open_refused_spends_nothing ||
+	fail open_refused_spends_nothing "views $(views "$ID1"), share.view $NV -> $(audit_count share.view)"
 st=$(open_share "$ID1")
 cp "$T/r.body" "$T/open1.json"
 TOK1=$(jstr token <"$T/open1.json")
@@ -175,6 +213,26 @@ st=$(open_share "$ID1")
 st=$(seg "$ID1" "$SEQ2" "$TOK1" /dev/null); [ "$st" = 200 ] && pass token_outlives_view_limit || fail token_outlives_view_limit "$st"
 st=$(open_share "$(hex 16)")
 [ "$st" = 404 ] && [ "$(body)" = '{"error":"no such share"}' ] && pass unknown_share_404 || fail unknown_share_404 "$st $(body)"
+st=$(open_share "$(hex 16)" -)
+[ "$st" = 404 ] && [ "$(body)" = '{"error":"no such share"}' ] && pass unknown_share_no_proof_404 ||
+	fail unknown_share_no_proof_404 "$st $(body)"
+# A legacy link (made before open proofs: no stored hash; here one made now whose hash the
+# database forgets) opens as before: with the id alone, or with any proof.
+NOW=$(now_us)
+st=$(create "$OCK" "$(share_body "$CAM1" $FROM $TO $((NOW + 3600000000)) 5 "$MAN")"); IDG=$(body | jstr id)
+if command -v sqlite3 >/dev/null && [ "$st" = 201 ]; then
+	sqlite3 -cmd '.timeout 5000' "$T/server/accounts.db" "UPDATE shares SET open_proof_hash = NULL WHERE id = '$IDG'"
+	st1=$(open_share "$IDG" -); v1=$(body | jnum views); TOKG=$(body | jstr token)
+	st2=$(open_share "$IDG" "$(hex 32)"); v2=$(body | jnum views)
+	st3=$(seg "$IDG" "$SEQ2" "$TOKG" /dev/null)
+	[ "$st1 $v1 $st2 $v2 $st3" = "200 1 200 2 200" ] && pass legacy_link_opens_without_proof ||
+		fail legacy_link_opens_without_proof "$st1 $v1 $st2 $v2 $st3"
+else
+	fail legacy_link_opens_without_proof "create $st, or no sqlite3 CLI"
+fi
+# Used up: the id alone still gets the 403 of a live link, not the link's state.
+st=$(open_share "$ID1" -)
+[ "$st" = 403 ] && [ "$(body)" = "$PROOF_ERR" ] && pass used_up_no_proof_403 || fail used_up_no_proof_403 "$st $(body)"
 st=$(open_share "NOT-A-SHARE-ID")
 [ "$st" = 404 ] && [ "$(body)" = '{"error":"no such share"}' ] && pass malformed_share_404 || fail malformed_share_404 "$st $(body)"
 st=$(req "" POST "/api/v1/shares/$ID1/open" '{}')
@@ -187,6 +245,8 @@ st=$(req "Cookie: $OCK" DELETE "/api/v1/orgs/$ORG/shares/$IDR")
 [ "$st" = 200 ] && pass revoke_200 || fail revoke_200 "$st $(body)"
 st=$(open_share "$IDR")
 [ "$st" = 410 ] && [ "$(body)" = '{"error":"this link has been revoked"}' ] && pass revoked_open_410 || fail revoked_open_410 "$st $(body)"
+st=$(open_share "$IDR" -)
+[ "$st" = 403 ] && [ "$(body)" = "$PROOF_ERR" ] && pass revoked_no_proof_403 || fail revoked_no_proof_403 "$st $(body)"
 st=$(seg "$IDR" "$SEQ2" "$TOKR" /dev/null); [ "$st" = 404 ] && pass revoked_segment_404 || fail revoked_segment_404 "$st"
 st=$(req "Cookie: $OCK" DELETE "/api/v1/orgs/$ORG/shares/$(hex 16)")
 [ "$st" = 404 ] && pass revoke_unknown_404 || fail revoke_unknown_404 "$st $(body)"
@@ -256,12 +316,16 @@ SUPID=$(curl -s -m 10 -H "Cookie: $(cat "$T/ssup.s")" "$URL/api/v1/auth/me" | js
 grep -q "removed=sv1" "$T/rm_sv1.out" && pass creator_removed || fail creator_removed "$(tail -3 "$T/rm_sv1.out")"
 st=$(seg "$IDL1" "$SEQ2" "$TOKL" /dev/null)
 [ "$st" = 404 ] && pass removed_creator_segment_404 || fail removed_creator_segment_404 "$st"
-st=$(open_share "$IDL2")
-[ "$st" = 410 ] && [ "$(body)" = '{"error":"this link has been revoked"}' ] && pass removed_creator_open_410 ||
-	fail removed_creator_open_410 "$st $(body)"
 st=$(open_share "$IDL1")
 [ "$st" = 410 ] && [ "$(body)" = '{"error":"this link has been revoked"}' ] && pass removed_creator_opened_link_410 ||
 	fail removed_creator_opened_link_410 "$st $(body)"
+st=$(open_share "$IDL2" -)
+req "Cookie: $OCK" GET "/api/v1/orgs/$ORG/shares" >/dev/null
+[ "$st" = 403 ] && body | tr '{' '\n' | grep "\"id\":\"$IDL2\"" | grep -q '"revoked":false' &&
+	pass removed_creator_id_alone_ends_nothing || fail removed_creator_id_alone_ends_nothing "$st $(body | head -c 600)"
+st=$(open_share "$IDL2")
+[ "$st" = 410 ] && [ "$(body)" = '{"error":"this link has been revoked"}' ] && pass removed_creator_open_410 ||
+	fail removed_creator_open_410 "$st $(body)"
 req "Cookie: $OCK" GET "/api/v1/orgs/$ORG/shares" >/dev/null
 body | tr '{' '\n' | grep "\"id\":\"$IDL1\"" | grep -q '"revoked":true' &&
 	body | tr '{' '\n' | grep "\"id\":\"$IDL2\"" | grep '"views":0,' | grep -q '"revoked":true' &&
@@ -295,6 +359,8 @@ st=$(req "Cookie: $FCK" DELETE "/api/v1/orgs/$ORG/shares/$ID1")
 while [ "$(now_us)" -le $((EXP_AT + 500000)) ]; do sleep 0.5; done
 st=$(open_share "$IDX")
 [ "$st" = 410 ] && [ "$(body)" = '{"error":"this link has expired"}' ] && pass expired_open_410 || fail expired_open_410 "$st $(body)"
+st=$(open_share "$IDX" -)
+[ "$st" = 403 ] && [ "$(body)" = "$PROOF_ERR" ] && pass expired_no_proof_403 || fail expired_no_proof_403 "$st $(body)"
 st=$(seg "$IDX" "$SEQ2" "$TOKX" /dev/null); [ "$st" = 404 ] && pass expired_segment_404 || fail expired_segment_404 "$st"
 
 # ---- 9. The audit log: every share event, never the manifest or a token.
@@ -309,6 +375,7 @@ grep '"action":"share.create"' "$T/audit.jsonl" | grep -q "\"id\":\"$ID1\"" && p
 grep -q -e "$MAN" -e "$TOK1" -e "$TOKR" "$T/audit.jsonl" && fail audit_no_manifest_or_token "found" ||
 	pass audit_no_manifest_or_token
 grep -q -e "$MAN" -e "$TOK1" "$T/server.log" && fail log_no_manifest_or_token "found" || pass log_no_manifest_or_token
+grep -q -i -e "$PROOF" -e "$PH" "$T/server.log" "$T/audit.jsonl" && fail log_audit_no_proof "found" || pass log_audit_no_proof
 grep -q "$ID1" "$T/server.log" && fail log_no_full_share_id "found" || pass log_no_full_share_id
 grep '"action":"share.revoke"' "$T/audit.jsonl" | grep '"actor_kind":"system"' | grep -q "\"id\":\"$IDL2\"" &&
 	grep '"action":"share.revoke"' "$T/audit.jsonl" | grep '"actor_kind":"system"' | grep -q "\"id\":\"$IDL1\"" &&

@@ -1,4 +1,4 @@
-/* test_server_shares.c - share links: creation rules, listing, counted opens and the view limit, expiry, revocation, hashed tokens, persistence, the live-link bound with live links listed first, no manifest kept for an ended link, and the create body's parser. */
+/* test_server_shares.c - share links: creation rules, listing, counted opens and the view limit, the open proof (checked before anything is counted; legacy rows without one), expiry, revocation, hashed tokens, persistence, the live-link bound with live links listed first, no manifest kept for an ended link, and the create and open bodies' parsers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +26,7 @@ struct fx {
 	char dir[64], path[128];
 	struct shares *s;
 	uint8_t manifest[300];
+	uint8_t proof[SHARES_PROOF_LEN], proof_hash[SHARES_PROOF_LEN];   /* as web/share.js */
 };
 
 static int
@@ -42,6 +43,8 @@ setup(void **state)
 	if (shares_open(&f->s, f->path) != 0)
 		return -1;
 	randombytes_buf(f->manifest, sizeof(f->manifest));
+	randombytes_buf(f->proof, sizeof(f->proof));
+	crypto_generichash(f->proof_hash, sizeof(f->proof_hash), f->proof, sizeof(f->proof), NULL, 0);
 	*state = f;
 	return 0;
 }
@@ -80,6 +83,7 @@ good(struct fx *f, int64_t max)
 	n.created_by = ALICE;
 	n.manifest = f->manifest;
 	n.manifest_len = sizeof(f->manifest);
+	n.open_proof_hash = f->proof_hash;
 	return n;
 }
 
@@ -90,7 +94,7 @@ make(struct fx *f, const struct shares_new *n, char id[SHARES_ID_BUF])
 	assert_int_equal(strlen(id), 32);
 }
 
-/* Open at now, expecting success; the token into tok. */
+/* Open at now with the right proof, expecting success; the token into tok. */
 static void
 open_ok(struct fx *f, const char *id, int64_t now, uint8_t tok[SHARES_TOKEN_LEN],
     struct shares_info *i)
@@ -99,15 +103,16 @@ open_ok(struct fx *f, const char *id, int64_t now, uint8_t tok[SHARES_TOKEN_LEN]
 	size_t n = 0;
 	int64_t texp = 0;
 
-	assert_int_equal(shares_open_view(f->s, id, now, i, tok, &texp, &m, &n), 0);
+	assert_int_equal(shares_open_view(f->s, id, f->proof, now, i, tok, &texp, &m, &n), 0);
 	assert_int_equal(n, sizeof(f->manifest));
 	assert_memory_equal(m, f->manifest, n);
 	assert_true(texp > now);
 	free(m);
 }
 
+/* Open at now with proof (NULL: none), expecting a refusal: its code. */
 static int
-open_err(struct fx *f, const char *id, int64_t now)
+open_err_proof(struct fx *f, const char *id, const uint8_t *proof, int64_t now)
 {
 	struct shares_info i;
 	uint8_t tok[SHARES_TOKEN_LEN], zero[SHARES_TOKEN_LEN] = { 0 };
@@ -116,12 +121,23 @@ open_err(struct fx *f, const char *id, int64_t now)
 	int64_t texp = 1;
 	int r;
 
-	r = shares_open_view(f->s, id, now, &i, tok, &texp, &m, &n);
+	r = shares_open_view(f->s, id, proof, now, &i, tok, &texp, &m, &n);
 	assert_null(m);
 	assert_int_equal(n, 0);
 	/* No token survives a refusal. */
 	assert_memory_equal(tok, zero, sizeof(zero));
+	/* Without the proof, nothing of the share is handed back. */
+	if (r == SHARES_E_PROOF) {
+		assert_int_equal(i.id[0], '\0');
+		assert_int_equal(i.views, 0);
+	}
 	return r;
+}
+
+static int
+open_err(struct fx *f, const char *id, int64_t now)
+{
+	return open_err_proof(f, id, f->proof, now);
 }
 
 static void
@@ -206,6 +222,10 @@ test_rules(void **state)
 	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
 	n = good(f, 1); n.created_by = NULL;
 	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	/* A new link without the hash of an open proof: its id alone would spend its views. */
+	n = good(f, 1); n.open_proof_hash = NULL;
+	assert_int_equal(shares_check_new(&n, T0), SHARES_E_INVAL);
+	assert_int_equal(shares_create(f->s, &n, T0, id), SHARES_E_INVAL);
 	/* Manifest size: the maximum goes in, one byte more does not. */
 	big = calloc(1, SHARES_MANIFEST_MAX + 1);
 	assert_non_null(big);
@@ -273,7 +293,7 @@ test_expiry(void **state)
 	/* A share ending sooner than an hour: the token ends with it. */
 	n.expires_us = T0 + 10 * SEC;
 	make(f, &n, sid);
-	assert_int_equal(shares_open_view(f->s, sid, T0, &i, ts, &texp, &m, &ml), 0);
+	assert_int_equal(shares_open_view(f->s, sid, f->proof, T0, &i, ts, &texp, &m, &ml), 0);
 	free(m);
 	assert_true(texp == T0 + 10 * SEC);
 	assert_int_equal(shares_token_check(f->s, sid, ts, T0 + 10 * SEC - 1, &i), 0);
@@ -492,6 +512,228 @@ test_tokens_stored_hashed(void **state)
 	assert_int_equal(shares_open(&f->s, f->path), 0);
 }
 
+/* 1 when the n bytes needle are in the database file or its WAL (the module closed). */
+static int
+in_db_files(struct fx *f, const uint8_t *needle, size_t n)
+{
+	struct buf b;
+	size_t k;
+	int found = 0;
+
+	buf_init(&b, 64u << 20);
+	for (int w = 0; w < 2; w++) {
+		char p[160];
+
+		snprintf(p, sizeof(p), w ? "%s-wal" : "%s", f->path);
+		buf_reset(&b);
+		if (file_read(p, &b, 64u << 20) != 0)
+			continue;
+		for (k = 0; k + n <= b.len; k++)
+			found |= memcmp(b.data + k, needle, n) == 0;
+	}
+	buf_free(&b);
+	return found;
+}
+
+/* The id alone opens nothing: an open needs the proof whose hash the link stores, and is
+ * refused before a view is counted, a token drawn, or the link's state told. */
+static void
+test_open_proof(void **state)
+{
+	struct fx *f = *state;
+	struct shares_new n = good(f, 2), o;
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN], wrong[SHARES_PROOF_LEN], other[SHARES_PROOF_LEN],
+	    other_hash[SHARES_PROOF_LEN];
+	char id[SHARES_ID_BUF], rv[SHARES_ID_BUF], oid[SHARES_ID_BUF];
+
+	make(f, &n, id);
+	assert_int_equal(shares_get(f->s, id, &i), 0);
+	assert_true(i.has_proof);
+	assert_memory_equal(i.open_proof_hash, f->proof_hash, SHARES_PROOF_LEN);
+	/* No proof, one bit off, the stored hash itself: refused, nothing counted. */
+	memcpy(wrong, f->proof, sizeof(wrong));
+	wrong[31] ^= 0x80;
+	assert_int_equal(open_err_proof(f, id, NULL, T0 + SEC), SHARES_E_PROOF);
+	assert_int_equal(open_err_proof(f, id, wrong, T0 + SEC), SHARES_E_PROOF);
+	assert_int_equal(open_err_proof(f, id, f->proof_hash, T0 + SEC), SHARES_E_PROOF);
+	assert_int_equal(shares_get(f->s, id, &i), 0);
+	assert_int_equal(i.views, 0);
+	assert_int_equal(shares_proof_check(&i, NULL), SHARES_E_PROOF);
+	assert_int_equal(shares_proof_check(&i, wrong), SHARES_E_PROOF);
+	assert_int_equal(shares_proof_check(&i, f->proof), 0);
+	/* The proof opens and counts, up to the limit. */
+	open_ok(f, id, T0 + 2 * SEC, t, &i);
+	assert_int_equal(i.views, 1);
+	open_ok(f, id, T0 + 3 * SEC, t, &i);
+	assert_int_equal(i.views, 2);
+	/* Used up, revoked, expired: without the proof each is refused as a live link is, so
+	 * the id alone learns nothing of its state; with it, the reason. */
+	assert_int_equal(open_err_proof(f, id, NULL, T0 + 4 * SEC), SHARES_E_PROOF);
+	assert_int_equal(open_err(f, id, T0 + 4 * SEC), SHARES_E_EXHAUSTED);
+	make(f, &n, rv);
+	assert_int_equal(shares_revoke(f->s, ORG_A, rv, NULL, T0), 0);
+	assert_int_equal(open_err_proof(f, rv, wrong, T0 + SEC), SHARES_E_PROOF);
+	assert_int_equal(open_err(f, rv, T0 + SEC), SHARES_E_REVOKED);
+	assert_int_equal(open_err_proof(f, rv, NULL, n.expires_us + SEC), SHARES_E_PROOF);
+	assert_int_equal(open_err(f, rv, n.expires_us + SEC), SHARES_E_REVOKED);
+	/* Each link has its own proof: another link's opens nothing here. */
+	randombytes_buf(other, sizeof(other));
+	crypto_generichash(other_hash, sizeof(other_hash), other, sizeof(other), NULL, 0);
+	o = good(f, 5);
+	o.open_proof_hash = other_hash;
+	make(f, &o, oid);
+	assert_int_equal(open_err(f, oid, T0 + SEC), SHARES_E_PROOF);
+	{
+		uint8_t *m = NULL;
+		size_t ml = 0;
+		int64_t texp = 0;
+
+		assert_int_equal(shares_open_view(f->s, oid, other, T0 + SEC, &i, t, &texp, &m, &ml), 0);
+		assert_int_equal(i.views, 1);
+		free(m);
+	}
+	/* Unknown ids stay unknown, with a proof or without. */
+	assert_int_equal(open_err_proof(f, "00000000000000000000000000000000", f->proof, T0),
+	    SHARES_E_NOTFOUND);
+	assert_int_equal(open_err_proof(f, "00000000000000000000000000000000", NULL, T0),
+	    SHARES_E_NOTFOUND);
+	/* The server keeps the proof's hash only: the proof an open presented is stored nowhere. */
+	shares_close(f->s);
+	f->s = NULL;
+	assert_false(in_db_files(f, f->proof, sizeof(f->proof)));
+	assert_true(in_db_files(f, f->proof_hash, sizeof(f->proof_hash)));
+	assert_int_equal(shares_open(&f->s, f->path), 0);
+}
+
+/* A database made before open proofs: the column is added, its links open without a proof
+ * as before (legacy), and new links in it need theirs. */
+static void
+test_legacy_row(void **state)
+{
+	static const char old_schema[] =
+	    "CREATE TABLE shares(id TEXT PRIMARY KEY, org TEXT NOT NULL,"
+	    " camera TEXT NOT NULL, stream INTEGER NOT NULL, from_us INTEGER NOT NULL,"
+	    " to_us INTEGER NOT NULL, expires_us INTEGER NOT NULL, max_views INTEGER NOT NULL,"
+	    " views INTEGER NOT NULL DEFAULT 0, created_by TEXT NOT NULL, created_us INTEGER NOT NULL,"
+	    " revoked INTEGER NOT NULL DEFAULT 0, manifest BLOB NOT NULL);"
+	    "CREATE TABLE share_tokens(share TEXT NOT NULL, hash BLOB NOT NULL,"
+	    " expires_us INTEGER NOT NULL, PRIMARY KEY(share, hash));";
+	static const char legacy[] = "0123456789abcdef0123456789abcdef";
+	struct fx *f = *state;
+	struct shares_new n;
+	struct shares_info i;
+	uint8_t t[SHARES_TOKEN_LEN], *m = NULL;
+	char id[SHARES_ID_BUF], p[160];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t ml = 0;
+	int64_t texp = 0;
+
+	shares_close(f->s);
+	f->s = NULL;
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	unlink(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, old_schema, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO shares(id, org, camera, stream, from_us,"
+	    " to_us, expires_us, max_views, created_by, created_us, manifest)"
+	    " VALUES(?, ?, ?, 0, ?, ?, ?, 3, ?, ?, ?)", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, legacy, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ORG_A, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, CAM, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, T0 - 60 * SEC);
+	sqlite3_bind_int64(st, 5, T0);
+	sqlite3_bind_int64(st, 6, T0 + 86400 * SEC);
+	sqlite3_bind_text(st, 7, ALICE, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, T0 - SEC);
+	sqlite3_bind_blob(st, 9, f->manifest, (int)sizeof(f->manifest), SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	assert_int_equal(shares_open(&f->s, f->path), 0);
+	assert_int_equal(shares_get(f->s, legacy, &i), 0);
+	assert_false(i.has_proof);
+	assert_int_equal(shares_proof_check(&i, NULL), 0);
+	/* Opens as before: with no proof, or with any (there is nothing to check it against). */
+	assert_int_equal(shares_open_view(f->s, legacy, NULL, T0, &i, t, &texp, &m, &ml), 0);
+	assert_int_equal(ml, sizeof(f->manifest));
+	free(m);
+	assert_int_equal(i.views, 1);
+	open_ok(f, legacy, T0 + SEC, t, &i);
+	assert_int_equal(i.views, 2);
+	assert_int_equal(shares_token_check(f->s, legacy, t, T0 + 2 * SEC, &i), 0);
+	/* New links in the migrated database need their proof. */
+	n = good(f, 2);
+	make(f, &n, id);
+	assert_int_equal(open_err_proof(f, id, NULL, T0 + SEC), SHARES_E_PROOF);
+	open_ok(f, id, T0 + SEC, t, &i);
+	/* Opening the migrated database again changes nothing. */
+	shares_close(f->s);
+	f->s = NULL;
+	assert_int_equal(shares_open(&f->s, f->path), 0);
+	assert_int_equal(shares_get(f->s, legacy, &i), 0);
+	assert_false(i.has_proof);
+	assert_int_equal(shares_get(f->s, id, &i), 0);
+	assert_true(i.has_proof);
+}
+
+static void
+test_open_body_parse(void **state)
+{
+	static const char *const bad[] = {
+		"{}", "[]", "null", " ", "\"proof\"",
+		"{\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e\"}",
+		"{\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00\"}",
+		"{\"proof\":\"zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}",
+		"{\"proof\":1}",
+		"{\"proof\":[\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"]}",
+		"{\"proof\":{\"p\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}}",
+		"{\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"x\":1}",
+		/* duplicate keys (one literal, in parentheses for clang's -Wstring-concatenation) */
+		("{\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\","
+		    "\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}"),
+		"{\"Proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}",
+		"{\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"",
+	};
+	static const char good_body[] =
+	    "{\"proof\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}";
+	uint8_t proof[SHARES_PROOF_LEN], zero[SHARES_PROOF_LEN] = { 0 };
+	char spaced[SHARE_OPEN_BODY_MAX + 2];
+	size_t k;
+	int has = -1;
+
+	(void)state;
+	/* No body: no proof. */
+	assert_int_equal(share_open_body_parse(NULL, 0, proof, &has), 0);
+	assert_int_equal(has, 0);
+	assert_memory_equal(proof, zero, sizeof(zero));
+	assert_int_equal(share_open_body_parse((const uint8_t *)good_body, strlen(good_body), proof,
+	    &has), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(proof[0], 0);
+	assert_int_equal(proof[31], 0x1f);
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		assert_int_equal(share_open_body_parse((const uint8_t *)bad[k], strlen(bad[k]), proof,
+		    &has), -1);
+		assert_int_equal(has, 0);
+		assert_memory_equal(proof, zero, sizeof(zero));
+	}
+	/* The budget: SHARE_OPEN_BODY_MAX bytes parse, one more does not. */
+	memset(spaced, ' ', sizeof(spaced));
+	memcpy(spaced, good_body, strlen(good_body));
+	assert_int_equal(share_open_body_parse((const uint8_t *)spaced, SHARE_OPEN_BODY_MAX, proof,
+	    &has), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(share_open_body_parse((const uint8_t *)spaced, SHARE_OPEN_BODY_MAX + 1,
+	    proof, &has), -1);
+	assert_int_equal(has, 0);
+}
+
 static void
 test_body_parse(void **state)
 {
@@ -520,6 +762,13 @@ test_body_parse(void **state)
 		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\",\"max_views\":2}",
 		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\\u0000\",\"from_us\":1,"
 		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\",\"open_proof_hash\":\"00\"}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\",\"open_proof_hash\":7}",
+		"{\"camera\":\"0123456789abcdef0123456789abcdef\",\"stream\":\"main\",\"from_us\":1,"
+		    "\"to_us\":2,\"expires_us\":3,\"max_views\":1,\"manifest\":\"00\",\"open_proof_hash\":"
+		    "\"zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}",
 	};
 	size_t k, big_n;
 
@@ -534,6 +783,16 @@ test_body_parse(void **state)
 	assert_int_equal(b.manifest_len, 2);
 	assert_int_equal(b.manifest[0], 0);
 	assert_int_equal(b.manifest[1], 0xff);
+	assert_int_equal(b.has_proof_hash, 0);    /* the shape allows it; create_final refuses */
+	share_body_free(&b);
+	/* With the hash of an open proof. */
+	snprintf(good_body, sizeof(good_body), "{\"camera\":\"0123456789abcdef0123456789abcdef\","
+	    "\"stream\":\"main\",\"from_us\":10,\"to_us\":20,\"expires_us\":30,\"max_views\":4,"
+	    "\"manifest\":\"00ff\",\"open_proof_hash\":\"000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f\"}");
+	assert_int_equal(share_body_parse((const uint8_t *)good_body, strlen(good_body), &b), 0);
+	assert_int_equal(b.has_proof_hash, 1);
+	assert_int_equal(b.open_proof_hash[31], 0x1f);
 	share_body_free(&b);
 	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		assert_int_equal(share_body_parse((const uint8_t *)bad[k], strlen(bad[k]), &b), -1);
@@ -591,7 +850,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_member_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ended_manifest_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_stored_hashed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_proof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legacy_row, setup, teardown),
 		cmocka_unit_test(test_body_parse),
+		cmocka_unit_test(test_open_body_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
