@@ -217,7 +217,12 @@ export const createShare = (org, body) => call('POST', orgPath(org) + '/shares',
 export const listShares = (org) => call('GET', orgPath(org) + '/shares');
 export const revokeShare = (org, id) => call('DELETE', `${orgPath(org)}/shares/${shareId(id)}`);
 // Without the cookie: a signed-in recipient's view is not tied to their account.
-export const openShare = (id) => call('POST', `/api/v1/shares/${shareId(id)}/open`, undefined, undefined, 'omit');
+// proof: the open proof of the link's key (64 hex, shareview.js openProof), never the key.
+export const openShare = (id, proof) => {
+	if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof))
+		throw new ApiError(400, 'bad open proof');
+	return call('POST', `/api/v1/shares/${shareId(id)}/open`, { proof }, undefined, 'omit');
+};
 
 // One segment of a share, with the token its open answer gave (no cookie is needed).
 export async function shareSegmentBytes(id, seq, token, signal) {

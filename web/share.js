@@ -5,12 +5,19 @@ import { afterGap, decodeGap, decodeSegEnd, decodeSegHeader, openSegmentKey, toH
 	LIVE_ONLY } from './segment.js';
 import { localInput, parseLocal } from './export.js';
 import { kdfTestFloor } from './login.js';
+import { MANIFEST_MAX, openProofHash } from './shareview.js';
 
 const HEAD_BYTES = 5 + 208;        // u32 len | u8 type | SEG_HEADER payload
 const TAIL_BYTES = 5 + 120;        // u32 len | u8 type | SEG_END payload (a link's last record)
 const GAP_BYTES = 5 + 212;         // u32 len | u8 type | GAP payload (a gap link is that one record)
 const MAX_RANGE_US = 86400e6;      // the server's limit on a share's range
 const MAX_EXPIRY_US = 30 * 86400e6;
+// The most plaintext a sealed manifest of MANIFEST_MAX bytes holds (nonce 24, MAC 16).
+export const MANIFEST_PLAIN_MAX = MANIFEST_MAX - 24 - 16;
+// Bytes of JSON each listed link adds to a manifest, besides its seq's digits:
+// {"seq":N,"key":"<64 hex>"}, and {"seq":N,"rec":"<424 hex>"} for a gap; and the least
+// the rest of the manifest takes.
+const SEG_ENTRY = 82, GAP_ENTRY = 442, MANIFEST_BASE = 256;
 export const STREAM_NAME = { 0: 'main', 1: 'sub' };
 
 export class ShareError extends Error {}
@@ -39,6 +46,19 @@ async function gapLink(na, cam, stream, seq, gateway, expect, signal) {
 	return { g, rec: toHex(g.raw) };
 }
 
+// The least a manifest of these links takes (the server's list decides how many there are).
+function manifestFloor(links) {
+	return links.reduce((n, l) => n + (l.kind === 'gap' ? GAP_ENTRY : SEG_ENTRY) + String(l.seq).length, MANIFEST_BASE);
+}
+
+// nSegs: how many segments (null: not counted); bytes: the manifest's size, or its floor.
+function tooLarge(nSegs, bytes) {
+	const kib = (n) => Math.ceil(n / 1024);
+	const fit = Math.floor((MANIFEST_PLAIN_MAX - MANIFEST_BASE) / (SEG_ENTRY + 6) / 100) * 100;
+	return new ShareError(`This range is too long for one link: ${nSegs !== null ? `its ${nSegs} segments` : 'its keys'} need ` +
+		`${kib(bytes)} KiB and a link holds ${kib(MANIFEST_MAX)} KiB (about ${fit} segments). Share a shorter range.`);
+}
+
 // The manifest (docs/design/console.md, "Shares") of [fromUs, toUs) of (cam, stream): each
 // segment's header is fetched (a Range of its first record), its sealed key opened with the
 // epoch key this tab holds. All segments must be signed by one gateway this tab trusts, and
@@ -58,6 +78,12 @@ export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 	if (first < 0)
 		throw new ShareError('Nothing was recorded in this range.');
 	const links = listed.slice(first, last + 1);
+	// The server's list decides the manifest's size: a range whose keys cannot fit in a link
+	// is refused before a single header is fetched (and the manifest is measured again
+	// before it is sealed).
+	const floor = manifestFloor(links);
+	if (floor > MANIFEST_PLAIN_MAX)
+		throw tooLarge(links.filter((l) => l.kind === 'segment').length, floor);
 	const pins = keys.pinnedGateways(cam.id);
 	const segs = [], gaps = [];
 	let gateway = null, expect = null;
@@ -118,12 +144,20 @@ export async function buildManifest(na, cam, stream, fromUs, toUs, signal) {
 		v: 2, camera: cam.id, camera_name: name.slice(0, 64), name_signed: cam.nameSigned === true,
 		stream: STREAM_NAME[stream], from_us: fromUs, to_us: toUs, gateway_pk: toHex(gateway), segments: segs, gaps,
 	};
-	return new TextEncoder().encode(JSON.stringify(doc));
+	const plain = new TextEncoder().encode(JSON.stringify(doc));
+	if (plain.length > MANIFEST_PLAIN_MAX) {
+		plain.fill(0);
+		throw tooLarge(segs.length, plain.length);
+	}
+	return plain;
 }
 
 // nonce(24) || crypto_secretbox_easy(plain, nonce, K) under a fresh K. Resolves to
-// { sealedHex, k }; the caller keeps K only for the link and wipes it.
+// { sealedHex, k }; the caller keeps K only for the link and wipes it. A manifest larger
+// than a link holds is refused (ShareError) before anything is sealed.
 export function sealManifest(na, plain) {
+	if (plain.length > MANIFEST_PLAIN_MAX)
+		throw tooLarge(null, plain.length);
 	const k = na.randombytes_buf(32);
 	const nonce = na.randombytes_buf(na.crypto_secretbox_NONCEBYTES);
 	const ct = na.crypto_secretbox_easy(plain, nonce, k);
@@ -326,6 +360,8 @@ export class ShareDialog {
 				body: {
 					camera: this.cam.id, stream: STREAM_NAME[this.stream], from_us: Math.floor(fromUs), to_us: Math.floor(toUs),
 					expires_us: Math.floor(Date.now() * 1000 + expS * 1e6), max_views: views, manifest: sealedHex,
+					// Only the hash of the open proof: the proof (and K) stay in the link.
+					open_proof_hash: toHex(openProofHash(na, k)),
 				},
 				expS,
 			};

@@ -1,12 +1,21 @@
 // shareview.js - the page a share link (/s/ID#K) opens: plays only the shared clip, with no account.
 import * as api from './api.js';
 import { sodium } from './sodium.js';
-import { SegmentReader, SegmentError, readLink, CHUNK } from './segment.js';
+import { SegmentReader, SegmentError, readLink, toHex, CHUNK } from './segment.js';
 import { ClipCut } from './export.js';
 import { PlayerError, canPlay, mimeFor } from './mse.js';
 
 const STREAM_NUM = { main: 0, sub: 1 };
-const MANIFEST_MAX = 1024 * 1024;
+// The largest sealed manifest a link holds: the server's SHARES_MANIFEST_MAX. share.js
+// refuses to seal more; a server that answers with more is refused before it is decoded.
+export const MANIFEST_MAX = 512 * 1024;
+// The most segments an open lists (the server's SHARE_SEGMENTS_MAX).
+const LISTED_MAX = 100000;
+// The open proof (docs/design/shares.md, "Open proof"): BLAKE2b-256 keyed with K over this
+// context. It is not K and opens nothing; the sharer's page sends only its hash when it
+// creates the link, the recipient's page the proof itself when it opens it, so the link's
+// id alone (in every proxy log) spends no view.
+export const OPEN_PROOF_CONTEXT = 'vigil share open v1';
 
 const el = (tag, props, ...kids) => {
 	const e = document.createElement(tag);
@@ -46,11 +55,30 @@ export function keyOfFragment(na, hash) {
 	}
 }
 
+// The open proof of link key k (32 bytes; the caller wipes it).
+export function openProof(na, k) {
+	return na.crypto_generichash(32, na.from_string(OPEN_PROOF_CONTEXT), k);
+}
+
+// What the server stores of it: BLAKE2b-256 of the proof.
+export function openProofHash(na, k) {
+	const p = openProof(na, k);
+	try {
+		return na.crypto_generichash(32, p, null);
+	} finally {
+		p.fill(0);
+	}
+}
+
 // Opens a sealed manifest (hex: nonce(24) || secretbox) with K and checks its shape.
-// Throws Error('badkey') when it does not open, Error('badmanifest') when it is malformed.
+// Throws Error('badkey') when it does not open, Error('badmanifest') when it is malformed,
+// Error('toolarge') when it is larger than any link holds (MANIFEST_MAX): the size is the
+// server's to choose, so it is checked before a byte is decoded.
 export function openManifest(na, hex, k) {
-	if (typeof hex !== 'string' || hex.length > 2 * MANIFEST_MAX)
+	if (typeof hex !== 'string')
 		throw new Error('badmanifest');
+	if (hex.length > 2 * MANIFEST_MAX)
+		throw new Error('toolarge');
 	let sealed;
 	try {
 		sealed = hexBytes(hex);
@@ -109,6 +137,7 @@ const MESSAGES = {
 	badlink: ['This link is incomplete', 'The part after # (the key of the clip) is missing or damaged. Ask for the link again and copy all of it.'],
 	badkey: ['This link does not open its clip', 'The key in the link is wrong: the link was mangled or mixed up with another one.'],
 	badmanifest: ['This link is damaged', 'The clip description did not decode.'],
+	toolarge: ['This link is damaged', `The server sent a clip description larger than a link can hold (${MANIFEST_MAX / 1024} KiB): it was not opened.`],
 	mismatch: ['This clip cannot be trusted', 'The server\'s answer does not match what the link describes.'],
 	throttled: ['Too many attempts', 'Wait a minute and reload the page.'],
 };
@@ -197,12 +226,16 @@ export class ShareView {
 		if (this.k === null)
 			return this.stopWith('badlink', ...MESSAGES.badlink);
 		this.setState('loading', 'Opening the link…');
+		// The proof of K, not K: without it the server counts no view (403).
+		const proof = openProof(na, this.k);
 		let o;
 		try {
-			o = await api.openShare(id);
+			o = await api.openShare(id, toHex(proof));
 		} catch (e) {
 			if (e.status === 404)
 				return this.stopWith('notfound', ...MESSAGES.notfound);
+			if (e.status === 403)
+				return this.stopWith('badkey', ...MESSAGES.badkey);
 			if (e.status === 410)
 				return this.stopWith('expired', /revoked/.test(e.message) ? 'This link has been revoked'
 					: /limit/.test(e.message) ? 'This link has reached its view limit' : 'This link has expired',
@@ -210,15 +243,19 @@ export class ShareView {
 			if (e.status === 429)
 				return this.stopWith('throttled', ...MESSAGES.throttled);
 			return this.stopWith('error', 'The clip cannot be opened', e.message);
+		} finally {
+			proof.fill(0);
 		}
 		try {
 			this.m = openManifest(na, o.manifest, this.k);
 		} catch (e) {
-			return this.stopWith(e.message === 'badkey' ? 'badkey' : 'badmanifest', ...(MESSAGES[e.message] || MESSAGES.badmanifest));
+			const code = e.message === 'badkey' || e.message === 'toolarge' ? e.message : 'badmanifest';
+			return this.stopWith(code, ...MESSAGES[code]);
 		}
 		const m = this.m;
 		if (o.camera !== m.camera || o.stream !== m.streamName || o.from_us !== m.fromUs || o.to_us !== m.toUs ||
-			typeof o.token !== 'string' || !/^[0-9a-f]{64}$/.test(o.token))
+			typeof o.token !== 'string' || !/^[0-9a-f]{64}$/.test(o.token) ||
+			(Array.isArray(o.segments) && o.segments.length > LISTED_MAX))
 			return this.stopWith('mismatch', ...MESSAGES.mismatch);
 		this.id = id;
 		this.token = o.token;

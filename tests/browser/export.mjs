@@ -1,4 +1,4 @@
-// export.mjs - drives the console's export and share dialogs against a running `vigil demo`: the exported .mp4 checked with ffprobe, a share link opened in a fresh context (only its clip plays), a mangled link refused, and the link dead after expiry.
+// export.mjs - drives the console's export and share dialogs against a running `vigil demo`: the exported .mp4 checked with ffprobe, a share link opened in a fresh context with the proof of its key (only its clip plays; the id alone is refused and spends nothing), a mangled link refused, manifests over a link's size refused on both sides, and the link dead after expiry.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ const check = (n, ok, why) => (ok ? pass(n) : fail(n, why));
 const problems = [];
 const started = Date.now();
 // Chromium logs every non-2xx fetch; the 401s of sign-in and the 404/410s this test provokes are expected.
-const expectedNoise = (t) => /status of (401|404|410)/.test(t);
+const expectedNoise = (t) => /status of (401|403|404|410)/.test(t);
 
 // Sets a datetime-local input to the local time `agoS` seconds before now (in the page's zone).
 async function setAgo(page, sel, agoS) {
@@ -31,8 +31,8 @@ async function setAgo(page, sel, agoS) {
 // ---- The page's parsers of untrusted bytes, in node: sealed manifests, link keys, fragments. ----
 {
 	const imp = (f) => import(pathToFileURL(`${process.env.VIGIL_WEB}/${f}`).href);
-	const { sealManifest } = await imp('share.js');
-	const { openManifest, keyOfFragment } = await imp('shareview.js');
+	const { sealManifest, MANIFEST_PLAIN_MAX } = await imp('share.js');
+	const { openManifest, keyOfFragment, openProof, openProofHash, MANIFEST_MAX } = await imp('shareview.js');
 	const { rebaseFragment, ClipCut } = await imp('export.js');
 	const na = (await imp('vendor/libsodium-wrappers.js')).default;
 	await na.ready;
@@ -53,6 +53,35 @@ async function setAgo(page, sel, agoS) {
 	check('manifest_roundtrip', m.camera === doc.camera && m.stream === 0 && m.fromUs === 1000 && m.toUs === 61000 &&
 		m.seqs.join() === '7,8' && hex(m.segKeys.get(8)) === '22'.repeat(32) && hex(m.gateway) === doc.gateway_pk, JSON.stringify(m.seqs));
 	check('manifest_wrong_key_refused', outcome(sealedHex, na.randombytes_buf(32)) === 'badkey', 'opened with another key');
+	// The open proof: BLAKE2b-256 keyed with K over its own context; neither K nor the
+	// proof is derivable from the hash the server stores.
+	{
+		const p = openProof(na, k);
+		const want = na.crypto_generichash(32, new TextEncoder().encode('vigil share open v1'), k);
+		const other = openProof(na, na.randombytes_buf(32));
+		check('open_proof_derived_from_key', p.length === 32 && hex(p) === hex(want) && hex(p) !== hex(k) && hex(other) !== hex(p) &&
+			hex(openProofHash(na, k)) === hex(na.crypto_generichash(32, p, null)) && hex(openProof(na, k)) === hex(p), hex(p));
+	}
+	// A manifest larger than a link holds: the sharer's page refuses to seal it, and the
+	// recipient's refuses one a server sends before decoding it (even sealed under the key).
+	{
+		let err = '';
+		try {
+			sealManifest(na, new Uint8Array(MANIFEST_PLAIN_MAX + 1));
+		} catch (e) {
+			err = e.message;
+		}
+		const fits = sealManifest(na, new Uint8Array(MANIFEST_PLAIN_MAX));
+		check('manifest_over_cap_not_sealed', /too long for one link/.test(err) && fits.sealedHex.length === 2 * MANIFEST_MAX, err);
+		// Sealed by hand, as whoever sends it need not use sealManifest: a well-formed
+		// manifest one byte over the cap.
+		const big = new TextEncoder().encode(JSON.stringify(Object.assign({}, doc, { pad: '' })));
+		const plain = new Uint8Array(MANIFEST_PLAIN_MAX + 1).fill(0x20);
+		plain.set(big, 0);
+		const bk = na.randombytes_buf(32), nonce = na.randombytes_buf(24);
+		const bigHex = hex(nonce) + hex(na.crypto_secretbox_easy(plain, nonce, bk));
+		check('manifest_over_cap_refused', outcome(bigHex, bk) === 'toolarge', outcome(bigHex, bk));
+	}
 	// v2 (share.js): the signed gaps between segments, and whether the org signed the name.
 	const v2 = Object.assign({}, doc, { v: 2, camera_name: 'x'.repeat(64), name_signed: false,
 		gaps: [{ seq: 9, rec: '01'.repeat(212) }], segments: [...doc.segments, { seq: 10, key: '33'.repeat(32) }] });
@@ -325,6 +354,51 @@ try {
 	if (ART)
 		await r.screenshot({ path: `${ART}/share-page.png` });
 
+	// (3b) The creation sent only the hash of the link's open proof, the open the proof (never
+	// K); the id alone (what a proxy log holds) and a wrong proof are refused and spend no view.
+	const orgOf = () => {
+		for (const t of sent) {
+			const m = /\/api\/v1\/orgs\/([0-9a-f]{64})\/shares$/.exec(t.split('\n')[0]);
+			if (m)
+				return m[1];
+		}
+		return null;
+	};
+	const shareViews = (id) => page.evaluate(async ([org, i]) => {
+		const j = await (await fetch(`/api/v1/orgs/${org}/shares`)).json();
+		const x = (j.shares || []).find((y) => y.id === i);
+		return x ? x.views : null;
+	}, [orgOf(), id]);
+	const openRaw = async (id, body) => {
+		const resp = await fetch(`${demo.console}/api/v1/shares/${id}/open`, Object.assign({ method: 'POST' },
+			body !== null ? { headers: { 'Content-Type': 'application/json' }, body } : {}));
+		return [resp.status, await resp.text()];
+	};
+	const webMod = (f) => import(pathToFileURL(`${process.env.VIGIL_WEB}/${f}`).href);
+	const naN = (await webMod('vendor/libsodium-wrappers.js')).default;
+	await naN.ready;
+	const { openProof: proofOf } = await webMod('shareview.js');
+	{
+		const id = u.pathname.slice(3);
+		const kb = new Uint8Array(Buffer.from(u.hash.slice(1), 'base64url'));
+		const ph = Buffer.from(proofOf(naN, kb)).toString('hex');
+		const phh = Buffer.from(naN.crypto_generichash(32, Buffer.from(ph, 'hex'), null)).toString('hex');
+		const creates = sent.filter((t) => /\/api\/v1\/orgs\/[0-9a-f]{64}\/shares$/.test(t.split('\n')[0]) &&
+			t.includes(`"open_proof_hash":"${phh}"`));
+		check('share_create_sends_proof_hash_only', creates.length === 1 && !creates[0].includes(ph),
+			`${creates.length} creation(s) with the hash`);
+		const opens = sent.filter((t) => t.split('\n')[0].endsWith(`/api/v1/shares/${id}/open`));
+		check('share_open_sends_proof', opens.length === 1 && opens[0].endsWith(`{"proof":"${ph}"}`),
+			opens.map((t) => t.slice(-90)).join(' | '));
+		const [s1, b1] = await openRaw(id, null);
+		check('share_id_alone_refused', s1 === 403 && /key is missing or wrong/.test(b1) && !/token|manifest/.test(b1), `${s1} ${b1}`);
+		const [s2] = await openRaw(id, JSON.stringify({ proof: 'ab'.repeat(32) }));
+		const [s3] = await openRaw(id, JSON.stringify({ proof: phh }));
+		check('share_wrong_proof_refused', s2 === 403 && s3 === 403, `${s2} ${s3}`);
+		const v = await shareViews(id);
+		check('share_refused_opens_spend_nothing', v === 1, `views ${v}`);
+	}
+
 	// (4) The share token fetches only the clip's segments.
 	if (opened === null || !Array.isArray(opened.segments) || opened.segments.length === 0) {
 		fail('share_open_answer', JSON.stringify(opened));
@@ -343,7 +417,8 @@ try {
 		globalThis.shareCheck = { get, seqs, token: opened.token };
 	}
 
-	// (5) A mangled key: refused in the page (counts a view: the server cannot tell).
+	// (5) A mangled key: its open proof is wrong too, so the server refuses the open (403)
+	// and counts no view; the page says the key is wrong.
 	const mctx = await browser.newContext();
 	const mp = await mctx.newPage();
 	const k = u.hash.slice(1);
@@ -353,6 +428,8 @@ try {
 		? document.body.dataset.share : false, null, { timeout: 15000 }).then((h) => h.jsonValue(), () => 'timeout');
 	check('share_mangled_key_refused', mst === 'badkey' && Number(await mp.evaluate(() => document.body.dataset.decrypted || 0)) === 0,
 		`${mst}: ${await mp.textContent('body')}`);
+	const mv = await shareViews(u.pathname.slice(3));
+	check('share_mangled_key_spends_nothing', mv === 1, `views ${mv}`);
 	// Without the fragment: refused before any view is counted.
 	await mp.goto(demo.console + u.pathname);
 	const nst = await mp.waitForFunction(() => document.body.dataset.share && document.body.dataset.share !== 'loading'
@@ -448,7 +525,8 @@ try {
 		const tctx = await browser.newContext();
 		const tp = await tctx.newPage();
 		await tp.route(/\/api\/v1\/shares\/[0-9a-f]{32}\/open$/, async (route) => {
-			const resp = await route.fetch();
+			// The server is the liar here: the page's proof (of k2) is replaced by the link's.
+			const resp = await route.fetch({ postData: JSON.stringify({ proof: Buffer.from(proofOf(na2, k)).toString('hex') }) });
 			const j = await resp.json();
 			const sealedM = Buffer.from(j.manifest, 'hex');
 			const plain = na2.crypto_secretbox_open_easy(sealedM.subarray(24), sealedM.subarray(0, 24), k);
@@ -470,6 +548,33 @@ try {
 		check('share_manifest_skipping_link_refused', cut !== null && tst === 'tamper' && /continue/.test(tmsg),
 			`left out seq ${cut}, state ${tst}: ${tmsg}`);
 		await tctx.close();
+	}
+
+	// (5f) A server that lists more segments than a link can hold the keys of (made up here):
+	// the dialog says the range is too long before fetching one segment, and posts nothing.
+	{
+		await page.route(/\/segments\?from=/, async (route) => {
+			const resp = await route.fetch();
+			const j = await resp.json();
+			const segs = (j.segments || []).filter((l) => l.kind === 'segment');
+			const last = segs[segs.length - 1];
+			for (let i = 1; last && i <= 7000; i++)
+				j.segments.push(Object.assign({}, last, { seq: last.seq + i }));
+			await route.fulfill({ response: resp, json: j });
+		});
+		const before = sent.length;
+		await page.click('#share-go');
+		const fst = await page.waitForFunction(() => {
+			const d = document.getElementById('share-dialog').dataset.state;
+			return d === 'done' || d === 'error' ? d : false;
+		}, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => 'timeout');
+		const fmsg = await page.textContent('#share-status');
+		await page.unroute(/\/segments\?from=/);
+		const after = sent.slice(before).map((t) => t.split('\n')[0]);
+		const fetched = after.filter((l) => /\/segments\/\d+$/.test(l)).length;
+		const postedF = sent.slice(before).filter((t) => /\/shares$/.test(t.split('\n')[0]) && /"manifest"/.test(t)).length;
+		check('share_too_many_segments_refused', fst === 'error' && /too long for one link/.test(fmsg) && fetched === 0 && postedF === 0,
+			`state ${fst}: ${fmsg}; ${fetched} segment(s) fetched, ${postedF} share(s) posted`);
 	}
 
 	// (6) After expiry: a reload says so and decrypts nothing; the old token fetches nothing.
