@@ -97,7 +97,8 @@ int index_link_get(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t s
     struct index_link *out);
 
 /* Links overlapping [from, to) in seq order; cb returns nonzero to stop. At most max rows.
- * Count of rows passed, or INDEX_E_IO. */
+ * A listing: the links carry no storage location (blob_id -1, offset 0); index_link_get
+ * has it. Count of rows passed, or INDEX_E_IO. */
 typedef int (*index_link_fn)(void *ctx, const struct index_link *l);
 int index_links_range(struct index *ix, const uint8_t cam[CAMERA_ID_LEN], uint8_t stream,
     int64_t from, int64_t to, int max, index_link_fn cb, void *ctx);
