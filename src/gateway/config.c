@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/buf.h"
+#include "common/statement.h"
 #include "common/util.h"
 #include "gateway/motion_config.h"
 
@@ -164,6 +165,8 @@ static int parse_stream(json_t *js, const char *where, struct config_stream *st,
 	return dup_str(url, &st->url, "url", err, errlen);
 }
 
+_Static_assert(CONFIG_NAME_MAX == STMT_NAME_MAX, "a configuration holds any signed camera name");
+
 static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "id", "epoch", "epoch_public_key", "streams",
@@ -171,7 +174,7 @@ static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *
 	char where[64], w[96];
 	const char *name;
 	json_int_t epoch;
-	json_t *jss, *jd, *jr;
+	json_t *jn, *jss, *jd, *jr;
 	size_t i, j;
 
 	snprintf(where, sizeof(where), "cameras[%zu]", ci);
@@ -180,16 +183,27 @@ static int parse_camera(json_t *jc, size_t ci, struct config_camera *cam, char *
 		return -1;
 	}
 	snprintf(w, sizeof(w), "%s.", where);
-	if (get_str(jc, "name", w, CONFIG_NAME_MAX, &name, err, errlen) != 0)
+	/* The rule of the signed camera.epoch name ("Front door" is one): the owner's client
+	 * signs the same name into this configuration. */
+	jn = json_object_get(jc, "name");
+	if (jn == NULL || !json_is_string(jn)) {
+		errf(err, errlen, "%sname: %s", w, jn == NULL ? "missing" : "must be a string");
 		return -1;
-	for (i = 0; name[i] != '\0'; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_' ||
-		    name[i] == '.')) {
-			errf(err, errlen, "%sname: only letters, digits, '-', '_' and '.'", w);
-			return -1;
-		}
+	}
+	name = json_string_value(jn);
+	if (strlen(name) != json_string_length(jn) || !statement_camera_name_ok(name)) {
+		errf(err, errlen, "%sname: 1 to %d bytes of UTF-8 text without control characters",
+		    w, CONFIG_NAME_MAX);
+		return -1;
+	}
 	memcpy(cam->name, name, strlen(name) + 1);
+	/* Logs are key=value: the label keeps letters, digits, '-', '_' and '.', and turns
+	 * every other byte into '_'. */
+	for (i = 0; name[i] != '\0'; i++)
+		cam->label[i] = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_' ||
+		    name[i] == '.' ? name[i] : '_';
+	cam->label[i] = '\0';
 	if (get_hex(jc, "id", w, cam->id, CAMERA_ID_LEN, err, errlen) != 0 ||
 	    get_int(jc, "epoch", w, 0, UINT32_MAX, &epoch, err, errlen) != 0 ||
 	    get_hex(jc, "epoch_public_key", w, cam->epoch_pk, EPOCH_PK_LEN, err, errlen) != 0)

@@ -21,7 +21,8 @@ struct config_stream {
 };
 
 struct config_camera {
-	char name[CONFIG_NAME_MAX + 1];
+	char name[CONFIG_NAME_MAX + 1];   /* as signed: any UTF-8 text without control bytes */
+	char label[CONFIG_NAME_MAX + 1];  /* the name for logs: other bytes than [A-Za-z0-9._-] as '_' */
 	uint8_t id[CAMERA_ID_LEN];
 	uint32_t epoch;
 	uint8_t epoch_pk[EPOCH_PK_LEN];

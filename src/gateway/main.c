@@ -179,7 +179,7 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	run = &rs->v[rs->n];
 	memset(run, 0, sizeof(*run));
 	memset(&p, 0, sizeof(p));
-	p.label = cam->name;
+	p.label = cam->label;
 	p.url = cam->streams[si].url;
 	p.sk = sk;
 	memcpy(p.camera_id, cam->id, CAMERA_ID_LEN);
@@ -195,7 +195,7 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 		liveonly_set_on_demand(run->live, rs->on_demand);
 	p.live = run->live;
 	if (recorder_start(&run->rec, sp, &p) != 0) {
-		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->name,
+		log_err("gateway", "event=recorder_start_failed camera=%s stream=%u", cam->label,
 		    p.stream);
 		liveonly_free(run->live);
 		run->live = NULL;
@@ -208,10 +208,10 @@ static int runs_start(struct runs *rs, struct spool *sp, const struct config *cf
 	run->up = uploader_start(cfg->server, sk, recorder_spool_stream(run->rec), cam->id,
 	    p.stream);
 	if (run->up == NULL)
-		log_warn("gateway", "event=uploader_start_failed camera=%s stream=%u", cam->name,
+		log_warn("gateway", "event=uploader_start_failed camera=%s stream=%u", cam->label,
 		    p.stream);
 	else if (run->live != NULL && uploader_live_only(run->up, run->live) != 0)
-		log_warn("gateway", "event=live_only_start_failed camera=%s stream=%u", cam->name,
+		log_warn("gateway", "event=live_only_start_failed camera=%s stream=%u", cam->label,
 		    p.stream);
 	return 0;
 }
@@ -253,11 +253,11 @@ static void runs_detection(struct runs *rs, const struct config_camera *cam)
 	if (same)
 		return;
 	if (motion_tap_configure(cam->id, &cam->detection) != 0) {
-		log_warn("gateway", "event=detection_not_applied camera=%s", cam->name);
+		log_warn("gateway", "event=detection_not_applied camera=%s", cam->label);
 		return;
 	}
 	log_info("gateway", "event=detection_configured camera=%s own=%d enabled=%d "
-	    "sensitivity=%u min_duration_ms=%u zones=%zu masks=%zu", cam->name, cam->has_detection,
+	    "sensitivity=%u min_duration_ms=%u zones=%zu masks=%zu", cam->label, cam->has_detection,
 	    cam->detection.enabled, cam->detection.sensitivity, cam->detection.min_duration_ms,
 	    cam->detection.nzones, cam->detection.nmasks);
 	for (i = 0; i < rs->n; i++)
@@ -299,7 +299,7 @@ static int runs_apply(struct runs *rs, struct spool *sp, const struct config *cf
 			}
 			recorder_set_mode(run->rec, &cam->recording);
 			if (!run->active)
-				log_info("gateway", "event=camera_resumed camera=%s stream=%u", cam->name,
+				log_info("gateway", "event=camera_resumed camera=%s stream=%u", cam->label,
 				    run->stream);
 			run->active = 1;
 			uploader_retire(run->up, 0);

@@ -400,6 +400,23 @@ if command -v ffmpeg >/dev/null && [ -x "$BIN/vigil-camsim" ]; then
 		check server_log_camera_remove grep -q "op=camera_remove org=$ORG camera=$CAM1 by=.* links=[1-9]" "$T/server.log"
 		curl -s -m 20 -H "Cookie: $(cat "$T/alice.s")" "$URL/api/v1/orgs/$ORG/audit" >"$T/audit.jsonl"
 		check audit_camera_remove sh -c "grep '\"action\":\"camera.remove\"' '$T/audit.jsonl' | grep -q '\"target\":\"$CAM1\"'"
+		# A name with a space, as the statements allow and the console offers: the gateway
+		# takes the signed config that carries it and records (it refused the whole config).
+		run camera add --org "$ORG" --name "Front door" --gateway "$GWID" \
+			--url "rtsp://127.0.0.1:$CAMSIM_PORT/cam1/main" "${A[@]}"
+		check camera_add_spaced_name test "$RC" -eq 0
+		FSEQ=$(sed -n 's/.*config_seq=\([0-9]*\).*/\1/p' "$T/out" | tail -1)
+		ok=0
+		for _ in $(seq 1 40); do
+			sleep 1
+			run export --org "$ORG" --camera "Front door" --from -2m -o "$T/front.mp4" "${A[@]}"
+			if [ "$RC" -eq 0 ] && grep -q "exported segments=[1-9]" "$T/out"; then ok=1; break; fi
+		done
+		check spaced_name_recorded test "$ok" -eq 1
+		check spaced_name_config_applied grep -q "event=config_applied seq=$FSEQ " "$T/gateway.log"
+		check spaced_name_log_label grep -q "camera=Front_door " "$T/gateway.log"
+		run camera remove --org "$ORG" --camera "Front door" --yes "${A[@]}"
+		check spaced_name_removed test "$RC" -eq 0
 		stop_bg gateway >/dev/null
 	else
 		fail camsim "camera simulator did not start"

@@ -11,6 +11,8 @@
 #include "gateway/config.h"
 
 #define ID1 "00112233445566778899aabbccddeeff"
+/* 65 bytes: one more than a signed camera name may hold. */
+#define NAME65 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define PK1 "0101010101010101010101010101010101010101010101010101010101010101"
 
 static const char *good =
@@ -70,6 +72,33 @@ static void test_good(void **state)
 	config_free(NULL);
 }
 
+/* Any name a camera.epoch statement may sign ("Front door", "Entrée") is taken as it is;
+ * the logs get a label with the other bytes as '_'. */
+static void test_signed_style_name(void **state)
+{
+	static const struct { const char *json, *name, *label; } cases[] = {
+		{ "Front door", "Front door", "Front_door" },
+		{ "Entr\\u00e9e 2", "Entr\xc3\xa9" "e 2", "Entr__e_2" },
+		{ "a=b \\\"c\\\"", "a=b \"c\"", "a_b__c_" },
+		{ "cam-1_x.y", "cam-1_x.y", "cam-1_x.y" },
+	};
+	char doc[4096], err[256];
+	const char *at = strstr(good, "cam1\",");
+	struct config *c;
+	size_t i, pre;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pre = (size_t)(at - good);
+		snprintf(doc, sizeof(doc), "%.*s%s%s", (int)pre, good, cases[i].json, at + 4);
+		c = NULL;
+		if (config_parse(doc, strlen(doc), &c, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_string_equal(c->cameras[0].name, cases[i].name);
+		assert_string_equal(c->cameras[0].label, cases[i].label);
+		config_free(c);
+	}
+}
+
 struct bad_case {
 	const char *from, *to, *msg;
 };
@@ -86,7 +115,9 @@ static void test_errors_name_field(void **state)
 		{ "1073741824", "1.5", "spool_max_bytes:" },
 		{ "2000", "10", "segment_target_ms:" },
 		{ "2000", "\"2000\"", "segment_target_ms:" },
-		{ "\"name\":\"cam1\"", "\"name\":\"cam 1\"", "cameras[0].name:" },
+		{ "\"name\":\"cam1\"", "\"name\":\"cam\\n1\"", "cameras[0].name:" },
+		{ "\"name\":\"cam1\"", "\"name\":\"cam\\u007f1\"", "cameras[0].name:" },
+		{ "\"name\":\"cam1\"", "\"name\":\"" NAME65 "\"", "cameras[0].name:" },
 		{ "\"name\":\"cam1\"", "\"name\":\"\"", "cameras[0].name:" },
 		{ ID1, "00112233445566778899AABBCCDDEEFF", "cameras[0].id: must be 32 lowercase hex" },
 		{ ID1, "0011", "cameras[0].id:" },
@@ -152,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors_name_field),
+		cmocka_unit_test(test_signed_style_name),
 		cmocka_unit_test(test_duplicates_and_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
