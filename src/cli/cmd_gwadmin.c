@@ -58,9 +58,10 @@ static const char USAGE_CAM[] =
     "it), then unregisters it: the server deletes ALL its recordings, motion events and\n"
     "share links at once (asks for a fresh step-up). --yes says you mean it.\n"
     "sign gives a camera added before names were signed (or without a signed site) its next\n"
-    "epoch key, signed with its site (its gateway's, from the certificate the org root\n"
-    "signed) and NAME (default: the name its gateway's signed config gives it, else the\n"
-    "server's; check the printed name). The key goes to every member in scope; viewers the\n"
+    "epoch key, signed with its site (that of the gateway whose signed config records it,\n"
+    "from the certificate the org root signed; not the server's) and NAME (default: the\n"
+    "name its gateway's signed config gives it, else the server's; check the printed\n"
+    "name). The key goes to every member in scope; viewers the\n"
     "site brings in also get its earlier keys. The camera keeps its id and recordings. With\n"
     "--name it also renames a camera whose name is signed already. Owners only (it signs\n"
     "the gateway's new config).\n";
@@ -780,7 +781,8 @@ unsigned_name(const json_t *cfg_entry, const json_t *list_entry, const char **fr
 }
 
 /* camera sign: the camera's next epoch signs its site, taken from the certificate the org
- * root signed for the gateway that records it (never the server's site), and its name
+ * root signed for the gateway that records it (the one whose signed configuration records
+ * the camera, whichever gateway the server names; never the server's site), and its name
  * (--name; else its signed name; else, for a camera added before names were signed, the
  * name in its gateway's signed config, else the server's). The rotation is member
  * removal's (orgops_rotate): the new key goes to every member whose scope covers the
@@ -800,10 +802,12 @@ camera_sign(struct orgc *oc, const struct orgargs *a)
 	struct orgc_member *ms = NULL;
 	struct orgops_rotated one;
 	struct orgops_rotation rot = { &one, 0, 1 };
+	struct orgops_gwmap gm = { NULL, 0 };
+	const struct orgops_gwconf *rg;
 	struct buf *st = NULL;
-	json_t *ans = NULL, *doc = NULL;
-	uint64_t seq;
-	size_t nm = 0, ns = 0, nst = 0, nep = 0, i;
+	json_t *ans = NULL;
+	size_t rec[ORGOPS_RECORDERS_MAX];
+	size_t nm = 0, ns = 0, nst = 0, nep = 0, nrec = 0, i;
 	int has_site, has_name, rc = EXIT_RUNTIME;
 
 	memset(&cam, 0, sizeof(cam));
@@ -829,6 +833,7 @@ camera_sign(struct orgc *oc, const struct orgargs *a)
 	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, &entry) != 0 ||
 	    orgc_id_parse(idh, cam.id) != 0)
 		goto out;
+	hex_encode(cam.id, sizeof(cam.id), idh);
 	memcpy(cam.gateway, gw, STMT_KEY_LEN);
 	hex_encode(gw, sizeof(gw), gwh);
 	has_name = orgc_camera_name(oc, cam.id, name);
@@ -838,26 +843,39 @@ camera_sign(struct orgc *oc, const struct orgargs *a)
 		rc = 0;
 		goto out;
 	}
-	/* The site is the recording gateway's, as the org root certified it at enrollment. */
-	if (orgc_gateway_site(oc, gw, site) != 0) {
-		fprintf(stderr, "vigil: refused: gateway %s, which the server says records camera %s, "
-		    "has no gateway.cert signed by the org root: its site is unknown\n", gwh, idh);
+	/* The gateway that records the camera is the one whose configuration, as the org signed
+	 * it, records it (the server's is only tried first): a server naming another gateway
+	 * would have the camera signed into that gateway's site. Its site is the one the org
+	 * root certified at its enrollment. */
+	if (orgops_gwmap_load(oc, &gm) != 0 ||
+	    orgops_recorders(&gm, cam.id, gw, rec, ORGOPS_RECORDERS_MAX, &nrec) != 0)
+		goto out;
+	if (nrec == 0) {
+		fprintf(stderr, "vigil: refused: no gateway the org root certified records camera %s "
+		    "in its signed configuration (the server names gateway %s): its site is "
+		    "unknown\n", idh, gwh);
 		goto out;
 	}
+	rg = &gm.g[rec[0]];
+	for (i = 1; i < nrec; i++)
+		if (memcmp(gm.g[rec[i]].site, rg->site, STMT_ID_LEN) != 0) {
+			fprintf(stderr, "vigil: refused: camera %s is in the signed configurations of "
+			    "gateways at different sites: its site is ambiguous\n", idh);
+			goto out;
+		}
+	if (memcmp(rg->gateway, gw, STMT_KEY_LEN) != 0) {
+		hex_encode(rg->gateway, STMT_KEY_LEN, gwh);
+		fprintf(stderr, "vigil: warning: the server names another gateway for camera %s than "
+		    "the one whose signed configuration records it (%s): signed at that one's site\n",
+		    idh, gwh);
+	}
+	memcpy(site, rg->site, STMT_ID_LEN);
 	if (has_site && memcmp(signed_site, site, STMT_ID_LEN) != 0) {
 		fprintf(stderr, "vigil: refused: camera %s is signed at another site than its gateway's "
 		    "certificate names (a camera's epochs must agree on its site)\n", idh);
 		goto out;
 	}
-	/* That gateway must record the camera in its signed config: else a server could have
-	 * the camera signed into another gateway's site. */
-	if (orgops_gwconfig_read(oc, gw, &doc, &seq) != 0)
-		goto out;
-	if ((cfg = config_entry(doc, idh)) == NULL) {
-		fprintf(stderr, "vigil: refused: the gateway the server names for camera %s does not "
-		    "record it in its signed configuration\n", idh);
-		goto out;
-	}
+	cfg = config_entry(rg->doc, idh);
 	if (given != NULL) {
 		memcpy(name, given, strlen(given) + 1);
 	} else if (has_name) {
@@ -880,7 +898,8 @@ camera_sign(struct orgc *oc, const struct orgargs *a)
 		goto out;
 	for (i = 0; i < nst; i++)
 		buf_init(&st[i], STMT_MAX_LEN);
-	if (orgops_rotate(oc, cam.id, gw, site, name, ms, nm, NULL, st, nst, &ns, &rot) != 0)
+	if (orgops_rotate(oc, cam.id, &gm, rec, nrec, site, name, ms, nm, NULL, st, nst, &ns,
+	    &rot) != 0)
 		goto out;
 	/* Members whom only the newly signed site brings in get the earlier epochs too. */
 	memcpy(cam.site, site, STMT_ID_LEN);
@@ -901,7 +920,7 @@ out:
 			buf_free(&st[i]);
 	free(st);
 	free(ms);
-	json_decref(doc);
+	orgops_gwmap_free(&gm);
 	json_decref(ans);
 	return rc;
 }

@@ -27,7 +27,9 @@ static const char USAGE[] =
     "accept checks their request against the one-time secret, signs member.add with the\n"
     "role and scope and grants every epoch key of the cameras in scope. remove signs\n"
     "member.remove and rotates every camera the user could see: the new epoch key goes to\n"
-    "everyone who keeps access, and each gateway gets a new signed config.\n";
+    "everyone who keeps access, and each gateway whose signed config records one of them\n"
+    "(the server's camera list is not trusted for that) gets a new signed config; it prints\n"
+    "`rotated camera=ID gateway=GW config_seq=N epoch=E` for each.\n";
 
 static int
 usage(int help)
@@ -275,8 +277,11 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 	struct orgops_camera *cams = NULL;
 	struct stmt_member rm;
 	struct orgops_rotation rot = { NULL, 0, 0 };
+	struct orgops_gwmap gm = { NULL, 0 };
 	struct buf *st = NULL;
-	size_t nm = 0, nc = 0, ns = 0, nst = 0, i;
+	size_t rec[ORGOPS_RECORDERS_MAX];
+	char camh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
+	size_t nm = 0, nc = 0, ns = 0, nst = 0, nrec, i;
 	const char *who = orgargs_get(a, "user");
 	const uint8_t *site;
 	int rc = EXIT_RUNTIME;
@@ -334,20 +339,43 @@ member_remove(struct orgc *oc, const struct orgargs *a)
 		    (!orgverify_scope_covers(&gone->m, cams[i].id, site) &&
 		    !orgverify_scope_covers(&gone->m, cams[i].id, cams[i].server_site)))
 			continue;
+		/* Which gateways record it is read from the signed configurations of the gateways
+		 * the root certified (loaded once, before anything is signed): the server's camera
+		 * list could name another gateway, and the real one would go on recording under the
+		 * removed member's key. */
+		if ((gm.g == NULL && oc->ngateways > 0 && orgops_gwmap_load(oc, &gm) != 0) ||
+		    orgops_recorders(&gm, cams[i].id, cams[i].gateway, rec, ORGOPS_RECORDERS_MAX,
+		    &nrec) != 0)
+			goto out;
+		hex_encode(cams[i].id, STMT_ID_LEN, camh);
+		hex_encode(cams[i].gateway, STMT_KEY_LEN, gwh);
+		if (nrec == 0)
+			fprintf(stderr, "vigil: warning: camera %s is recorded by no gateway under a "
+			    "configuration the org signed (the server names gateway %s): its new epoch "
+			    "goes to no gateway, and none records under the old one\n", camh, gwh);
+		else if (memcmp(gm.g[rec[0]].gateway, cams[i].gateway, STMT_KEY_LEN) != 0)
+			fprintf(stderr, "vigil: warning: the server names gateway %s for camera %s, "
+			    "whose signed configuration does not record it: the new epoch goes to the "
+			    "gateway%s whose signed configuration does\n", gwh, camh, nrec > 1 ? "s" : "");
 		/* The signed name goes forward with the signed site (never the server's name). */
-		if (orgops_rotate(oc, cams[i].id, cams[i].gateway, site,
+		if (orgops_rotate(oc, cams[i].id, &gm, rec, nrec, site,
 		    site != NULL && cams[i].name_signed ? cams[i].name : NULL, ms, nm, gone, st, nst,
 		    &ns, &rot) != 0)
 			goto out;
 	}
 	if (orgc_post_statements(oc, st, ns) != 0)
 		goto out;
-	/* Each gateway of a rotated camera records under the new epoch from its next config. */
-	if (orgops_rotation_push(oc, &rot) != 0)
+	/* Each gateway of a rotated camera records under the new epoch from its next config; a
+	 * camera one of them no longer records fails the command (named on stderr). */
+	if (orgops_rotation_push(oc, &rot) != 0) {
+		fprintf(stderr, "vigil: %s was removed and the keys rotated, but a gateway above did "
+		    "not take its camera's new epoch\n", gone->username);
 		goto out;
+	}
 	printf("removed=%s rotated_cameras=%zu\n", gone->username, rot.n);
 	rc = 0;
 out:
+	orgops_gwmap_free(&gm);
 	if (st != NULL)
 		for (i = 0; i < nst; i++)
 			buf_free(&st[i]);

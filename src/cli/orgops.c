@@ -151,7 +151,7 @@ int
 orgops_gwconfig_read(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN], json_t **doc,
     uint64_t *seq)
 {
-	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1];
+	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1], key[80], what[160];
 	struct buf plain;
 	json_t *ans = NULL, *d = NULL;
 	uint8_t *sealed = NULL;
@@ -176,6 +176,14 @@ orgops_gwconfig_read(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN], json_
 		fprintf(stderr, "vigil: malformed gateway config answer\n");
 		goto out;
 	}
+	/* Anti-rollback: a server that withheld the newest config (or served an older one)
+	 * would have this client edit, or look for a camera in, what the gateway left behind. */
+	snprintf(key, sizeof(key), "g:%s", gwh);
+	if ((uint64_t)sq < orgpin_seen(oc->pin, key)) {
+		snprintf(what, sizeof(what), "gateway %s config seq %lld", gwh, (long long)sq);
+		orgc_refuse(what, ORGV_E_ROLLBACK);
+		goto out;
+	}
 	if (json_is_string(json_object_get(ans, "admin_copy"))) {
 		if (orgc_hex_alloc(json_object_get(ans, "admin_copy"), 2 * CONFIG_JSON_MAX, &sealed,
 		    &slen) != 0 ||
@@ -196,6 +204,8 @@ orgops_gwconfig_read(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN], json_
 	} else if ((d = json_pack("{s:[]}", "cameras")) == NULL) {
 		goto out;
 	}
+	if (orgpin_see(oc->pin, key, (uint64_t)sq) != 0)
+		goto out;
 	*doc = d;
 	d = NULL;
 	*seq = (uint64_t)sq;
@@ -208,11 +218,12 @@ out:
 	return r;
 }
 
-int
-orgops_gwconfig_edit(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN],
-    int (*edit)(json_t *doc, void *ctx), void *ctx)
+/* orgops_gwconfig_edit, telling the seq it signed (*seq_out). */
+static int
+gwconfig_edit(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN],
+    int (*edit)(json_t *doc, void *ctx), void *ctx, uint64_t *seq_out)
 {
-	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1];
+	char path[PATH_BUF], gwh[2 * STMT_KEY_LEN + 1], key[80];
 	struct buf st, copy;
 	json_t *ans = NULL, *doc = NULL, *req = NULL;
 	char *text = NULL;
@@ -241,6 +252,9 @@ orgops_gwconfig_edit(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN],
 	if (req == NULL || orgc_call(oc, "PUT", path, req, 200, &ans, "gateway config") != 0)
 		goto out;
 	printf("gateway=%s config_seq=%llu\n", gwh, (unsigned long long)seq + 1);
+	snprintf(key, sizeof(key), "g:%s", gwh);
+	(void)orgpin_see(oc->pin, key, seq + 1);   /* full: the next read checks the old mark */
+	*seq_out = seq + 1;
 	r = 0;
 out:
 	if (text != NULL)
@@ -255,9 +269,109 @@ out:
 }
 
 int
+orgops_gwconfig_edit(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN],
+    int (*edit)(json_t *doc, void *ctx), void *ctx)
+{
+	uint64_t seq;
+
+	return gwconfig_edit(oc, gateway, edit, ctx, &seq);
+}
+
+/* 1 when a config JSON records camera cam (an entry of "cameras" with its id), else 0. */
+static int
+config_records(const json_t *doc, const uint8_t cam[STMT_ID_LEN])
+{
+	const json_t *cams = json_object_get(doc, "cameras");
+	uint8_t id[STMT_ID_LEN];
+	size_t i;
+	int found = 0;
+
+	for (i = 0; !found && i < json_array_size(cams); i++)
+		found = orgc_id_parse(json_string_value(json_object_get(json_array_get(cams, i),
+		    "id")), id) == 0 && memcmp(id, cam, STMT_ID_LEN) == 0;
+	return found;
+}
+
+void
+orgops_gwmap_free(struct orgops_gwmap *gm)
+{
+	size_t i;
+
+	if (gm == NULL)
+		return;
+	for (i = 0; i < gm->n; i++)
+		json_decref(gm->g[i].doc);
+	free(gm->g);
+	gm->g = NULL;
+	gm->n = 0;
+}
+
+int
+orgops_gwmap_load(struct orgc *oc, struct orgops_gwmap *gm)
+{
+	char gwh[2 * STMT_KEY_LEN + 1];
+	struct orgops_gwconf *g;
+	size_t i, j;
+	int dup, r = -1;
+
+	gm->g = NULL;
+	gm->n = 0;
+	if (oc->ngateways > 0 && (gm->g = calloc(oc->ngateways, sizeof(*gm->g))) == NULL)
+		goto out;
+	for (i = 0; i < oc->ngateways; i++) {
+		for (j = 0, dup = 0; j < gm->n && !dup; j++)
+			dup = memcmp(gm->g[j].gateway, oc->gateways[i], STMT_KEY_LEN) == 0;
+		if (dup)
+			continue;
+		g = &gm->g[gm->n];
+		memcpy(g->gateway, oc->gateways[i], STMT_KEY_LEN);
+		memcpy(g->site, oc->gateway_sites[i], STMT_ID_LEN);
+		if (orgops_gwconfig_read(oc, g->gateway, &g->doc, &g->seq) != 0) {
+			hex_encode(g->gateway, STMT_KEY_LEN, gwh);
+			fprintf(stderr, "vigil: the signed configuration of gateway %s cannot be read: "
+			    "which cameras it records is unknown\n", gwh);
+			goto out;
+		}
+		gm->n++;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		orgops_gwmap_free(gm);
+	return r;
+}
+
+int
+orgops_recorders(const struct orgops_gwmap *gm, const uint8_t cam[STMT_ID_LEN],
+    const uint8_t *hint, size_t *out, size_t cap, size_t *n)
+{
+	char camh[2 * STMT_ID_LEN + 1];
+	size_t pass, i;
+	int is_hint, r = 0;
+
+	*n = 0;
+	/* The server-named gateway first (its order only: it must record the camera too). */
+	for (pass = 0; r == 0 && pass < 2; pass++)
+		for (i = 0; r == 0 && i < gm->n; i++) {
+			is_hint = hint != NULL && memcmp(gm->g[i].gateway, hint, STMT_KEY_LEN) == 0;
+			if ((pass == 0) != is_hint || !config_records(gm->g[i].doc, cam))
+				continue;
+			if (*n >= cap) {
+				hex_encode(cam, STMT_ID_LEN, camh);
+				fprintf(stderr, "vigil: camera %s is in the signed configurations of more "
+				    "than %zu gateways\n", camh, cap);
+				r = -1;
+			} else {
+				out[(*n)++] = i;
+			}
+		}
+	return r;
+}
+
+int
 orgops_rotate(struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
-    const uint8_t gateway[STMT_KEY_LEN], const uint8_t *site, const char *name,
-    const struct orgc_member *ms, size_t nm, const struct orgc_member *skip,
+    const struct orgops_gwmap *gm, const size_t *rec, size_t nrec, const uint8_t *site,
+    const char *name, const struct orgc_member *ms, size_t nm, const struct orgc_member *skip,
     struct buf *st, size_t cap, size_t *ns, struct orgops_rotation *rot)
 {
 	const struct orgc_epoch *cur = orgc_epoch_latest(oc, cam);
@@ -272,7 +386,8 @@ orgops_rotate(struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
 		fprintf(stderr, "vigil: camera %s has no signed epoch to follow\n", camh);
 		goto out;
 	}
-	if (rot->n >= rot->cap || (nm > 0 && (keep = calloc(nm, sizeof(*keep))) == NULL))
+	if (rot->n >= rot->cap || nrec > ORGOPS_RECORDERS_MAX ||
+	    (nm > 0 && (keep = calloc(nm, sizeof(*keep))) == NULL))
 		goto out;
 	for (k = 0; k < nm; k++) {
 		if (&ms[k] == skip || !orgverify_scope_covers(&ms[k].m, cam, site))
@@ -288,7 +403,9 @@ orgops_rotate(struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
 	}
 	r = &rot->c[rot->n];
 	memcpy(r->camera, cam, STMT_ID_LEN);
-	memcpy(r->gateway, gateway, STMT_KEY_LEN);
+	for (k = 0; k < nrec; k++)
+		memcpy(r->gateways[k], gm->g[rec[k]].gateway, STMT_KEY_LEN);
+	r->ngateways = nrec;
 	r->epoch = cur->epoch + 1;
 	if (orgkeys_rotate(oc->signer, cam, site, name, r->epoch, orgc_seq(), keep, nk, now_us(),
 	    &st[*ns], &st[*ns + 1], r->pk) != 0) {
@@ -303,12 +420,19 @@ out:
 	return ret;
 }
 
-/* In a gateway's config, the rotated cameras (ctx: the rotation) record under their new
- * epochs; the other cameras stay as they are. */
+/* One gateway's rotation edit: the batch, and which of its cameras the config records. */
+struct rotation_edit {
+	const struct orgops_rotation *rot;
+	uint8_t *found;                     /* rot->n entries: 1 when this config records it */
+};
+
+/* In a gateway's config, the rotated cameras (ctx: struct rotation_edit) record under their
+ * new epochs; the other cameras stay as they are. */
 static int
 rotation_json(json_t *doc, void *ctx)
 {
-	const struct orgops_rotation *rot = ctx;
+	const struct rotation_edit *ed = ctx;
+	const struct orgops_rotation *rot = ed->rot;
 	json_t *cams = json_object_get(doc, "cameras"), *c;
 	uint8_t id[STMT_ID_LEN];
 	size_t i, k;
@@ -318,28 +442,95 @@ rotation_json(json_t *doc, void *ctx)
 		c = json_array_get(cams, i);
 		if (orgc_id_parse(json_string_value(json_object_get(c, "id")), id) != 0)
 			continue;
-		for (k = 0; r == 0 && k < rot->n; k++)
-			if (memcmp(rot->c[k].camera, id, STMT_ID_LEN) == 0 &&
-			    (json_object_set_new(c, "epoch", json_integer(rot->c[k].epoch)) != 0 ||
+		for (k = 0; r == 0 && k < rot->n; k++) {
+			if (memcmp(rot->c[k].camera, id, STMT_ID_LEN) != 0)
+				continue;
+			if (json_object_set_new(c, "epoch", json_integer(rot->c[k].epoch)) != 0 ||
 			    json_object_set_new(c, "epoch_public_key",
-			    orgc_hex_json(rot->c[k].pk, STMT_KEY_LEN)) != 0))
+			    orgc_hex_json(rot->c[k].pk, STMT_KEY_LEN)) != 0)
 				r = -1;
+			else
+				ed->found[k] = 1;
+		}
 	}
 	return r;
+}
+
+/* 1 when rotated camera c is to be recorded by gateway gw. */
+static int
+rotated_by(const struct orgops_rotated *c, const uint8_t gw[STMT_KEY_LEN])
+{
+	size_t g;
+	int by = 0;
+
+	for (g = 0; !by && g < c->ngateways; g++)
+		by = memcmp(c->gateways[g], gw, STMT_KEY_LEN) == 0;
+	return by;
+}
+
+/* 1 when gateway c[i].gateways[g] was already named by an earlier (camera, gateway). */
+static int
+gateway_seen(const struct orgops_rotation *rot, size_t i, size_t g)
+{
+	const uint8_t *gw = rot->c[i].gateways[g];
+	size_t j;
+	int seen = 0;
+
+	for (j = 0; !seen && j < i; j++)
+		seen = rotated_by(&rot->c[j], gw);
+	for (j = 0; !seen && j < g; j++)
+		seen = memcmp(rot->c[i].gateways[j], gw, STMT_KEY_LEN) == 0;
+	return seen;
 }
 
 int
 orgops_rotation_push(struct orgc *oc, struct orgops_rotation *rot)
 {
-	size_t i, j;
-	int seen, r = 0;
+	struct rotation_edit ed = { rot, NULL };
+	char camh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
+	const uint8_t *gw;
+	uint64_t seq = 0;
+	size_t i, g, k;
+	int sent, bad = 0, r = -1;
 
-	for (i = 0; r == 0 && i < rot->n; i++) {
-		for (j = 0, seen = 0; j < i && !seen; j++)
-			seen = memcmp(rot->c[j].gateway, rot->c[i].gateway, STMT_KEY_LEN) == 0;
-		if (!seen)
-			r = orgops_gwconfig_edit(oc, rot->c[i].gateway, rotation_json, rot);
+	if (rot->n > 0 && (ed.found = calloc(rot->n, 1)) == NULL)
+		goto out;
+	for (i = 0; i < rot->n; i++) {
+		hex_encode(rot->c[i].camera, STMT_ID_LEN, camh);
+		if (rot->c[i].ngateways == 0)
+			printf("rotated camera=%s gateway=none epoch=%u\n", camh, rot->c[i].epoch);
+		/* Each gateway once, with every rotated camera its configuration records. */
+		for (g = 0; g < rot->c[i].ngateways; g++) {
+			if (gateway_seen(rot, i, g))
+				continue;
+			gw = rot->c[i].gateways[g];
+			hex_encode(gw, STMT_KEY_LEN, gwh);
+			memset(ed.found, 0, rot->n);
+			sent = gwconfig_edit(oc, gw, rotation_json, &ed, &seq) == 0;
+			for (k = 0; k < rot->n; k++) {
+				hex_encode(rot->c[k].camera, STMT_ID_LEN, camh);
+				if (sent && ed.found[k]) {
+					printf("rotated camera=%s gateway=%s config_seq=%llu epoch=%u\n", camh,
+					    gwh, (unsigned long long)seq, rot->c[k].epoch);
+				} else if (!sent && rotated_by(&rot->c[k], gw)) {
+					fprintf(stderr, "vigil: FAILED: camera %s: gateway %s did not get its "
+					    "new configuration: it still records under the epoch before %u\n",
+					    camh, gwh, rot->c[k].epoch);
+					bad = 1;
+				} else if (rotated_by(&rot->c[k], gw)) {
+					/* Its configuration changed since the camera was found in it. */
+					fprintf(stderr, "vigil: FAILED: camera %s is no longer in the signed "
+					    "configuration of gateway %s (seq %llu): its epoch %u went to no "
+					    "gateway there; check `vigil gateway config` of each gateway\n",
+					    camh, gwh, (unsigned long long)seq, rot->c[k].epoch);
+					bad = 1;
+				}
+			}
+		}
 	}
+	r = bad ? -1 : 0;
+out:
+	free(ed.found);
 	return r;
 }
 

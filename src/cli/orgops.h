@@ -10,7 +10,8 @@
 
 #define ORGOPS_NAME_MAX STMT_NAME_MAX
 
-/* A camera as the server lists it (the gateway is server data). The site is the one its
+/* A camera as the server lists it (the gateway is server data: only a hint for
+ * orgops_recorders, which reads the signed configurations). The site is the one its
  * signed camera.epoch statements name (site_known), never the server's: scope decisions
  * rest on it. The name is the one they sign (name_signed) whatever the server calls it;
  * only for a camera whose statements name none (made before names were signed) is it the
@@ -40,10 +41,48 @@ int orgops_grant_all(struct orgc *oc, const struct stmt_member *m,
     const struct orgops_camera *cams, size_t ncams, const uint8_t *only_cam,
     struct buf *out, size_t cap, size_t *nout);
 
-/* One camera a batch rotated to a new epoch, for its gateway's next signed config. */
+/* At most this many gateways' signed configurations may record one camera. */
+#define ORGOPS_RECORDERS_MAX 8
+
+/* One gateway the org root certified, with its signed configuration as the org signed it
+ * (the admin copy: orgops_gwconfig_read). */
+struct orgops_gwconf {
+	uint8_t gateway[STMT_KEY_LEN];
+	uint8_t site[STMT_ID_LEN];          /* the site its gateway.cert names */
+	json_t *doc;                        /* its config JSON ({"cameras":[]} when none yet) */
+	uint64_t seq;                       /* the config's seq (0: none yet) */
+};
+
+/* The org's certified gateways and their signed configurations: which gateway records a
+ * camera is read here, never from the server's camera list. */
+struct orgops_gwmap {
+	struct orgops_gwconf *g;
+	size_t n;
+};
+
+/* Read the signed configuration of every gateway the org root certified (each once, in
+ * certificate order). Needs the root (orgops_gwconfig_read). A configuration that does not
+ * open, or is older than one this client saw, fails the whole: that gateway may record any
+ * camera. 0 or -1 (printed); free with orgops_gwmap_free. */
+int orgops_gwmap_load(struct orgc *oc, struct orgops_gwmap *gm);
+/* Release what orgops_gwmap_load holds. NULL-safe, idempotent. */
+void orgops_gwmap_free(struct orgops_gwmap *gm);
+
+/* The gateways whose signed configurations record camera cam: the server-named hint first
+ * when its configuration does (hint NULL: none, or a gateway the root never certified: only
+ * a hint), then every other in certificate order. Their indices into gm->g go to out[*n]
+ * (cap entries). 0 (*n may be 0: no gateway records the camera under a signed
+ * configuration), or -1 when more than cap do (printed). */
+int orgops_recorders(const struct orgops_gwmap *gm, const uint8_t cam[STMT_ID_LEN],
+    const uint8_t *hint, size_t *out, size_t cap, size_t *n);
+
+/* One camera a batch rotated to a new epoch, for its gateways' next signed configs. */
 struct orgops_rotated {
 	uint8_t camera[STMT_ID_LEN];
-	uint8_t gateway[STMT_KEY_LEN];      /* the gateway that records it */
+	/* The gateways whose signed configurations record it (orgops_recorders); none: no
+	 * gateway records it, nothing to send. */
+	uint8_t gateways[ORGOPS_RECORDERS_MAX][STMT_KEY_LEN];
+	size_t ngateways;
 	uint32_t epoch;
 	uint8_t pk[STMT_KEY_LEN];
 };
@@ -54,24 +93,31 @@ struct orgops_rotation {
 	size_t n, cap;
 };
 
-/* Start the next epoch of camera cam, recorded by gateway (orgkeys_rotate): a camera.epoch
- * naming site (NULL: none) and name (NULL: none; a name needs a site), granted to every
- * member of ms[nm] but skip (NULL: none) whose signed scope covers the camera at that site.
- * The statements go to st[*ns..] (cap buffers in all; *ns advanced), the new epoch to rot.
+/* Start the next epoch of camera cam, recorded by the gateways gm->g[rec[0..nrec-1]]
+ * (orgops_recorders; nrec 0: by none) (orgkeys_rotate): a camera.epoch naming site (NULL:
+ * none) and name (NULL: none; a name needs a site), granted to every member of ms[nm] but
+ * skip (NULL: none) whose signed scope covers the camera at that site. The statements go to
+ * st[*ns..] (cap buffers in all; *ns advanced), the new epoch and its gateways to rot.
  * Nothing is posted: the caller posts the batch, then calls orgops_rotation_push. Member
  * removal and `camera sign` both rotate through here. 0 or -1 (printed). */
 int orgops_rotate(struct orgc *oc, const uint8_t cam[STMT_ID_LEN],
-    const uint8_t gateway[STMT_KEY_LEN], const uint8_t *site, const char *name,
-    const struct orgc_member *ms, size_t nm, const struct orgc_member *skip,
+    const struct orgops_gwmap *gm, const size_t *rec, size_t nrec, const uint8_t *site,
+    const char *name, const struct orgc_member *ms, size_t nm, const struct orgc_member *skip,
     struct buf *st, size_t cap, size_t *ns, struct orgops_rotation *rot);
 
 /* Once the batch is posted: each gateway of a rotated camera gets one new signed config in
- * which its rotated cameras record under their new epochs. 0 or -1 (printed). */
+ * which its rotated cameras record under their new epochs, and for each camera it records
+ * "rotated camera=ID gateway=GW config_seq=N" is printed ("gateway=none" for a camera no
+ * gateway records). A camera missing from a configuration it was found in before (the
+ * configuration changed meanwhile) is named on stderr and fails the call after the other
+ * gateways got theirs: that gateway may still record it under the old epoch. 0 or -1. */
 int orgops_rotation_push(struct orgc *oc, struct orgops_rotation *rot);
 
 /* The gateway's current config JSON from the stored admin copy (needs the root), checked
- * as orgverify_copy_open does; {"cameras":[]} when none was ever set. *doc (decref) and
- * *seq (the stored seq). 0 or -1 (printed). */
+ * as orgverify_copy_open does; {"cameras":[]} when none was ever set. A seq below the
+ * highest this client saw for the gateway (the pin's "g:<gateway>": a config withheld or
+ * rolled back by the server) is refused. *doc (decref) and *seq (the stored seq). 0 or -1
+ * (printed). */
 int orgops_gwconfig_read(struct orgc *oc, const uint8_t gateway[STMT_KEY_LEN], json_t **doc,
     uint64_t *seq);
 

@@ -14,6 +14,7 @@
 #include "cli/keysfile.h"
 #include "cli/orgargs.h"
 #include "cli/orgkeysrc.h"
+#include "cli/orgops.h"
 #include "cli/orgpin.h"
 #include "cli/orgverify.h"
 #include "common/orgkeys.h"
@@ -319,6 +320,63 @@ test_epoch_keys(void **state)
 	keysfile_free(k);
 }
 
+/* Which gateways record a camera comes from their signed configs: the server-named one
+ * first only when its config records the camera, then every other that does; none is 0. */
+static void
+test_recorders(void **state)
+{
+	struct orgops_gwconf g[3];
+	struct orgops_gwmap gm = { g, 3 };
+	uint8_t cam[16], other[16], stranger[32];
+	char camh[33], otherh[33];
+	size_t rec[ORGOPS_RECORDERS_MAX], n = 99;
+
+	(void)state;
+	memset(g, 0, sizeof(g));
+	randombytes_buf(cam, sizeof(cam));
+	randombytes_buf(other, sizeof(other));
+	randombytes_buf(stranger, sizeof(stranger));
+	hex_encode(cam, sizeof(cam), camh);
+	hex_encode(other, sizeof(other), otherh);
+	randombytes_buf(g[0].gateway, 32);
+	randombytes_buf(g[1].gateway, 32);
+	randombytes_buf(g[2].gateway, 32);
+	g[0].doc = json_pack("{s:[{s:s}]}", "cameras", "id", otherh);
+	g[1].doc = json_pack("{s:[{s:s},{s:s}]}", "cameras", "id", otherh, "id", camh);
+	g[2].doc = json_pack("{s:[]}", "cameras");
+	assert_non_null(g[0].doc);
+	assert_non_null(g[1].doc);
+	assert_non_null(g[2].doc);
+	/* The server names gateway 0, whose config lacks the camera: gateway 1 records it. */
+	assert_int_equal(orgops_recorders(&gm, cam, g[0].gateway, rec, ORGOPS_RECORDERS_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rec[0], 1);
+	/* A gateway the root never certified, or none: the same answer. */
+	assert_int_equal(orgops_recorders(&gm, cam, stranger, rec, ORGOPS_RECORDERS_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rec[0], 1);
+	assert_int_equal(orgops_recorders(&gm, cam, NULL, rec, ORGOPS_RECORDERS_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	/* Two record the other camera: both, the named one first. */
+	assert_int_equal(orgops_recorders(&gm, other, g[1].gateway, rec, ORGOPS_RECORDERS_MAX, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rec[0], 1);
+	assert_int_equal(rec[1], 0);
+	assert_int_equal(orgops_recorders(&gm, other, stranger, rec, ORGOPS_RECORDERS_MAX, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rec[0], 0);
+	assert_int_equal(rec[1], 1);
+	/* More than the caller's room: refused, not cut short. */
+	assert_int_equal(orgops_recorders(&gm, other, NULL, rec, 1, &n), -1);
+	/* Recorded by none. */
+	randombytes_buf(cam, sizeof(cam));
+	assert_int_equal(orgops_recorders(&gm, cam, g[1].gateway, rec, ORGOPS_RECORDERS_MAX, &n), 0);
+	assert_int_equal(n, 0);
+	json_decref(g[0].doc);
+	json_decref(g[1].doc);
+	json_decref(g[2].doc);
+}
+
 int
 main(void)
 {
@@ -331,6 +389,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_admin_copy, setup, teardown),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_epoch_keys),
+		cmocka_unit_test(test_recorders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
