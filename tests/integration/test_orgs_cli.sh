@@ -75,6 +75,7 @@ D=(--server "$URL" --session "$T/dave.s" --pin-dir "$T/pin-dave" --kdf-fast)
 
 DB=$DATA/accounts.db
 q() { sqlite3 "$DB" "$1"; }
+qlive() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" >/dev/null || fail sql "$1"; }   # server running
 edit() { # $1 SQL: stop the server, apply, start it again on the same port
 	stop_bg server >/dev/null 2>&1
 	q "$1" || fail sql "$1"
@@ -321,15 +322,26 @@ if command -v ffmpeg >/dev/null && [ -x "$BIN/vigil-camsim" ]; then
 		run join --code "$CCODE" --org-fingerprint "$SAFETY" --wait 10 "${CA[@]}"
 		run export --org "$ORG" --camera cam1 --from -5m -o "$T/carol.mp4" "${CA[@]}"
 		check export_as_viewer grep -q "exported segments=[1-9]" "$T/out"
+		# The server's camera list names a gateway of its own for door (a lie made while the
+		# server runs): the rotation goes to the gateway whose signed config records door, the
+		# running one, which applies it; else it went on sealing door to carol's epoch.
+		DOORID=$(q "select id from org_cameras where org='$ORG' and name='door'")
+		qlive "update org_cameras set gateway='$(printf '%064d' 9)' where id='$DOORID'"
 		run member remove --org "$ORG" --user carol "${A[@]}"
 		check remove_rotates_cam1 grep -q "removed=carol rotated_cameras=3" "$T/out"
 		NSEQ=$(sed -n 's/.*config_seq=\([0-9]*\).*/\1/p' "$T/out" | tail -1)
+		DOORE=$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$DOORID'")
+		check gw_lie_remove_names_real_gateway grep -q "^rotated camera=$DOORID gateway=$GWID config_seq=$NSEQ epoch=$DOORE$" "$T/out"
+		check gw_lie_remove_warns grep -q "server names gateway 0\{63\}9 for camera $DOORID" "$T/out"
+		qlive "update org_cameras set gateway='$GWID' where id='$DOORID'"
 		ok=0
 		for _ in $(seq 1 30); do
 			grep -q "event=config_applied seq=$NSEQ " "$T/gateway.log" && { ok=1; break; }
 			sleep 1
 		done
 		check gateway_applied_rotation test "$ok" -eq 1
+		run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
+		check gw_lie_remove_real_config grep -q "^camera name=door id=$DOORID epoch=$DOORE " "$T/out"
 		ROT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 		sleep 7
 		run export --org "$ORG" --camera cam1 --from "$ROT" -o "$T/epoch2.mp4" "${A[@]}"
@@ -527,10 +539,6 @@ run join --code "$ECODE" --org-fingerprint "$SAFETY" --wait 10 "${E[@]}"
 run org show --org "$ORG" "${E[@]}"
 check erin_can_sign_as_admin grep -q "can_sign=admin" "$T/out"
 check_refused sign_admin_without_root "needs the org root" camera sign --org "$ORG" --camera gate "${E[@]}"
-edit "update org_cameras set gateway='$(printf '%064d' 7)' where id='$GATE'"
-check_refused sign_gateway_uncertified "has no gateway.cert signed by the org root" camera sign \
-	--org "$ORG" --camera gate "${A[@]}"
-edit "update org_cameras set gateway='$GWID' where id='$GATE'"
 run gateway invite --org "$ORG" --site "$ANNEX" "${A[@]}"
 GINV2=$(sed -n 's/^invitation=\([0-9a-f]*\)$/\1/p' "$T/out")
 CODE2=$(sed -n 's/^vigil-gateway enroll.*--code \([^ ]*\).*/\1/p' "$T/out")
@@ -540,24 +548,37 @@ run gateway accept --org "$ORG" --invitation "$GINV2" --wait 20 "${A[@]}"
 GWID2=$(sed -n 's/^gateway=\([0-9a-f]\{64\}\) enrolled$/\1/p' "$T/out")
 check gateway2_annex test ${#GWID2} -eq 64
 stop_bg gwenroll2 >/dev/null 2>&1
-edit "update org_cameras set gateway='$GWID2', site='$ANNEX' where id='$GATE'"
-check_refused sign_gateway_not_recording "does not record it in its signed configuration" camera sign \
-	--org "$ORG" --camera gate "${A[@]}"
-edit "update org_cameras set gateway='$GWID', site='$SITE' where id='$GATE'"
+# A camera no gateway records under a signed config: shed, added to the second gateway, then
+# removed (its config drops it), and put back into the server's list (its epoch stays signed).
+run camera add --org "$ORG" --name shed --gateway "$GWID2" --url rtsp://127.0.0.1:8554/shed "${A[@]}"
+SHED=$(sed -n 's/^camera=\([0-9a-f]\{32\}\).*/\1/p' "$T/out")
+check shed_added test ${#SHED} -eq 32
+run camera remove --org "$ORG" --camera "$SHED" --yes "${A[@]}"
+check shed_removed test "$RC" -eq 0
+edit "insert into org_cameras(id, org, name, site, gateway, epoch) values('$SHED', '$ORG', 'shed', '$ANNEX', '$GWID2', 1)"
+check_refused sign_no_recorder "refused: no gateway the org root certified records camera $SHED" \
+	camera sign --org "$ORG" --camera "$SHED" --name "Shed two" "${A[@]}"
 DOOREPOCHS=$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$DOOR'")
 run camera sign --org "$ORG" --camera door "${A[@]}"
 check sign_nothing_to_do test "$RC" -eq 0
 check sign_nothing_to_do_says grep -q "^camera=$DOOR name=door site and name signed already: nothing to do" "$T/out"
 check sign_nothing_signed test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$DOOR'")" = "$DOOREPOCHS"
-check sign_refusals_signed_nothing test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$GATE'")" = 1
+check sign_refusals_signed_nothing test "$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject in ('$GATE','$SHED')")" = 2
 
-# Signing gate: the server renamed it meanwhile; the name signed is the one in the gateway's
-# signed config (the org signed it at camera add), not the server's.
-edit "update org_cameras set name='evil' where id='$GATE'"
+# Signing gate: the server renamed it meanwhile and names the annex gateway (certified, but
+# its signed config does not record gate) in annex; the name signed is the one in the
+# recording gateway's signed config (the org signed it at camera add), not the server's, the
+# site that gateway's certificate names, and the new epoch goes to that gateway.
+GW2SEQ=$(q "select seq from org_gwconfig where gateway='$GWID2'")
+edit "update org_cameras set name='evil', gateway='$GWID2', site='$ANNEX' where id='$GATE'"
 run camera sign --org "$ORG" --camera "$GATE" "${A[@]}"
 check sign_gate test "$RC" -eq 0
 check sign_gate_says grep -q "^camera=$GATE signed name=gate name_from=gateway_config site=$SITE epoch=2 grants=" "$T/out"
 check sign_gate_config_pushed grep -q "^gateway=$GWID config_seq=" "$T/out"
+check sign_gate_lie_real_gateway grep -q "^rotated camera=$GATE gateway=$GWID config_seq=[0-9]* epoch=2$" "$T/out"
+check sign_gate_lie_warned grep -q "server names another gateway for camera $GATE .*($GWID)" "$T/out"
+check sign_gate_lie_other_untouched test "$(q "select seq from org_gwconfig where gateway='$GWID2'")" = "$GW2SEQ"
+edit "update org_cameras set name='gate', gateway='$GWID', site='$SITE' where id='$GATE'"
 check sign_gate_epoch_layout test "$(q "select length(raw) from org_stmts where org='$ORG' and type=6 and subject='$GATE' order by n desc limit 1")" = 265
 run camera list --org "$ORG" "${A[@]}"
 check sign_gate_listed_signed grep -q "^id=$GATE name=gate .*name_signed=yes" "$T/out"
@@ -577,11 +598,73 @@ run camera list --org "$ORG" "${A[@]}"
 check sign_rename_listed grep -q "^id=$GATE name=North gate .*name_signed=yes" "$T/out"
 run camera set --org "$ORG" --camera "North gate" --record continuous "${A[@]}"
 check sign_rename_resolves grep -q "^camera=$GATE set" "$T/out"
-# Porch (site signed, no name): signed with its name; dave already held its first key.
+# Porch (site signed, no name): signed with its name; dave already held its first key. The
+# server names a gateway the org root never certified for it: ignored, porch's is found.
+edit "update org_cameras set gateway='$(printf '%064d' 7)' where id='$PORCH'"
 run camera sign --org "$ORG" --camera porch "${A[@]}"
 check sign_porch grep -q "^camera=$PORCH signed name=porch name_from=gateway_config site=$SITE epoch=2 " "$T/out"
+check sign_porch_uncertified_named_real grep -q "^rotated camera=$PORCH gateway=$GWID config_seq=" "$T/out"
+edit "update org_cameras set gateway='$GWID' where id='$PORCH'"
 check sign_porch_no_second_history test "$(dave_grants "$PORCH")" = 2
 run camera list --org "$ORG" "${A[@]}"
 check sign_porch_listed_signed grep -q "^id=$PORCH name=porch .*name_signed=yes" "$T/out"
+
+# --- member removal against a server lying about which gateway records a camera: the gateway
+# is found in the signed configs of the gateways the org root certified, never taken from the
+# server's camera list. Frank, a viewer of gate only; the server names the annex gateway
+# (certified, but its signed config lacks gate) for gate: the old CLI sent that gateway an
+# unchanged config and exited 0, and the real one went on sealing gate to frank's epoch. ------
+check register_frank register frank
+check login_frank login frank "$T/frank.s"
+F=(--server "$URL" --session "$T/frank.s" --pin-dir "$T/pin-frank" --kdf-fast)
+run member invite --org "$ORG" --role viewer --scope "$GATE" "${A[@]}"
+FINV=$(sed -n 's/^invitation=\([0-9a-f]*\)$/\1/p' "$T/out")
+FCODE=$(sed -n 's/^vigil join .*--code \([^ ]*\).*/\1/p' "$T/out")
+run join --code "$FCODE" --org-fingerprint "$SAFETY" "${F[@]}"
+run member accept --org "$ORG" --invitation "$FINV" --wait 10 "${A[@]}"
+check frank_accepted grep -q "role=viewer scope=1 grants=[1-9]" "$T/out"
+GW1SEQ=$(q "select seq from org_gwconfig where gateway='$GWID'")
+GW2SEQ=$(q "select seq from org_gwconfig where gateway='$GWID2'")
+GATEE=$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$GATE'")
+edit "update org_cameras set gateway='$GWID2', site='$ANNEX' where id='$GATE'"
+run member remove --org "$ORG" --user frank "${A[@]}"
+check gw_lie_remove test "$RC" -eq 0
+check gw_lie_remove_count grep -q "^removed=frank rotated_cameras=1$" "$T/out"
+check gw_lie_gate_real grep -q "^rotated camera=$GATE gateway=$GWID config_seq=$((GW1SEQ + 1)) epoch=$((GATEE + 1))$" "$T/out"
+check gw_lie_gate_warned grep -q "warning: the server names gateway $GWID2 for camera $GATE" "$T/out"
+check gw_lie_other_untouched test "$(q "select seq from org_gwconfig where gateway='$GWID2'")" = "$GW2SEQ"
+run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
+check gw_lie_config_seq grep -q "^gateway=$GWID config_seq=$((GW1SEQ + 1)) verified=yes" "$T/out"
+check gw_lie_config_gate grep -q "^camera name=gate id=$GATE epoch=$((GATEE + 1)) " "$T/out"
+
+# A config the server withholds (this client saw a newer one) is refused before anything is
+# signed: else the cameras it records would look unrecorded and keep the old key.
+NSTMTS=$(q "select count(*) from org_stmts where org='$ORG'")
+edit "create table gwsave as select * from org_gwconfig where gateway='$GWID'; delete from org_gwconfig where gateway='$GWID'"
+check_refused remove_withheld_config "refused: gateway $GWID config seq 0: older than" member remove \
+	--org "$ORG" --user dave "${A[@]}"
+check remove_withheld_signed_nothing test "$(q "select count(*) from org_stmts where org='$ORG'")" = "$NSTMTS"
+edit "insert into org_gwconfig select * from gwsave; drop table gwsave"
+
+# Dave (viewer of hq and annex) sees door, yard, gate, porch and shed. Gate is still said to
+# be on the annex gateway, porch on a gateway the root never certified; shed is recorded by
+# none: the removal says so and succeeds (nothing records under its old key). The real
+# gateway gets one config with all four of its cameras.
+GW1SEQ=$(q "select seq from org_gwconfig where gateway='$GWID'")
+GATEE=$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$GATE'")
+PORCHE=$(q "select count(*) from org_stmts where org='$ORG' and type=6 and subject='$PORCH'")
+edit "update org_cameras set gateway='$(printf '%064d' 8)' where id='$PORCH'"
+run member remove --org "$ORG" --user dave "${A[@]}"
+check gw_lie_remove_dave test "$RC" -eq 0
+check gw_lie_remove_dave_count grep -q "^removed=dave rotated_cameras=5$" "$T/out"
+check gw_lie_dave_gate_real grep -q "^rotated camera=$GATE gateway=$GWID config_seq=$((GW1SEQ + 1)) epoch=$((GATEE + 1))$" "$T/out"
+check gw_lie_dave_porch_real grep -q "^rotated camera=$PORCH gateway=$GWID config_seq=$((GW1SEQ + 1)) epoch=$((PORCHE + 1))$" "$T/out"
+check gw_lie_shed_none grep -q "^rotated camera=$SHED gateway=none epoch=2$" "$T/out"
+check gw_lie_shed_warned grep -q "warning: camera $SHED is recorded by no gateway" "$T/out"
+check gw_lie_gateway_once test "$(grep -c "^gateway=$GWID config_seq=" "$T/out")" = 1
+check gw_lie_dave_other_untouched test "$(q "select seq from org_gwconfig where gateway='$GWID2'")" = "$GW2SEQ"
+run gateway config --org "$ORG" --gateway "$GWID" "${A[@]}"
+check gw_lie_dave_config_gate grep -q "^camera name=gate id=$GATE epoch=$((GATEE + 1)) " "$T/out"
+check gw_lie_dave_config_porch grep -q "^camera name=porch id=$PORCH epoch=$((PORCHE + 1)) " "$T/out"
 
 finish
