@@ -7,10 +7,11 @@ import { stepUpWithPassword } from './share.js';
 import { verifyAuditLog, toHex, fromHex, ROLE_NAME, safetyNumber, openRootSigner, forgetSigner,
 	newInvitation, wipeInvitation, enrollCommand, checkEnrollRequest, gatewayCert, ENROLL,
 	epochCreate, grantStatement, gatewaySealed, adminCopySeal, adminCopyOpen, scopeCovers,
-	adminCert, memberStatement, ROLE } from './adminops.js';
+	adminCert, memberStatement, ROLE, recordersOf, rotationEdit } from './adminops.js';
 
 const PIN_PREFIX = 'vigil.orgpin.';
 const AUDIT_PIN = 'vigil.auditkey';
+const GWSEQ_PREFIX = 'vigil.gwseq.';
 const ADMIN_ROLES = ['owner', 'admin'];
 
 // A small DOM builder: el('td', { class: 'x', dataset: {...} }, children...). Text only,
@@ -106,6 +107,36 @@ function pinnedRoot(org, rootPkHex) {
 	if (pinned !== null && pinned !== rootPkHex)
 		throw new Error('This organization\'s root key is not the one this browser pinned: nothing here can be trusted.');
 	return fromHex(rootPkHex, 32);
+}
+
+// The highest configuration seq this browser saw for a gateway of an org (the CLI's pin
+// keeps it as g:<gateway>): a server that withheld the newest configuration, or served an
+// older one, would have the page edit, or look for a camera in, what the gateway left
+// behind. Public data, kept beside the org pin.
+function gwSeqSeen(org, gw) {
+	let v = 0;
+	try {
+		v = Number(localStorage.getItem(GWSEQ_PREFIX + org + '.' + gw));
+	} catch (e) {
+		// storage disabled: nothing remembered across page loads
+	}
+	return Number.isSafeInteger(v) && v > 0 ? v : 0;
+}
+
+function gwSeqSee(org, gw, seq) {
+	try {
+		if (seq > gwSeqSeen(org, gw))
+			localStorage.setItem(GWSEQ_PREFIX + org + '.' + gw, String(seq));
+	} catch (e) {
+		// as above
+	}
+}
+
+// A configuration seq older than this browser saw for the gateway is refused.
+function gwSeqCheck(org, gw, seq) {
+	const seen = gwSeqSeen(org, gw);
+	if (seq < seen)
+		throw new Error(`the server sent gateway ${shortId(gw)}'s configuration seq ${seq}, older than seq ${seen} this browser saw: it may be withholding the newest`);
 }
 
 // The server's audit key, pinned on first use like the org root (public data): a server
@@ -1065,6 +1096,7 @@ export class AdminView {
 			const seq = Number(cur.seq);
 			if (!Number.isSafeInteger(seq) || seq < 0)
 				throw new Error('the server sent a malformed configuration answer');
+			gwSeqCheck(org, c.gateway, seq);
 			let doc = { cameras: [] };
 			if (typeof cur.admin_copy === 'string') {
 				const trusted = (pk) => toHex(pk) === toHex(this.ctx.rootPk) || this.ctx.trust.admins.some((a) => a.active && toHex(a.pk) === toHex(pk));
@@ -1109,6 +1141,7 @@ export class AdminView {
 			const copy = adminCopySeal(na, signer, this.ctx.rootPk, gwPk, seq + 1, text);
 			say('Sending the signed configuration to the gateway…');
 			await api.call('PUT', `/api/v1/orgs/${org}/gateways/${c.gateway}/config`, { statement: toHex(statement), admin_copy: toHex(copy) });
+			gwSeqSee(org, c.gateway, seq + 1);
 			area.dataset.camera = idHex;
 			say(`Camera "${c.name}" added (key epoch 1, granted to ${names.join(', ') || 'nobody'}); the gateway picks up its configuration seq ${seq + 1} on its next poll.`);
 			area.dataset.state = 'added';
@@ -1348,6 +1381,7 @@ export class AdminView {
 		const seq = Number(cur.seq);
 		if (!Number.isSafeInteger(seq) || seq < 0)
 			throw new Error('the server sent a malformed configuration answer');
+		gwSeqCheck(org, gwHex, seq);
 		if (typeof cur.admin_copy !== 'string') {
 			if (seq !== 0)
 				throw new Error('a gateway configuration exists but its admin copy is missing');
@@ -1357,6 +1391,7 @@ export class AdminView {
 		const doc = JSON.parse(adminCopyOpen(na, trusted, signer.sk, fromHex(gwHex, 32), seq, fromHex(cur.admin_copy)));
 		if (doc === null || typeof doc !== 'object' || !Array.isArray(doc.cameras))
 			throw new Error('the stored gateway configuration is not a camera list');
+		gwSeqSee(org, gwHex, seq);
 		return { doc, seq };
 	}
 
@@ -1367,12 +1402,47 @@ export class AdminView {
 			statement: toHex(gatewaySealed(na, signer, STMT.GATEWAY_CONFIG, gwPk, seq + 1, text)),
 			admin_copy: toHex(adminCopySeal(na, signer, this.ctx.rootPk, gwPk, seq + 1, text)),
 		});
+		gwSeqSee(org, gwHex, seq + 1);
+	}
+
+	// As orgops_gwmap_load(): the configuration, as the org signed it (the admin copy), of
+	// every gateway the org root certified (gateway.cert; this.gwSite), read before anything
+	// is signed: a rotation's gateways are found in them, never in the server's camera list.
+	// One that cannot be read stops the change, since that gateway may record any camera.
+	async loadGwConfigs(na, org, signer) {
+		const configs = new Map();
+		for (const gw of this.gwSite ? this.gwSite.keys() : []) {
+			try {
+				configs.set(gw, (await this.readGwConfig(na, org, signer, gw)).doc);
+			} catch (e) {
+				throw new Error(`The signed configuration of gateway ${shortId(gw)} cannot be read (${e.message}): which cameras it records is unknown, so nothing was changed.`);
+			}
+		}
+		return configs;
+	}
+
+	// Each camera to rotate with the gateways whose signed configuration records it
+	// (recordersOf: the server-named one only if it does), and what the person is told: the
+	// server named another gateway, or no configuration the org signed records the camera
+	// (then nothing records under the old key either; the rotation goes on).
+	rotationPlan(cams, configs) {
+		const notes = [];
+		const plan = cams.map((c) => {
+			const gws = recordersOf(c.id, configs, c.gateway);
+			if (gws.length === 0)
+				notes.push(`Camera "${c.name}" is recorded by no gateway under a configuration the org signed (the server names gateway ${shortId(String(c.gateway))}): its new key went to no gateway, and none records under the old one.`);
+			else if (gws[0] !== c.gateway)
+				notes.push(`The server names gateway ${shortId(String(c.gateway))} for camera "${c.name}", whose signed configuration does not record it: the new key went to gateway ${gws.map(shortId).join(', ')}, whose signed configuration does.`);
+			return Object.assign({}, c, { recorders: gws });
+		});
+		return { plan, notes };
 	}
 
 	// orgkeys_rotate() for each camera: a new epoch key, its camera.epoch (N+1, carrying the
 	// signed site and name forward; never the server's name) and grants to every verified
-	// member who still sees it (never `gone`), appended to stmts. Returns
-	// { id, gateway, epoch, pk } per camera for the gateway configurations.
+	// member who still sees it (never `gone`), appended to stmts. cams come from
+	// rotationPlan (c.recorders: the gateways that get the new epoch). Returns
+	// { id, name, gateways, epoch, pk } per camera for the gateway configurations.
 	rotate(na, signer, cams, gone, stmts) {
 		const rotated = [];
 		for (const c of cams) {
@@ -1387,24 +1457,34 @@ export class AdminView {
 			} finally {
 				ep.sk.fill(0);
 			}
-			rotated.push({ id: c.id, gateway: c.gateway, epoch: c.epoch + 1, pk: toHex(ep.pk) });
+			rotated.push({ id: c.id, name: c.name, gateways: c.recorders, epoch: c.epoch + 1, pk: toHex(ep.pk) });
 		}
 		return rotated;
 	}
 
-	// Each gateway of a rotated camera records under the new epoch from its next configuration.
+	// As orgops_rotation_push(): each gateway of the plan, once, gets its next configuration
+	// with the new epochs of the rotated cameras it records, from its next poll on. A gateway
+	// that did not get it, or whose configuration (read again) no longer records a camera
+	// planned for it, is a failure: the others still get theirs, then this throws naming each.
 	async pushRotation(na, org, signer, rotated) {
-		for (const gw of [...new Set(rotated.map((r) => r.gateway))]) {
-			const { doc, seq } = await this.readGwConfig(na, org, signer, gw);
-			for (const cam of doc.cameras) {
-				const r = rotated.find((x) => x.id === cam.id);
-				if (r) {
-					cam.epoch = r.epoch;
-					cam.epoch_public_key = r.pk;
-				}
+		const problems = [];
+		for (const gw of [...new Set(rotated.flatMap((r) => r.gateways))]) {
+			let missing = [], seq = 0;
+			try {
+				const cur = await this.readGwConfig(na, org, signer, gw);
+				seq = cur.seq + 1;
+				missing = rotationEdit(cur.doc, rotated, gw);
+				await this.writeGwConfig(na, org, signer, gw, cur.seq, cur.doc);
+			} catch (e) {
+				for (const r of rotated.filter((x) => x.gateways.includes(gw)))
+					problems.push(`camera "${r.name}": gateway ${shortId(gw)} did not get its new configuration (${e.message}), it still records under the key before epoch ${r.epoch}.`);
+				continue;
 			}
-			await this.writeGwConfig(na, org, signer, gw, seq, doc);
+			for (const r of rotated.filter((x) => missing.includes(x.id)))
+				problems.push(`camera "${r.name}" is no longer in the signed configuration of gateway ${shortId(gw)} (seq ${seq}): its epoch ${r.epoch} key went to no gateway there; check that gateway's cameras.`);
 		}
+		if (problems.length > 0)
+			throw new Error('FAILED: ' + problems.join(' '));
 	}
 
 	// A viewer's new scope: member.role with the same role; cameras leaving the scope are
@@ -1419,13 +1499,20 @@ export class AdminView {
 		// server's may be why they hold it), and given only where the signed site says so.
 		const leaving = cams.filter((c) => (scopeCovers(v.role, v.scope, c.id, c.site) || scopeCovers(v.role, v.scope, c.id, c.serverSite)) &&
 			!scopeCovers(v.role, newScope, c.id, c.site));
+		// The gateways of the cameras leaving come from the signed configurations, read
+		// before anything is signed.
+		const { plan, notes } = leaving.length === 0 ? { plan: [], notes: [] } : this.rotationPlan(leaving, await this.loadGwConfigs(na, org, signer));
 		const stmts = [memberStatement(na, signer, STMT.MEMBER_ROLE, v.userId, v.signPk, v.boxPk, v.role, newScope.map((h) => fromHex(h, 16)))];
-		const rotated = this.rotate(na, signer, leaving, v, stmts);
+		const rotated = this.rotate(na, signer, plan, v, stmts);
 		await api.call('POST', `/api/v1/orgs/${org}/statements`, { statements: stmts.map(toHex) });
-		await this.pushRotation(na, org, signer, rotated);
+		try {
+			await this.pushRotation(na, org, signer, rotated);
+		} catch (e) {
+			throw new Error(`The scope was signed and the keys rotated, but a gateway did not take a camera's new key: ${e.message} ${notes.join(' ')}`.trim());
+		}
 		const entering = cams.filter((c) => !scopeCovers(v.role, v.scope, c.id, c.site) && scopeCovers(v.role, newScope, c.id, c.site)).map((c) => c.id);
 		const n = entering.length === 0 ? 0 : await this.grantAll(na, org, signer, Object.assign({}, v, { scope: entering }));
-		return { rotated: rotated.length, granted: n };
+		return { rotated: rotated.length, granted: n, notes };
 	}
 
 	// Role change (member.role, plus admin.cert on or off) or removal (member.remove, the
@@ -1453,20 +1540,33 @@ export class AdminView {
 				say('Signing the new scope…');
 				const r = await this.scopeChange(na, org, signer, v, newScope);
 				box.dataset.done = 'scope';
-				say(`Scope saved; ${r.rotated} camera key(s) rotated away, ${r.granted} granted.`);
+				say(`Scope saved; ${r.rotated} camera key(s) rotated away, ${r.granted} granted.` + (r.notes.length > 0 ? ' Warning: ' + r.notes.join(' ') : ''));
+				st.classList.toggle('warning', r.notes.length > 0);
 			} else 			if (to === 'remove') {
 				if (!isRoot)
 					throw new Error('Removing a member rotates camera keys: it needs the org root (owners hold it).');
 				stmts.push(memberStatement(na, signer, STMT.MEMBER_REMOVE, v.userId, v.signPk, v.boxPk, ROLE.none, []));
 				if (wasAdmin)
 					stmts.push(adminCert(na, signer, v.userId, v.signPk, v.boxPk, false));
-				const rotated = this.rotate(na, signer, (this.cams || []).filter((c) => scopeCovers(v.role, v.scope, c.id, c.site) ||
-					scopeCovers(v.role, v.scope, c.id, c.serverSite)), v, stmts);
+				const leaving = (this.cams || []).filter((c) => scopeCovers(v.role, v.scope, c.id, c.site) ||
+					scopeCovers(v.role, v.scope, c.id, c.serverSite));
+				// Which gateways record each camera is read, before anything is signed, from
+				// the signed configurations of the gateways the root certified: the server's
+				// camera list could name another gateway, and the real one would go on
+				// recording under the removed member's key.
+				say('Reading the gateways\' signed configurations…');
+				const { plan, notes } = leaving.length === 0 ? { plan: [], notes: [] } : this.rotationPlan(leaving, await this.loadGwConfigs(na, org, signer));
+				const rotated = this.rotate(na, signer, plan, v, stmts);
 				say('Signing the removal and the new camera keys…');
 				await api.call('POST', `/api/v1/orgs/${org}/statements`, { statements: stmts.map(toHex) });
-				await this.pushRotation(na, org, signer, rotated);
+				try {
+					await this.pushRotation(na, org, signer, rotated);
+				} catch (e) {
+					throw new Error(`${v.name} was removed and the keys rotated, but a gateway did not take a camera's new key: ${e.message} ${notes.join(' ')}`.trim());
+				}
 				box.dataset.done = 'removed';
-				say(`Removed; ${rotated.length} camera key(s) rotated.`);
+				say(`Removed; ${rotated.length} camera key(s) rotated.` + (notes.length > 0 ? ' Warning: ' + notes.join(' ') : ''));
+				st.classList.toggle('warning', notes.length > 0);
 			} else {
 				const role = ROLE[to];
 				if (!role || role === v.role)

@@ -603,6 +603,52 @@ export function scopeCovers(role, scope, cameraIdHex, siteIdHex) {
 	return scope.length === 0 || scope.some((s) => s === cameraIdHex || s === siteIdHex);
 }
 
+/* ---- which gateways record a camera (a rotation's gateways, `orgops_recorders`) ---- */
+
+// 1 when a gateway configuration, as the org signed it (the admin copy's JSON), records the
+// camera: an entry of its "cameras" with that id.
+export function configRecords(doc, cameraIdHex) {
+	const want = String(cameraIdHex).toLowerCase();
+	return doc !== null && typeof doc === 'object' && Array.isArray(doc.cameras) &&
+		doc.cameras.some((c) => c !== null && typeof c === 'object' && typeof c.id === 'string' && c.id.toLowerCase() === want);
+}
+
+// As orgops_recorders(): the gateways whose signed configuration records the camera.
+// configs maps a gateway (hex) to its configuration JSON and holds only the gateways the
+// org root certified. The server-named gateway comes first if its configuration records
+// the camera (the server's word decides the order, never the set), then the others in the
+// map's order; [] when no configuration records it. A server naming another gateway (or
+// one it made up) thus never takes the new epoch away from the gateway that records.
+export function recordersOf(cameraIdHex, configs, serverNamed) {
+	const out = [];
+	if (configs.has(serverNamed) && configRecords(configs.get(serverNamed), cameraIdHex))
+		out.push(serverNamed);
+	for (const [gw, doc] of configs)
+		if (gw !== serverNamed && configRecords(doc, cameraIdHex))
+			out.push(gw);
+	return out;
+}
+
+// One gateway's rotation edit (rotation_json() in the CLI): in doc, each camera of rotated
+// ({ id, gateways, epoch, pk }) that the configuration records gets its new epoch and
+// public key; the others stay as they are. Returns the ids of the cameras planned for this
+// gateway (rotated[i].gateways includes gw) that the configuration no longer records: their
+// new epoch reaches no gateway there, which the caller must report as a failure.
+export function rotationEdit(doc, rotated, gw) {
+	const found = new Set();
+	for (const cam of Array.isArray(doc.cameras) ? doc.cameras : []) {
+		if (cam === null || typeof cam !== 'object' || typeof cam.id !== 'string')
+			continue;
+		const r = rotated.find((x) => x.id === cam.id.toLowerCase());
+		if (r) {
+			cam.epoch = r.epoch;
+			cam.epoch_public_key = r.pk;
+			found.add(r.id);
+		}
+	}
+	return rotated.filter((r) => r.gateways.includes(gw) && !found.has(r.id)).map((r) => r.id);
+}
+
 /* ---- members (`vigil member accept|remove`) ---- */
 
 // admin.cert: the root certifies (active 1) or revokes (0) an admin's sign key; body

@@ -10,7 +10,10 @@ const GW_DIR = process.env.VIGIL_GW_DIR;
 const CAM_URL = process.env.VIGIL_CAM_URL;
 const STATE = process.env.VIGIL_STATE;
 const MEMBER_SESSION = process.env.VIGIL_MEMBER_SESSION;
-let newGateway = null;
+// The server's database, edited (sqlite3) to make the server lie where a test says so.
+const SERVER_DB = process.env.VIGIL_SERVER_DB;
+const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', SERVER_DB, q]);
+let newGateway = null, newCamera = null;
 const pass = (n) => console.log(`PASS ${n}`);
 const fail = (n, why) => console.log(`FAIL ${n}: ${String(why).replace(/\n/g, ' ')}`);
 const check = (n, ok, why) => (ok ? pass(n) : fail(n, why));
@@ -566,6 +569,7 @@ try {
 		check('camera_recording_set_continuous', r2.state === 'saved' && r2.mode === 'continuous' && await seqOf() === seqA + 3, JSON.stringify(r2));
 		const keysDoc = await page.evaluate(async (o) => (await fetch(`/api/v1/orgs/${o}/keys`, { credentials: 'same-origin' })).json(), org);
 		check('owner_granted_new_camera', Array.isArray(keysDoc.grants) && keysDoc.grants.length === srvGrants + 1, `${keysDoc.grants && keysDoc.grants.length} vs ${srvGrants}`);
+		newCamera = st.id;
 		if (STATE)
 			writeFileSync(STATE, JSON.stringify({ camera: st.id, gateway: newGateway }));
 	}
@@ -644,8 +648,18 @@ try {
 		await page.waitForFunction((r) => { const b = document.querySelector(`${r} .adm-actions`); return b && (b.dataset.done || document.querySelector(`${r} .adm-member-msg`).classList.contains('error')); }, row, { timeout: 30000 });
 		const rm2 = await page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/members`, { credentials: 'same-origin' })).json()).members, org);
 		check('member_role_back_keeps_scope', rm2.some((x) => x.user_id === js.user && x.role === 'viewer' && x.scope.length === 1 && x.scope[0] === cam2.id), JSON.stringify(rm2.find((x) => x.user_id === js.user)));
-		// Removal: cam1 (in their scope) gets a new epoch; its gateway a new signed config.
+		// Removal: cam2 (in their scope) gets a new epoch; its gateway a new signed config.
 		const cfgBefore = await page.evaluate(async ([o, g]) => (await (await fetch(`/api/v1/orgs/${o}/gateways/${g}/config`, { credentials: 'same-origin' })).json()).seq, [org, cam1.gateway]);
+		// The server lies about which gateway records cam2 (its camera list names the gateway
+		// enrolled above, whose signed config lacks cam2): the page finds cam2's gateway in the
+		// signed configs, says the server named another, and leaves the named one alone. The
+		// old page sent the named gateway an unchanged config and left the real one sealing
+		// cam2 to the removed member's epoch, saying nothing.
+		const lie = SERVER_DB && newGateway ? newGateway : null;
+		const seqOfGw = (g) => page.evaluate(async ([o, gw]) => (await (await fetch(`/api/v1/orgs/${o}/gateways/${gw}/config`, { credentials: 'same-origin' })).json()).seq, [org, g]);
+		const lieSeq = lie ? await seqOfGw(lie) : null;
+		if (lie)
+			sql(`update org_cameras set gateway='${lie}' where id='${cam2.id}'`);
 		await openAdmin(page);
 		await page.click(`${row} .adm-remove`);
 		await page.click(`${row} .adm-remove`);
@@ -660,6 +674,30 @@ try {
 		const c1 = after.cameras.find((x) => x.id === cam1.id), c2 = after.cameras.find((x) => x.name === 'cam2');
 		check('removal_rotates_scope_only', c1 && c1.epoch === cam1.epoch + 1 && c2 && c2.epoch === cam2.epoch + 1, JSON.stringify(after.cameras.map((x) => [x.name, x.epoch])));
 		check('removal_resigns_gateway_config', after.seq === cfgBefore + 1, `${cfgBefore} -> ${after.seq}`);
+		if (lie) {
+			sql(`update org_cameras set gateway='${cam2.gateway}' where id='${cam2.id}'`);
+			check('gw_lie_console_warns', /Warning: The server names gateway [0-9a-f]{8}… for camera "cam2", whose signed configuration does not record it: the new key went to gateway [0-9a-f]{8}…/.test(rmText)
+				&& rmText.includes(cam2.gateway.slice(0, 8)) && await page.$eval(`${row} .adm-member-msg`, (m) => m.classList.contains('warning') && !m.classList.contains('error')), rmText);
+			check('gw_lie_console_named_untouched', await seqOfGw(lie) === lieSeq, `${lieSeq} -> ${await seqOfGw(lie)}`);
+			// The real gateway's signed config (read by the CLI, not the page) records cam2's new epoch.
+			const gc = execFileSync(process.env.VIGIL_BIN, ['gateway', 'config', '--org', org, '--gateway', cam2.gateway, '--server', demo.server, '--session', demo.session_file, '--pin-dir', demo.pin_dir],
+				{ env: Object.assign({}, process.env, { VIGIL_PASSWORD: demo.password }) }).toString();
+			check('gw_lie_console_real_config_rotated', new RegExp(`^camera name=cam2 id=${cam2.id} epoch=${cam2.epoch + 1} `, 'm').test(gc), gc);
+			// The server rolls that gateway's configuration seq back (as if withholding the
+			// newest): this browser saw a newer one during the removal and refuses to read it.
+			if (newCamera) {
+				sql(`update org_gwconfig set seq=seq-1 where gateway='${lie}'`);
+				await openAdmin(page);
+				const wrow = `#adm-cameras tr[data-camera="${newCamera}"]`;
+				await page.click(`${wrow} .adm-cam-rec-open`);
+				await page.waitForSelector(`${wrow} .adm-cam-rec-msg.error`, { timeout: 30000 }).catch(() => {});
+				const rb = await page.textContent(`${wrow} .adm-cam-rec-msg`);
+				sql(`update org_gwconfig set seq=seq+1 where gateway='${lie}'`);
+				check('gw_config_rollback_refused', new RegExp(`seq ${lieSeq - 1}, older than seq ${lieSeq} this browser saw`).test(rb), rb);
+			}
+		} else {
+			console.log('SKIP gw_lie_console: no server database or no second gateway');
+		}
 		// The page's rotation carried cam1's signed name into its new camera.epoch (the third
 		// layout: body longer than the 68 bytes of id, epoch, key and site; the name after).
 		const eps = await page.evaluate(async (o) => (await (await fetch(`/api/v1/orgs/${o}/keys`, { credentials: 'same-origin' })).json()).epochs, org);

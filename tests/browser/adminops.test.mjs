@@ -311,5 +311,36 @@ t('audit_random_bytes_never_throw', () => {
 	}
 }
 
+// A rotation's gateways (recordersOf, as orgops_recorders): found in the signed configurations
+// of the certified gateways, whatever gateway the server names. The old console sent the new
+// epoch to the server-named gateway, so a server naming another had the real one go on
+// sealing to the removed member's epoch.
+{
+	const [gA, gB, gC, lie] = ['a', 'b', 'c', '9'].map((x) => x.repeat(64));
+	const [c1, c2, c3, c4] = ['1', '2', '3', '4'].map((x) => x.repeat(32));
+	const cfg = (...ids) => ({ cameras: ids.map((id, i) => ({ name: 'cam' + i, id, epoch: 1, epoch_public_key: '00'.repeat(32), streams: [] })) });
+	const configs = new Map([[gA, cfg(c1, c3)], [gB, cfg(c2, c3.toUpperCase())], [gC, { cameras: [] }]]);
+	const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b) || `got ${JSON.stringify(a)} want ${JSON.stringify(b)}`;
+	t('recorders_server_names_other_gateway', () => eq(ops.recordersOf(c1, configs, gB), [gA]));
+	t('recorders_server_named_records_it', () => eq(ops.recordersOf(c1, configs, gA), [gA]));
+	t('recorders_uncertified_named', () => eq(ops.recordersOf(c2, configs, lie), [gB]));
+	t('recorders_both_server_named_first', () => eq(ops.recordersOf(c3, configs, gB), [gB, gA]) === true && eq(ops.recordersOf(c3, configs, gA), [gA, gB]));
+	t('recorders_none', () => eq(ops.recordersOf(c4, configs, gA), []));
+	t('recorders_malformed_config_records_nothing', () => eq(ops.recordersOf(c1, new Map([[gA, null], [gB, { cameras: 'x' }], [gC, { cameras: [null, { id: 5 }] }]]), gA), []));
+	// The edit: rotated cameras the config records get their epoch; one planned for this
+	// gateway that its config (read again) no longer records is reported, never silently.
+	const rot = [{ id: c1, gateways: [gA], epoch: 2, pk: 'ab'.repeat(32) }, { id: c3, gateways: [gA, gB], epoch: 5, pk: 'cd'.repeat(32) },
+		{ id: c2, gateways: [gB], epoch: 3, pk: 'ef'.repeat(32) }];
+	t('rotation_edit_sets_epochs', () => {
+		const doc = cfg(c1, c3, c4);
+		const missing = ops.rotationEdit(doc, rot, gA);
+		return eq([missing, doc.cameras.map((x) => [x.epoch, x.epoch_public_key.slice(0, 2)])], [[], [[2, 'ab'], [5, 'cd'], [1, '00']]]);
+	});
+	t('rotation_edit_reports_missing', () => {
+		const doc = cfg(c3);   // c1 left gateway A's configuration since it was planned
+		return eq(ops.rotationEdit(doc, rot, gA), [c1]) === true && eq(ops.rotationEdit(cfg(c1, c3), rot, gB), [c2]);
+	});
+}
+
 console.log(`${failures === 0 ? 'all' : failures + ' failed of the'} adminops checks`);
 process.exit(failures === 0 ? 0 : 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_admin.sh - issue 4's administration view against `vigil demo`: lists equal the server's and verify, the audit log verifies in the page and tampering is reported, support grant and revoke, a camera's retention set in the page (confirmation, step-up) and read back from the API, a gateway enrolled and a camera added from the page (which then records), a member invited, re-scoped, re-roled and removed; the webhook receiver set (step-up, secret shown once), refused, replaced and removed; a camera removed (confirmation, proof first, recordings gone, audited); the organization's storage quota shown; screenshots at laptop and phone width.
+# test_admin.sh - issue 4's administration view against `vigil demo`: lists equal the server's and verify, the audit log verifies in the page and tampering is reported, support grant and revoke, a camera's retention set in the page (confirmation, step-up) and read back from the API, a gateway enrolled and a camera added from the page (which then records), a member invited, re-scoped, re-roled and removed (while the server names another gateway for the removed camera: the page warns and rotates the gateway whose signed config records it); the webhook receiver set (step-up, secret shown once), refused, replaced and removed; a camera removed (confirmation, proof first, recordings gone, audited); the organization's storage quota shown; screenshots at laptop and phone width.
 . "$(dirname "$0")/../lib.sh"
 
 NCAM=2
@@ -50,7 +50,10 @@ check member_login test $? -eq 0
 CAM_URL=$(sed -n 's/.*camera name=cam1 main=\(rtsp:[^ ]*\).*/\1/p' "$T/demo.log" | head -n 1)
 check camsim_url test -n "$CAM_URL"
 mkdir -p "$T/gw2"
-VIGIL_DEMO_JSON=$J VIGIL_ART=$ART VIGIL_SUPPORT_SESSION=$T/support.s VIGIL_GW_DIR=$T/gw2 \
+# The server's database, which the script edits to have the server lie about a camera's gateway.
+SERVER_DB=
+command -v sqlite3 >/dev/null && SERVER_DB=$T/demo/server/accounts.db
+VIGIL_SERVER_DB=$SERVER_DB VIGIL_DEMO_JSON=$J VIGIL_ART=$ART VIGIL_SUPPORT_SESSION=$T/support.s VIGIL_GW_DIR=$T/gw2 \
 	VIGIL_GATEWAY_BIN=$BIN/vigil-gateway VIGIL_STATE=$T/state.json VIGIL_CAM_URL=$CAM_URL \
 	VIGIL_MEMBER_SESSION=$T/member.s VIGIL_MEMBER_PW=$MEM_PW VIGIL_BIN=$VIGIL \
 	VIGIL_TOTP_TOOL=$TOTP NODE_PATH=$LIB_ROOT/node_modules \
