@@ -2,7 +2,7 @@
 import * as api from './api.js';
 import * as keys from './keys.js';
 import { SegmentReader, SegmentError, readLink } from './segment.js';
-import { PlayerError, canPlay, mimeFor } from './mse.js';
+import { PlayerError, canPlay, mimeFor, sourceBufferAbort } from './mse.js';
 
 const AHEAD_MIN_S = 6;      // media kept buffered ahead of the playhead (times the speed, at least)
 const BEHIND_S = 30;        // media kept behind the playhead
@@ -531,10 +531,9 @@ export class ArchivePlayer {
 	// first new one is on screen (dropStale), off the path to it.
 	async emptySource() {
 		const sb = this.sb, v = this.video;
-		const was = sb.updating ? waitEvent(sb, 'updateend') : null;
-		sb.abort();
-		if (was !== null)
-			await was;
+		// Not sb.abort() alone: during a trim's removal it throws, and a click on the
+		// timeline at that moment ended in the error state.
+		await sourceBufferAbort(sb);
 		const b = sb.buffered;
 		const end = Math.max(b.length ? b.end(b.length - 1) : 0, v.currentTime, this.base);
 		this.base = Math.ceil(end) + 5;

@@ -23,6 +23,22 @@ export function canPlay(codec) {
 	return typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported(mimeFor(codec));
 }
 
+// Ends whatever a SourceBuffer is doing and resets its parser, for a seek: an append in
+// flight is aborted; a removal in flight (a trim of old frames) cannot be (abort() throws
+// InvalidStateError during remove()), so it is let finish first. Resolves once idle.
+export async function sourceBufferAbort(sb) {
+	if (sb.updating) {
+		const done = new Promise((resolve) => sb.addEventListener('updateend', resolve, { once: true }));
+		try {
+			sb.abort();
+		} catch (e) {
+			// a removal: it ends by itself
+		}
+		await done;
+	}
+	sb.abort();
+}
+
 export class LivePlayer {
 	constructor(video) {
 		this.video = video;

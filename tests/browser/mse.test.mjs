@@ -1,4 +1,4 @@
-// mse.test.mjs - the live player (web/mse.js) in chromium on a real H.264 stream: after a backlog arrives at once it catches up with the live edge by playing from a keyframe, never from between keyframes (which makes the decoder decode the frames before, unseen).
+// mse.test.mjs - the live player (web/mse.js) in chromium on a real H.264 stream: after a backlog arrives at once it catches up with the live edge by playing from a keyframe, never from between keyframes (which makes the decoder decode the frames before, unseen); and sourceBufferAbort, the archive player's seek, during a removal of old frames.
 // Usage: node mse.test.mjs WEBDIR FIXTUREDIR   (FIXTUREDIR/frag.mp4: 25 fps, a keyframe every 50 frames, one moof+mdat per frame; prints PASS/FAIL lines)
 import { chromium } from 'playwright-core';
 import http from 'node:http';
@@ -18,7 +18,7 @@ const check = (name, ok, why) => {
 // The page: one LivePlayer fed the fixture's frames from the test (window.feed).
 const PAGE = `<!doctype html><html><body><video id="v" width="640" height="360"></video>
 <script type="module">
-import { LivePlayer } from './mse.js';
+import { LivePlayer, sourceBufferAbort } from './mse.js';
 const sizeAt = (u, o) => ((u[o] << 24) >>> 0) + (u[o + 1] << 16) + (u[o + 2] << 8) + u[o + 3];
 const u = new Uint8Array(await (await fetch('frag.mp4')).arrayBuffer());
 const boxes = [];
@@ -59,6 +59,47 @@ window.lag = () => {
 };
 window.state = () => ({ t: v.currentTime, lag: window.lag(), jumps: player.jumps, seeks: window.seeks.slice(),
 	seekFrames: window.seeks.map(window.frameAt) });
+// A second source: the whole fixture appended, then a removal of old frames (the archive
+// player's trim) in flight when a seek resets the buffer. sb.abort() alone throws there
+// (a timeline click in the player ended in "error"); sourceBufferAbort waits it out.
+window.abortDuringRemove = async (useHelper) => {
+	const ms = new MediaSource(), v2 = document.createElement('video');
+	v2.src = URL.createObjectURL(ms);
+	await new Promise((r) => ms.addEventListener('sourceopen', r, { once: true }));
+	const sb = ms.addSourceBuffer('video/mp4; codecs="avc1.64001e"');
+	sb.mode = 'sequence';
+	const done = () => new Promise((r) => sb.addEventListener('updateend', r, { once: true }));
+	sb.appendBuffer(init);
+	await done();
+	let n = 0;
+	for (const f of frames)
+		n += f.length;
+	const all = new Uint8Array(n);
+	let o = 0;
+	for (const f of frames) {
+		all.set(f, o);
+		o += f.length;
+	}
+	sb.appendBuffer(all);
+	await done();
+	const before = sb.buffered.start(0);
+	sb.remove(0, 4);
+	const removing = sb.updating;
+	let err = null;
+	try {
+		if (useHelper)
+			await sourceBufferAbort(sb);
+		else
+			sb.abort();
+	} catch (e) {
+		err = e.name;
+	}
+	if (sb.updating)
+		await done();
+	const r = { removing, err, updating: sb.updating, before, start: sb.buffered.length ? sb.buffered.start(0) : -1 };
+	URL.revokeObjectURL(v2.src);
+	return r;
+};
 window.ready = true;
 </script></body></html>`;
 
@@ -96,6 +137,12 @@ try {
 	const off = after.seekFrames.filter((i) => i === null || i % 50 !== 0);
 	check('seeks_land_on_keyframes', after.seeks.length > 0 && off.length === 0,
 		JSON.stringify({ seeks: after.seeks, frames: after.seekFrames }));
+	// The archive player's seek while old frames are being removed.
+	const plain = await page.evaluate(() => window.abortDuringRemove(false));
+	check('plain_abort_throws_during_remove', plain.removing && plain.err === 'InvalidStateError', JSON.stringify(plain));
+	const safe = await page.evaluate(() => window.abortDuringRemove(true));
+	check('source_buffer_abort_during_remove', safe.removing && safe.err === null && !safe.updating && safe.start >= 3.9,
+		JSON.stringify(safe));
 } finally {
 	await browser.close();
 	srv.close();

@@ -128,7 +128,8 @@ try {
 		const ago = 30 - (i % 6) * 4; // 30, 26, ... 10 s ago
 		const r = await clickAt(ago);
 		if (r === null) {
-			const dbg = await page.$eval('#view-camera', (v) => `state ${v.dataset.state} ${v.dataset.timing}`);
+			const dbg = await page.$eval('#view-camera', (v) => `state ${v.dataset.state} ` +
+				`"${document.getElementById('cam-overlay').textContent}" ${v.dataset.timing}`);
 			fail(`click_${i + 1}_first_frame`, 'no frame presented within 10 s: ' + dbg);
 			continue;
 		}
