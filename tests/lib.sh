@@ -153,7 +153,11 @@ free_port() {
 start_bg() {
 	local name=$1
 	shift
-	"$@" >"$T/$name.log" 2>&1 </dev/null &
+	# Emptied here, not by the child's redirection: a restarted process's wait_ready must
+	# not find the READY line of the one before it (the child truncates only once it runs,
+	# and a slow start, under ASan, let a test talk to a server not yet listening).
+	: >"$T/$name.log"
+	"$@" >>"$T/$name.log" 2>&1 </dev/null &
 	LAST_PID=$!
 	BG_PID[$name]=$LAST_PID
 	_LIB_PIDS+=("$LAST_PID")
