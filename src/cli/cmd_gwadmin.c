@@ -630,6 +630,19 @@ set_camera_json(json_t *doc, void *ctx)
 	return -1;
 }
 
+/* The org's camera list (*ans: {"cameras":[...]}, decref) with the names the org signed
+ * (orgops_signed_names; name_signed=no marks the server's word). 0 or -1 (printed). */
+static int
+cameras_get(struct orgc *oc, json_t **ans)
+{
+	char path[PATH_BUF];
+
+	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
+	if (orgc_call(oc, "GET", path, NULL, 200, ans, "cameras") != 0)
+		return -1;
+	return orgops_signed_names(oc, json_object_get(*ans, "cameras"));
+}
+
 /* The camera of the org's list whose id or name is want: its id, gateway and (entry, unless
  * NULL) its object in the list. The list's names are the signed ones (orgops_signed_names),
  * so that a server that swapped two cameras' names cannot have the command act on the other
@@ -685,9 +698,7 @@ camera_remove(struct orgc *oc, const struct orgargs *a)
 		    "the gateway's new config\n");
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
-	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
-	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
+	if (cameras_get(oc, &ans) != 0 ||
 	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, NULL) != 0)
 		goto out;
 	/* The gateway stops first, so that nothing it records lands after the deletion. */
@@ -711,7 +722,7 @@ out:
 static int
 camera_set(struct orgc *oc, const struct orgargs *a)
 {
-	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1];
+	char idh[2 * STMT_ID_LEN + 1];
 	uint8_t gw[STMT_KEY_LEN];
 	const char *want = orgargs_get(a, "camera");
 	struct cam_set cs;
@@ -730,9 +741,7 @@ camera_set(struct orgc *oc, const struct orgargs *a)
 	if (recording_args(a, &cs.recording) != 0 || (orgargs_get(a, "detection") != NULL &&
 	    detection_load(orgargs_get(a, "detection"), &cs.detection) != 0))
 		goto out;
-	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
-	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
-	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
+	if (cameras_get(oc, &ans) != 0 ||
 	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, NULL) != 0)
 		goto out;
 	if (orgops_gwconfig_edit(oc, gw, set_camera_json, &cs) != 0)
@@ -792,7 +801,7 @@ unsigned_name(const json_t *cfg_entry, const json_t *list_entry, const char **fr
 static int
 camera_sign(struct orgc *oc, const struct orgargs *a)
 {
-	char path[PATH_BUF], idh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
+	char idh[2 * STMT_ID_LEN + 1], gwh[2 * STMT_KEY_LEN + 1];
 	char sh[2 * STMT_ID_LEN + 1], name[STMT_NAME_MAX + 1];
 	uint8_t gw[STMT_KEY_LEN], site[STMT_ID_LEN], signed_site[STMT_ID_LEN];
 	const char *want = orgargs_get(a, "camera"), *given = orgargs_get(a, "name");
@@ -827,9 +836,7 @@ camera_sign(struct orgc *oc, const struct orgargs *a)
 		    "hold it): it starts the camera's next epoch and signs its gateway's new config\n");
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
-	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
-	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0 ||
+	if (cameras_get(oc, &ans) != 0 ||
 	    camera_find(json_object_get(ans, "cameras"), want, idh, gw, &entry) != 0 ||
 	    orgc_id_parse(idh, cam.id) != 0)
 		goto out;
@@ -932,7 +939,6 @@ cmd_camera(int argc, char **argv)
 	    NULL };
 	struct orgargs a;
 	struct orgc *oc = NULL;
-	char path[PATH_BUF];
 	json_t *ans = NULL;
 	int rc = EXIT_RUNTIME;
 
@@ -964,10 +970,7 @@ cmd_camera(int argc, char **argv)
 		rc = camera_sign(oc, &a);
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/api/v1/orgs/%s/cameras", oc->org_hex);
-	/* Names as the org signed them; name_signed=no marks the server's word. */
-	if (orgc_call(oc, "GET", path, NULL, 200, &ans, "cameras") != 0 ||
-	    orgops_signed_names(oc, json_object_get(ans, "cameras")) != 0)
+	if (cameras_get(oc, &ans) != 0)
 		goto out;
 	print_fields(json_object_get(ans, "cameras"), f);
 	rc = 0;
