@@ -71,16 +71,7 @@ window.abortDuringRemove = async (useHelper) => {
 	const done = () => new Promise((r) => sb.addEventListener('updateend', r, { once: true }));
 	sb.appendBuffer(init);
 	await done();
-	let n = 0;
-	for (const f of frames)
-		n += f.length;
-	const all = new Uint8Array(n);
-	let o = 0;
-	for (const f of frames) {
-		all.set(f, o);
-		o += f.length;
-	}
-	sb.appendBuffer(all);
+	sb.appendBuffer(await new Blob(frames).arrayBuffer());
 	await done();
 	const before = sb.buffered.start(0);
 	sb.remove(0, 4);
